@@ -1,0 +1,4 @@
+//! The `healbot` command.
+fn main() {
+    println!("healbot {}", healbot_core::ENGINE_VERSION);
+}

@@ -1,0 +1,1 @@
+//! The compiled service dependency graph and its queries.
