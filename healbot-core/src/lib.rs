@@ -14,6 +14,8 @@
 //! - [`source`]: the spanned YAML/JSON tree documents are parsed into, with budgets.
 //! - [`spec`]: the document model (signatures, actions, topology, overrides).
 //! - [`load`]: validating and compiling documents.
+//! - [`library`]: the compiled, shareable library.
+//! - [`freeze`]: change-freeze calendars in a time zone.
 //! - [`topology`]: the compiled service graph and its queries.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -21,6 +23,9 @@
 pub mod diagnostic;
 pub mod duration;
 pub mod error;
+pub mod freeze;
+pub mod library;
+pub mod load;
 pub mod source;
 pub mod spec;
 pub mod topology;
@@ -28,6 +33,8 @@ pub mod topology;
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use duration::Duration;
 pub use error::{Error, ErrorKind};
+pub use library::Library;
+pub use topology::Topology;
 
 /// The version of this engine, compared with a document's
 /// `metadata.min_engine_version`.
