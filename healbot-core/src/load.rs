@@ -314,7 +314,6 @@ impl Loader {
             }
         };
         let spec = root.get("spec")?;
-        let before = self.diagnostics.len();
         let metadata = head.metadata;
         let api_version = head.api_version;
         let doc = match head.kind {
@@ -414,9 +413,10 @@ impl Loader {
                 })
             }
         };
-        // A document with decoding errors is not checked further: its
-        // partial content would only produce follow-on noise.
-        (self.diagnostics.len() == before).then_some(doc)
+        // Items that failed to decode are left out; the rest is still checked,
+        // so one bad signature does not hide problems in the next.
+
+        Some(doc)
     }
 
     fn decode_at<T: serde::de::DeserializeOwned>(&mut self, file: &str, node: &Node, path: &str) -> Option<T> {
