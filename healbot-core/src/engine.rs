@@ -1,0 +1,812 @@
+//! The engine: per-shard state over a shared compiled library.
+//!
+//! An [`Engine`] holds the windows, alert sets, log and event counters, the
+//! ledger and the posteriors of one topology shard. The compiled
+//! [`Library`] and its [`Program`] are immutable and shared by every engine.
+//! Time is always passed in (`at`, Unix milliseconds); the engine never
+//! reads a clock.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnosis::{Diagnosis, EvidenceItem};
+use crate::library::Library;
+use crate::matcher::{series_matches, CompiledMatcher, Facts, Program};
+use crate::spec::signature::{EventTypeFilter, Status};
+use crate::spec::{Aggregation, Comparison, NodeKind};
+use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, MetricSample, Observation, PayloadFormat};
+use crate::topology::{NodeId, Topology, Traversal};
+use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
+use crate::{Duration, Error, ErrorKind};
+
+/// Engine settings, with safe defaults.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::engine::EngineConfig;
+/// let config = EngineConfig { max_series: 10_000, ..EngineConfig::default() };
+/// assert_eq!(config.max_series, 10_000);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    /// Live series per engine.
+    pub max_series: usize,
+    /// Samples kept per series.
+    pub max_samples_per_series: usize,
+    /// How late a sample may arrive and still be inserted in order.
+    pub out_of_order_tolerance: Duration,
+    /// Firing alerts kept per node.
+    pub max_alerts_per_node: usize,
+    /// Payload and record limits for the native formats.
+    pub max_payload_bytes: usize,
+    /// Label pairs per observation.
+    pub max_label_pairs: usize,
+    /// Bytes per label value.
+    pub max_label_value_len: usize,
+    /// Bytes per log line.
+    pub max_log_line_len: usize,
+    /// Width of the buckets log and event matches are counted in.
+    pub log_bucket: Duration,
+    /// A series with no sample for this long counts as stale for coverage.
+    pub staleness: Duration,
+    /// How much later a dependency's onset may be and still explain a
+    /// dependent's failure (clock skew, scrape intervals).
+    pub onset_tolerance: Duration,
+    /// Evaluate and report everything, record nothing (no pending `for`
+    /// state, no ledger changes).
+    pub dry_run: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            max_series: 100_000,
+            max_samples_per_series: 4096,
+            out_of_order_tolerance: Duration::from_secs(300),
+            max_alerts_per_node: 1024,
+            max_payload_bytes: 16 << 20,
+            max_label_pairs: 64,
+            max_label_value_len: 4096,
+            max_log_line_len: 64 << 10,
+            log_bucket: Duration::from_secs(10),
+            staleness: Duration::from_secs(300),
+            onset_tolerance: Duration::from_secs(60),
+            dry_run: false,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The parser limits derived from this configuration.
+    pub fn limits(&self) -> telemetry::Limits {
+        telemetry::Limits {
+            max_payload_bytes: self.max_payload_bytes,
+            max_label_pairs: self.max_label_pairs,
+            max_label_value_len: self.max_label_value_len,
+            max_log_line_len: self.max_log_line_len,
+            ..telemetry::Limits::default()
+        }
+    }
+}
+
+/// Why an observation was not used. Counted, never silently dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unattached {
+    /// No attachment label (`attach_by`) was present.
+    NoAttachLabel,
+    /// Attachment labels named no node or alias of the topology.
+    UnknownNode,
+}
+
+/// Why a sample or record was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dropped {
+    /// The series limit was reached.
+    SeriesLimit,
+    /// Older than the out-of-order tolerance allows.
+    TooOld,
+    /// NaN or infinite.
+    NonFinite,
+    /// No signature reads this metric (nothing stored).
+    NotRead,
+    /// The per-node alert limit was reached.
+    AlertLimit,
+    /// A record failed a payload limit (labels, line length).
+    PayloadLimit,
+    /// A malformed record inside a payload.
+    Malformed,
+}
+
+/// Counters a host can export.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineStats {
+    /// Observations ingested and attached, by kind.
+    pub ingested: BTreeMap<String, u64>,
+    /// Observations attached to no node, by reason.
+    pub unattached: BTreeMap<Unattached, u64>,
+    /// Samples and records dropped, by reason.
+    pub dropped: BTreeMap<Dropped, u64>,
+    /// Live series.
+    pub series: usize,
+    /// Firing alerts held.
+    pub alerts: usize,
+    /// Matches suppressed by a structured exception.
+    pub exceptions: u64,
+    /// Evaluations run.
+    pub evaluations: u64,
+}
+
+/// A firing alert as the engine keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ActiveAlert {
+    pub(crate) name: String,
+    pub(crate) labels: Labels,
+    pub(crate) starts_at: i64,
+}
+
+/// Health set by the host for a node, overriding what diagnoses say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostHealth {
+    /// The host asserts the node is healthy.
+    Healthy,
+    /// The host asserts the node is unhealthy.
+    Unhealthy,
+}
+
+/// The engine's state: everything a snapshot carries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct State {
+    pub(crate) series: SeriesStore,
+    /// (node, metric name) → series with their labels.
+    pub(crate) series_by_node: BTreeMap<(u32, String), Vec<(SeriesId, Labels)>>,
+    /// (node, log pattern slot) → match counts.
+    pub(crate) logs: BTreeMap<(u32, u32), BucketCounter>,
+    /// (node, event reason, warning?) → event counts.
+    pub(crate) events: BTreeMap<(u32, String, bool), BucketCounter>,
+    /// node → fingerprint → firing alert.
+    pub(crate) alerts: BTreeMap<u32, BTreeMap<String, ActiveAlert>>,
+    /// (signature id, node) → since when `match` has held.
+    pub(crate) pending: BTreeMap<(String, u32), i64>,
+    pub(crate) host_health: BTreeMap<u32, HostHealth>,
+    pub(crate) stats: EngineStats,
+    /// The newest `at` seen by evaluate, for eviction.
+    pub(crate) last_evaluated: Option<i64>,
+}
+
+/// The result of one evaluation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Evaluation {
+    /// Every diagnosis at this time, sorted by (node id, signature id).
+    pub diagnoses: Vec<Diagnosis>,
+}
+
+/// A decision engine for one topology shard.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::{Engine, Library, Topology};
+/// use healbot_core::telemetry::Labels;
+///
+/// let library = Library::from_text("lib.yaml", r#"
+/// apiVersion: healbot.dev/v1
+/// kind: SignatureLibrary
+/// metadata: {name: lib}
+/// spec:
+///   signatures:
+///     - id: cpu.hot
+///       title: CPU hot
+///       category: saturation
+///       severity: warning
+///       match: {metric: {name: cpu, agg: avg, window: 1m, op: ">", threshold: 0.9}}
+/// "#).unwrap();
+/// let topology = Topology::from_text("topo.yaml", r#"
+/// apiVersion: healbot.dev/v1
+/// kind: Topology
+/// metadata: {name: t}
+/// spec: {nodes: [{id: api, kind: service}]}
+/// "#).unwrap();
+/// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
+/// let labels: Labels = [("service", "api")].into_iter().collect();
+/// engine.ingest_metric("cpu", &labels, 0.95, 1_000).unwrap();
+/// let evaluation = engine.diagnose(2_000);
+/// assert_eq!(evaluation.diagnoses[0].signature, "cpu.hot");
+/// ```
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) library: Library,
+    pub(crate) program: Arc<Program>,
+    pub(crate) topology: Topology,
+    pub(crate) config: EngineConfig,
+    pub(crate) state: State,
+    traversal: Traversal,
+    log_scratch: crate::logmatch::Scratch,
+    log_hits: Vec<crate::logmatch::PatternId>,
+}
+
+impl Engine {
+    /// An engine over a library and a topology.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Library`] if the library cannot be compiled for evaluation.
+    pub fn new(library: Library, topology: Topology, config: EngineConfig) -> Result<Engine, Error> {
+        let program = Arc::new(Program::compile(&library)?);
+        Ok(Engine::with_program(library, program, topology, config))
+    }
+
+    /// An engine sharing an already compiled program (one per library, many engines).
+    pub fn with_program(library: Library, program: Arc<Program>, topology: Topology, config: EngineConfig) -> Engine {
+        let window = WindowConfig {
+            retention: program.retention.max(config.staleness),
+            max_series: config.max_series,
+            max_samples_per_series: config.max_samples_per_series,
+            out_of_order_tolerance: config.out_of_order_tolerance,
+            ..WindowConfig::default()
+        };
+        let log_scratch = program.log.scratch();
+        Engine {
+            traversal: topology.traversal(),
+            state: State {
+                series: SeriesStore::new(window),
+                series_by_node: BTreeMap::new(),
+                logs: BTreeMap::new(),
+                events: BTreeMap::new(),
+                alerts: BTreeMap::new(),
+                pending: BTreeMap::new(),
+                host_health: BTreeMap::new(),
+                stats: EngineStats::default(),
+                last_evaluated: None,
+            },
+            library,
+            program,
+            topology,
+            config,
+            log_scratch,
+            log_hits: Vec::new(),
+        }
+    }
+
+    /// The library in use.
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+
+    /// The topology in use.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Counters: ingested, unattached by reason, dropped by reason, series.
+    pub fn stats(&self) -> EngineStats {
+        let mut s = self.state.stats.clone();
+        s.series = self.state.series.len();
+        s.alerts = self.state.alerts.values().map(BTreeMap::len).sum();
+        s
+    }
+
+    fn count_ingested(&mut self, kind: &str) {
+        *self.state.stats.ingested.entry(kind.to_string()).or_default() += 1;
+    }
+
+    fn count_drop(&mut self, why: Dropped, n: u64) {
+        if n > 0 {
+            *self.state.stats.dropped.entry(why).or_default() += n;
+        }
+    }
+
+    /// The node a label set attaches to: the topology's `attach_by` keys in
+    /// order (ids and aliases both resolve).
+    pub fn attach(&self, labels: &Labels) -> Result<NodeId, Unattached> {
+        let mut saw_key = false;
+        for key in self.topology.attach_by() {
+            if let Some(v) = labels.get(key) {
+                saw_key = true;
+                if let Some(n) = self.topology.lookup(v) {
+                    return Ok(n);
+                }
+            }
+        }
+        Err(if saw_key { Unattached::UnknownNode } else { Unattached::NoAttachLabel })
+    }
+
+    fn attach_counted(&mut self, labels: &Labels) -> Option<NodeId> {
+        match self.attach(labels) {
+            Ok(n) => Some(n),
+            Err(why) => {
+                *self.state.stats.unattached.entry(why).or_default() += 1;
+                None
+            }
+        }
+    }
+
+    /// Ingests one metric sample.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Limit`] when the series limit rejects a new series (also
+    /// counted in [`EngineStats::dropped`]). Unattached samples and samples
+    /// of metrics no signature reads are counted, not errors.
+    pub fn ingest_metric(&mut self, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Error> {
+        let read = self.program.metrics.contains_key(name)
+            || self.topology.spec().replicas_metric.as_deref() == Some(name);
+        if !read {
+            self.count_drop(Dropped::NotRead, 1);
+            return Ok(());
+        }
+        let Some(node) = self.attach_counted(labels) else {
+            return Ok(());
+        };
+        let pairs: Vec<(&str, &str)> = labels.iter().collect();
+        let key = SeriesKey {
+            node: node.index() as u32,
+            metric: metric_key(name),
+            labels: label_set_hash(&pairs),
+        };
+        let id = match self.state.series.lookup(&key) {
+            Some(id) => id,
+            None => match self.state.series.resolve(key) {
+                Ok(id) => {
+                    self.state
+                        .series_by_node
+                        .entry((key.node, name.to_string()))
+                        .or_default()
+                        .push((id, labels.clone()));
+                    id
+                }
+                Err(e) => {
+                    self.count_drop(Dropped::SeriesLimit, 1);
+                    return Err(Error::new(ErrorKind::Limit, e.to_string()));
+                }
+            },
+        };
+        let outcome = self.state.series.push(id, at, value);
+        match outcome {
+            crate::window::Push::TooOld => self.count_drop(Dropped::TooOld, 1),
+            crate::window::Push::NonFinite => self.count_drop(Dropped::NonFinite, 1),
+            _ => self.count_ingested("metric"),
+        }
+        Ok(())
+    }
+
+    /// Ingests one log record: every log pattern of the library is matched in
+    /// one pass; the line itself is not retained.
+    pub fn ingest_log(&mut self, record: &LogRecord) {
+        if record.body.len() > self.config.max_log_line_len {
+            self.count_drop(Dropped::PayloadLimit, 1);
+            return;
+        }
+        let Some(node) = self.attach_counted(&record.attributes) else {
+            return;
+        };
+        self.count_ingested("log");
+        let mut hits = std::mem::take(&mut self.log_hits);
+        self.program.log.matches(&record.body, &mut self.log_scratch, &mut hits);
+        for p in &hits {
+            let bucket = self.config.log_bucket;
+            let retention = self.program.retention;
+            self.state
+                .logs
+                .entry((node.index() as u32, p.as_u32()))
+                .or_insert_with(|| BucketCounter::new(bucket, retention))
+                .add(record.at, 1);
+        }
+        hits.clear();
+        self.log_hits = hits;
+    }
+
+    /// Ingests one alert: firing alerts join the node's active set, resolved
+    /// ones leave it.
+    pub fn ingest_alert(&mut self, alert: &Alert) {
+        let Some(node) = self.attach_counted(&alert.labels) else {
+            return;
+        };
+        let set = self.state.alerts.entry(node.index() as u32).or_default();
+        match alert.status {
+            AlertStatus::Firing => {
+                if !set.contains_key(&alert.fingerprint) && set.len() >= self.config.max_alerts_per_node {
+                    self.count_drop(Dropped::AlertLimit, 1);
+                    return;
+                }
+                set.insert(
+                    alert.fingerprint.clone(),
+                    ActiveAlert {
+                        name: alert.name.clone(),
+                        labels: alert.labels.clone(),
+                        starts_at: alert.starts_at,
+                    },
+                );
+            }
+            AlertStatus::Resolved => {
+                set.remove(&alert.fingerprint);
+            }
+        }
+        self.count_ingested("alert");
+    }
+
+    /// Ingests one Kubernetes event (its `count` is added at its last time).
+    pub fn ingest_event(&mut self, event: &Event) {
+        let Some(node) = self.attach_counted(&event.labels) else {
+            return;
+        };
+        self.count_ingested("event");
+        if !self.program.reasons.contains_key(&event.reason) {
+            return;
+        }
+        let bucket = self.config.log_bucket;
+        let retention = self.program.retention;
+        let warning = event.event_type == EventType::Warning;
+        let n = u32::try_from(event.count.max(1)).unwrap_or(u32::MAX);
+        self.state
+            .events
+            .entry((node.index() as u32, event.reason.clone(), warning))
+            .or_insert_with(|| BucketCounter::new(bucket, retention))
+            .add(event.last_at, n);
+    }
+
+    /// Ingests any observation.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::ingest_metric`].
+    pub fn ingest(&mut self, obs: &Observation) -> Result<(), Error> {
+        match obs {
+            Observation::Metric(m) => self.ingest_metric(&m.name, &m.labels, m.value, m.at),
+            Observation::Log(l) => {
+                self.ingest_log(l);
+                Ok(())
+            }
+            Observation::Alert(a) => {
+                self.ingest_alert(a);
+                Ok(())
+            }
+            Observation::Event(e) => {
+                self.ingest_event(e);
+                Ok(())
+            }
+        }
+    }
+
+    /// Parses a payload in a native format and ingests every good record.
+    /// Malformed records are counted and returned; the rest still count.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Telemetry`] or [`ErrorKind::Limit`] when the payload as a
+    /// whole cannot be read.
+    pub fn ingest_payload(&mut self, format: PayloadFormat, payload: &[u8], default_at: i64) -> Result<IngestReport, Error> {
+        let parsed = telemetry::parse(format, payload, default_at, &self.config.limits())?;
+        self.count_drop(Dropped::PayloadLimit, parsed.dropped.total());
+        self.count_drop(Dropped::Malformed, parsed.errors.len() as u64);
+        let mut limited = 0;
+        for obs in &parsed.observations {
+            if self.ingest(obs).is_err() {
+                limited += 1;
+            }
+        }
+        Ok(IngestReport {
+            observations: parsed.observations.len(),
+            errors: parsed.errors.iter().map(|e| e.to_string()).collect(),
+            dropped: parsed.dropped.total() + limited,
+        })
+    }
+
+    /// Sets (or with `None` clears) the host's view of a node's health.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidArgument`] for an unknown node.
+    pub fn set_node_health(&mut self, node: &str, health: Option<HostHealth>) -> Result<(), Error> {
+        let n = self
+            .topology
+            .lookup(node)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidArgument, format!("unknown node `{node}`")))?;
+        match health {
+            Some(h) => self.state.host_health.insert(n.index() as u32, h),
+            None => self.state.host_health.remove(&(n.index() as u32)),
+        };
+        Ok(())
+    }
+
+    /// Evaluates every signature on every node it applies to at `at` and
+    /// returns the diagnoses. Signatures whose `match` reads node health are
+    /// evaluated after the others, against the health those imply, so the
+    /// result never depends on evaluation order.
+    pub fn diagnose(&mut self, at: i64) -> Evaluation {
+        if self.state.last_evaluated.is_none_or(|t| at > t) {
+            self.state.series.evict(at);
+            for c in self.state.logs.values_mut().chain(self.state.events.values_mut()) {
+                c.evict(at);
+            }
+            self.state.last_evaluated = Some(at);
+        }
+        self.state.stats.evaluations += 1;
+        let program = Arc::clone(&self.program);
+        let topo = self.topology.clone();
+        let mut health = Health::from_host(&self.state.host_health, topo.len());
+        let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
+        let mut evidence = Vec::new();
+        for phase in [false, true] {
+            for s in program.sigs.iter().filter(|s| s.status != Status::Disabled && s.reads_health == phase) {
+                for n in topo.node_ids() {
+                    if !program.applies(s, &topo, n) {
+                        continue;
+                    }
+                    evidence.clear();
+                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+                    let held = program.eval_match(s, n, &facts, &mut evidence);
+                    if held {
+                        matched.push((s.index, n, std::mem::take(&mut evidence)));
+                    }
+                }
+            }
+            if !phase {
+                for (si, n, _) in &matched {
+                    if program.sigs[*si].category.propagates() {
+                        health.mark(*n);
+                    }
+                }
+            }
+        }
+        // `for` bookkeeping and exceptions, then evidence.
+        let mut held_now = std::collections::BTreeSet::new();
+        let mut diagnoses = Vec::new();
+        for (si, n, mut ev) in matched {
+            let s = &program.sigs[si];
+            let sig = &self.library.signatures()[si];
+            let key = (sig.id.clone(), n.index() as u32);
+            held_now.insert(key.clone());
+            if program.exception(s, &topo, n).is_some() {
+                self.state.stats.exceptions += 1;
+                continue;
+            }
+            let since = if self.config.dry_run {
+                self.state.pending.get(&key).copied().unwrap_or(at)
+            } else {
+                *self.state.pending.entry(key).or_insert(at)
+            };
+            if at - since < s.for_ms {
+                continue;
+            }
+            let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+            program.eval_evidence(s, n, &facts, &mut ev);
+            let coverage = facts.coverage(n, &s.reads);
+            diagnoses.push(Diagnosis {
+                signature: sig.id.clone(),
+                signature_index: si,
+                node: n,
+                node_id: topo.node(n).id().to_string(),
+                category: sig.category,
+                severity: sig.severity,
+                status: sig.status,
+                onset: since,
+                at,
+                evidence: ev,
+                coverage,
+                forecast: s.forecast,
+            });
+        }
+        if !self.config.dry_run {
+            self.state.pending.retain(|k, _| held_now.contains(k));
+        }
+        diagnoses.sort_by(|a, b| (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str())));
+        Evaluation { diagnoses }
+    }
+}
+
+/// What [`Engine::ingest_payload`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Observations parsed from the payload.
+    pub observations: usize,
+    /// Malformed records, each with its position.
+    pub errors: Vec<String>,
+    /// Records dropped by a limit.
+    pub dropped: u64,
+}
+
+/// A stable key for a metric name inside the series store (FNV-1a of the
+/// name, folded to 32 bits), so series keys survive library reloads.
+fn metric_key(name: &str) -> u32 {
+    let h = crate::library::fnv1a64(name.as_bytes());
+    (h ^ (h >> 32)) as u32
+}
+
+/// Node health at one evaluation: host overrides first, then diagnoses.
+#[derive(Debug)]
+pub(crate) struct Health {
+    unhealthy: Vec<bool>,
+    host: Vec<Option<HostHealth>>,
+}
+
+impl Health {
+    fn from_host(host: &BTreeMap<u32, HostHealth>, nodes: usize) -> Health {
+        let mut h = vec![None; nodes];
+        for (n, v) in host {
+            if let Some(slot) = h.get_mut(*n as usize) {
+                *slot = Some(*v);
+            }
+        }
+        Health { unhealthy: vec![false; nodes], host: h }
+    }
+
+    fn mark(&mut self, n: NodeId) {
+        if let Some(u) = self.unhealthy.get_mut(n.index()) {
+            *u = true;
+        }
+    }
+
+    /// Whether the node counts as unhealthy.
+    pub(crate) fn is_unhealthy(&self, n: NodeId) -> bool {
+        match self.host.get(n.index()).copied().flatten() {
+            Some(HostHealth::Healthy) => false,
+            Some(HostHealth::Unhealthy) => true,
+            None => self.unhealthy.get(n.index()).copied().unwrap_or(false),
+        }
+    }
+}
+
+struct StateFacts<'a> {
+    engine: &'a Engine,
+    at: i64,
+    health: &'a Health,
+    topo: &'a Topology,
+}
+
+impl StateFacts<'_> {
+    fn series(&self, n: NodeId, metric: u32) -> &[(SeriesId, Labels)] {
+        let name = &self.engine.program.metric_names[metric as usize];
+        self.engine
+            .state
+            .series_by_node
+            .get(&(n.index() as u32, name.clone()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Share of the metrics a signature reads that have a fresh series on the node.
+    fn coverage(&self, n: NodeId, reads: &[u32]) -> f64 {
+        if reads.is_empty() {
+            return 1.0;
+        }
+        let stale = self.engine.config.staleness.as_millis_i64();
+        let fresh = reads
+            .iter()
+            .filter(|m| {
+                self.series(n, **m)
+                    .iter()
+                    .any(|(id, _)| self.engine.state.series.last_at(*id).is_some_and(|t| self.at - t <= stale))
+            })
+            .count();
+        fresh as f64 / reads.len() as f64
+    }
+}
+
+impl Facts for StateFacts<'_> {
+    fn metric(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], agg: Aggregation, q: f64, window: Duration, op: Comparison) -> Option<f64> {
+        let mut best: Option<f64> = None;
+        for (id, l) in self.series(n, metric) {
+            if !series_matches(labels, l) {
+                continue;
+            }
+            let Some(v) = self.engine.state.series.aggregate(*id, agg, q, window, self.at) else { continue };
+            best = Some(match (best, op) {
+                (None, _) => v,
+                (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),
+                (Some(b), Comparison::Gt | Comparison::Ge) => b.max(v),
+                (Some(b), _) => b,
+            });
+        }
+        best
+    }
+
+    fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64 {
+        self.engine.state.logs.get(&(n.index() as u32, slot)).map_or(0, |c| c.count(window, self.at))
+    }
+
+    fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64 {
+        let Some(name) = self.engine.program.reasons.iter().find(|(_, v)| **v == reason).map(|(k, _)| k) else {
+            return 0;
+        };
+        let node = n.index() as u32;
+        let count = |warning: bool| {
+            self.engine
+                .state
+                .events
+                .get(&(node, name.clone(), warning))
+                .map_or(0, |c| c.count(window, self.at))
+        };
+        match event_type {
+            Some(EventTypeFilter::Warning) => count(true),
+            Some(EventTypeFilter::Normal) => count(false),
+            None => count(true) + count(false),
+        }
+    }
+
+    fn alert_firing(&self, n: NodeId, name: &str, labels: &[CompiledMatcher]) -> bool {
+        self.engine
+            .state
+            .alerts
+            .get(&(n.index() as u32))
+            .is_some_and(|set| set.values().any(|a| a.name == name && a.starts_at <= self.at && series_matches(labels, &a.labels)))
+    }
+
+    fn last_seen(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher]) -> Option<i64> {
+        self.series(n, metric)
+            .iter()
+            .filter(|(_, l)| series_matches(labels, l))
+            .filter_map(|(id, _)| self.engine.state.series.last_at(*id))
+            .max()
+            .map(|t| self.at - t)
+    }
+
+    fn dependencies(&self, n: NodeId, kind: Option<NodeKind>, transitive: bool) -> (usize, usize) {
+        let mut scratch = self.topo.traversal();
+        let deps: Vec<NodeId> = if transitive {
+            self.topo.dependencies(n, &mut scratch).to_vec()
+        } else {
+            self.topo.direct_dependencies(n).to_vec()
+        };
+        let of_kind: Vec<NodeId> = deps.into_iter().filter(|d| kind.is_none_or(|k| self.topo.node(*d).kind() == k)).collect();
+        let unhealthy = of_kind.iter().filter(|d| self.health.is_unhealthy(**d)).count();
+        (of_kind.len(), unhealthy)
+    }
+
+    fn healthy_replicas(&self, n: NodeId) -> u32 {
+        healthy_replicas(self.engine, self.health, n, self.at)
+    }
+
+    fn forecast(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], window: Duration, threshold: f64, op: Comparison) -> Option<f64> {
+        let rising = matches!(op, Comparison::Gt | Comparison::Ge);
+        self.series(n, metric)
+            .iter()
+            .filter(|(_, l)| series_matches(labels, l))
+            .filter_map(|(id, _)| {
+                let slope = self.engine.state.series.aggregate(*id, Aggregation::Slope, 0.0, window, self.at)?;
+                let last = self.engine.state.series.aggregate(*id, Aggregation::Last, 0.0, window, self.at)?;
+                let already = op.holds(last, threshold);
+                if already {
+                    return Some(0.0);
+                }
+                // Only a trend heading towards the threshold predicts a crossing.
+                if (rising && slope <= 0.0) || (!rising && slope >= 0.0) {
+                    return None;
+                }
+                self.engine.state.series.forecast_crossing(*id, window, self.at, threshold)
+            })
+            .min_by(f64::total_cmp)
+    }
+}
+
+/// Healthy replicas of a node: the latest value of the topology's
+/// `replicas_metric` when it has data, else the declared count when the node
+/// is healthy and 0 when it is not.
+pub(crate) fn healthy_replicas(engine: &Engine, health: &Health, n: NodeId, at: i64) -> u32 {
+    if let Some(metric) = &engine.topology.spec().replicas_metric {
+        if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, metric.clone())) {
+            let v = list
+                .iter()
+                .filter_map(|(id, _)| engine.state.series.aggregate(*id, Aggregation::Last, 0.0, engine.config.staleness, at))
+                .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a + v)));
+            if let Some(v) = v {
+                return if v.is_finite() && v > 0.0 { v.min(f64::from(u32::MAX)) as u32 } else { 0 };
+            }
+        }
+    }
+    if health.is_unhealthy(n) {
+        0
+    } else {
+        engine.topology.node(n).replicas()
+    }
+}

@@ -1,0 +1,625 @@
+//! The signature matcher: the library compiled into a flat program, and its
+//! evaluation against the engine's state.
+//!
+//! Compiling resolves every name once: metric names, event reasons and alert
+//! names are interned, label matchers are compiled (regexes anchored, as in
+//! Prometheus), all log patterns of all signatures go into one
+//! [`LogMatcher`](crate::logmatch::LogMatcher), and condition trees become
+//! arenas of nodes. Signatures are indexed by the metrics they read, so
+//! ingest stores only series some signature reads.
+//!
+//! Metric predicates over several series on one node hold when any matching
+//! series satisfies them; the value reported is the most extreme one in the
+//! direction of the comparison (the largest for `>`/`>=`, the smallest for
+//! `<`/`<=`).
+
+use std::collections::HashMap;
+
+use crate::diagnosis::{EvidenceItem, Role};
+use crate::library::Library;
+use crate::logmatch::{LogMatcher, LogMatcherBuilder, PatternSpec};
+use crate::spec::signature::{Category, Condition, EventTypeFilter, ExceptionOp, HealthState, Signature, Status};
+use crate::spec::{Aggregation, Comparison, LabelMatcher, MatchOp, NodeKind};
+use crate::telemetry::Labels;
+use crate::topology::{NodeId, Topology};
+use crate::{Duration, Error, ErrorKind};
+
+/// A label matcher compiled for evaluation.
+#[derive(Clone, Debug)]
+pub struct CompiledMatcher {
+    name: String,
+    op: MatchOp,
+    value: String,
+    regex: Option<regex::Regex>,
+}
+
+impl CompiledMatcher {
+    /// Compiles a matcher; regexes are anchored at both ends.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Library`] when the regex does not compile.
+    pub fn new(m: &LabelMatcher) -> Result<CompiledMatcher, Error> {
+        let regex = match m.op {
+            MatchOp::Re | MatchOp::NotRe => Some(
+                regex::RegexBuilder::new(&format!("^(?:{})$", m.value))
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| Error::new(ErrorKind::Library, format!("matcher `{m}`: {e}")))?,
+            ),
+            _ => None,
+        };
+        Ok(CompiledMatcher {
+            name: m.name.clone(),
+            op: m.op,
+            value: m.value.clone(),
+            regex,
+        })
+    }
+
+    /// Whether `value` (empty when the label is missing) satisfies the matcher.
+    pub fn matches_value(&self, value: &str) -> bool {
+        match (self.op, &self.regex) {
+            (MatchOp::Eq, _) => value == self.value,
+            (MatchOp::Ne, _) => value != self.value,
+            (MatchOp::Re, Some(r)) => r.is_match(value),
+            (MatchOp::NotRe, Some(r)) => !r.is_match(value),
+            _ => false,
+        }
+    }
+
+    /// Whether a label set satisfies the matcher.
+    pub fn matches(&self, labels: &Labels) -> bool {
+        self.matches_value(labels.get(&self.name).unwrap_or(""))
+    }
+}
+
+fn all_match(ms: &[CompiledMatcher], labels: &Labels) -> bool {
+    ms.iter().all(|m| m.matches(labels))
+}
+
+/// A compiled predicate.
+#[derive(Clone, Debug)]
+pub(crate) enum Pred {
+    Metric { metric: u32, labels: Vec<CompiledMatcher>, agg: Aggregation, q: f64, window: Duration, op: Comparison, threshold: f64 },
+    Log { slot: u32, window: Duration, op: Comparison, threshold: f64 },
+    Event { reason: u32, event_type: Option<EventTypeFilter>, window: Duration, op: Comparison, threshold: f64 },
+    Alert { name: String, labels: Vec<CompiledMatcher> },
+    Absent { metric: u32, labels: Vec<CompiledMatcher>, for_: Duration },
+    Dependency { kind: Option<NodeKind>, state: HealthState, transitive: bool },
+    Replicas { min_healthy: u32 },
+    Forecast { metric: u32, labels: Vec<CompiledMatcher>, window: Duration, op: Comparison, threshold: f64, within: Duration },
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    All(Vec<u32>),
+    Any(Vec<u32>),
+    Not(u32),
+    AtLeast(u32, Vec<u32>),
+    Leaf { pred: u32, path: String, id: Option<String>, text: String },
+}
+
+/// A compiled exception.
+#[derive(Clone, Debug)]
+struct CompiledException {
+    field: String,
+    op: ExceptionOp,
+    values: Vec<String>,
+    reason: String,
+}
+
+/// One signature, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct SigProgram {
+    pub(crate) index: usize,
+    root: u32,
+    evidence: Vec<(u32, f64)>,
+    kinds: Vec<NodeKind>,
+    node_labels: Vec<CompiledMatcher>,
+    exceptions: Vec<CompiledException>,
+    pub(crate) for_ms: i64,
+    pub(crate) category: Category,
+    pub(crate) status: Status,
+    pub(crate) prior: f64,
+    /// Whether `match` reads node health (so it is evaluated after health is known).
+    pub(crate) reads_health: bool,
+    pub(crate) forecast: bool,
+    /// Metric ids the signature reads, for the coverage term.
+    pub(crate) reads: Vec<u32>,
+}
+
+/// The library compiled for evaluation. Immutable and shareable.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) sigs: Vec<SigProgram>,
+    nodes: Vec<Node>,
+    preds: Vec<Pred>,
+    pub(crate) metrics: HashMap<String, u32>,
+    pub(crate) metric_names: Vec<String>,
+    pub(crate) reasons: HashMap<String, u32>,
+    pub(crate) log: LogMatcher,
+    /// Log-pattern id → log slot (one slot per log predicate).
+    pub(crate) log_slots: usize,
+    /// The longest window any predicate reads: the retention of the windows.
+    pub(crate) retention: Duration,
+}
+
+struct Builder<'a> {
+    lists: &'a std::collections::BTreeMap<String, Vec<String>>,
+    nodes: Vec<Node>,
+    preds: Vec<Pred>,
+    metrics: HashMap<String, u32>,
+    metric_names: Vec<String>,
+    reasons: HashMap<String, u32>,
+    log: LogMatcherBuilder,
+    log_slots: usize,
+    retention: Duration,
+    reads: Vec<u32>,
+    reads_health: bool,
+    forecast: bool,
+}
+
+fn render_matchers(ms: &[LabelMatcher]) -> String {
+    if ms.is_empty() {
+        String::new()
+    } else {
+        format!("{{{}}}", ms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn matchers(ms: &[LabelMatcher]) -> Result<Vec<CompiledMatcher>, Error> {
+    ms.iter().map(CompiledMatcher::new).collect()
+}
+
+impl Builder<'_> {
+    fn metric(&mut self, name: &str) -> u32 {
+        let next = self.metric_names.len() as u32;
+        let id = *self.metrics.entry(name.to_string()).or_insert(next);
+        if id == next {
+            self.metric_names.push(name.to_string());
+        }
+        if !self.reads.contains(&id) {
+            self.reads.push(id);
+        }
+        id
+    }
+
+    fn window(&mut self, w: Duration) -> Duration {
+        self.retention = self.retention.max(w);
+        w
+    }
+
+    fn leaf(&mut self, pred: Pred, path: String, id: Option<String>, text: String) -> u32 {
+        self.preds.push(pred);
+        self.push(Node::Leaf { pred: self.preds.len() as u32 - 1, path, id, text })
+    }
+
+    fn push(&mut self, n: Node) -> u32 {
+        self.nodes.push(n);
+        self.nodes.len() as u32 - 1
+    }
+
+    fn compile(&mut self, c: &Condition, path: &str) -> Result<u32, Error> {
+        Ok(match c {
+            Condition::All(v) | Condition::Any(v) => {
+                let word = if matches!(c, Condition::All(_)) { "all" } else { "any" };
+                let kids = v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| self.compile(c, &format!("{path}.{word}[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.push(if word == "all" { Node::All(kids) } else { Node::Any(kids) })
+            }
+            Condition::Not(inner) => {
+                let k = self.compile(inner, &format!("{path}.not"))?;
+                self.push(Node::Not(k))
+            }
+            Condition::AtLeast(a) => {
+                let kids = a
+                    .of
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| self.compile(c, &format!("{path}.at_least.of[{i}]")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.push(Node::AtLeast(a.n, kids))
+            }
+            Condition::Metric(m) => {
+                let metric = self.metric(&m.name);
+                let window = self.window(m.window);
+                let agg = serde_json::to_value(m.agg).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let q = m.q.map(|q| format!("{q}, ")).unwrap_or_default();
+                let text = format!("{agg}({q}{}{}[{}]) {} {}", m.name, render_matchers(&m.labels), m.window, m.op, m.threshold);
+                let pred = Pred::Metric {
+                    metric,
+                    labels: matchers(&m.labels)?,
+                    agg: m.agg,
+                    q: m.q.unwrap_or(0.5),
+                    window,
+                    op: m.op,
+                    threshold: m.threshold,
+                };
+                self.leaf(pred, format!("{path}.metric"), m.id.clone(), text)
+            }
+            Condition::Log(l) => {
+                let spec = if let Some(r) = &l.regex {
+                    PatternSpec::regex(r.clone())
+                } else if !l.contains.is_empty() {
+                    PatternSpec::contains(l.contains.iter().cloned())
+                } else if let Some(s) = &l.startswith {
+                    PatternSpec::starts_with(s.clone())
+                } else if let Some(s) = &l.endswith {
+                    PatternSpec::ends_with(s.clone())
+                } else {
+                    let words: Vec<String> = match &l.in_list {
+                        Some(name) => self.lists.get(name).cloned().unwrap_or_default(),
+                        None => l.contains_any.clone(),
+                    };
+                    let alternation = words.iter().map(|w| regex::escape(w)).collect::<Vec<_>>().join("|");
+                    PatternSpec::regex(alternation)
+                };
+                let describe = if let Some(r) = &l.regex {
+                    format!("/{r}/")
+                } else if !l.contains.is_empty() {
+                    format!("contains all {:?}", l.contains)
+                } else if let Some(s) = &l.startswith {
+                    format!("startswith {s:?}")
+                } else if let Some(s) = &l.endswith {
+                    format!("endswith {s:?}")
+                } else if let Some(list) = &l.in_list {
+                    format!("contains any of list `{list}`")
+                } else {
+                    format!("contains any {:?}", l.contains_any)
+                };
+                let pid = self.log.add(spec.case_insensitive(l.case_insensitive));
+                debug_assert_eq!(pid.as_usize(), self.log_slots);
+                self.log_slots += 1;
+                let window = self.window(l.window);
+                let text = format!("count(log {describe}[{}]) {} {}", l.window, l.op, l.threshold);
+                let pred = Pred::Log { slot: pid.as_u32(), window, op: l.op, threshold: l.threshold };
+                self.leaf(pred, format!("{path}.log"), l.id.clone(), text)
+            }
+            Condition::Event(e) => {
+                let next = self.reasons.len() as u32;
+                let reason = *self.reasons.entry(e.reason.clone()).or_insert(next);
+                let window = self.window(e.window);
+                let ty = e.event_type.map(|t| format!(" type={t:?}")).unwrap_or_default();
+                let text = format!("count(event reason={}{ty}[{}]) {} {}", e.reason, e.window, e.op, e.threshold);
+                let pred = Pred::Event { reason, event_type: e.event_type, window, op: e.op, threshold: e.threshold };
+                self.leaf(pred, format!("{path}.event"), e.id.clone(), text)
+            }
+            Condition::Alert(a) => {
+                let text = format!("alert {}{} firing", a.name, render_matchers(&a.labels));
+                let pred = Pred::Alert { name: a.name.clone(), labels: matchers(&a.labels)? };
+                self.leaf(pred, format!("{path}.alert"), a.id.clone(), text)
+            }
+            Condition::Absent(a) => {
+                let metric = self.metric(&a.metric);
+                let for_ = self.window(a.for_);
+                let text = format!("absent({}{}) for {}", a.metric, render_matchers(&a.labels), a.for_);
+                let pred = Pred::Absent { metric, labels: matchers(&a.labels)?, for_ };
+                self.leaf(pred, format!("{path}.absent"), a.id.clone(), text)
+            }
+            Condition::Dependency(d) => {
+                self.reads_health = true;
+                let kind = d.kind.map_or("any", NodeKind::as_str);
+                let state = if d.state == HealthState::Healthy { "healthy" } else { "unhealthy" };
+                let scope = if d.transitive { "transitive " } else { "" };
+                let text = format!("{scope}dependency of kind {kind} is {state}");
+                let pred = Pred::Dependency { kind: d.kind, state: d.state, transitive: d.transitive };
+                self.leaf(pred, format!("{path}.dependency"), d.id.clone(), text)
+            }
+            Condition::Replicas(r) => {
+                self.reads_health = true;
+                let text = format!("healthy replicas >= {}", r.min_healthy);
+                self.leaf(Pred::Replicas { min_healthy: r.min_healthy }, format!("{path}.replicas"), r.id.clone(), text)
+            }
+            Condition::Forecast(f) => {
+                self.forecast = true;
+                let metric = self.metric(&f.metric);
+                let window = self.window(f.window);
+                let text = format!(
+                    "forecast({}{}[{}]) {} {} within {}",
+                    f.metric,
+                    render_matchers(&f.labels),
+                    f.window,
+                    f.op,
+                    f.threshold,
+                    f.within
+                );
+                let pred = Pred::Forecast {
+                    metric,
+                    labels: matchers(&f.labels)?,
+                    window,
+                    op: f.op,
+                    threshold: f.threshold,
+                    within: f.within,
+                };
+                self.leaf(pred, format!("{path}.forecast"), f.id.clone(), text)
+            }
+            // Macros are inlined by the loader; a leftover one is a loader bug
+            // surfaced as an error rather than a panic.
+            Condition::Macro(name) => {
+                return Err(Error::new(ErrorKind::Library, format!("macro `{name}` was not expanded")));
+            }
+        })
+    }
+}
+
+impl Program {
+    /// Compiles a library for evaluation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Library`] when a pattern fails to compile (the loader has
+    /// already validated them, so this means a size limit was hit).
+    pub fn compile(library: &Library) -> Result<Program, Error> {
+        let mut b = Builder {
+            lists: library.lists(),
+            nodes: Vec::new(),
+            preds: Vec::new(),
+            metrics: HashMap::new(),
+            metric_names: Vec::new(),
+            reasons: HashMap::new(),
+            log: LogMatcherBuilder::new(),
+            log_slots: 0,
+            retention: Duration::from_secs(60),
+            reads: Vec::new(),
+            reads_health: false,
+            forecast: false,
+        };
+        let mut sigs = Vec::new();
+        for (index, s) in library.signatures().iter().enumerate() {
+            b.reads.clear();
+            b.reads_health = false;
+            b.forecast = false;
+            let root = b.compile(&s.match_, "match")?;
+            let reads_health = b.reads_health;
+            let forecast = b.forecast;
+            let evidence = s
+                .evidence
+                .iter()
+                .enumerate()
+                .map(|(i, e)| Ok((b.compile(&e.when, &format!("evidence[{i}]"))?, e.weight)))
+                .collect::<Result<Vec<_>, Error>>()?;
+            sigs.push(SigProgram {
+                index,
+                root,
+                evidence,
+                kinds: s.applies_to.kinds.clone(),
+                node_labels: matchers(&s.applies_to.labels)?,
+                exceptions: compile_exceptions(s, library),
+                for_ms: s.for_.as_millis_i64(),
+                category: s.category,
+                status: s.status,
+                prior: s.prior.unwrap_or(0.5),
+                reads_health,
+                forecast,
+                reads: b.reads.clone(),
+            });
+        }
+        let log = b
+            .log
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Library, format!("log pattern {}: {}", e.index(), e.message())))?;
+        Ok(Program {
+            sigs,
+            nodes: b.nodes,
+            preds: b.preds,
+            metrics: b.metrics,
+            metric_names: b.metric_names,
+            reasons: b.reasons,
+            log,
+            log_slots: b.log_slots,
+            retention: b.retention,
+        })
+    }
+
+    /// Whether signature `s` is evaluated on node `n` (kind, labels).
+    pub(crate) fn applies(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> bool {
+        let info = topo.node(n);
+        if !s.kinds.is_empty() && !s.kinds.contains(&info.kind) {
+            return false;
+        }
+        s.node_labels.iter().all(|m| {
+            let v = match m.name.as_str() {
+                "id" => Some(info.id.as_str()),
+                "kind" => Some(info.kind.as_str()),
+                key => info.labels.get(key).map(String::as_str),
+            };
+            m.matches_value(v.unwrap_or(""))
+        })
+    }
+
+    /// The exception that suppresses signature `s` on node `n`, if any: its
+    /// evidence item.
+    pub(crate) fn exception(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> Option<EvidenceItem> {
+        let info = topo.node(n);
+        for (i, x) in s.exceptions.iter().enumerate() {
+            let tier = info.tier.to_string();
+            let value = match x.field.as_str() {
+                "node.id" => Some(info.id.as_str()),
+                "node.kind" => Some(info.kind.as_str()),
+                "node.tier" => Some(tier.as_str()),
+                f => f.strip_prefix("node.label.").and_then(|k| info.labels.get(k)).map(String::as_str),
+            };
+            let Some(value) = value else { continue };
+            let hit = x.values.iter().any(|v| match x.op {
+                ExceptionOp::In => value == v,
+                ExceptionOp::Prefix => value.starts_with(v.as_str()),
+                ExceptionOp::Suffix => value.ends_with(v.as_str()),
+                ExceptionOp::Contains => value.contains(v.as_str()),
+            });
+            if hit {
+                return Some(EvidenceItem {
+                    path: format!("exceptions[{i}]"),
+                    id: None,
+                    predicate: format!("{} {:?} {:?}", x.field, x.op, x.values),
+                    observed: None,
+                    op: None,
+                    threshold: None,
+                    window: None,
+                    satisfied: true,
+                    role: Role::Exception,
+                    note: (!x.reason.is_empty()).then(|| x.reason.clone()),
+                });
+            }
+        }
+        None
+    }
+
+    /// Evaluates `match` of `s` on `n`; evidence items are appended to `out`.
+    pub(crate) fn eval_match(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, out: &mut Vec<EvidenceItem>) -> bool {
+        self.eval(s.root, n, facts, Role::Required, out)
+    }
+
+    /// Evaluates the evidence of `s` on `n`; returns the sum of the weights
+    /// of evidence that held.
+    pub(crate) fn eval_evidence(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, out: &mut Vec<EvidenceItem>) -> f64 {
+        let mut total = 0.0;
+        for (root, weight) in &s.evidence {
+            let start = out.len();
+            let held = self.eval(*root, n, facts, Role::Evidence(*weight), out);
+            // A compound evidence item is reported by its leaves; mark whether
+            // the item as a whole held on the first one.
+            if let Some(first) = out.get_mut(start) {
+                if out.len() - start > 1 {
+                    first.note = Some(if held { "evidence item held".into() } else { "evidence item did not hold".into() });
+                }
+            }
+            if held {
+                total += weight;
+            }
+        }
+        total
+    }
+
+    fn eval(&self, node: u32, n: NodeId, facts: &dyn Facts, role: Role, out: &mut Vec<EvidenceItem>) -> bool {
+        match &self.nodes[node as usize] {
+            // Every child is evaluated (no short circuit) so that the
+            // evidence lists every predicate with its observed value.
+            Node::All(kids) => kids.iter().fold(true, |acc, k| self.eval(*k, n, facts, role, out) && acc),
+            Node::Any(kids) => kids.iter().fold(false, |acc, k| self.eval(*k, n, facts, role, out) || acc),
+            Node::Not(k) => !self.eval(*k, n, facts, role, out),
+            Node::AtLeast(need, kids) => {
+                let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, out)).count();
+                held >= *need as usize
+            }
+            Node::Leaf { pred, path, id, text } => {
+                let (satisfied, observed, note) = self.eval_pred(&self.preds[*pred as usize], n, facts);
+                let (op, threshold, window) = match &self.preds[*pred as usize] {
+                    Pred::Metric { op, threshold, window, .. }
+                    | Pred::Log { op, threshold, window, .. }
+                    | Pred::Event { op, threshold, window, .. }
+                    | Pred::Forecast { op, threshold, window, .. } => (Some(*op), Some(*threshold), Some(*window)),
+                    Pred::Absent { for_, .. } => (None, None, Some(*for_)),
+                    Pred::Replicas { min_healthy } => (Some(Comparison::Ge), Some(f64::from(*min_healthy)), None),
+                    _ => (None, None, None),
+                };
+                out.push(EvidenceItem {
+                    path: path.clone(),
+                    id: id.clone(),
+                    predicate: text.clone(),
+                    observed,
+                    op,
+                    threshold,
+                    window,
+                    satisfied,
+                    role,
+                    note,
+                });
+                satisfied
+            }
+        }
+    }
+
+    fn eval_pred(&self, p: &Pred, n: NodeId, facts: &dyn Facts) -> (bool, Option<f64>, Option<String>) {
+        match p {
+            Pred::Metric { metric, labels, agg, q, window, op, threshold } => {
+                match facts.metric(n, *metric, labels, *agg, *q, *window, *op) {
+                    Some(v) => (op.holds(v, *threshold), Some(v), None),
+                    None => (false, None, Some("no data in window".into())),
+                }
+            }
+            Pred::Log { slot, window, op, threshold } => {
+                let c = facts.log_count(n, *slot, *window) as f64;
+                (op.holds(c, *threshold), Some(c), None)
+            }
+            Pred::Event { reason, event_type, window, op, threshold } => {
+                let c = facts.event_count(n, *reason, *event_type, *window) as f64;
+                (op.holds(c, *threshold), Some(c), None)
+            }
+            Pred::Alert { name, labels } => {
+                let firing = facts.alert_firing(n, name, labels);
+                (firing, Some(if firing { 1.0 } else { 0.0 }), None)
+            }
+            Pred::Absent { metric, labels, for_ } => match facts.last_seen(n, *metric, labels) {
+                Some(age) => {
+                    let held = age >= for_.as_millis_i64();
+                    (held, Some(age as f64 / 1000.0), Some(format!("last sample {}s ago", age / 1000)))
+                }
+                None => (true, None, Some("never seen".into())),
+            },
+            Pred::Dependency { kind, state, transitive } => {
+                let (total, unhealthy) = facts.dependencies(n, *kind, *transitive);
+                let held = match state {
+                    HealthState::Unhealthy => unhealthy > 0,
+                    HealthState::Healthy => total > 0 && unhealthy == 0,
+                };
+                (held, Some(unhealthy as f64), Some(format!("{unhealthy} of {total} unhealthy")))
+            }
+            Pred::Replicas { min_healthy } => {
+                let h = facts.healthy_replicas(n);
+                (h >= *min_healthy, Some(f64::from(h)), None)
+            }
+            Pred::Forecast { metric, labels, window, op, threshold, within } => {
+                match facts.forecast(n, *metric, labels, *window, *threshold, *op) {
+                    Some(secs) => {
+                        let held = secs <= within.as_secs_f64();
+                        (held, Some(secs), Some(format!("crosses in {:.0}s", secs)))
+                    }
+                    None => (false, None, Some("no crossing predicted".into())),
+                }
+            }
+        }
+    }
+}
+
+fn compile_exceptions(s: &Signature, library: &Library) -> Vec<CompiledException> {
+    s.exceptions
+        .iter()
+        .map(|x| {
+            let mut values = x.values.clone();
+            if let Some(list) = x.list.as_ref().and_then(|l| library.lists().get(l)) {
+                values.extend(list.iter().cloned());
+            }
+            CompiledException { field: x.field.clone(), op: x.op, values, reason: x.reason.clone() }
+        })
+        .collect()
+}
+
+/// What the matcher reads from the engine's state at one evaluation time.
+pub(crate) trait Facts {
+    /// The aggregate over matching series, most extreme in the direction of `op`.
+    #[allow(clippy::too_many_arguments)]
+    fn metric(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], agg: Aggregation, q: f64, window: Duration, op: Comparison) -> Option<f64>;
+    /// Matching log lines in the window.
+    fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64;
+    /// Matching events (with their counts) in the window.
+    fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64;
+    /// Whether a matching alert is firing on the node.
+    fn alert_firing(&self, n: NodeId, name: &str, labels: &[CompiledMatcher]) -> bool;
+    /// Milliseconds since the newest sample of any matching series; `None` if never seen.
+    fn last_seen(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher]) -> Option<i64>;
+    /// (dependencies of the kind, how many are unhealthy).
+    fn dependencies(&self, n: NodeId, kind: Option<NodeKind>, transitive: bool) -> (usize, usize);
+    /// Healthy replicas of the node.
+    fn healthy_replicas(&self, n: NodeId) -> u32;
+    /// Seconds until a matching series is forecast to cross the threshold.
+    fn forecast(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], window: Duration, threshold: f64, op: Comparison) -> Option<f64>;
+}
+
+/// Whether a series is labelled as the matchers ask.
+pub(crate) fn series_matches(labels: &[CompiledMatcher], series: &Labels) -> bool {
+    all_match(labels, series)
+}
