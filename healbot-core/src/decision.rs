@@ -1,0 +1,279 @@
+//! Decisions: the stable, versioned document a host acts on and a person
+//! audits.
+//!
+//! One decision per diagnosis (and one per inferred suspect). The verdict
+//! ladder:
+//!
+//! - `execute`: a root cause whose chosen action passed every guard, with
+//!   confidence at or above the action's `min_confidence`, from a stable
+//!   signature, and an action whose risk allows unattended runs;
+//! - `escalate`: a person must approve; `reasons` say why;
+//! - `suppress`: a symptom of a root cause elsewhere, named with its path;
+//! - `blocked`: every candidate action failed a guard;
+//! - `observe`: nothing to do (no action configured) or a forecast notice.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::confidence::Confidence;
+use crate::diagnosis::EvidenceItem;
+
+/// The version of the decision document. Bumped on any incompatible change.
+pub const DECISION_SCHEMA_VERSION: u32 = 1;
+
+/// What the host should do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Run the chosen action unattended.
+    Execute,
+    /// Ask a person to approve the chosen action (or to look).
+    Escalate,
+    /// A symptom: act on the named root cause instead.
+    Suppress,
+    /// Every candidate action failed a guard.
+    Blocked,
+    /// Nothing to do, or a notice.
+    Observe,
+}
+
+impl Verdict {
+    /// The snake_case spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Execute => "execute",
+            Verdict::Escalate => "escalate",
+            Verdict::Suppress => "suppress",
+            Verdict::Blocked => "blocked",
+            Verdict::Observe => "observe",
+        }
+    }
+}
+
+/// The signature behind a decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SignatureRef {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Category.
+    pub category: String,
+    /// Severity.
+    pub severity: String,
+    /// Stable or experimental.
+    pub status: String,
+}
+
+/// The role of the decision's node in the failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RootRole {
+    /// A root-cause candidate.
+    Root,
+    /// A symptom of a root cause elsewhere.
+    Symptom,
+    /// An undiagnosed dependency shared by several failing nodes.
+    InferredSuspect,
+}
+
+/// The root-cause verdict of a decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RootCause {
+    /// Root, symptom or inferred suspect.
+    pub role: RootRole,
+    /// The root-cause node (this node when it is a root).
+    pub node: String,
+    /// The signature diagnosed on the root cause, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature: Option<String>,
+    /// The dependency path from this node to the root cause.
+    pub path: Vec<String>,
+    /// Rank among root-cause candidates (1 is the most likely), for roots.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rank: Option<usize>,
+    /// Ranking score, for roots.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub score: Option<f64>,
+    /// Nodes whose diagnoses this root explains.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub explains: Vec<String>,
+}
+
+/// A guard that failed, with the numbers behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GuardFailure {
+    /// The guard kind (`min_healthy_replicas`).
+    pub guard: String,
+    /// What failed, for people ("1 healthy replica would remain, 2 required").
+    pub reason: String,
+    /// The observed number, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub observed: Option<f64>,
+    /// The limit, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub limit: Option<f64>,
+}
+
+/// The action HealBot chose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ChosenAction {
+    /// Action id.
+    pub id: String,
+    /// The verb the host executes.
+    pub operation: String,
+    /// The resolved target node.
+    pub target: String,
+    /// Parameters, verbatim from the library.
+    pub parameters: BTreeMap<String, serde_json::Value>,
+    /// Risk.
+    pub risk: String,
+    /// Confidence needed to run unattended.
+    pub min_confidence: f64,
+    /// Guards checked, all passed.
+    pub guards_passed: Vec<String>,
+}
+
+/// An action that was considered and rejected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RejectedAction {
+    /// Action id.
+    pub id: String,
+    /// The resolved target, when one resolved.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub target: Option<String>,
+    /// Why: every guard that failed.
+    pub failed: Vec<GuardFailure>,
+}
+
+/// The confidence of a decision, with its terms.
+pub type DecisionConfidence = Confidence;
+
+/// One decision.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Decision {
+    /// [`DECISION_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Deterministic id from signature, node and onset.
+    pub id: String,
+    /// The library revision that produced the decision.
+    pub library_revision: String,
+    /// Evaluation time (Unix ms).
+    pub at: i64,
+    /// The node.
+    pub node: String,
+    /// The signature; absent for inferred suspects.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signature: Option<SignatureRef>,
+    /// When the failure began (Unix ms).
+    pub onset: i64,
+    /// What to do.
+    pub verdict: Verdict,
+    /// Why this verdict (and not execute).
+    pub reasons: Vec<String>,
+    /// Confidence and its terms.
+    #[schemars(with = "serde_json::Value")]
+    pub confidence: Confidence,
+    /// Every predicate evaluated.
+    #[schemars(with = "Vec<serde_json::Value>")]
+    pub evidence: Vec<EvidenceItem>,
+    /// Root-cause verdict.
+    pub root_cause: RootCause,
+    /// The chosen action.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub action: Option<ChosenAction>,
+    /// Rejected actions with their failed guards.
+    pub rejected: Vec<RejectedAction>,
+    /// One paragraph for a person.
+    pub explanation: String,
+}
+
+impl Decision {
+    /// The decision as its stable JSON document (one line).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Parses a decision document.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidArgument`] when the text is not a decision document.
+    pub fn from_json(text: &str) -> Result<Decision, crate::Error> {
+        serde_json::from_str(text).map_err(|e| crate::Error::new(crate::ErrorKind::InvalidArgument, format!("not a decision document: {e}")))
+    }
+
+    /// Builds the explanation paragraph from the other fields.
+    pub fn explain(&self) -> String {
+        let mut s = String::new();
+        let what = self.signature.as_ref().map_or_else(|| "an undiagnosed shared dependency".to_string(), |sig| format!("{} ({})", sig.title, sig.id));
+        let _ = write!(s, "{what} on {}", self.node);
+        let held: Vec<&str> = self
+            .evidence
+            .iter()
+            .filter(|e| e.satisfied && matches!(e.role, crate::diagnosis::Role::Required))
+            .map(|e| e.predicate.as_str())
+            .collect();
+        if !held.is_empty() {
+            let _ = write!(s, " because {}", held.join(" and "));
+        }
+        let _ = write!(s, "; confidence {:.0}%.", self.confidence.value * 100.0);
+        match self.root_cause.role {
+            RootRole::Symptom => {
+                let _ = write!(s, " It is a symptom of {} (path {}).", self.root_cause.node, self.root_cause.path.join(" → "));
+            }
+            RootRole::InferredSuspect => {
+                let _ = write!(s, " {} failing dependents share it.", self.root_cause.explains.len());
+            }
+            RootRole::Root => {
+                if !self.root_cause.explains.is_empty() {
+                    let _ = write!(s, " It explains failures on {}.", self.root_cause.explains.join(", "));
+                }
+            }
+        }
+        match &self.action {
+            Some(a) => {
+                let _ = write!(s, " Chosen action: {} ({}) on {}.", a.id, a.operation, a.target);
+            }
+            None if !self.rejected.is_empty() => {
+                let _ = write!(s, " No action passed its guards.");
+            }
+            None => {}
+        }
+        for r in &self.rejected {
+            for f in &r.failed {
+                let _ = write!(s, " Rejected {}: {}.", r.id, f.reason);
+            }
+        }
+        let _ = write!(s, " Verdict: {}", self.verdict.as_str());
+        if !self.reasons.is_empty() {
+            let _ = write!(s, " ({})", self.reasons.join("; "));
+        }
+        s.push('.');
+        s
+    }
+}
+
+/// The deterministic id of a decision: FNV-1a over signature, node and onset.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::decision::decision_id;
+/// assert_eq!(decision_id("db.down", "db", 1000), decision_id("db.down", "db", 1000));
+/// assert_ne!(decision_id("db.down", "db", 1000), decision_id("db.down", "db", 2000));
+/// ```
+pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
+    let text = format!("{signature}\u{1f}{node}\u{1f}{onset}");
+    format!("d-{:016x}", crate::library::fnv1a64(text.as_bytes()))
+}
+
+/// The JSON Schema of the decision document, as committed under `schema/`.
+pub fn decision_schema() -> String {
+    let mut text = serde_json::to_string_pretty(&schemars::schema_for!(Decision)).unwrap_or_default();
+    text.push('\n');
+    text
+}
