@@ -15,6 +15,7 @@
 //! - [`spec`]: the document model (signatures, actions, topology, overrides).
 //! - [`load`]: validating and compiling documents.
 //! - [`topology`]: the compiled service graph and its queries.
+//! - [`window`]: bounded time windows over metric series, and event counters.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -24,6 +25,7 @@ pub mod error;
 pub mod source;
 pub mod spec;
 pub mod topology;
+pub mod window;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use duration::Duration;
