@@ -17,6 +17,7 @@
 //! - [`library`]: the compiled, shareable library.
 //! - [`freeze`]: change-freeze calendars in a time zone.
 //! - [`topology`]: the compiled service graph and its queries.
+//! - [`window`]: bounded time windows over metric series, and event counters.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -29,6 +30,7 @@ pub mod load;
 pub mod source;
 pub mod spec;
 pub mod topology;
+pub mod window;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use duration::Duration;

@@ -1,0 +1,125 @@
+//! Deterministic hashing for series keys and label sets.
+//!
+//! The core reads no random source, so the series index cannot use the
+//! randomly seeded `std` hasher. These hashes are fixed, fast and well
+//! mixed, but not keyed: they are not a defence against an adversary who
+//! chooses label values to collide (see [`label_set_hash`]). The series limit
+//! bounds what such an adversary can cost.
+
+use std::hash::Hasher;
+
+const K: u64 = 0x9E37_79B9_7F4A_7C15;
+const K2: u64 = 0xA076_1D64_78BD_642F;
+
+/// Multiply two 64-bit words into 128 bits and fold the halves together.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// The murmur3 64-bit finaliser: a bijection that spreads every input bit
+/// over every output bit.
+#[inline]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
+    h ^ (h >> 33)
+}
+
+/// The hasher behind the series index: deterministic, tuned for the few
+/// integer words of a [`SeriesKey`](super::SeriesKey).
+///
+/// Exposed so the engine can key its own maps of series keys the same way.
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::hash::BuildHasherDefault;
+/// use healbot_core::window::{KeyHasher, SeriesKey};
+///
+/// let mut m: HashMap<SeriesKey, u32, BuildHasherDefault<KeyHasher>> = HashMap::default();
+/// m.insert(SeriesKey { node: 1, metric: 2, labels: 3 }, 9);
+/// assert_eq!(m.get(&SeriesKey { node: 1, metric: 2, labels: 3 }), Some(&9));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        fmix64(self.0)
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = hash_bytes(self.0, bytes);
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = fold_mul(self.0 ^ i, K).wrapping_add(K2);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// Absorb `bytes` into `state`, eight at a time, length included.
+fn hash_bytes(mut state: u64, bytes: &[u8]) -> u64 {
+    state = fold_mul(state ^ bytes.len() as u64, K);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        state = fold_mul(state ^ u64::from_le_bytes(word), K2).wrapping_add(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        state = fold_mul(state ^ u64::from_le_bytes(word), K2).wrapping_add(K);
+    }
+    state
+}
+
+/// A 64-bit hash of a label set, for [`SeriesKey::labels`](super::SeriesKey::labels).
+///
+/// The pairs must be given sorted by name with unique names (the canonical
+/// form of a label set); the hash depends on their order. Each string is
+/// length-prefixed, so `("a", "bc")` and `("ab", "c")` differ.
+///
+/// Distinct label sets collide with probability about `n² / 2⁶⁵` for `n`
+/// series (3 × 10⁻⁸ for a million), and a collision merges two series. The
+/// hash is not keyed: an engine that takes label values from untrusted
+/// sources and must resist chosen collisions should intern label sets and
+/// use the interned id instead.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::window::label_set_hash;
+///
+/// let a = label_set_hash(&[("code", "500"), ("method", "GET")]);
+/// assert_eq!(a, label_set_hash(&[("code", "500"), ("method", "GET")]));
+/// assert_ne!(a, label_set_hash(&[("code", "502"), ("method", "GET")]));
+/// assert_ne!(label_set_hash(&[("a", "bc")]), label_set_hash(&[("ab", "c")]));
+/// ```
+pub fn label_set_hash(pairs: &[(&str, &str)]) -> u64 {
+    let mut state = fold_mul(pairs.len() as u64, K);
+    for (name, value) in pairs {
+        state = hash_bytes(state, name.as_bytes());
+        state = hash_bytes(state, value.as_bytes());
+    }
+    fmix64(state)
+}

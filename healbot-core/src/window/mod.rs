@@ -1,0 +1,174 @@
+//! Bounded time windows over metric series, and bucketed event counters.
+//!
+//! This is the "windows" stage of the pipeline: the engine resolves each
+//! incoming metric sample to a [`SeriesId`] and [`push`](SeriesStore::push)es
+//! it; signature predicates then ask for an [`Aggregation`] over a window
+//! ending at the evaluation time. Log pattern matches are counted per node in
+//! a [`BucketCounter`], which never keeps the raw lines.
+//!
+//! The core never reads a clock. Every timestamp is a Unix time in
+//! milliseconds (`i64`) passed in by the caller, and eviction happens only
+//! when the caller calls [`SeriesStore::evict`] with its `at`.
+//!
+//! # Contract
+//!
+//! The rules below are part of the public contract; the data-driven cases in
+//! `healbot-core/tests/data/window/` pin each of them.
+//!
+//! ## Windows
+//!
+//! A window of length `w` evaluated at `at` covers the samples whose timestamp
+//! `t` satisfies **`at - w < t <= at`**: open on the left, closed on the
+//! right, as Prometheus range selectors are since 3.0. A sample exactly `w`
+//! old is outside; a sample at `at` is inside; samples newer than `at` (the
+//! caller pushed ahead of the time it evaluates at) are outside. A zero
+//! window is always empty. A window longer than
+//! [`WindowConfig::retention`] sees only the samples still retained.
+//!
+//! ## Aggregates ([`SeriesStore::aggregate`])
+//!
+//! Every aggregate returns `None` for an unknown (or dropped) series and for
+//! a window without enough samples, except [`Aggregation::Count`], which
+//! returns `Some(0.0)` for a known series with no samples in the window.
+//!
+//! | aggregation | result | needs |
+//! |---|---|---|
+//! | `last` | value of the newest sample in the window | 1 sample |
+//! | `min`, `max` | smallest / largest value | 1 sample |
+//! | `sum` | sum of values (compensated summation) | 1 sample |
+//! | `avg` | arithmetic mean | 1 sample |
+//! | `count` | number of samples | — |
+//! | `increase` | counter increase between the first and the last sample in the window, resets handled | 2 samples |
+//! | `rate` | `increase / (t_last - t_first)` in units per second | 2 samples |
+//! | `quantile` | `q`-quantile, linear interpolation between closest ranks; `q` must be in `[0, 1]` | 1 sample |
+//! | `slope` | least-squares slope in units per second | 2 samples |
+//!
+//! **Counters.** `increase` and `rate` treat the series as a Prometheus
+//! counter: between two consecutive samples in the window, a value lower than
+//! its predecessor is a reset, and the counter is taken to have restarted from
+//! zero, so the step contributes the new value itself; otherwise the step
+//! contributes the difference.
+//!
+//! **No extrapolation.** Unlike Prometheus `increase()`/`rate()`, nothing is
+//! extrapolated to the window edges: `increase` is exactly what was observed
+//! between the first and the last sample in the window, and `rate` divides it
+//! by the time between those two samples, not by `w`. For a counter scraped
+//! every 15 s, `increase` over `5m` here is about 19/20 of Prometheus'
+//! (it sees 19 intervals, Prometheus extrapolates to 20), while `rate` is the
+//! same on a steady counter. In consequence `rate * w` is not `increase`.
+//!
+//! **Quantile** follows Prometheus `quantile_over_time`: with the `n` values
+//! sorted, rank `r = q * (n - 1)`, and the result interpolates linearly
+//! between the values at `floor(r)` and `ceil(r)`. `q = 0` is the minimum,
+//! `q = 1` the maximum, one sample is its own every quantile. A `q` outside
+//! `[0, 1]` (or NaN) gives `None`, where Prometheus would return `±Inf`.
+//! `q` is ignored by every other aggregation.
+//!
+//! **Slope** is the least-squares slope of value against time in seconds.
+//! Timestamps in a series are distinct (a same-timestamp push replaces), so
+//! two samples are enough; a flat series has slope `0`.
+//!
+//! ## Forecasts ([`SeriesStore::forecast_crossing`])
+//!
+//! The least-squares line over the window is extended forward from `at`.
+//! The result is the number of seconds from `at` until the line reaches the
+//! threshold: `Some(0.0)` if it reaches it at or before `at` (the fitted
+//! value at `at` is already at or past the threshold in the line's
+//! direction), `None` if the line is flat and not at the threshold, or if the
+//! window holds fewer than 2 samples. The direction comes from the slope, so
+//! a falling line forecasts the crossing of a threshold below it.
+//!
+//! ## Non-finite values
+//!
+//! NaN, `+Inf` and `-Inf` samples are **rejected**: `push` returns
+//! [`Push::NonFinite`], the sample is not stored, does not change
+//! [`SeriesStore::last_at`], and is counted in [`WindowStats`] (NaN and
+//! infinities separately). Every stored value is therefore finite, comparisons
+//! with thresholds are always well defined, and a series that only reports
+//! non-finite values looks absent. Aggregates never return NaN (an
+//! intermediate overflow that would produce NaN yields `None`); `sum` may
+//! return `±Inf` if finite values overflow `f64`.
+//!
+//! ## Order and duplicates ([`SeriesStore::push`])
+//!
+//! - A sample newer than the series' newest is appended ([`Push::Accepted`]).
+//! - A sample with the timestamp of a stored sample replaces its value
+//!   ([`Push::Replaced`]).
+//! - A sample older than the series' newest by at most
+//!   [`WindowConfig::out_of_order_tolerance`] is inserted in order
+//!   ([`Push::OutOfOrderAccepted`]); it costs a shift of the samples after it.
+//! - A sample older than that, or at or before the cut-off of the last
+//!   [`evict`](SeriesStore::evict) (`at - retention`), is dropped and counted
+//!   ([`Push::TooOld`]).
+//!
+//! ## Memory bounds and eviction
+//!
+//! - At most [`WindowConfig::max_series`] live series; [`resolve`](SeriesStore::resolve)
+//!   of a new key beyond it fails with [`LimitExceeded`] and is counted.
+//! - At most [`WindowConfig::max_samples_per_series`] samples per series; a
+//!   push beyond it drops the oldest sample, counted.
+//! - [`evict`](SeriesStore::evict)`(at)` drops samples with `t <= at - retention`
+//!   and then drops series that hold no sample and whose newest sample is
+//!   older than `at - retention - series_grace` (a series that never
+//!   received a sample is dropped `retention + series_grace` after the first
+//!   `evict` that sees it). The handles of a dropped series go stale: every
+//!   method then treats them as unknown, and `resolve` hands out a fresh one.
+//!
+//! Worst-case memory is about `max_series × max_samples_per_series × 16`
+//! bytes plus a per-series overhead of about 100 bytes;
+//! [`WindowStats::heap_bytes`] reports the current estimate.
+//!
+//! ## Cost
+//!
+//! `push` is O(1) amortised for in-order samples (a ring buffer per series),
+//! O(k) for an out-of-order sample with `k` newer samples. Aggregates binary
+//! search the window start and scan only the samples inside the window;
+//! `quantile` also copies them (O(k) selection, no full sort). Nothing rescans
+//! the retention on push. Aggregates are not maintained incrementally: a
+//! window holds few samples at typical scrape intervals, and a scan is exact.
+//!
+//! ## Snapshots
+//!
+//! [`SeriesStore`] and [`BucketCounter`] implement `serde::Serialize` and
+//! `Deserialize` (for `postcard` snapshots). The key → series index is not
+//! serialised (so no hash-map order reaches the bytes); it is rebuilt on
+//! load, and a snapshot whose contents break the invariants (unsorted or
+//! non-finite samples, too many series or samples, duplicate keys) is
+//! rejected.
+//!
+//! # Example
+//!
+//! ```
+//! use healbot_core::spec::Aggregation;
+//! use healbot_core::window::{Push, SeriesKey, SeriesStore, WindowConfig};
+//! use healbot_core::Duration;
+//!
+//! let mut store = SeriesStore::new(WindowConfig::default());
+//! let key = SeriesKey { node: 1, metric: 7, labels: 0 };
+//! let id = store.resolve(key).unwrap();
+//! for (i, v) in [10.0, 20.0, 5.0, 15.0].into_iter().enumerate() {
+//!     assert_eq!(store.push(id, i as i64 * 15_000, v), Push::Accepted);
+//! }
+//! let w = Duration::from_secs(60);
+//! // 10 → 20 (+10), reset to 5 (+5), 5 → 15 (+10)
+//! assert_eq!(store.aggregate(id, Aggregation::Increase, 0.0, w, 45_000), Some(25.0));
+//! // over the 45 s between the first and the last sample
+//! assert_eq!(store.aggregate(id, Aggregation::Rate, 0.0, w, 45_000), Some(25.0 / 45.0));
+//! // the window (45s - 60s, 45s] holds all four samples
+//! assert_eq!(store.aggregate(id, Aggregation::Count, 0.0, w, 45_000), Some(4.0));
+//! // (0s, 45s] leaves out the sample at 0 s
+//! let w45 = Duration::from_secs(45);
+//! assert_eq!(store.aggregate(id, Aggregation::Count, 0.0, w45, 45_000), Some(3.0));
+//! ```
+
+mod aggregate;
+mod bucket;
+mod hash;
+mod store;
+
+pub use bucket::BucketCounter;
+pub use hash::{label_set_hash, KeyHasher};
+pub use store::{LimitExceeded, Push, SeriesId, SeriesKey, SeriesStore, WindowConfig, WindowStats};
+
+#[cfg(test)]
+mod tests;

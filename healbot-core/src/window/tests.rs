@@ -1,0 +1,441 @@
+//! Property tests against naive references, limits and snapshots.
+//! The semantic cases live as data in `tests/data/window/`.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::spec::Aggregation;
+use crate::Duration;
+
+const ALL: [Aggregation; 10] = [
+    Aggregation::Last,
+    Aggregation::Min,
+    Aggregation::Max,
+    Aggregation::Avg,
+    Aggregation::Sum,
+    Aggregation::Count,
+    Aggregation::Rate,
+    Aggregation::Increase,
+    Aggregation::Quantile,
+    Aggregation::Slope,
+];
+
+fn key(labels: u64) -> SeriesKey {
+    SeriesKey {
+        node: 1,
+        metric: 2,
+        labels,
+    }
+}
+
+/// Naive reference: filter a plain Vec, compute textbook formulas.
+fn reference(
+    samples: &[(i64, f64)],
+    agg: Aggregation,
+    q: f64,
+    window: i64,
+    at: i64,
+) -> Option<f64> {
+    let w: Vec<(i64, f64)> = samples
+        .iter()
+        .copied()
+        .filter(|&(t, _)| t > at - window && t <= at)
+        .collect();
+    let values: Vec<f64> = w.iter().map(|s| s.1).collect();
+    let n = values.len();
+    let increase = || {
+        if n < 2 {
+            return None;
+        }
+        let mut inc = 0.0;
+        for pair in values.windows(2) {
+            inc += if pair[1] < pair[0] {
+                pair[1]
+            } else {
+                pair[1] - pair[0]
+            };
+        }
+        Some(inc)
+    };
+    match agg {
+        Aggregation::Count => Some(n as f64),
+        Aggregation::Last => values.last().copied(),
+        Aggregation::Min => values.iter().copied().reduce(f64::min),
+        Aggregation::Max => values.iter().copied().reduce(f64::max),
+        Aggregation::Sum => (n > 0).then(|| values.iter().sum()),
+        Aggregation::Avg => (n > 0).then(|| values.iter().sum::<f64>() / n as f64),
+        Aggregation::Increase => increase(),
+        Aggregation::Rate => increase().map(|inc| inc / ((w[n - 1].0 - w[0].0) as f64 / 1000.0)),
+        Aggregation::Quantile => {
+            if n == 0 || !(0.0..=1.0).contains(&q) {
+                return None;
+            }
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let rank = q * (n - 1) as f64;
+            let lo = rank.floor() as usize;
+            let hi = (lo + 1).min(n - 1);
+            Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64))
+        }
+        Aggregation::Slope => reference_fit(&w).map(|(slope, _)| slope),
+    }
+}
+
+/// (slope per second, value at the first sample's time) by the textbook formula.
+fn reference_fit(w: &[(i64, f64)]) -> Option<(f64, f64)> {
+    let n = w.len() as f64;
+    if w.len() < 2 {
+        return None;
+    }
+    let t0 = w[0].0;
+    let (mut sx, mut sy, mut sxy, mut sxx) = (0.0, 0.0, 0.0, 0.0);
+    for &(t, v) in w {
+        let x = (t - t0) as f64 / 1000.0;
+        sx += x;
+        sy += v;
+        sxy += x * v;
+        sxx += x * x;
+    }
+    let slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    Some((slope, (sy - slope * sx) / n))
+}
+
+/// Whether `got` matches `want` within `rel` of `scale`.
+fn close(got: Option<f64>, want: Option<f64>, scale: f64, rel: f64) -> bool {
+    match (got, want) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= rel * scale.max(b.abs()).max(1e-300),
+        _ => false,
+    }
+}
+
+/// The magnitude a result of `agg` can be wrong relative to.
+fn scale(samples: &[(i64, f64)], agg: Aggregation, window: i64, at: i64) -> f64 {
+    let w: Vec<(i64, f64)> = samples
+        .iter()
+        .copied()
+        .filter(|&(t, _)| t > at - window && t <= at)
+        .collect();
+    let abs_sum: f64 = w.iter().map(|s| s.1.abs()).sum();
+    let max_abs = w.iter().map(|s| s.1.abs()).fold(0.0, f64::max);
+    let span = match (w.first(), w.last()) {
+        (Some(a), Some(b)) if b.0 > a.0 => (b.0 - a.0) as f64 / 1000.0,
+        _ => 1.0,
+    };
+    match agg {
+        Aggregation::Sum | Aggregation::Increase => abs_sum * 2.0,
+        Aggregation::Avg => abs_sum / w.len().max(1) as f64,
+        Aggregation::Rate => abs_sum * 2.0 / span,
+        Aggregation::Slope => max_abs / span,
+        _ => max_abs,
+    }
+}
+
+/// Strictly increasing timestamps with values that look like counters with
+/// resets, gauges, or both.
+fn series_strategy() -> impl Strategy<Value = Vec<(i64, f64)>> {
+    let base = -5_000_000_000i64..2_000_000_000_000i64;
+    let steps = prop::collection::vec((1i64..40_000, 0u8..10, -1.0e6f64..1.0e6), 0..120);
+    (base, steps, any::<bool>()).prop_map(|(base, steps, counter)| {
+        let mut t = base;
+        let mut v = 0.0f64;
+        steps
+            .into_iter()
+            .map(|(gap, kind, x)| {
+                t += gap;
+                v = if counter {
+                    if kind == 0 {
+                        x.abs() / 1000.0 // reset
+                    } else {
+                        v + x.abs() / 100.0
+                    }
+                } else {
+                    x
+                };
+                (t, v)
+            })
+            .collect()
+    })
+}
+
+fn store_with(samples: &[(i64, f64)]) -> (SeriesStore, SeriesId) {
+    let mut store = SeriesStore::new(WindowConfig {
+        max_samples_per_series: 10_000,
+        ..WindowConfig::default()
+    });
+    let id = store.resolve(key(0)).unwrap();
+    for &(t, v) in samples {
+        assert_eq!(store.push(id, t, v), Push::Accepted);
+    }
+    (store, id)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn aggregates_match_naive_reference(
+        samples in series_strategy(),
+        window in 0i64..3_000_000,
+        at_offset in -100_000i64..3_000_000,
+        q in 0.0f64..=1.0,
+    ) {
+        let (store, id) = store_with(&samples);
+        let at = samples.first().map_or(0, |s| s.0) + at_offset;
+        for agg in ALL {
+            let got = store.aggregate(id, agg, q, Duration::from_millis(window as u64), at);
+            let want = reference(&samples, agg, q, window, at);
+            let s = scale(&samples, agg, window, at);
+            prop_assert!(close(got, want, s, 1e-9), "{agg:?} window={window} at={at}: got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn forecast_matches_reference_line(
+        samples in series_strategy(),
+        window in 1i64..3_000_000,
+        at_offset in 0i64..3_000_000,
+        threshold in -2.0e6f64..2.0e6,
+    ) {
+        let (store, id) = store_with(&samples);
+        let at = samples.first().map_or(0, |s| s.0) + at_offset;
+        let got = store.forecast_crossing(id, Duration::from_millis(window as u64), at, threshold);
+        let w: Vec<(i64, f64)> = samples.iter().copied().filter(|&(t, _)| t > at - window && t <= at).collect();
+        match reference_fit(&w) {
+            None => prop_assert_eq!(got, None),
+            Some((slope, b)) => {
+                let now = b + slope * (at - w[0].0) as f64 / 1000.0;
+                let want = if now == threshold { Some(0.0) } else if slope == 0.0 { None } else { Some(((threshold - now) / slope).max(0.0)) };
+                let max_abs = w.iter().map(|s| s.1.abs()).fold(threshold.abs(), f64::max);
+                match (got, want) {
+                    (None, None) => {}
+                    (Some(g), Some(e)) => {
+                        // The crossing time divides a difference of values by the slope.
+                        let tol = 1e-6 * (e.abs() + 1.0) + 1e-8 * max_abs / slope.abs();
+                        prop_assert!((g - e).abs() <= tol, "got {g}, want {e}, slope {slope}, now {now}");
+                    }
+                    (g, e) => prop_assert!(false, "got {g:?}, want {e:?}, slope {slope}, now {now}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_order_pushes_equal_sorted_last_write_wins(
+        pushes in prop::collection::vec((0i64..5_000, -100.0f64..100.0), 0..200),
+    ) {
+        let cfg = WindowConfig { out_of_order_tolerance: Duration::from_secs(10), ..WindowConfig::default() };
+        let mut store = SeriesStore::new(cfg);
+        let id = store.resolve(key(0)).unwrap();
+        let mut want = BTreeMap::new();
+        for &(t, v) in &pushes {
+            prop_assert!(store.push(id, t, v).is_stored());
+            want.insert(t, v);
+        }
+        let got: Vec<(i64, f64)> = store.samples(id, Duration::from_secs(100), 5_000).unwrap().collect();
+        let want: Vec<(i64, f64)> = want.into_iter().collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn bucket_counts_bracket_exact_counts(
+        events in prop::collection::vec((0i64..600_000, 1u32..5), 0..200),
+        bucket_s in 1u64..60,
+        window in 1i64..600_000,
+        at in 0i64..700_000,
+    ) {
+        let b = (bucket_s * 1000) as i64;
+        let mut c = BucketCounter::new(Duration::from_secs(bucket_s), Duration::from_secs(3600));
+        for &(t, n) in &events {
+            c.add(t, n);
+        }
+        let exact = |lo: i64, hi: i64| events.iter().filter(|e| e.0 > lo && e.0 <= hi).map(|e| u64::from(e.1)).sum::<u64>();
+        let got = c.count(Duration::from_millis(window as u64), at);
+        prop_assert!(got >= exact(at - window, at));
+        let bucket_end = (at + b - 1).div_euclid(b) * b;
+        prop_assert!(got <= exact(at - window - b, bucket_end));
+        // Aligned windows are exact.
+        let (aw, aat) = (window.div_euclid(b).max(1) * b, at.div_euclid(b) * b);
+        prop_assert_eq!(c.count(Duration::from_millis(aw as u64), aat), exact(aat - aw, aat));
+    }
+
+    #[test]
+    fn pushes_never_panic_and_keep_invariants(
+        ops in prop::collection::vec((0u64..4, -1_000_000i64..1_000_000, prop_oneof![Just(f64::NAN), Just(f64::INFINITY), -10.0f64..10.0], 0u8..4), 0..300),
+    ) {
+        let cfg = WindowConfig {
+            retention: Duration::from_secs(100),
+            max_series: 3,
+            max_samples_per_series: 16,
+            out_of_order_tolerance: Duration::from_secs(30),
+            series_grace: Duration::from_secs(10),
+        };
+        let mut store = SeriesStore::new(cfg);
+        for (labels, t, v, op) in ops {
+            match op {
+                0 => store.evict(t),
+                _ => if let Ok(id) = store.resolve(key(labels)) { store.push(id, t, v); },
+            }
+            let stats = store.stats();
+            prop_assert!(stats.series <= 3);
+            prop_assert!(stats.samples <= 3 * 16);
+        }
+        let bytes = postcard::to_stdvec(&store).unwrap();
+        let back: SeriesStore = postcard::from_bytes(&bytes).unwrap();
+        prop_assert_eq!(postcard::to_stdvec(&back).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn one_million_label_sets_stay_bounded() {
+    let mut store = SeriesStore::new(WindowConfig::default());
+    let mut refused = 0u64;
+    for i in 0..1_000_000u64 {
+        let k = SeriesKey {
+            node: (i % 7) as u32,
+            metric: 3,
+            labels: label_set_hash(&[("id", &i.to_string())]),
+        };
+        match store.resolve(k) {
+            Ok(id) => assert_eq!(store.push(id, 1_000, i as f64), Push::Accepted),
+            Err(e) => {
+                assert_eq!(e.max_series, 100_000);
+                refused += 1;
+            }
+        }
+    }
+    let stats = store.stats();
+    assert_eq!(stats.series, 100_000);
+    assert_eq!(stats.samples, 100_000);
+    assert_eq!(refused, 900_000);
+    assert_eq!(stats.dropped_series_limit, 900_000);
+    // About 100 bytes of slot, one small ring buffer and an index entry per series.
+    assert!(
+        stats.heap_bytes < 100_000 * 256,
+        "heap {}",
+        stats.heap_bytes
+    );
+    assert!(
+        stats.heap_bytes > 100_000 * 64,
+        "heap {} looks under-counted",
+        stats.heap_bytes
+    );
+}
+
+#[test]
+fn samples_per_series_are_capped() {
+    let mut store = SeriesStore::new(WindowConfig {
+        max_samples_per_series: 4,
+        ..WindowConfig::default()
+    });
+    let id = store.resolve(key(0)).unwrap();
+    for t in 0..10 {
+        store.push(id, t * 1000, t as f64);
+    }
+    let stats = store.stats();
+    assert_eq!(stats.samples, 4);
+    assert_eq!(stats.dropped_capacity, 6);
+    assert_eq!(
+        store.aggregate(id, Aggregation::Min, 0.0, Duration::from_secs(3600), 9_000),
+        Some(6.0)
+    );
+    assert!(stats.heap_bytes < 4096);
+}
+
+#[test]
+fn stale_handles_are_unknown_after_the_slot_is_reused() {
+    let cfg = WindowConfig {
+        retention: Duration::from_secs(10),
+        series_grace: Duration::ZERO,
+        ..WindowConfig::default()
+    };
+    let mut store = SeriesStore::new(cfg);
+    let old = store.resolve(key(1)).unwrap();
+    store.push(old, 0, 1.0);
+    store.evict(20_000);
+    assert_eq!(store.len(), 0);
+    let new = store.resolve(key(2)).unwrap();
+    assert_ne!(old, new);
+    assert_eq!(store.push(old, 30_000, 1.0), Push::UnknownSeries);
+    assert_eq!(
+        store.aggregate(
+            old,
+            Aggregation::Count,
+            0.0,
+            Duration::from_secs(10),
+            30_000
+        ),
+        None
+    );
+    assert_eq!(store.key(new), Some(key(2)));
+    assert_eq!(store.lookup(&key(1)), None);
+    assert_eq!(store.stats().dropped_unknown_series, 1);
+}
+
+#[test]
+fn snapshots_round_trip_and_keep_handles() {
+    let mut store = SeriesStore::new(WindowConfig::default());
+    let ids: Vec<SeriesId> = (0..50).map(|i| store.resolve(key(i)).unwrap()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        for t in 0..20 {
+            store.push(*id, t * 15_000, (i as i64 * t) as f64);
+        }
+    }
+    store.evict(3_800_000); // cut-off 200 s: 6 samples of 20 remain per series
+    let bytes = postcard::to_stdvec(&store).unwrap();
+    let back: SeriesStore = postcard::from_bytes(&bytes).unwrap();
+    assert_eq!(postcard::to_stdvec(&back).unwrap(), bytes);
+    // Buffer capacities may differ after a round trip; everything else may not.
+    let without_heap = |s: WindowStats| WindowStats { heap_bytes: 0, ..s };
+    assert_eq!(without_heap(back.stats()), without_heap(store.stats()));
+    assert_eq!(back.stats().samples, 50 * 6);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(back.lookup(&key(i as u64)), Some(*id));
+        assert_eq!(back.last_at(*id), store.last_at(*id));
+    }
+    let json = serde_json::to_string(&store).unwrap();
+    let from_json: SeriesStore = serde_json::from_str(&json).unwrap();
+    assert_eq!(postcard::to_stdvec(&from_json).unwrap(), bytes);
+
+    let mut counter = BucketCounter::new(Duration::from_secs(10), Duration::from_secs(600));
+    counter.add(5_000, 3);
+    let back: BucketCounter =
+        postcard::from_bytes(&postcard::to_stdvec(&counter).unwrap()).unwrap();
+    assert_eq!(back, counter);
+}
+
+#[test]
+fn corrupt_snapshots_are_rejected() {
+    let mut store = SeriesStore::new(WindowConfig::default());
+    let id = store.resolve(key(0)).unwrap();
+    store.push(id, 1_000, 1.0);
+    store.push(id, 2_000, 2.0);
+    let good = serde_json::to_value(&store).unwrap();
+    let corrupt = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = good.clone();
+        f(&mut v);
+        serde_json::from_value::<SeriesStore>(v)
+            .unwrap_err()
+            .to_string()
+    };
+    let unsorted = corrupt(&|v| v["slots"][0]["series"]["samples"][1]["t"] = 500.into());
+    assert!(unsorted.contains("time order"), "{unsorted}");
+    let duplicate = corrupt(&|v| {
+        let slot = v["slots"][0].clone();
+        v["slots"].as_array_mut().unwrap().push(slot);
+    });
+    assert!(duplicate.contains("repeats the key"), "{duplicate}");
+    let free = corrupt(&|v| v["free"] = serde_json::json!([0]));
+    assert!(free.contains("free slot"), "{free}");
+    let limit = corrupt(&|v| v["config"]["max_series"] = 0.into());
+    assert!(limit.contains("exceed the limit"), "{limit}");
+}
+
+#[test]
+fn limit_error_maps_to_core_error_kind() {
+    let err: crate::Error = LimitExceeded { max_series: 5 }.into();
+    assert_eq!(err.kind(), crate::ErrorKind::Limit);
+    assert!(err.to_string().contains("series limit of 5"));
+}
