@@ -15,12 +15,14 @@
 //! - [`spec`]: the document model (signatures, actions, topology, overrides).
 //! - [`load`]: validating and compiling documents.
 //! - [`topology`]: the compiled service graph and its queries.
+//! - [`logmatch`]: the compiled multi-pattern log matcher.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod diagnostic;
 pub mod duration;
 pub mod error;
+pub mod logmatch;
 pub mod source;
 pub mod spec;
 pub mod topology;
