@@ -17,23 +17,39 @@
 //! - [`library`]: the compiled, shareable library.
 //! - [`freeze`]: change-freeze calendars in a time zone.
 //! - [`topology`]: the compiled service graph and its queries.
+//! - [`telemetry`]: observations and the native input formats.
 //! - [`window`]: bounded time windows over metric series, and event counters.
+//! - [`logmatch`]: the compiled multi-pattern log matcher.
+//! - [`matcher`]: signatures compiled into a program, and their evaluation.
+//! - [`diagnosis`]: diagnoses and their evidence.
+//! - [`confidence`]: confidence in log-odds, term by term.
+//! - [`decision`]: the decision document and the verdict ladder.
+//! - [`engine`]: the engine facade with per-shard state.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod confidence;
+pub mod decision;
+pub mod diagnosis;
 pub mod diagnostic;
 pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod freeze;
 pub mod library;
 pub mod load;
+pub mod logmatch;
+pub mod matcher;
 pub mod source;
 pub mod spec;
+pub mod telemetry;
 pub mod topology;
 pub mod window;
 
+pub use decision::{Decision, Verdict};
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
 pub use duration::Duration;
+pub use engine::{Engine, EngineConfig};
 pub use error::{Error, ErrorKind};
 pub use library::Library;
 pub use topology::Topology;

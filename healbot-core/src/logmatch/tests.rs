@@ -1,0 +1,320 @@
+use super::*;
+use proptest::prelude::*;
+
+fn build(specs: &[PatternSpec]) -> LogMatcher {
+    let mut b = LogMatcherBuilder::new();
+    for s in specs {
+        b.add(s.clone());
+    }
+    b.build().unwrap()
+}
+
+fn ids(m: &LogMatcher, line: &str) -> Vec<usize> {
+    let mut s = m.scratch();
+    let mut out = Vec::new();
+    m.matches(line, &mut s, &mut out);
+    out.into_iter().map(PatternId::as_usize).collect()
+}
+
+/// The reference semantics: each pattern as one `regex::Regex`.
+fn reference_regex(spec: &PatternSpec) -> Vec<regex::Regex> {
+    let ci = spec.case_insensitive;
+    let mk = |p: String| {
+        regex::RegexBuilder::new(&p)
+            .case_insensitive(ci)
+            .build()
+            .unwrap()
+    };
+    match &spec.pattern {
+        LogPattern::Regex(p) => vec![mk(p.clone())],
+        LogPattern::Contains(all) => all.iter().map(|l| mk(regex::escape(l))).collect(),
+        LogPattern::StartsWith(l) => vec![mk(format!("^{}", regex::escape(l)))],
+        LogPattern::EndsWith(l) => vec![mk(format!("{}$", regex::escape(l)))],
+    }
+}
+
+fn naive(specs: &[PatternSpec], line: &str) -> Vec<usize> {
+    specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| reference_regex(s).iter().all(|r| r.is_match(line)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn each_kind() {
+    let specs = [
+        PatternSpec::regex(r"timeout after \d+ms"),
+        PatternSpec::contains(["disk", "full"]),
+        PatternSpec::starts_with("ERROR"),
+        PatternSpec::ends_with("[preauth]"),
+    ];
+    let m = build(&specs);
+    assert_eq!(ids(&m, "ERROR: timeout after 30ms"), vec![0, 2]);
+    assert_eq!(ids(&m, "the full disk"), vec![1]);
+    assert_eq!(ids(&m, "disk is fine"), Vec::<usize>::new());
+    assert_eq!(ids(&m, "x ERROR"), Vec::<usize>::new());
+    assert_eq!(ids(&m, "Connection closed [preauth]"), vec![3]);
+    assert_eq!(ids(&m, "Connection closed [preauth] "), Vec::<usize>::new());
+    assert_eq!(ids(&m, "timeout after ms"), Vec::<usize>::new());
+    let st = m.stats();
+    assert_eq!((st.patterns, st.with_literal, st.fallback), (4, 4, 0));
+}
+
+#[test]
+fn case_insensitivity() {
+    let specs = [
+        PatternSpec::contains(["Error"]).case_insensitive(true),
+        PatternSpec::contains(["Error"]),
+        PatternSpec::starts_with("warn").case_insensitive(true),
+        PatternSpec::ends_with("FAILED").case_insensitive(true),
+        PatternSpec::regex("kafka (?-i:Broker)").case_insensitive(true),
+        PatternSpec::contains(["disk"]).case_insensitive(true),
+    ];
+    let m = build(&specs);
+    assert_eq!(ids(&m, "an ERROR here"), vec![0]);
+    assert_eq!(ids(&m, "an Error here"), vec![0, 1]);
+    assert_eq!(ids(&m, "WARNING: login failed"), vec![2, 3]);
+    assert_eq!(ids(&m, "KAFKA Broker down"), vec![4]);
+    assert_eq!(ids(&m, "KAFKA broker down"), Vec::<usize>::new());
+    // Unicode simple case folding: KELVIN SIGN and LONG S.
+    assert_eq!(ids(&m, "\u{212A}afka Broker"), vec![4]);
+    assert_eq!(ids(&m, "DI\u{17F}K"), vec![5]);
+}
+
+#[test]
+fn patterns_sharing_literals() {
+    let specs = [
+        PatternSpec::contains(["block"]),
+        PatternSpec::regex(r"block blk_\d+"),
+        PatternSpec::regex(r"Deleting block blk_-?\d+ file"),
+        PatternSpec::contains(["block", "Deleting"]),
+        PatternSpec::contains(["lock"]),
+    ];
+    let m = build(&specs);
+    assert_eq!(ids(&m, "Deleting block blk_-12 file /x"), vec![0, 2, 3, 4]);
+    assert_eq!(ids(&m, "Served block blk_12 to /x"), vec![0, 1, 4]);
+    assert_eq!(ids(&m, "unlocked"), vec![4]);
+}
+
+#[test]
+fn alternation_of_literals_needs_no_regex() {
+    let m = build(&[
+        PatternSpec::regex("foo|bar"),
+        PatternSpec::regex(r"\bfoo\b"),
+    ]);
+    assert_eq!(m.stats().unconfirmed, 1);
+    assert_eq!(ids(&m, "xbarx"), vec![0]);
+    assert_eq!(ids(&m, "a foo"), vec![0, 1]);
+    assert_eq!(ids(&m, "afoo"), vec![0]);
+    assert_eq!(ids(&m, "fo bar"), vec![0]);
+}
+
+#[test]
+fn literal_free_regex_goes_to_fallback() {
+    let m = build(&[
+        PatternSpec::regex(r"\d+"),
+        PatternSpec::contains(["x"]),
+        PatternSpec::regex("a"),
+    ]);
+    let st = m.stats();
+    assert_eq!((st.fallback, st.with_literal), (3, 0));
+    assert_eq!(ids(&m, "abc 42 x"), vec![0, 1, 2]);
+    assert_eq!(ids(&m, "none"), Vec::<usize>::new());
+    let m = build(&[
+        PatternSpec::regex(r"\d+"),
+        PatternSpec::regex("port"),
+        PatternSpec::contains(["y", "z"]),
+    ]);
+    assert_eq!(m.stats().fallback, 2);
+    assert_eq!(ids(&m, "port 22 zy"), vec![0, 1, 2]);
+    assert_eq!(ids(&m, "port z"), vec![1]);
+}
+
+#[test]
+fn unicode_lines() {
+    let specs = [
+        PatternSpec::contains(["Größe"]),
+        PatternSpec::regex(r"名前=\w+"),
+        PatternSpec::contains(["straße"]).case_insensitive(true),
+        PatternSpec::ends_with("é"),
+    ];
+    let m = build(&specs);
+    assert_eq!(ids(&m, "Größe: 5 名前=山田"), vec![0, 1]);
+    assert_eq!(ids(&m, "STRASSE"), Vec::<usize>::new()); // simple folding only, as `regex`
+    assert_eq!(ids(&m, "STRAßE café"), vec![2, 3]);
+    assert_eq!(ids(&m, "🦀 crab"), Vec::<usize>::new());
+}
+
+#[test]
+fn empty_line() {
+    let specs = [
+        PatternSpec::regex("^$"),
+        PatternSpec::regex("x*"),
+        PatternSpec::contains(["a"]),
+        PatternSpec::starts_with(""),
+        PatternSpec::contains(["abc"]),
+    ];
+    let m = build(&specs);
+    assert_eq!(ids(&m, ""), vec![0, 1, 3]);
+    assert_eq!(ids(&m, "abc"), vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn empty_contains_is_an_error() {
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::contains(["ok"]));
+    b.add(PatternSpec::contains(Vec::<String>::new()));
+    let err = b.build().unwrap_err();
+    assert_eq!(err.index(), 1);
+    assert_eq!(err.offset_in_pattern(), None);
+}
+
+#[test]
+fn size_limit_is_an_error_not_oom() {
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::contains(["ok"]));
+    b.add(PatternSpec::regex(r"\w{1000}{1000}"));
+    let err = b.build().unwrap_err();
+    assert_eq!(err.index(), 1);
+    assert!(err.is_size_limit(), "{err}");
+    assert!(err.message().contains("size limit"), "{err}");
+
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::regex(r"(?:a{1000}){1000}x"));
+    assert!(b.build().unwrap_err().is_size_limit());
+
+    let mut b = LogMatcherBuilder::new();
+    b.size_limit(100);
+    b.add(PatternSpec::contains(["x".repeat(200)]));
+    assert!(b.build().unwrap_err().is_size_limit());
+}
+
+#[test]
+fn invalid_regex_reports_offset() {
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::regex("ok"));
+    b.add(PatternSpec::regex("status=(5xx"));
+    let err = b.build().unwrap_err();
+    assert_eq!(err.index(), 1);
+    assert_eq!(err.offset_in_pattern(), Some(7));
+    assert_eq!(err.column_in_pattern(), Some(8));
+    assert!(err.to_string().contains("log pattern 1"), "{err}");
+
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::regex(r"a{2,1}"));
+    let err = b.build().unwrap_err();
+    assert!(err.offset_in_pattern().is_some(), "{err}");
+
+    let mut b = LogMatcherBuilder::new();
+    b.add(PatternSpec::regex(format!(
+        "{}a{}",
+        "(".repeat(200),
+        ")".repeat(200)
+    )));
+    let err = b.build().unwrap_err();
+    assert!(err.message().contains("nest"), "{err}");
+}
+
+#[test]
+fn scratch_from_another_matcher_is_reset() {
+    let a = build(&[PatternSpec::regex(r"a\d")]);
+    let b = build(&[PatternSpec::regex(r"b\d"), PatternSpec::regex(r"c\d")]);
+    let mut s = a.scratch();
+    let mut out = Vec::new();
+    b.matches("b1 c2", &mut s, &mut out);
+    assert_eq!(out.len(), 2);
+    a.matches("a1", &mut s, &mut out);
+    assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn matcher_is_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<LogMatcher>();
+    check::<Scratch>();
+}
+
+#[test]
+fn many_patterns_report_each_once_in_order() {
+    let mut specs = Vec::new();
+    for i in 0..300 {
+        specs.push(PatternSpec::regex(format!(r"code={i}\b")));
+        specs.push(PatternSpec::contains(["code="]));
+    }
+    let m = build(&specs);
+    let got = ids(&m, "code=17 code=17 code=250");
+    let mut want: Vec<usize> = (0..300).map(|i| 2 * i + 1).collect();
+    want.extend([34, 500]);
+    want.sort();
+    assert_eq!(got, want);
+}
+
+const ALPHABET: &[&str] = &[
+    "ab", "abc", "bc", "Err", "err", "ka", "k", "ſ", "é", "x y", "a",
+];
+
+fn lit() -> impl Strategy<Value = String> {
+    proptest::sample::select(ALPHABET).prop_map(str::to_owned)
+}
+
+fn spec() -> impl Strategy<Value = PatternSpec> {
+    let shape = prop_oneof![
+        lit().prop_map(|l| LogPattern::Regex(regex::escape(&l))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "{}|{}",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "{}.*{}",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            r"{}\d+{}",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        lit().prop_map(|l| LogPattern::Regex(format!("^{}", regex::escape(&l)))),
+        lit().prop_map(|l| LogPattern::Regex(format!(r"{}\b", regex::escape(&l)))),
+        lit().prop_map(|l| LogPattern::Regex(format!("(?:{})+$", regex::escape(&l)))),
+        Just(LogPattern::Regex(r"\d+".into())),
+        Just(LogPattern::Regex(r"[a-c]{2}".into())),
+        Just(LogPattern::Regex(r"[Ee]rr?".into())),
+        proptest::collection::vec(lit(), 1..3).prop_map(LogPattern::Contains),
+        lit().prop_map(LogPattern::StartsWith),
+        lit().prop_map(LogPattern::EndsWith),
+    ];
+    (shape, any::<bool>()).prop_map(|(pattern, case_insensitive)| PatternSpec {
+        pattern,
+        case_insensitive,
+    })
+}
+
+fn line() -> impl Strategy<Value = String> {
+    let pieces = proptest::sample::select(
+        &[
+            "a", "b", "c", "E", "r", "R", "e", "K", "k", "\u{212A}", "S", "ſ", "s", "é", "É", "1",
+            "2", " ", "x", "y", "ab", "abc", "Err", "ERR", "ka",
+        ][..],
+    );
+    proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matches_equals_naive_loop(specs in proptest::collection::vec(spec(), 1..8), lines in proptest::collection::vec(line(), 1..8)) {
+        let m = build(&specs);
+        let mut s = m.scratch();
+        let mut out = Vec::new();
+        for l in &lines {
+            m.matches(l, &mut s, &mut out);
+            let got: Vec<usize> = out.iter().map(|p| p.as_usize()).collect();
+            prop_assert_eq!(got, naive(&specs, l), "line {:?}", l);
+        }
+    }
+}
