@@ -1,1 +1,0 @@
-//! The compiled service dependency graph and its queries.
