@@ -23,6 +23,7 @@ pub mod duration;
 pub mod error;
 pub mod source;
 pub mod spec;
+pub mod telemetry;
 pub mod topology;
 
 pub use diagnostic::{Diagnostic, DiagnosticKind, Severity};
