@@ -620,3 +620,58 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
         dependency_edges: edge_count,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(csr: &Csr) -> Vec<Vec<u32>> {
+        (0..csr.len())
+            .map(|v| csr.row(v).iter().map(|n| n.0).collect())
+            .collect()
+    }
+
+    #[test]
+    fn csr_rows_are_sorted_and_deduplicated() {
+        let csr = Csr::build(4, &[(0, 3), (0, 1), (0, 3), (2, 0), (0, 2), (2, 0)]);
+        assert_eq!(rows(&csr), [vec![1, 2, 3], vec![], vec![0], vec![]]);
+        assert_eq!(csr.edge_count(), 4);
+        assert_eq!(rows(&csr.transpose()), [vec![2], vec![0], vec![0], vec![0]]);
+        assert!(csr.row(4).is_empty(), "out of range is empty");
+        assert_eq!(Csr::build(0, &[]).len(), 0);
+    }
+
+    #[test]
+    fn locality_order_walks_dependents_from_foundations() {
+        // 3 ← 0 ← 2, 3 ← 1; 4 alone. Foundations (no dependencies): 3, 4.
+        let fwd = Csr::build(5, &[(0, 3), (2, 0), (1, 3)]);
+        let new_of = locality_order(&fwd, &fwd.transpose());
+        assert_eq!(new_of, [1, 2, 3, 0, 4]);
+    }
+
+    #[test]
+    fn sets_root_at_the_smallest_member() {
+        let mut sets = Sets::new(5);
+        sets.union(4, 3);
+        sets.union(3, 1);
+        assert_eq!([0, 1, 2, 3, 4].map(|v| sets.find(v)), [0, 1, 2, 1, 1]);
+    }
+
+    #[test]
+    fn tarjan_finds_nested_components() {
+        let fwd = Csr::build(6, &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 3), (5, 5)]);
+        let found: Vec<Vec<u32>> = cycles(&fwd)
+            .iter()
+            .map(|c| c.iter().map(|n| n.0).collect())
+            .collect();
+        assert_eq!(found, [vec![0, 1, 2], vec![3, 4]]);
+    }
+
+    #[test]
+    fn ids_are_checked() {
+        assert!(valid_id("a-b_c.d:e/f9"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a b"));
+        assert!(!valid_id("é"));
+    }
+}

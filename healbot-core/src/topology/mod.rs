@@ -379,10 +379,14 @@ pub fn tier_weight(tier: u8) -> u8 {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Traversal {
-    /// One bit per node; only the bits of `order` are set between calls.
+    /// One bit per node; between calls only the bits of `order[..len]` are set.
     seen: Vec<u64>,
-    /// The start node, then every node reached, in breadth-first order.
+    /// The start node, then every node reached, in breadth-first order, in
+    /// `order[..len]`. Sized to the graph plus one so that a walk can write
+    /// a candidate unconditionally and keep it only if it was new.
     order: Vec<NodeId>,
+    /// How much of `order` the last walk filled.
+    len: usize,
     /// Parent links, valid only for nodes marked in `seen`.
     parent: Vec<u32>,
 }
@@ -412,18 +416,28 @@ impl Traversal {
     }
 
     /// Clears what the previous walk marked and makes room for `n` nodes.
+    ///
+    /// Clearing costs what the previous walk visited: bit by bit when it
+    /// visited few nodes, a plain fill of the words when it visited many.
     fn begin(&mut self, n: usize) {
-        for v in &self.order {
-            if let Some(word) = self.seen.get_mut(v.index() >> 6) {
-                *word &= !(1u64 << (v.0 & 63));
+        let visited = self.order.get(..self.len).unwrap_or(&[]);
+        if visited.len().saturating_mul(8) >= self.seen.len() {
+            self.seen.fill(0);
+        } else {
+            for v in visited {
+                if let Some(word) = self.seen.get_mut(v.index() >> 6) {
+                    *word &= !(1u64 << (v.0 & 63));
+                }
             }
         }
-        self.order.clear();
+        self.len = 0;
         let words = n.div_ceil(64);
         if self.seen.len() < words {
             self.seen.resize(words, 0);
         }
-        self.order.reserve(n + 1);
+        if self.order.len() < n + 1 {
+            self.order.resize(n + 1, NodeId(0));
+        }
     }
 
     /// Marks `v`; returns whether it was unmarked.
@@ -440,6 +454,20 @@ impl Traversal {
         }
     }
 
+    /// Appends `v` to the walk (room is reserved by `begin`).
+    #[inline]
+    fn push(&mut self, v: NodeId) {
+        if let Some(slot) = self.order.get_mut(self.len) {
+            *slot = v;
+            self.len += 1;
+        }
+    }
+
+    /// The nodes reached by the last walk, without its start.
+    fn reached(&self) -> &[NodeId] {
+        self.order.get(1..self.len).unwrap_or(&[])
+    }
+
     /// Breadth-first from `start` over `rows`; the answer excludes `start`.
     fn walk(&mut self, rows: &Csr, start: NodeId) -> &[NodeId] {
         let n = rows.len();
@@ -447,26 +475,30 @@ impl Traversal {
         if start.index() >= n || !self.mark(start) {
             return &[];
         }
-        self.order.push(start);
+        self.push(start);
         let (offsets, targets) = rows.raw();
         let seen = self.seen.as_mut_slice();
-        let order = &mut self.order;
+        let order = self.order.as_mut_slice();
+        let mut len = self.len;
         let mut head = 0;
-        while let Some(&v) = order.get(head) {
+        while head < len {
+            let v = order[head].index();
             head += 1;
-            let v = v.index();
             let (s, e) = (offsets[v] as usize, offsets[v + 1] as usize);
             for &w in &targets[s..e] {
+                // Branch-free: whether a neighbour is new is unpredictable,
+                // so write it at the end unconditionally and keep it if new.
                 let i = w.index();
                 let bit = 1u64 << (i & 63);
                 let word = &mut seen[i >> 6];
-                if *word & bit == 0 {
-                    *word |= bit;
-                    order.push(w);
-                }
+                let fresh = (*word & bit == 0) as usize;
+                *word |= bit;
+                order[len] = w;
+                len += fresh;
             }
         }
-        order.get(1..).unwrap_or(&[])
+        self.len = len;
+        self.reached()
     }
 }
 
@@ -842,12 +874,15 @@ impl Topology {
             scratch.parent.resize(n, u32::MAX);
         }
         scratch.mark(from);
-        scratch.order.push(from);
+        scratch.push(from);
         let mut head = 0;
-        while let Some(&v) = scratch.order.get(head) {
+        while head < scratch.len {
+            let v = scratch.order[head];
             head += 1;
             for &w in rows.row(v.index()) {
                 if scratch.mark(w) {
+                    // Pushed before returning: `begin` clears what `order` lists.
+                    scratch.push(w);
                     scratch.parent[w.index()] = v.0;
                     if w == to {
                         let mut path = vec![to];
@@ -859,7 +894,6 @@ impl Topology {
                         path.reverse();
                         return Some(path);
                     }
-                    scratch.order.push(w);
                 }
             }
         }
@@ -965,5 +999,82 @@ impl Topology {
     /// ```
     pub fn graph(&self) -> &DiGraph<NodeId, EdgeKind> {
         &self.0.graph
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(n: usize) -> Topology {
+        let nodes = (0..n)
+            .map(|i| crate::spec::NodeSpec {
+                id: format!("n{i:04}"),
+                kind: NodeKind::Service,
+                replicas: 1,
+                tier: 3,
+                labels: BTreeMap::new(),
+                aliases: vec![],
+                depends_on: if i + 1 < n {
+                    vec![format!("n{:04}", i + 1)]
+                } else {
+                    vec![]
+                },
+                runs_on: vec![],
+                replicates: vec![],
+            })
+            .collect();
+        Topology::compile(&TopologySpec {
+            attach_by: vec![],
+            replicas_metric: None,
+            nodes,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_visited_set_is_clean_after_each_kind_of_walk() {
+        let t = chain(1000);
+        let last = t.lookup("n0999").unwrap();
+        let first = t.lookup("n0000").unwrap();
+        let mut s = t.traversal();
+        // A long walk (cleared by filling), then a short one (cleared bit by bit).
+        assert_eq!(t.dependents(last, &mut s).len(), 999);
+        assert!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>() == 1000);
+        assert_eq!(t.dependencies(t.lookup("n0997").unwrap(), &mut s).len(), 2);
+        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 3);
+        assert_eq!(
+            t.path_to_dependency(first, t.lookup("n0002").unwrap(), &mut s)
+                .map(|p| p.len()),
+            Some(3)
+        );
+        assert_eq!(t.dependents(first, &mut s).len(), 0);
+        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 1);
+        assert_eq!(t.dependencies(first, &mut s).len(), 999);
+    }
+
+    #[test]
+    fn numbering_follows_dependents_from_the_foundation() {
+        // n0009 has no dependencies: it is numbered first, then its dependents in order.
+        let t = chain(10);
+        let ids: Vec<&str> = t.node_ids().map(|n| t.node(n).id()).collect();
+        assert_eq!(
+            ids,
+            [
+                "n0009", "n0008", "n0007", "n0006", "n0005", "n0004", "n0003", "n0002", "n0001",
+                "n0000"
+            ]
+        );
+        let mut s = t.traversal();
+        let walk: Vec<usize> = t
+            .dependents(t.node_id(0).unwrap(), &mut s)
+            .iter()
+            .map(|n| n.index())
+            .collect();
+        assert_eq!(
+            walk,
+            (1..10).collect::<Vec<_>>(),
+            "a blast-radius walk reads memory in order"
+        );
     }
 }
