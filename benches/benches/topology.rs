@@ -75,21 +75,13 @@ fn random_spec(n: usize, seed: u64) -> TopologySpec {
             }
         })
         .collect();
-    TopologySpec {
-        attach_by: vec!["service".into()],
-        replicas_metric: None,
-        nodes,
-    }
+    TopologySpec { attach_by: vec!["service".into()], replicas_metric: None, nodes }
 }
 
 /// The graph a user would build with petgraph directly: node index = spec index.
 fn spec_order_graph(spec: &TopologySpec) -> DiGraph<(), ()> {
-    let index: std::collections::HashMap<&str, usize> = spec
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
-        .collect();
+    let index: std::collections::HashMap<&str, usize> =
+        spec.nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
     let mut g = DiGraph::with_capacity(spec.nodes.len(), spec.nodes.len() * 5);
     for _ in &spec.nodes {
         g.add_node(());
@@ -115,11 +107,7 @@ fn cases() -> Vec<Case> {
             let spec = random_spec(n, 0x9E37_79B9_7F4A_7C15 ^ n as u64);
             let topo = Topology::compile(&spec).expect("random spec compiles");
             let spec_graph = spec_order_graph(&spec);
-            Case {
-                n,
-                topo,
-                spec_graph,
-            }
+            Case { n, topo, spec_graph }
         })
         .collect()
 }
@@ -157,21 +145,17 @@ fn bench_topology(c: &mut Criterion) {
         let sg = &case.spec_graph;
         let start = NodeIndex::new(0);
         let mut dfs = Dfs::new(Reversed(sg), start);
-        group.bench_with_input(
-            BenchmarkId::new("petgraph_spec_order", case.n),
-            &start,
-            |b, &start| {
-                b.iter(|| {
-                    dfs.reset(Reversed(sg));
-                    dfs.move_to(black_box(start));
-                    let mut count = 0usize;
-                    while let Some(_n) = dfs.next(Reversed(sg)) {
-                        count += 1;
-                    }
-                    black_box(count - 1)
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("petgraph_spec_order", case.n), &start, |b, &start| {
+            b.iter(|| {
+                dfs.reset(Reversed(sg));
+                dfs.move_to(black_box(start));
+                let mut count = 0usize;
+                while let Some(_n) = dfs.next(Reversed(sg)) {
+                    count += 1;
+                }
+                black_box(count - 1)
+            })
+        });
     }
     group.finish();
 
@@ -206,21 +190,17 @@ fn bench_topology(c: &mut Criterion) {
         let sg = &case.spec_graph;
         let start = NodeIndex::new(case.n - 1);
         let mut dfs = Dfs::new(sg, start);
-        group.bench_with_input(
-            BenchmarkId::new("petgraph_spec_order", case.n),
-            &start,
-            |b, &start| {
-                b.iter(|| {
-                    dfs.reset(sg);
-                    dfs.move_to(black_box(start));
-                    let mut count = 0usize;
-                    while let Some(_n) = dfs.next(sg) {
-                        count += 1;
-                    }
-                    black_box(count - 1)
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("petgraph_spec_order", case.n), &start, |b, &start| {
+            b.iter(|| {
+                dfs.reset(sg);
+                dfs.move_to(black_box(start));
+                let mut count = 0usize;
+                while let Some(_n) = dfs.next(sg) {
+                    count += 1;
+                }
+                black_box(count - 1)
+            })
+        });
     }
     group.finish();
 }

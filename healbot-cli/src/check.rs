@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use healbot_core::load::Loader;
 
-
 use crate::files::read_documents;
 use crate::{render, OutputFormat};
 
@@ -85,4 +84,3 @@ struct Summary {
     nodes: usize,
     revision: Option<String>,
 }
-

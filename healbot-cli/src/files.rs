@@ -47,10 +47,7 @@ pub fn read_documents(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
         .into_iter()
         .map(|p| {
             std::fs::read_to_string(&p)
-                .map(|text| SourceFile {
-                    name: p.display().to_string(),
-                    text,
-                })
+                .map(|text| SourceFile { name: p.display().to_string(), text })
                 .map_err(|e| format!("{}: {e}", p.display()))
         })
         .collect()

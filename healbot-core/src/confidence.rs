@@ -106,11 +106,18 @@ pub fn score(i: &Inputs) -> Confidence {
     let log_odds = prior + ev + topology + outcomes;
     let terms = vec![
         Term { name: "prior".into(), value: prior, detail: format!("prior probability {:.3}", i.prior) },
-        Term { name: "evidence".into(), value: evidence, detail: format!("sum of weights of evidence that held: {evidence:.3}") },
+        Term {
+            name: "evidence".into(),
+            value: evidence,
+            detail: format!("sum of weights of evidence that held: {evidence:.3}"),
+        },
         Term {
             name: "coverage".into(),
             value: coverage_shift,
-            detail: format!("{:.0}% of the series read had fresh data; evidence scaled by {coverage:.2}", coverage * 100.0),
+            detail: format!(
+                "{:.0}% of the series read had fresh data; evidence scaled by {coverage:.2}",
+                coverage * 100.0
+            ),
         },
         Term {
             name: "topology".into(),
@@ -137,14 +144,16 @@ mod tests {
 
     fn inputs() -> impl Strategy<Value = Inputs> {
         (0.01f64..0.99, -5.0f64..5.0, 0.0f64..=1.0, any::<bool>(), 0usize..6, 0u32..20, 0u32..20).prop_map(
-            |(prior, evidence, coverage, explained_by_dependency, corroborating_dependents, successes, failures)| Inputs {
-                prior,
-                evidence,
-                coverage,
-                explained_by_dependency,
-                corroborating_dependents,
-                successes,
-                failures,
+            |(prior, evidence, coverage, explained_by_dependency, corroborating_dependents, successes, failures)| {
+                Inputs {
+                    prior,
+                    evidence,
+                    coverage,
+                    explained_by_dependency,
+                    corroborating_dependents,
+                    successes,
+                    failures,
+                }
             },
         )
     }

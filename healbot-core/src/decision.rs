@@ -203,13 +203,17 @@ impl Decision {
     ///
     /// [`crate::ErrorKind::InvalidArgument`] when the text is not a decision document.
     pub fn from_json(text: &str) -> Result<Decision, crate::Error> {
-        serde_json::from_str(text).map_err(|e| crate::Error::new(crate::ErrorKind::InvalidArgument, format!("not a decision document: {e}")))
+        serde_json::from_str(text)
+            .map_err(|e| crate::Error::new(crate::ErrorKind::InvalidArgument, format!("not a decision document: {e}")))
     }
 
     /// Builds the explanation paragraph from the other fields.
     pub fn explain(&self) -> String {
         let mut s = String::new();
-        let what = self.signature.as_ref().map_or_else(|| "an undiagnosed shared dependency".to_string(), |sig| format!("{} ({})", sig.title, sig.id));
+        let what = self.signature.as_ref().map_or_else(
+            || "an undiagnosed shared dependency".to_string(),
+            |sig| format!("{} ({})", sig.title, sig.id),
+        );
         let _ = write!(s, "{what} on {}", self.node);
         let held: Vec<&str> = self
             .evidence
@@ -223,7 +227,12 @@ impl Decision {
         let _ = write!(s, "; confidence {:.0}%.", self.confidence.value * 100.0);
         match self.root_cause.role {
             RootRole::Symptom => {
-                let _ = write!(s, " It is a symptom of {} (path {}).", self.root_cause.node, self.root_cause.path.join(" → "));
+                let _ = write!(
+                    s,
+                    " It is a symptom of {} (path {}).",
+                    self.root_cause.node,
+                    self.root_cause.path.join(" → ")
+                );
             }
             RootRole::InferredSuspect => {
                 let _ = write!(s, " {} failing dependents share it.", self.root_cause.explains.len());

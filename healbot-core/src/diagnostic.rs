@@ -204,11 +204,7 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(
-            f,
-            "{}:{}:{}: {}[{}]: {}",
-            self.file, self.line, self.column, sev, self.kind, self.message
-        )?;
+        write!(f, "{}:{}:{}: {}[{}]: {}", self.file, self.line, self.column, sev, self.kind, self.message)?;
         if !self.path.is_empty() {
             write!(f, " (at {})", self.path)?;
         }

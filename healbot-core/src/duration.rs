@@ -110,10 +110,7 @@ impl FromStr for Duration {
     type Err = DurationError;
 
     fn from_str(input: &str) -> Result<Duration, DurationError> {
-        let err = |reason| DurationError {
-            input: input.to_string(),
-            reason,
-        };
+        let err = |reason| DurationError { input: input.to_string(), reason };
         if input.is_empty() {
             return Err(err("empty; expected a number followed by a unit, such as `5m`"));
         }
@@ -130,9 +127,7 @@ impl FromStr for Duration {
             if start == i {
                 return Err(err("expected a number before each unit (`y`, `w`, `d`, `h`, `m`, `s`, `ms`)"));
             }
-            let number: u64 = input[start..i]
-                .parse()
-                .map_err(|_| err("number too large"))?;
+            let number: u64 = input[start..i].parse().map_err(|_| err("number too large"))?;
             let rest = &input[i..];
             let Some((index, (unit, scale))) = UNITS
                 .iter()

@@ -6,7 +6,7 @@
 //! Time is always passed in (`at`, Unix milliseconds); the engine never
 //! reads a clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ use crate::library::Library;
 use crate::matcher::{series_matches, CompiledMatcher, Facts, Program};
 use crate::spec::signature::{EventTypeFilter, Status};
 use crate::spec::{Aggregation, Comparison, NodeKind};
-use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, MetricSample, Observation, PayloadFormat};
+use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, Observation, PayloadFormat};
 use crate::topology::{NodeId, Topology, Traversal};
 use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
@@ -161,7 +161,7 @@ pub enum HostHealth {
 }
 
 /// The engine's state: everything a snapshot carries.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) series: SeriesStore,
     /// (node, metric name) → series with their labels.
@@ -340,8 +340,8 @@ impl Engine {
     /// counted in [`EngineStats::dropped`]). Unattached samples and samples
     /// of metrics no signature reads are counted, not errors.
     pub fn ingest_metric(&mut self, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Error> {
-        let read = self.program.metrics.contains_key(name)
-            || self.topology.spec().replicas_metric.as_deref() == Some(name);
+        let read =
+            self.program.metrics.contains_key(name) || self.topology.spec().replicas_metric.as_deref() == Some(name);
         if !read {
             self.count_drop(Dropped::NotRead, 1);
             return Ok(());
@@ -350,11 +350,7 @@ impl Engine {
             return Ok(());
         };
         let pairs: Vec<(&str, &str)> = labels.iter().collect();
-        let key = SeriesKey {
-            node: node.index() as u32,
-            metric: metric_key(name),
-            labels: label_set_hash(&pairs),
-        };
+        let key = SeriesKey { node: node.index() as u32, metric: metric_key(name), labels: label_set_hash(&pairs) };
         let id = match self.state.series.lookup(&key) {
             Some(id) => id,
             None => match self.state.series.resolve(key) {
@@ -422,11 +418,7 @@ impl Engine {
                 }
                 set.insert(
                     alert.fingerprint.clone(),
-                    ActiveAlert {
-                        name: alert.name.clone(),
-                        labels: alert.labels.clone(),
-                        starts_at: alert.starts_at,
-                    },
+                    ActiveAlert { name: alert.name.clone(), labels: alert.labels.clone(), starts_at: alert.starts_at },
                 );
             }
             AlertStatus::Resolved => {
@@ -486,7 +478,12 @@ impl Engine {
     ///
     /// [`ErrorKind::Telemetry`] or [`ErrorKind::Limit`] when the payload as a
     /// whole cannot be read.
-    pub fn ingest_payload(&mut self, format: PayloadFormat, payload: &[u8], default_at: i64) -> Result<IngestReport, Error> {
+    pub fn ingest_payload(
+        &mut self,
+        format: PayloadFormat,
+        payload: &[u8],
+        default_at: i64,
+    ) -> Result<IngestReport, Error> {
         let parsed = telemetry::parse(format, payload, default_at, &self.config.limits())?;
         self.count_drop(Dropped::PayloadLimit, parsed.dropped.total());
         self.count_drop(Dropped::Malformed, parsed.errors.len() as u64);
@@ -601,7 +598,9 @@ impl Engine {
         if !self.config.dry_run {
             self.state.pending.retain(|k, _| held_now.contains(k));
         }
-        diagnoses.sort_by(|a, b| (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str())));
+        diagnoses.sort_by(|a, b| {
+            (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
+        });
         Evaluation { diagnoses }
     }
 }
@@ -668,11 +667,7 @@ struct StateFacts<'a> {
 impl StateFacts<'_> {
     fn series(&self, n: NodeId, metric: u32) -> &[(SeriesId, Labels)] {
         let name = &self.engine.program.metric_names[metric as usize];
-        self.engine
-            .state
-            .series_by_node
-            .get(&(n.index() as u32, name.clone()))
-            .map_or(&[], Vec::as_slice)
+        self.engine.state.series_by_node.get(&(n.index() as u32, name.clone())).map_or(&[], Vec::as_slice)
     }
 
     /// Share of the metrics a signature reads that have a fresh series on the node.
@@ -694,7 +689,16 @@ impl StateFacts<'_> {
 }
 
 impl Facts for StateFacts<'_> {
-    fn metric(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], agg: Aggregation, q: f64, window: Duration, op: Comparison) -> Option<f64> {
+    fn metric(
+        &self,
+        n: NodeId,
+        metric: u32,
+        labels: &[CompiledMatcher],
+        agg: Aggregation,
+        q: f64,
+        window: Duration,
+        op: Comparison,
+    ) -> Option<f64> {
         let mut best: Option<f64> = None;
         for (id, l) in self.series(n, metric) {
             if !series_matches(labels, l) {
@@ -721,11 +725,7 @@ impl Facts for StateFacts<'_> {
         };
         let node = n.index() as u32;
         let count = |warning: bool| {
-            self.engine
-                .state
-                .events
-                .get(&(node, name.clone(), warning))
-                .map_or(0, |c| c.count(window, self.at))
+            self.engine.state.events.get(&(node, name.clone(), warning)).map_or(0, |c| c.count(window, self.at))
         };
         match event_type {
             Some(EventTypeFilter::Warning) => count(true),
@@ -735,11 +735,9 @@ impl Facts for StateFacts<'_> {
     }
 
     fn alert_firing(&self, n: NodeId, name: &str, labels: &[CompiledMatcher]) -> bool {
-        self.engine
-            .state
-            .alerts
-            .get(&(n.index() as u32))
-            .is_some_and(|set| set.values().any(|a| a.name == name && a.starts_at <= self.at && series_matches(labels, &a.labels)))
+        self.engine.state.alerts.get(&(n.index() as u32)).is_some_and(|set| {
+            set.values().any(|a| a.name == name && a.starts_at <= self.at && series_matches(labels, &a.labels))
+        })
     }
 
     fn last_seen(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher]) -> Option<i64> {
@@ -758,7 +756,8 @@ impl Facts for StateFacts<'_> {
         } else {
             self.topo.direct_dependencies(n).to_vec()
         };
-        let of_kind: Vec<NodeId> = deps.into_iter().filter(|d| kind.is_none_or(|k| self.topo.node(*d).kind() == k)).collect();
+        let of_kind: Vec<NodeId> =
+            deps.into_iter().filter(|d| kind.is_none_or(|k| self.topo.node(*d).kind() == k)).collect();
         let unhealthy = of_kind.iter().filter(|d| self.health.is_unhealthy(**d)).count();
         (of_kind.len(), unhealthy)
     }
@@ -767,7 +766,15 @@ impl Facts for StateFacts<'_> {
         healthy_replicas(self.engine, self.health, n, self.at)
     }
 
-    fn forecast(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], window: Duration, threshold: f64, op: Comparison) -> Option<f64> {
+    fn forecast(
+        &self,
+        n: NodeId,
+        metric: u32,
+        labels: &[CompiledMatcher],
+        window: Duration,
+        threshold: f64,
+        op: Comparison,
+    ) -> Option<f64> {
         let rising = matches!(op, Comparison::Gt | Comparison::Ge);
         self.series(n, metric)
             .iter()
@@ -797,7 +804,9 @@ pub(crate) fn healthy_replicas(engine: &Engine, health: &Health, n: NodeId, at: 
         if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, metric.clone())) {
             let v = list
                 .iter()
-                .filter_map(|(id, _)| engine.state.series.aggregate(*id, Aggregation::Last, 0.0, engine.config.staleness, at))
+                .filter_map(|(id, _)| {
+                    engine.state.series.aggregate(*id, Aggregation::Last, 0.0, engine.config.staleness, at)
+                })
                 .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a + v)));
             if let Some(v) = v {
                 return if v.is_finite() && v > 0.0 { v.min(f64::from(u32::MAX)) as u32 } else { 0 };

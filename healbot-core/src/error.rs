@@ -51,20 +51,12 @@ struct Inner {
 impl Error {
     /// An error of `kind` with a message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error(Box::new(Inner {
-            kind,
-            message: message.into(),
-            diagnostics: Vec::new(),
-        }))
+        Error(Box::new(Inner { kind, message: message.into(), diagnostics: Vec::new() }))
     }
 
     /// An error carrying the diagnostics that caused it.
     pub fn with_diagnostics(kind: ErrorKind, message: impl Into<String>, diagnostics: Vec<Diagnostic>) -> Error {
-        Error(Box::new(Inner {
-            kind,
-            message: message.into(),
-            diagnostics,
-        }))
+        Error(Box::new(Inner { kind, message: message.into(), diagnostics }))
     }
 
     /// The class of this error.

@@ -81,7 +81,10 @@ impl FreezeCalendar {
     pub fn compile(spec: &Freeze) -> Result<FreezeCalendar, FreezeProblem> {
         let tz = TimeZone::get(&spec.timezone).map_err(|_| FreezeProblem {
             field: "timezone".into(),
-            message: format!("unknown time zone `{}`; expected an IANA name such as `Europe/Berlin` or `UTC`", spec.timezone),
+            message: format!(
+                "unknown time zone `{}`; expected an IANA name such as `Europe/Berlin` or `UTC`",
+                spec.timezone
+            ),
         })?;
         if spec.windows.is_empty() {
             return Err(FreezeProblem {
@@ -92,35 +95,31 @@ impl FreezeCalendar {
         let mut weekly = Vec::new();
         let mut once = Vec::new();
         for (i, w) in spec.windows.iter().enumerate() {
-            let problem = |field: &str, message: String| FreezeProblem {
-                field: format!("windows[{i}]{field}"),
-                message,
-            };
+            let problem =
+                |field: &str, message: String| FreezeProblem { field: format!("windows[{i}]{field}"), message };
             match (&w.start, &w.end, &w.from, &w.to) {
                 (Some(start), Some(end), None, None) => {
-                    let s = parse_hhmm(start).ok_or_else(|| problem(".start", format!("`{start}` is not a time of day `HH:MM`")))?;
-                    let e = parse_hhmm(end).ok_or_else(|| problem(".end", format!("`{end}` is not a time of day `HH:MM` (24:00 allowed)")))?;
+                    let s = parse_hhmm(start)
+                        .ok_or_else(|| problem(".start", format!("`{start}` is not a time of day `HH:MM`")))?;
+                    let e = parse_hhmm(end).ok_or_else(|| {
+                        problem(".end", format!("`{end}` is not a time of day `HH:MM` (24:00 allowed)"))
+                    })?;
                     if s == e {
                         return Err(problem(".end", "the window is empty (start equals end)".into()));
                     }
                     let days = if w.days.is_empty() { 0x7f } else { w.days.iter().fold(0, |acc, d| acc | day_bit(*d)) };
-                    weekly.push(Weekly {
-                        days,
-                        start: s,
-                        end: e,
-                        text: format!("{start}–{end}"),
-                    });
+                    weekly.push(Weekly { days, start: s, end: e, text: format!("{start}–{end}") });
                 }
                 (None, None, Some(from), Some(to)) => {
                     if !w.days.is_empty() {
                         return Err(problem(".days", "`days` applies to weekly windows, not `from`/`to`".into()));
                     }
                     let parse = |field: &str, s: &str| -> Result<i64, FreezeProblem> {
-                        let dt: DateTime = s
-                            .parse()
-                            .map_err(|_| problem(field, format!("`{s}` is not a civil date-time `YYYY-MM-DDTHH:MM:SS`")))?;
+                        let dt: DateTime = s.parse().map_err(|_| {
+                            problem(field, format!("`{s}` is not a civil date-time `YYYY-MM-DDTHH:MM:SS`"))
+                        })?;
                         let z = dt
-                            .to_zoned(tz.clone())
+                            .to_zoned_datetime(tz.clone())
                             .map_err(|e| problem(field, format!("`{s}` cannot be placed in {}: {e}", spec.timezone)))?;
                         Ok(z.timestamp().as_millisecond())
                     };
@@ -139,12 +138,7 @@ impl FreezeCalendar {
                 }
             }
         }
-        Ok(FreezeCalendar {
-            tz,
-            timezone: spec.timezone.clone(),
-            weekly,
-            once,
-        })
+        Ok(FreezeCalendar { tz, timezone: spec.timezone.clone(), weekly, once })
     }
 
     /// The window that freezes changes at `at` (Unix ms), described for people, if any.
@@ -155,10 +149,10 @@ impl FreezeCalendar {
             }
         }
         let ts = Timestamp::from_millisecond(at).ok()?;
-        let local = ts.to_zoned(self.tz.clone());
+        let local = ts.to_zoned_datetime(self.tz.clone());
         let minute = local.hour() as u32 * 60 + local.minute() as u32;
         let today = jday_bit(local.weekday());
-        let yesterday = jday_bit(local.weekday().predecessor());
+        let yesterday = jday_bit(local.weekday().previous());
         for w in &self.weekly {
             let inside = if w.start < w.end {
                 w.days & today != 0 && w.start <= minute && minute < w.end
@@ -240,7 +234,11 @@ mod tests {
         assert_eq!(FreezeCalendar::compile(&bad_tz).unwrap_err().field, "timezone");
         let bad_time = Freeze {
             timezone: "UTC".into(),
-            windows: vec![FreezeWindow { start: Some("25:00".into()), end: Some("26:00".into()), ..Default::default() }],
+            windows: vec![FreezeWindow {
+                start: Some("25:00".into()),
+                end: Some("26:00".into()),
+                ..Default::default()
+            }],
         };
         assert_eq!(FreezeCalendar::compile(&bad_time).unwrap_err().field, "windows[0].start");
     }

@@ -38,9 +38,9 @@ use crate::spec::action::{Action, Guard};
 use crate::spec::overrides::{ActionOverride, SignatureOverride};
 use crate::spec::signature::{Condition, LogPredicate, Signature};
 use crate::spec::{
-    ActionLibraryDocument, ActionLibrarySpec, ApiVersion, Comparison, Document, DocumentKind, LabelMatcher,
-    MatchOp, Metadata, OverridesDocument, OverridesSpec, SignatureLibraryDocument, SignatureLibrarySpec,
-    TopologyDocument, TopologySpec,
+    ActionLibraryDocument, ActionLibrarySpec, ApiVersion, Comparison, Document, DocumentKind, LabelMatcher, MatchOp,
+    Metadata, OverridesDocument, OverridesSpec, SignatureLibraryDocument, SignatureLibrarySpec, TopologyDocument,
+    TopologySpec,
 };
 use crate::topology::Topology;
 use crate::{Duration, Error, ErrorKind};
@@ -68,11 +68,7 @@ pub struct LoadConfig {
 
 impl Default for LoadConfig {
     fn default() -> LoadConfig {
-        LoadConfig {
-            budget: Budget::default(),
-            max_window: Duration::from_secs(24 * 3600),
-            regex_size_limit: 1 << 20,
-        }
+        LoadConfig { budget: Budget::default(), max_window: Duration::from_secs(24 * 3600), regex_size_limit: 1 << 20 }
     }
 }
 
@@ -128,11 +124,7 @@ pub struct Loader {
 impl Loader {
     /// A loader with the given limits.
     pub fn new(config: LoadConfig) -> Loader {
-        Loader {
-            config,
-            entries: Vec::new(),
-            diagnostics: Vec::new(),
-        }
+        Loader { config, entries: Vec::new(), diagnostics: Vec::new() }
     }
 
     /// Adds a source, its format chosen by [`Format::from_name`].
@@ -156,11 +148,7 @@ impl Loader {
         };
         for root in roots {
             if let Some(doc) = self.decode(file, &root) {
-                self.entries.push(Entry {
-                    file: file.to_string(),
-                    root,
-                    doc,
-                });
+                self.entries.push(Entry { file: file.to_string(), root, doc });
             }
         }
         self
@@ -174,10 +162,7 @@ impl Loader {
     /// when every problem is in topology documents) carrying every error
     /// diagnostic found, in file order.
     pub fn finish(mut self) -> Result<Loaded, Error> {
-        let mut checker = Checker {
-            config: &self.config,
-            diagnostics: Vec::new(),
-        };
+        let mut checker = Checker { config: &self.config, diagnostics: Vec::new() };
         checker.check(&self.entries);
         self.diagnostics.extend(checker.diagnostics);
 
@@ -185,23 +170,24 @@ impl Loader {
         let mut topology = None;
         let mut library = None;
         if !self.diagnostics.iter().any(Diagnostic::is_error) {
-            let topo_entries: Vec<&Entry> = self
-                .entries
-                .iter()
-                .filter(|e| e.doc.kind() == DocumentKind::Topology)
-                .collect();
+            let topo_entries: Vec<&Entry> =
+                self.entries.iter().filter(|e| e.doc.kind() == DocumentKind::Topology).collect();
             if let Some(entry) = topo_entries.first() {
                 if let Document::Topology(doc) = &entry.doc {
                     match Topology::compile(&doc.spec) {
                         Ok(t) => {
                             for cycle in t.cycles() {
-                                let ids: Vec<&str> = cycle.iter().map(|&n| t.node(n).id.as_str()).collect();
+                                let ids: Vec<&str> = cycle.iter().map(|&n| t.node(n).id()).collect();
                                 let d = locate(
                                     &entry.file,
                                     &entry.root,
                                     "spec.nodes",
                                     DiagnosticKind::Lint,
-                                    format!("dependency cycle: {} → {}", ids.join(" → "), ids.first().copied().unwrap_or("")),
+                                    format!(
+                                        "dependency cycle: {} → {}",
+                                        ids.join(" → "),
+                                        ids.first().copied().unwrap_or("")
+                                    ),
                                 );
                                 self.diagnostics.push(d.warning());
                             }
@@ -228,8 +214,9 @@ impl Loader {
 
         let (errors, warnings): (Vec<_>, Vec<_>) = self.diagnostics.into_iter().partition(Diagnostic::is_error);
         if !errors.is_empty() {
-            let all_topology = errors.iter().all(|d| d.path.starts_with("spec.nodes") || d.path.starts_with("spec.attach_by"))
-                && self.entries.iter().all(|e| e.doc.kind() == DocumentKind::Topology);
+            let all_topology =
+                errors.iter().all(|d| d.path.starts_with("spec.nodes") || d.path.starts_with("spec.attach_by"))
+                    && self.entries.iter().all(|e| e.doc.kind() == DocumentKind::Topology);
             let kind = if all_topology { ErrorKind::Topology } else { ErrorKind::Library };
             let n = errors.len();
             return Err(Error::with_diagnostics(
@@ -238,12 +225,7 @@ impl Loader {
                 errors,
             ));
         }
-        Ok(Loaded {
-            library,
-            topology,
-            warnings,
-            documents: self.entries.into_iter().map(|e| e.doc).collect(),
-        })
+        Ok(Loaded { library, topology, warnings, documents: self.entries.into_iter().map(|e| e.doc).collect() })
     }
 
     fn build_library(&self) -> Library {
@@ -306,7 +288,10 @@ impl Loader {
         let head: Head = match source::from_node(file, root, "") {
             Ok(h) => h,
             Err(mut d) => {
-                if d.path == "apiVersion" || d.path == "kind" || (d.kind == DiagnosticKind::MissingField && d.path.is_empty()) {
+                if d.path == "apiVersion"
+                    || d.path == "kind"
+                    || (d.kind == DiagnosticKind::MissingField && d.path.is_empty())
+                {
                     d.kind = DiagnosticKind::Envelope;
                 }
                 self.diagnostics.push(d);
@@ -381,12 +366,7 @@ impl Loader {
                         s.nodes = self.decode_list(file, list, "spec.nodes");
                     }
                 }
-                Document::Topology(TopologyDocument {
-                    api_version,
-                    kind: Default::default(),
-                    metadata,
-                    spec: s,
-                })
+                Document::Topology(TopologyDocument { api_version, kind: Default::default(), metadata, spec: s })
             }
             DocumentKind::Overrides => {
                 #[derive(Deserialize)]
@@ -405,12 +385,7 @@ impl Loader {
                         s.actions = self.decode_list(file, list, "spec.actions");
                     }
                 }
-                Document::Overrides(OverridesDocument {
-                    api_version,
-                    kind: Default::default(),
-                    metadata,
-                    spec: s,
-                })
+                Document::Overrides(OverridesDocument { api_version, kind: Default::default(), metadata, spec: s })
             }
         };
         // Items that failed to decode are left out; the rest is still checked,
@@ -430,18 +405,19 @@ impl Loader {
     }
 
     fn decode_list<T: serde::de::DeserializeOwned>(&mut self, file: &str, node: &Node, path: &str) -> Vec<T> {
-        let Some(items) = node.as_seq() else {
+        let source::Value::Seq(items) = &node.value else {
             return Vec::new();
         };
-        items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.decode_at(file, item, &format!("{path}[{i}]")))
-            .collect()
+        items.iter().enumerate().filter_map(|(i, item)| self.decode_at(file, item, &format!("{path}[{i}]"))).collect()
     }
 
-    fn decode_map<T: serde::de::DeserializeOwned>(&mut self, file: &str, node: &Node, path: &str) -> BTreeMap<String, T> {
-        let Some(entries) = node.as_map() else {
+    fn decode_map<T: serde::de::DeserializeOwned>(
+        &mut self,
+        file: &str,
+        node: &Node,
+        path: &str,
+    ) -> BTreeMap<String, T> {
+        let source::Value::Map(entries) = &node.value else {
             return BTreeMap::new();
         };
         let mut out = BTreeMap::new();
@@ -600,7 +576,8 @@ impl Checker<'_> {
                 Document::Topology(_) => {
                     topologies += 1;
                     if topologies > 1 {
-                        let msg = "a second Topology document; give one topology per load (merge the node lists)".to_string();
+                        let msg =
+                            "a second Topology document; give one topology per load (merge the node lists)".to_string();
                         self.emit(e, "kind", DiagnosticKind::Duplicate, msg);
                     }
                 }
@@ -611,11 +588,7 @@ impl Checker<'_> {
         // Signatures: condition trees, references to lists, macros and actions.
         for e in entries {
             let Document::SignatureLibrary(d) = &e.doc else { continue };
-            let cx = SigCx {
-                entry: e,
-                lists: &lists,
-                macros: &macros,
-            };
+            let cx = SigCx { entry: e, lists: &lists, macros: &macros };
             for (name, body) in &d.spec.macros {
                 self.check_condition(&cx, body, &format!("spec.macros.{name}"), &mut BTreeSet::new());
                 self.check_macro_cycle(e, &d.spec.macros, name);
@@ -625,7 +598,15 @@ impl Checker<'_> {
             }
         }
 
-        // Overrides refer to ids that exist.
+        // Overrides refer to ids that exist (predicate ids inside macros count).
+        let all_macros: BTreeMap<String, Condition> = entries
+            .iter()
+            .filter_map(|e| match &e.doc {
+                Document::SignatureLibrary(d) => Some(d.spec.macros.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
         let sigs: BTreeMap<&str, &Signature> = entries
             .iter()
             .filter_map(|e| match &e.doc {
@@ -641,38 +622,68 @@ impl Checker<'_> {
                 let path = format!("spec.signatures[{i}]");
                 let Some(sig) = sigs.get(o.id.as_str()) else {
                     let sugg = did_you_mean(&o.id, sigs.keys().copied());
-                    let d = self.emit(e, &format!("{path}.id"), DiagnosticKind::UnknownReference, format!("override of unknown signature `{}`", o.id));
+                    let d = self.emit(
+                        e,
+                        &format!("{path}.id"),
+                        DiagnosticKind::UnknownReference,
+                        format!("override of unknown signature `{}`", o.id),
+                    );
                     if let Some(s) = sugg {
                         d.suggestion = Some(format!("did you mean `{s}`?"));
                     }
                     continue;
                 };
                 let mut pred_ids = BTreeSet::new();
-                collect_ids(&sig.match_, &mut pred_ids);
+                collect_ids(&sig.match_, &all_macros, &mut pred_ids, 0);
                 for ev in &sig.evidence {
-                    collect_ids(&ev.when, &mut pred_ids);
+                    collect_ids(&ev.when, &all_macros, &mut pred_ids, 0);
                 }
                 for (id, v) in &o.thresholds {
                     if !pred_ids.contains(id.as_str()) {
                         let known: Vec<&str> = pred_ids.iter().copied().collect();
-                        self.emit(e, &format!("{path}.thresholds.{id}"), DiagnosticKind::UnknownReference, format!("signature `{}` has no predicate with id `{id}`", o.id))
-                            .expected = Some(if known.is_empty() { "a predicate id (this signature's predicates have none)".into() } else { format!("one of {}", known.join(", ")) });
+                        self.emit(
+                            e,
+                            &format!("{path}.thresholds.{id}"),
+                            DiagnosticKind::UnknownReference,
+                            format!("signature `{}` has no predicate with id `{id}`", o.id),
+                        )
+                        .expected = Some(if known.is_empty() {
+                            "a predicate id (this signature's predicates have none)".into()
+                        } else {
+                            format!("one of {}", known.join(", "))
+                        });
                     }
                     if !v.is_finite() {
-                        self.emit(e, &format!("{path}.thresholds.{id}"), DiagnosticKind::InvalidValue, "a threshold must be a finite number".into());
+                        self.emit(
+                            e,
+                            &format!("{path}.thresholds.{id}"),
+                            DiagnosticKind::InvalidValue,
+                            "a threshold must be a finite number".into(),
+                        );
                     }
                 }
                 for id in o.weights.keys() {
                     if !sig.evidence.iter().any(|ev| ev.id.as_deref() == Some(id.as_str())) {
-                        self.emit(e, &format!("{path}.weights.{id}"), DiagnosticKind::UnknownReference, format!("signature `{}` has no evidence with id `{id}`", o.id));
+                        self.emit(
+                            e,
+                            &format!("{path}.weights.{id}"),
+                            DiagnosticKind::UnknownReference,
+                            format!("signature `{}` has no evidence with id `{id}`", o.id),
+                        );
                     }
                 }
                 if let Some(p) = o.prior {
                     self.check_prior(e, p, &format!("{path}.prior"));
                 }
                 if let Some(change) = &o.actions {
-                    let listed = change.replace.iter().flatten().enumerate().map(|(j, a)| (format!("{path}.actions.replace[{j}]"), a));
-                    let appended = change.append.iter().enumerate().map(|(j, a)| (format!("{path}.actions.append[{j}]"), a));
+                    let listed = change
+                        .replace
+                        .iter()
+                        .flatten()
+                        .enumerate()
+                        .map(|(j, a)| (format!("{path}.actions.replace[{j}]"), a));
+                    let appended =
+                        change.append.iter().enumerate().map(|(j, a)| (format!("{path}.actions.append[{j}]"), a));
                     for (p, a) in listed.chain(appended).collect::<Vec<_>>() {
                         self.check_action_ref(e, &action_ids, a, &p);
                     }
@@ -682,7 +693,12 @@ impl Checker<'_> {
                 let path = format!("spec.actions[{i}]");
                 if !action_ids.contains_key(&o.id) {
                     let sugg = did_you_mean(&o.id, action_ids.keys().map(String::as_str));
-                    let d = self.emit(e, &format!("{path}.id"), DiagnosticKind::UnknownReference, format!("override of unknown action `{}`", o.id));
+                    let d = self.emit(
+                        e,
+                        &format!("{path}.id"),
+                        DiagnosticKind::UnknownReference,
+                        format!("override of unknown action `{}`", o.id),
+                    );
                     d.suggestion = sugg.map(|s| format!("did you mean `{s}`?"));
                 }
                 if let Some(m) = o.min_confidence {
@@ -697,8 +713,8 @@ impl Checker<'_> {
         let path = "metadata.min_engine_version";
         match (parse_version(v), parse_version(crate::ENGINE_VERSION)) {
             (None, _) => {
-                self.emit(e, path, DiagnosticKind::InvalidValue, format!("`{v}` is not a version"))
-                    .expected = Some("MAJOR.MINOR.PATCH, such as 0.1.0".into());
+                self.emit(e, path, DiagnosticKind::InvalidValue, format!("`{v}` is not a version")).expected =
+                    Some("MAJOR.MINOR.PATCH, such as 0.1.0".into());
             }
             (Some(needed), Some(have)) if needed > have => {
                 let msg = format!("this document needs engine {v} or newer; this is engine {}", crate::ENGINE_VERSION);
@@ -738,7 +754,12 @@ impl Checker<'_> {
 
     fn check_prior(&mut self, e: &Entry, p: f64, path: &str) {
         if !(p > 0.0 && p < 1.0) {
-            self.emit(e, path, DiagnosticKind::InvalidValue, format!("prior {p} is not a probability strictly between 0 and 1"));
+            self.emit(
+                e,
+                path,
+                DiagnosticKind::InvalidValue,
+                format!("prior {p} is not a probability strictly between 0 and 1"),
+            );
         }
     }
 
@@ -748,7 +769,13 @@ impl Checker<'_> {
         }
     }
 
-    fn check_signature(&mut self, cx: &SigCx<'_>, s: &Signature, path: &str, actions: &BTreeMap<String, (usize, String)>) {
+    fn check_signature(
+        &mut self,
+        cx: &SigCx<'_>,
+        s: &Signature,
+        path: &str,
+        actions: &BTreeMap<String, (usize, String)>,
+    ) {
         let e = cx.entry;
         if let Some(p) = s.prior {
             self.check_prior(e, p, &format!("{path}.prior"));
@@ -760,11 +787,21 @@ impl Checker<'_> {
             let p = format!("{path}.evidence[{i}]");
             self.check_condition(cx, &ev.when, &format!("{p}.when"), &mut ids);
             if !ev.weight.is_finite() {
-                self.emit(e, &format!("{p}.weight"), DiagnosticKind::InvalidValue, "a weight must be a finite number".into());
+                self.emit(
+                    e,
+                    &format!("{p}.weight"),
+                    DiagnosticKind::InvalidValue,
+                    "a weight must be a finite number".into(),
+                );
             }
             if let Some(id) = &ev.id {
                 if !ev_ids.insert(id.clone()) {
-                    self.emit(e, &format!("{p}.id"), DiagnosticKind::Duplicate, format!("duplicate evidence id `{id}` in this signature"));
+                    self.emit(
+                        e,
+                        &format!("{p}.id"),
+                        DiagnosticKind::Duplicate,
+                        format!("duplicate evidence id `{id}` in this signature"),
+                    );
                 }
             }
         }
@@ -778,13 +815,23 @@ impl Checker<'_> {
         for (i, x) in s.exceptions.iter().enumerate() {
             let p = format!("{path}.exceptions[{i}]");
             if !valid_node_field(&x.field) {
-                self.emit(e, &format!("{p}.field"), DiagnosticKind::InvalidValue, format!("unknown exception field `{}`", x.field))
-                    .expected = Some("`node.id`, `node.kind`, `node.tier` or `node.label.<key>`".into());
+                self.emit(
+                    e,
+                    &format!("{p}.field"),
+                    DiagnosticKind::InvalidValue,
+                    format!("unknown exception field `{}`", x.field),
+                )
+                .expected = Some("`node.id`, `node.kind`, `node.tier` or `node.label.<key>`".into());
             }
             match &x.list {
                 Some(l) if !cx.lists.contains(l) => {
                     let sugg = did_you_mean(l, cx.lists.iter().map(String::as_str));
-                    let d = self.emit(e, &format!("{p}.list"), DiagnosticKind::UnknownReference, format!("unknown list `{l}`"));
+                    let d = self.emit(
+                        e,
+                        &format!("{p}.list"),
+                        DiagnosticKind::UnknownReference,
+                        format!("unknown list `{l}`"),
+                    );
                     d.suggestion = sugg.map(|s| format!("did you mean `{s}`?"));
                 }
                 None if x.values.is_empty() => {
@@ -803,8 +850,8 @@ impl Checker<'_> {
             self.emit(e, path, DiagnosticKind::Invalid, "a window must be longer than 0s".into());
         } else if w > self.config.max_window {
             let msg = format!("window {w} is longer than the maximum {}", self.config.max_window);
-            self.emit(e, path, DiagnosticKind::WindowTooLong, msg)
-                .expected = Some(format!("at most {}", self.config.max_window));
+            self.emit(e, path, DiagnosticKind::WindowTooLong, msg).expected =
+                Some(format!("at most {}", self.config.max_window));
         }
     }
 
@@ -817,7 +864,12 @@ impl Checker<'_> {
     fn check_pred_id(&mut self, e: &Entry, id: &Option<String>, path: &str, ids: &mut BTreeSet<String>) {
         if let Some(id) = id {
             if !ids.insert(id.clone()) {
-                self.emit(e, &format!("{path}.id"), DiagnosticKind::Duplicate, format!("duplicate predicate id `{id}` in this signature"));
+                self.emit(
+                    e,
+                    &format!("{path}.id"),
+                    DiagnosticKind::Duplicate,
+                    format!("duplicate predicate id `{id}` in this signature"),
+                );
             }
         }
     }
@@ -842,8 +894,8 @@ impl Checker<'_> {
                     self.emit(e, &format!("{p}.of"), DiagnosticKind::Invalid, "`at_least` has no conditions".into());
                 } else if a.n == 0 || a.n as usize > a.of.len() {
                     let msg = format!("`at_least` needs {} of {} conditions", a.n, a.of.len());
-                    self.emit(e, &format!("{p}.n"), DiagnosticKind::Invalid, msg)
-                        .expected = Some(format!("n between 1 and {}", a.of.len()));
+                    self.emit(e, &format!("{p}.n"), DiagnosticKind::Invalid, msg).expected =
+                        Some(format!("n between 1 and {}", a.of.len()));
                 }
                 for (i, c) in a.of.iter().enumerate() {
                     self.check_condition(cx, c, &format!("{p}.of[{i}]"), ids);
@@ -862,10 +914,20 @@ impl Checker<'_> {
                         self.emit(e, &p, DiagnosticKind::MissingField, "`agg: quantile` needs `q`".into());
                     }
                     (crate::spec::Aggregation::Quantile, Some(q)) if !(0.0..=1.0).contains(&q) => {
-                        self.emit(e, &format!("{p}.q"), DiagnosticKind::InvalidValue, format!("quantile {q} is outside [0, 1]"));
+                        self.emit(
+                            e,
+                            &format!("{p}.q"),
+                            DiagnosticKind::InvalidValue,
+                            format!("quantile {q} is outside [0, 1]"),
+                        );
                     }
                     (agg, Some(_)) if agg != crate::spec::Aggregation::Quantile => {
-                        self.emit(e, &format!("{p}.q"), DiagnosticKind::Invalid, "`q` is only meaningful with `agg: quantile`".into());
+                        self.emit(
+                            e,
+                            &format!("{p}.q"),
+                            DiagnosticKind::Invalid,
+                            "`q` is only meaningful with `agg: quantile`".into(),
+                        );
                     }
                     _ => {}
                 }
@@ -906,11 +968,21 @@ impl Checker<'_> {
                 self.check_window(e, f.window, &format!("{p}.window"));
                 self.check_threshold(e, f.threshold, &format!("{p}.threshold"));
                 if f.within.is_zero() {
-                    self.emit(e, &format!("{p}.within"), DiagnosticKind::Invalid, "a forecast horizon must be longer than 0s".into());
+                    self.emit(
+                        e,
+                        &format!("{p}.within"),
+                        DiagnosticKind::Invalid,
+                        "a forecast horizon must be longer than 0s".into(),
+                    );
                 }
                 if matches!(f.op, Comparison::Eq | Comparison::Ne) {
-                    self.emit(e, &format!("{p}.op"), DiagnosticKind::InvalidValue, format!("a forecast cannot use `{}`", f.op))
-                        .expected = Some("`>`, `>=`, `<` or `<=`".into());
+                    self.emit(
+                        e,
+                        &format!("{p}.op"),
+                        DiagnosticKind::InvalidValue,
+                        format!("a forecast cannot use `{}`", f.op),
+                    )
+                    .expected = Some("`>`, `>=`, `<` or `<=`".into());
                 }
                 for (i, lm) in f.labels.iter().enumerate() {
                     self.check_label_matcher(e, lm, &format!("{p}.labels[{i}]"));
@@ -919,7 +991,12 @@ impl Checker<'_> {
             Condition::Macro(name) => {
                 if !cx.macros.contains(name) {
                     let sugg = did_you_mean(name, cx.macros.iter().map(String::as_str));
-                    let d = self.emit(e, &format!("{path}.macro"), DiagnosticKind::UnknownReference, format!("unknown macro `{name}`"));
+                    let d = self.emit(
+                        e,
+                        &format!("{path}.macro"),
+                        DiagnosticKind::UnknownReference,
+                        format!("unknown macro `{name}`"),
+                    );
                     d.suggestion = sugg.map(|s| format!("did you mean `{s}`?"));
                 }
             }
@@ -961,9 +1038,10 @@ impl Checker<'_> {
         ];
         let n = kinds.iter().filter(|k| **k).count();
         if n != 1 {
-            let msg = if n == 0 { "a log predicate needs a pattern" } else { "a log predicate takes exactly one pattern" };
-            self.emit(e, p, DiagnosticKind::Invalid, msg.into())
-                .expected = Some("exactly one of `regex`, `contains`, `contains_any`, `startswith`, `endswith`, `in_list`".into());
+            let msg =
+                if n == 0 { "a log predicate needs a pattern" } else { "a log predicate takes exactly one pattern" };
+            self.emit(e, p, DiagnosticKind::Invalid, msg.into()).expected =
+                Some("exactly one of `regex`, `contains`, `contains_any`, `startswith`, `endswith`, `in_list`".into());
         }
         if let Some(re) = &l.regex {
             self.check_regex(e, re, l.case_insensitive, &format!("{p}.regex"));
@@ -971,7 +1049,12 @@ impl Checker<'_> {
         if let Some(list) = &l.in_list {
             if !cx.lists.contains(list) {
                 let sugg = did_you_mean(list, cx.lists.iter().map(String::as_str));
-                let d = self.emit(e, &format!("{p}.in_list"), DiagnosticKind::UnknownReference, format!("unknown list `{list}`"));
+                let d = self.emit(
+                    e,
+                    &format!("{p}.in_list"),
+                    DiagnosticKind::UnknownReference,
+                    format!("unknown list `{list}`"),
+                );
                 d.suggestion = sugg.map(|s| format!("did you mean `{s}`?"));
             }
         }
@@ -1037,7 +1120,12 @@ impl Checker<'_> {
                 Guard::Cooldown(d) => self.check_window(e, *d, &format!("{p}.cooldown")),
                 Guard::MaxBlastRadius(b) => {
                     if !(b.max >= 0.0) {
-                        self.emit(e, &format!("{p}.max_blast_radius.max"), DiagnosticKind::InvalidValue, "the limit must be a number ≥ 0".into());
+                        self.emit(
+                            e,
+                            &format!("{p}.max_blast_radius.max"),
+                            DiagnosticKind::InvalidValue,
+                            "the limit must be a number ≥ 0".into(),
+                        );
                     }
                 }
                 Guard::Freeze(f) => {
@@ -1059,8 +1147,8 @@ impl Checker<'_> {
 
     fn check_group_key(&mut self, e: &Entry, key: &str, path: &str) {
         if !(valid_node_field(key) || key == "action") {
-            self.emit(e, path, DiagnosticKind::InvalidValue, format!("unknown grouping key `{key}`"))
-                .expected = Some("`node.id`, `node.kind`, `node.tier`, `node.label.<key>` or `action`".into());
+            self.emit(e, path, DiagnosticKind::InvalidValue, format!("unknown grouping key `{key}`")).expected =
+                Some("`node.id`, `node.kind`, `node.tier`, `node.label.<key>` or `action`".into());
         }
     }
 }
@@ -1071,7 +1159,15 @@ pub(crate) fn valid_node_field(field: &str) -> bool {
         || field.strip_prefix("node.label.").is_some_and(|k| !k.is_empty())
 }
 
-fn collect_ids<'a>(c: &'a Condition, out: &mut BTreeSet<&'a str>) {
+fn collect_ids<'a>(
+    c: &'a Condition,
+    macros: &'a BTreeMap<String, Condition>,
+    out: &mut BTreeSet<&'a str>,
+    depth: usize,
+) {
+    if depth > MAX_MACRO_DEPTH {
+        return;
+    }
     let id = match c {
         Condition::Metric(p) => p.id.as_deref(),
         Condition::Log(p) => p.id.as_deref(),
@@ -1085,9 +1181,14 @@ fn collect_ids<'a>(c: &'a Condition, out: &mut BTreeSet<&'a str>) {
     };
     out.extend(id);
     match c {
-        Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| collect_ids(c, out)),
-        Condition::AtLeast(a) => a.of.iter().for_each(|c| collect_ids(c, out)),
-        Condition::Not(c) => collect_ids(c, out),
+        Condition::All(v) | Condition::Any(v) => v.iter().for_each(|c| collect_ids(c, macros, out, depth)),
+        Condition::AtLeast(a) => a.of.iter().for_each(|c| collect_ids(c, macros, out, depth)),
+        Condition::Not(c) => collect_ids(c, macros, out, depth),
+        Condition::Macro(m) => {
+            if let Some(body) = macros.get(m) {
+                collect_ids(body, macros, out, depth + 1);
+            }
+        }
         _ => {}
     }
 }
@@ -1108,4 +1209,37 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
     let minor = it.next().map_or(Some(0), |s| s.parse().ok())?;
     let patch = it.next().map_or(Some(0), |s| s.split(['-', '+']).next()?.parse().ok())?;
     it.next().is_none().then_some((major, minor, patch))
+}
+
+impl Topology {
+    /// Loads a topology from one text (a YAML stream, or JSON when `name`
+    /// ends in `.json`) holding one `Topology` document.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::Topology`] error with every diagnostic found.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::Topology;
+    /// let t = Topology::from_text("t.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: Topology
+    /// metadata: {name: t}
+    /// spec: {nodes: [{id: api, kind: service}]}
+    /// "#).unwrap();
+    /// assert!(t.lookup("api").is_some());
+    /// ```
+    pub fn from_text(name: &str, text: &str) -> Result<Topology, Error> {
+        let mut loader = Loader::default();
+        loader.add(name, text);
+        loader
+            .finish()
+            .map_err(|e| {
+                Error::with_diagnostics(ErrorKind::Topology, e.message().to_string(), e.diagnostics().to_vec())
+            })?
+            .topology
+            .ok_or_else(|| Error::new(ErrorKind::Topology, "no Topology document was given"))
+    }
 }

@@ -49,12 +49,7 @@ impl CompiledMatcher {
             ),
             _ => None,
         };
-        Ok(CompiledMatcher {
-            name: m.name.clone(),
-            op: m.op,
-            value: m.value.clone(),
-            regex,
-        })
+        Ok(CompiledMatcher { name: m.name.clone(), op: m.op, value: m.value.clone(), regex })
     }
 
     /// Whether `value` (empty when the label is missing) satisfies the matcher.
@@ -81,14 +76,53 @@ fn all_match(ms: &[CompiledMatcher], labels: &Labels) -> bool {
 /// A compiled predicate.
 #[derive(Clone, Debug)]
 pub(crate) enum Pred {
-    Metric { metric: u32, labels: Vec<CompiledMatcher>, agg: Aggregation, q: f64, window: Duration, op: Comparison, threshold: f64 },
-    Log { slot: u32, window: Duration, op: Comparison, threshold: f64 },
-    Event { reason: u32, event_type: Option<EventTypeFilter>, window: Duration, op: Comparison, threshold: f64 },
-    Alert { name: String, labels: Vec<CompiledMatcher> },
-    Absent { metric: u32, labels: Vec<CompiledMatcher>, for_: Duration },
-    Dependency { kind: Option<NodeKind>, state: HealthState, transitive: bool },
-    Replicas { min_healthy: u32 },
-    Forecast { metric: u32, labels: Vec<CompiledMatcher>, window: Duration, op: Comparison, threshold: f64, within: Duration },
+    Metric {
+        metric: u32,
+        labels: Vec<CompiledMatcher>,
+        agg: Aggregation,
+        q: f64,
+        window: Duration,
+        op: Comparison,
+        threshold: f64,
+    },
+    Log {
+        slot: u32,
+        window: Duration,
+        op: Comparison,
+        threshold: f64,
+    },
+    Event {
+        reason: u32,
+        event_type: Option<EventTypeFilter>,
+        window: Duration,
+        op: Comparison,
+        threshold: f64,
+    },
+    Alert {
+        name: String,
+        labels: Vec<CompiledMatcher>,
+    },
+    Absent {
+        metric: u32,
+        labels: Vec<CompiledMatcher>,
+        for_: Duration,
+    },
+    Dependency {
+        kind: Option<NodeKind>,
+        state: HealthState,
+        transitive: bool,
+    },
+    Replicas {
+        min_healthy: u32,
+    },
+    Forecast {
+        metric: u32,
+        labels: Vec<CompiledMatcher>,
+        window: Duration,
+        op: Comparison,
+        threshold: f64,
+        within: Duration,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -216,20 +250,27 @@ impl Builder<'_> {
                 self.push(Node::Not(k))
             }
             Condition::AtLeast(a) => {
-                let kids = a
-                    .of
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| self.compile(c, &format!("{path}.at_least.of[{i}]")))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let kids =
+                    a.of.iter()
+                        .enumerate()
+                        .map(|(i, c)| self.compile(c, &format!("{path}.at_least.of[{i}]")))
+                        .collect::<Result<Vec<_>, _>>()?;
                 self.push(Node::AtLeast(a.n, kids))
             }
             Condition::Metric(m) => {
                 let metric = self.metric(&m.name);
                 let window = self.window(m.window);
-                let agg = serde_json::to_value(m.agg).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                let agg =
+                    serde_json::to_value(m.agg).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
                 let q = m.q.map(|q| format!("{q}, ")).unwrap_or_default();
-                let text = format!("{agg}({q}{}{}[{}]) {} {}", m.name, render_matchers(&m.labels), m.window, m.op, m.threshold);
+                let text = format!(
+                    "{agg}({q}{}{}[{}]) {} {}",
+                    m.name,
+                    render_matchers(&m.labels),
+                    m.window,
+                    m.op,
+                    m.threshold
+                );
                 let pred = Pred::Metric {
                     metric,
                     labels: matchers(&m.labels)?,
@@ -418,14 +459,14 @@ impl Program {
     /// Whether signature `s` is evaluated on node `n` (kind, labels).
     pub(crate) fn applies(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> bool {
         let info = topo.node(n);
-        if !s.kinds.is_empty() && !s.kinds.contains(&info.kind) {
+        if !s.kinds.is_empty() && !s.kinds.contains(&info.kind()) {
             return false;
         }
         s.node_labels.iter().all(|m| {
             let v = match m.name.as_str() {
-                "id" => Some(info.id.as_str()),
-                "kind" => Some(info.kind.as_str()),
-                key => info.labels.get(key).map(String::as_str),
+                "id" => Some(info.id()),
+                "kind" => Some(info.kind().as_str()),
+                key => info.labels().get(key).map(String::as_str),
             };
             m.matches_value(v.unwrap_or(""))
         })
@@ -436,12 +477,12 @@ impl Program {
     pub(crate) fn exception(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> Option<EvidenceItem> {
         let info = topo.node(n);
         for (i, x) in s.exceptions.iter().enumerate() {
-            let tier = info.tier.to_string();
+            let tier = info.tier().to_string();
             let value = match x.field.as_str() {
-                "node.id" => Some(info.id.as_str()),
-                "node.kind" => Some(info.kind.as_str()),
+                "node.id" => Some(info.id()),
+                "node.kind" => Some(info.kind().as_str()),
                 "node.tier" => Some(tier.as_str()),
-                f => f.strip_prefix("node.label.").and_then(|k| info.labels.get(k)).map(String::as_str),
+                f => f.strip_prefix("node.label.").and_then(|k| info.labels().get(k)).map(String::as_str),
             };
             let Some(value) = value else { continue };
             let hit = x.values.iter().any(|v| match x.op {
@@ -475,16 +516,24 @@ impl Program {
 
     /// Evaluates the evidence of `s` on `n`; returns the sum of the weights
     /// of evidence that held.
-    pub(crate) fn eval_evidence(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, out: &mut Vec<EvidenceItem>) -> f64 {
+    pub(crate) fn eval_evidence(
+        &self,
+        s: &SigProgram,
+        n: NodeId,
+        facts: &dyn Facts,
+        out: &mut Vec<EvidenceItem>,
+    ) -> f64 {
         let mut total = 0.0;
         for (root, weight) in &s.evidence {
             let start = out.len();
             let held = self.eval(*root, n, facts, Role::Evidence(*weight), out);
             // A compound evidence item is reported by its leaves; mark whether
             // the item as a whole held on the first one.
+            let compound = out.len() - start > 1;
             if let Some(first) = out.get_mut(start) {
-                if out.len() - start > 1 {
-                    first.note = Some(if held { "evidence item held".into() } else { "evidence item did not hold".into() });
+                if compound {
+                    first.note =
+                        Some(if held { "evidence item held".into() } else { "evidence item did not hold".into() });
                 }
             }
             if held {
@@ -602,7 +651,16 @@ fn compile_exceptions(s: &Signature, library: &Library) -> Vec<CompiledException
 pub(crate) trait Facts {
     /// The aggregate over matching series, most extreme in the direction of `op`.
     #[allow(clippy::too_many_arguments)]
-    fn metric(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], agg: Aggregation, q: f64, window: Duration, op: Comparison) -> Option<f64>;
+    fn metric(
+        &self,
+        n: NodeId,
+        metric: u32,
+        labels: &[CompiledMatcher],
+        agg: Aggregation,
+        q: f64,
+        window: Duration,
+        op: Comparison,
+    ) -> Option<f64>;
     /// Matching log lines in the window.
     fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64;
     /// Matching events (with their counts) in the window.
@@ -616,7 +674,15 @@ pub(crate) trait Facts {
     /// Healthy replicas of the node.
     fn healthy_replicas(&self, n: NodeId) -> u32;
     /// Seconds until a matching series is forecast to cross the threshold.
-    fn forecast(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher], window: Duration, threshold: f64, op: Comparison) -> Option<f64>;
+    fn forecast(
+        &self,
+        n: NodeId,
+        metric: u32,
+        labels: &[CompiledMatcher],
+        window: Duration,
+        threshold: f64,
+        op: Comparison,
+    ) -> Option<f64>;
 }
 
 /// Whether a series is labelled as the matchers ask.

@@ -20,9 +20,7 @@ fn regressions_dir() -> PathBuf {
 fn every_format_has_seeds() {
     for format in PayloadFormat::ALL {
         let dir = regressions_dir().join(format!("parse_{}", format.as_str()));
-        let count = fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .count();
+        let count = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).count();
         assert!(count > 0, "no regression input in {}", dir.display());
     }
 }
@@ -31,21 +29,12 @@ fn every_format_has_seeds() {
 fn regressions_never_panic() {
     let limit_sets = [
         Limits::default(),
-        Limits {
-            max_label_pairs: 1,
-            max_label_value_len: 4,
-            max_log_line_len: 4,
-            max_records: 1,
-            ..Limits::default()
-        },
+        Limits { max_label_pairs: 1, max_label_value_len: 4, max_log_line_len: 4, max_records: 1, ..Limits::default() },
     ];
     let mut replayed = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> = fs::read_dir(regressions_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let mut entries: Vec<_> =
+        fs::read_dir(regressions_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
     entries.sort();
     for dir in entries {
         let target = dir.file_name().unwrap().to_string_lossy().into_owned();
@@ -54,10 +43,7 @@ fn regressions_never_panic() {
             .unwrap_or_else(|| panic!("unexpected folder {target}"))
             .parse()
             .unwrap_or_else(|e| panic!("folder {target}: {e}"));
-        let mut files: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
+        let mut files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         for file in files {
             let data = fs::read(&file).unwrap();

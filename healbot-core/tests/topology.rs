@@ -28,18 +28,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 fn deps(id: &str, on: &[&str]) -> NodeSpec {
-    NodeSpec {
-        depends_on: strings(on),
-        ..node(id)
-    }
+    NodeSpec { depends_on: strings(on), ..node(id) }
 }
 
 fn spec(nodes: Vec<NodeSpec>) -> TopologySpec {
-    TopologySpec {
-        attach_by: strings(&["service", "app"]),
-        replicas_metric: None,
-        nodes,
-    }
+    TopologySpec { attach_by: strings(&["service", "app"]), replicas_metric: None, nodes }
 }
 
 fn compile(nodes: Vec<NodeSpec>) -> Topology {
@@ -80,15 +73,8 @@ fn located(problems: &[TopologyProblem]) -> Vec<(String, DiagnosticKind)> {
 #[test]
 fn duplicate_node_ids_are_reported_at_the_later_node() {
     let p = problems(vec![node("a"), node("b"), node("a")]);
-    assert_eq!(
-        located(&p),
-        [("spec.nodes[2].id".into(), DiagnosticKind::Duplicate)]
-    );
-    assert!(
-        p[0].message().contains("spec.nodes[0]"),
-        "{}",
-        p[0].message()
-    );
+    assert_eq!(located(&p), [("spec.nodes[2].id".into(), DiagnosticKind::Duplicate)]);
+    assert!(p[0].message().contains("spec.nodes[0]"), "{}", p[0].message());
     assert_eq!(p[0].node_index(), Some(2));
     assert_eq!(p[0].field(), Some("id"));
     assert_eq!(p[0].field_index(), None);
@@ -97,18 +83,9 @@ fn duplicate_node_ids_are_reported_at_the_later_node() {
 #[test]
 fn alias_collisions() {
     let p = problems(vec![
-        NodeSpec {
-            aliases: strings(&["b", "pg", "a", "pg"]),
-            ..node("a")
-        },
-        NodeSpec {
-            aliases: strings(&["pg"]),
-            ..node("b")
-        },
-        NodeSpec {
-            aliases: strings(&[""]),
-            ..node("c")
-        },
+        NodeSpec { aliases: strings(&["b", "pg", "a", "pg"]), ..node("a") },
+        NodeSpec { aliases: strings(&["pg"]), ..node("b") },
+        NodeSpec { aliases: strings(&[""]), ..node("c") },
     ]);
     assert_eq!(
         located(&p),
@@ -117,10 +94,7 @@ fn alias_collisions() {
             ("spec.nodes[0].aliases[2]".into(), DiagnosticKind::Duplicate), // its own id
             ("spec.nodes[0].aliases[3]".into(), DiagnosticKind::Duplicate), // listed twice
             ("spec.nodes[1].aliases[0]".into(), DiagnosticKind::Duplicate), // alias of a
-            (
-                "spec.nodes[2].aliases[0]".into(),
-                DiagnosticKind::InvalidValue
-            ), // empty
+            ("spec.nodes[2].aliases[0]".into(), DiagnosticKind::InvalidValue), // empty
         ]
     );
     assert!(p[3].message().contains("`a`"), "{}", p[3].message());
@@ -136,30 +110,15 @@ fn unknown_references_suggest_the_closest_id() {
             ..node("checkout")
         },
         node("orders_db"),
-        NodeSpec {
-            kind: NodeKind::Host,
-            ..node("host-1")
-        },
+        NodeSpec { kind: NodeKind::Host, ..node("host-1") },
     ]);
     assert_eq!(
         located(&p),
         [
-            (
-                "spec.nodes[0].depends_on[0]".into(),
-                DiagnosticKind::UnknownReference
-            ),
-            (
-                "spec.nodes[0].depends_on[1]".into(),
-                DiagnosticKind::UnknownReference
-            ),
-            (
-                "spec.nodes[0].runs_on[0]".into(),
-                DiagnosticKind::UnknownReference
-            ),
-            (
-                "spec.nodes[0].replicates[0]".into(),
-                DiagnosticKind::UnknownReference
-            ),
+            ("spec.nodes[0].depends_on[0]".into(), DiagnosticKind::UnknownReference),
+            ("spec.nodes[0].depends_on[1]".into(), DiagnosticKind::UnknownReference),
+            ("spec.nodes[0].runs_on[0]".into(), DiagnosticKind::UnknownReference),
+            ("spec.nodes[0].replicates[0]".into(), DiagnosticKind::UnknownReference),
         ]
     );
     assert_eq!(p[0].suggestion(), Some("did you mean `orders_db`?"));
@@ -171,20 +130,9 @@ fn unknown_references_suggest_the_closest_id() {
 
 #[test]
 fn an_edge_to_an_alias_names_the_id() {
-    let p = problems(vec![
-        deps("api", &["postgres"]),
-        NodeSpec {
-            aliases: strings(&["postgres"]),
-            ..node("orders-db")
-        },
-    ]);
-    assert_eq!(
-        located(&p),
-        [(
-            "spec.nodes[0].depends_on[0]".into(),
-            DiagnosticKind::UnknownReference
-        )]
-    );
+    let p =
+        problems(vec![deps("api", &["postgres"]), NodeSpec { aliases: strings(&["postgres"]), ..node("orders-db") }]);
+    assert_eq!(located(&p), [("spec.nodes[0].depends_on[0]".into(), DiagnosticKind::UnknownReference)]);
     assert_eq!(p[0].suggestion(), Some("did you mean `orders-db`?"));
 }
 
@@ -199,15 +147,9 @@ fn self_edges_are_invalid() {
     assert_eq!(
         located(&p),
         [
-            (
-                "spec.nodes[0].depends_on[0]".into(),
-                DiagnosticKind::Invalid
-            ),
+            ("spec.nodes[0].depends_on[0]".into(), DiagnosticKind::Invalid),
             ("spec.nodes[0].runs_on[0]".into(), DiagnosticKind::Invalid),
-            (
-                "spec.nodes[0].replicates[0]".into(),
-                DiagnosticKind::Invalid
-            ),
+            ("spec.nodes[0].replicates[0]".into(), DiagnosticKind::Invalid),
         ]
     );
     assert_eq!(p[0].message(), "node `a` cannot depend on itself");
@@ -218,18 +160,9 @@ fn malformed_values() {
     let p = problems(vec![
         node("has space"),
         node(""),
-        NodeSpec {
-            replicas: 0,
-            ..node("a")
-        },
-        NodeSpec {
-            tier: 0,
-            ..node("b")
-        },
-        NodeSpec {
-            tier: 5,
-            ..node("c")
-        },
+        NodeSpec { replicas: 0, ..node("a") },
+        NodeSpec { tier: 0, ..node("b") },
+        NodeSpec { tier: 5, ..node("c") },
         node("ok_id-1.2:3/x"),
     ]);
     assert_eq!(
@@ -237,10 +170,7 @@ fn malformed_values() {
         [
             ("spec.nodes[0].id".into(), DiagnosticKind::InvalidValue),
             ("spec.nodes[1].id".into(), DiagnosticKind::InvalidValue),
-            (
-                "spec.nodes[2].replicas".into(),
-                DiagnosticKind::InvalidValue
-            ),
+            ("spec.nodes[2].replicas".into(), DiagnosticKind::InvalidValue),
             ("spec.nodes[3].tier".into(), DiagnosticKind::InvalidValue),
             ("spec.nodes[4].tier".into(), DiagnosticKind::InvalidValue),
         ]
@@ -257,10 +187,7 @@ fn repeated_edges_and_attach_keys() {
         [
             ("spec.attach_by[1]".into(), DiagnosticKind::InvalidValue),
             ("spec.attach_by[2]".into(), DiagnosticKind::Duplicate),
-            (
-                "spec.nodes[0].depends_on[1]".into(),
-                DiagnosticKind::Duplicate
-            ),
+            ("spec.nodes[0].depends_on[1]".into(), DiagnosticKind::Duplicate),
         ]
     );
     assert_eq!(p[0].node_index(), None);
@@ -270,48 +197,25 @@ fn repeated_edges_and_attach_keys() {
 #[test]
 fn every_problem_is_reported_at_once_in_document_order() {
     let p = problems(vec![
-        NodeSpec {
-            tier: 7,
-            depends_on: strings(&["b", "missing", "x y"]),
-            ..node("x y")
-        },
-        NodeSpec {
-            aliases: strings(&["x y"]),
-            ..node("b")
-        },
-        NodeSpec {
-            replicas: 0,
-            runs_on: strings(&["b"]),
-            ..node("b")
-        },
+        NodeSpec { tier: 7, depends_on: strings(&["b", "missing", "x y"]), ..node("x y") },
+        NodeSpec { aliases: strings(&["x y"]), ..node("b") },
+        NodeSpec { replicas: 0, runs_on: strings(&["b"]), ..node("b") },
     ]);
     assert_eq!(
         located(&p),
         [
             ("spec.nodes[0].id".into(), DiagnosticKind::InvalidValue),
             ("spec.nodes[0].tier".into(), DiagnosticKind::InvalidValue),
-            (
-                "spec.nodes[0].depends_on[1]".into(),
-                DiagnosticKind::UnknownReference
-            ),
-            (
-                "spec.nodes[0].depends_on[2]".into(),
-                DiagnosticKind::Invalid
-            ),
+            ("spec.nodes[0].depends_on[1]".into(), DiagnosticKind::UnknownReference),
+            ("spec.nodes[0].depends_on[2]".into(), DiagnosticKind::Invalid),
             ("spec.nodes[1].aliases[0]".into(), DiagnosticKind::Duplicate),
             ("spec.nodes[2].id".into(), DiagnosticKind::Duplicate),
-            (
-                "spec.nodes[2].replicas".into(),
-                DiagnosticKind::InvalidValue
-            ),
+            ("spec.nodes[2].replicas".into(), DiagnosticKind::InvalidValue),
         ]
     );
     // Display carries path, kind, message and suggestion.
     let text = p[2].to_string();
-    assert!(
-        text.starts_with("spec.nodes[0].depends_on[1][unknown-reference]: "),
-        "{text}"
-    );
+    assert!(text.starts_with("spec.nodes[0].depends_on[1][unknown-reference]: "), "{text}");
 }
 
 #[test]
@@ -361,22 +265,14 @@ fn lookup_by_id_and_alias() {
     assert_eq!(t.attach_by(), ["service", "app"]);
     assert_eq!(t.spec().nodes.len(), 2);
     assert_eq!(t.nodes().len(), 2);
-    assert_eq!(
-        t.node_ids().collect::<Vec<_>>(),
-        [t.node_id(0).unwrap(), t.node_id(1).unwrap()]
-    );
+    assert_eq!(t.node_ids().collect::<Vec<_>>(), [t.node_id(0).unwrap(), t.node_id(1).unwrap()]);
 }
 
 // ---------------------------------------------------------------- traversals
 
 fn diamond() -> Topology {
     // web → {api, worker} → db
-    compile(vec![
-        deps("web", &["api", "worker"]),
-        deps("api", &["db"]),
-        deps("worker", &["db"]),
-        node("db"),
-    ])
+    compile(vec![deps("web", &["api", "worker"]), deps("api", &["db"]), deps("worker", &["db"]), node("db")])
 }
 
 #[test]
@@ -386,21 +282,12 @@ fn diamond_dependencies_and_dependents() {
     let deps_of_web = names(&t, t.dependencies(id(&t, "web"), &mut s));
     assert_eq!(deps_of_web.len(), 3);
     assert_eq!(deps_of_web[2], "db", "breadth-first: db is two steps away");
-    assert_eq!(
-        sorted_names(&t, &deps_of_web_ids(&t, &mut s)),
-        ["api", "db", "worker"]
-    );
+    assert_eq!(sorted_names(&t, &deps_of_web_ids(&t, &mut s)), ["api", "db", "worker"]);
     let of_db = names(&t, t.dependents(id(&t, "db"), &mut s));
     assert_eq!(of_db.len(), 3);
     assert_eq!(of_db[2], "web");
-    assert_eq!(
-        sorted_names(&t, t.direct_dependents(id(&t, "db"))),
-        ["api", "worker"]
-    );
-    assert_eq!(
-        sorted_names(&t, t.direct_dependencies(id(&t, "web"))),
-        ["api", "worker"]
-    );
+    assert_eq!(sorted_names(&t, t.direct_dependents(id(&t, "db"))), ["api", "worker"]);
+    assert_eq!(sorted_names(&t, t.direct_dependencies(id(&t, "web"))), ["api", "worker"]);
     assert!(t.dependencies(id(&t, "db"), &mut s).is_empty());
     assert!(t.dependents(id(&t, "web"), &mut s).is_empty());
     assert!(t.cycles().is_empty());
@@ -413,71 +300,35 @@ fn deps_of_web_ids(t: &Topology, s: &mut Traversal) -> Vec<NodeId> {
 #[test]
 fn chain_is_walked_in_order() {
     let ids: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
-    let nodes = (0..10)
-        .map(|i| {
-            if i < 9 {
-                deps(&ids[i], &[&ids[i + 1]])
-            } else {
-                node(&ids[i])
-            }
-        })
-        .collect();
+    let nodes = (0..10).map(|i| if i < 9 { deps(&ids[i], &[&ids[i + 1]]) } else { node(&ids[i]) }).collect();
     let t = compile(nodes);
     let mut s = t.traversal();
     assert_eq!(names(&t, t.dependencies(id(&t, "n0"), &mut s)), &ids[1..]);
     let mut reversed = ids[..9].to_vec();
     reversed.reverse();
     assert_eq!(names(&t, t.dependents(id(&t, "n9"), &mut s)), reversed);
-    assert_eq!(
-        names(&t, t.dependents(id(&t, "n5"), &mut s)),
-        ["n4", "n3", "n2", "n1", "n0"]
-    );
-    let path = t
-        .path_to_dependency(id(&t, "n2"), id(&t, "n6"), &mut s)
-        .unwrap();
+    assert_eq!(names(&t, t.dependents(id(&t, "n5"), &mut s)), ["n4", "n3", "n2", "n1", "n0"]);
+    let path = t.path_to_dependency(id(&t, "n2"), id(&t, "n6"), &mut s).unwrap();
     assert_eq!(names(&t, &path), ["n2", "n3", "n4", "n5", "n6"]);
 }
 
 #[test]
 fn runs_on_is_a_dependency_and_replicates_is_not() {
     let t = compile(vec![
-        NodeSpec {
-            kind: NodeKind::Pod,
-            runs_on: strings(&["vm"]),
-            ..node("pod")
-        },
-        NodeSpec {
-            kind: NodeKind::Host,
-            ..node("vm")
-        },
-        NodeSpec {
-            replicates: strings(&["db"]),
-            ..node("db-replica")
-        },
-        NodeSpec {
-            depends_on: strings(&["vm"]),
-            runs_on: strings(&["vm"]),
-            ..node("both")
-        },
+        NodeSpec { kind: NodeKind::Pod, runs_on: strings(&["vm"]), ..node("pod") },
+        NodeSpec { kind: NodeKind::Host, ..node("vm") },
+        NodeSpec { replicates: strings(&["db"]), ..node("db-replica") },
+        NodeSpec { depends_on: strings(&["vm"]), runs_on: strings(&["vm"]), ..node("both") },
         node("db"),
     ]);
     let mut s = t.traversal();
-    let (pod, vm, db, replica, both) = (
-        id(&t, "pod"),
-        id(&t, "vm"),
-        id(&t, "db"),
-        id(&t, "db-replica"),
-        id(&t, "both"),
-    );
+    let (pod, vm, db, replica, both) =
+        (id(&t, "pod"), id(&t, "vm"), id(&t, "db"), id(&t, "db-replica"), id(&t, "both"));
     assert_eq!(t.dependencies(pod, &mut s), [vm]);
     assert_eq!(sorted_names(&t, t.dependents(vm, &mut s)), ["both", "pod"]);
     assert!(t.dependencies(replica, &mut s).is_empty());
     assert!(t.dependents(db, &mut s).is_empty());
-    assert_eq!(
-        t.direct_dependencies(both),
-        [vm],
-        "an edge declared twice counts once"
-    );
+    assert_eq!(t.direct_dependencies(both), [vm], "an edge declared twice counts once");
     assert_eq!(t.dependency_edge_count(), 2);
     assert_eq!(t.replicas_of(db), [replica]);
     assert_eq!(t.replicas_of(replica), [db]);
@@ -493,10 +344,7 @@ fn runs_on_is_a_dependency_and_replicates_is_not() {
 
 #[test]
 fn blast_radius_weighs_tiers() {
-    let tiered = |id: &str, tier: u8, on: &[&str]| NodeSpec {
-        tier,
-        ..deps(id, on)
-    };
+    let tiered = |id: &str, tier: u8, on: &[&str]| NodeSpec { tier, ..deps(id, on) };
     let t = compile(vec![
         tiered("db", 1, &[]),
         tiered("checkout", 1, &["db"]),
@@ -506,20 +354,8 @@ fn blast_radius_weighs_tiers() {
         tiered("unrelated", 1, &[]),
     ]);
     let mut s = t.traversal();
-    assert_eq!(
-        t.blast_radius(id(&t, "db"), &mut s),
-        BlastRadius {
-            nodes: 4,
-            tier_weighted: 8.0 + 4.0 + 2.0 + 1.0
-        }
-    );
-    assert_eq!(
-        t.blast_radius(id(&t, "search"), &mut s),
-        BlastRadius {
-            nodes: 1,
-            tier_weighted: 2.0
-        }
-    );
+    assert_eq!(t.blast_radius(id(&t, "db"), &mut s), BlastRadius { nodes: 4, tier_weighted: 8.0 + 4.0 + 2.0 + 1.0 });
+    assert_eq!(t.blast_radius(id(&t, "search"), &mut s), BlastRadius { nodes: 1, tier_weighted: 2.0 });
     assert_eq!(t.blast_radius(id(&t, "web"), &mut s).nodes, 0);
     assert_eq!(t.blast_radius(id(&t, "web"), &mut s).tier_weighted, 0.0);
 }
@@ -537,14 +373,8 @@ fn path_to_dependency_is_shortest() {
     ]);
     let mut s = t.traversal();
     let (a, d) = (id(&t, "a"), id(&t, "d"));
-    assert_eq!(
-        names(&t, &t.path_to_dependency(a, d, &mut s).unwrap()),
-        ["a", "e", "d"]
-    );
-    assert_eq!(
-        names(&t, &t.path_to_dependency(d, id(&t, "c"), &mut s).unwrap()),
-        ["d", "a", "b", "c"]
-    );
+    assert_eq!(names(&t, &t.path_to_dependency(a, d, &mut s).unwrap()), ["a", "e", "d"]);
+    assert_eq!(names(&t, &t.path_to_dependency(d, id(&t, "c"), &mut s).unwrap()), ["d", "a", "b", "c"]);
     assert_eq!(t.path_to_dependency(a, a, &mut s), Some(vec![a]));
     assert_eq!(t.path_to_dependency(a, id(&t, "lonely"), &mut s), None);
     // The scratch is clean after an early exit.
@@ -557,10 +387,7 @@ fn shards_are_weakly_connected_components() {
         deps("a", &["b"]),
         node("b"),
         deps("c", &["d"]),
-        NodeSpec {
-            replicates: strings(&["d"]),
-            ..node("e")
-        },
+        NodeSpec { replicates: strings(&["d"]), ..node("e") },
         node("d"),
         node("f"),
     ]);
@@ -581,10 +408,7 @@ fn shards_are_weakly_connected_components() {
         total += members.len();
     }
     assert_eq!(total, t.len());
-    assert_eq!(
-        sorted_names(&t, &t.shards()[shard("c").index()]),
-        ["c", "d", "e"]
-    );
+    assert_eq!(sorted_names(&t, &t.shards()[shard("c").index()]), ["c", "d", "e"]);
 }
 
 #[test]
@@ -595,34 +419,19 @@ fn cycles_are_reported_and_walks_terminate() {
         deps("c", &["a", "d"]),
         deps("d", &["e"]),
         deps("e", &["d"]),
-        NodeSpec {
-            runs_on: strings(&["f"]),
-            ..deps("x", &[])
-        },
+        NodeSpec { runs_on: strings(&["f"]), ..deps("x", &[]) },
         deps("f", &["x"]),
     ]);
     let cycles: Vec<Vec<String>> = t.cycles().iter().map(|c| sorted_names(&t, c)).collect();
     let as_set: BTreeSet<Vec<String>> = cycles.iter().cloned().collect();
-    assert_eq!(
-        as_set,
-        [
-            strings(&["a", "b", "c"]),
-            strings(&["d", "e"]),
-            strings(&["f", "x"])
-        ]
-        .into_iter()
-        .collect()
-    );
+    assert_eq!(as_set, [strings(&["a", "b", "c"]), strings(&["d", "e"]), strings(&["f", "x"])].into_iter().collect());
     for c in t.cycles() {
         assert!(c.windows(2).all(|w| w[0] < w[1]));
     }
     assert!(t.cycles().windows(2).all(|w| w[0][0] < w[1][0]));
     let mut s = t.traversal();
     let a = id(&t, "a");
-    assert_eq!(
-        sorted_names(&t, t.dependencies(a, &mut s)),
-        ["b", "c", "d", "e"]
-    );
+    assert_eq!(sorted_names(&t, t.dependencies(a, &mut s)), ["b", "c", "d", "e"]);
     assert_eq!(sorted_names(&t, t.dependents(a, &mut s)), ["b", "c"]);
     assert_eq!(t.blast_radius(id(&t, "d"), &mut s).nodes, 4);
     assert!(petgraph::algo::is_cyclic_directed(t.graph()));
@@ -632,15 +441,7 @@ fn cycles_are_reported_and_walks_terminate() {
 fn a_traversal_is_reused_across_topologies() {
     let small = diamond();
     let big = compile(
-        (0..500)
-            .map(|i| {
-                if i == 0 {
-                    node("n0")
-                } else {
-                    deps(&format!("n{i}"), &[&format!("n{}", i / 2)])
-                }
-            })
-            .collect(),
+        (0..500).map(|i| if i == 0 { node("n0") } else { deps(&format!("n{i}"), &[&format!("n{}", i / 2)]) }).collect(),
     );
     let mut s = Traversal::new();
     for _ in 0..3 {
@@ -678,10 +479,7 @@ fn answers(t: &Topology) -> Vec<String> {
         let n = id(t, name);
         out.push(format!("{name} #{}", n.index()));
         out.push(format!("  deps {:?}", names(t, t.dependencies(n, &mut s))));
-        out.push(format!(
-            "  dependents {:?}",
-            names(t, t.dependents(n, &mut s))
-        ));
+        out.push(format!("  dependents {:?}", names(t, t.dependents(n, &mut s))));
         out.push(format!("  direct {:?}", names(t, t.direct_dependencies(n))));
         out.push(format!("  blast {:?}", t.blast_radius(n, &mut s)));
         out.push(format!("  shard {}", t.shard_of(n).index()));
@@ -715,18 +513,9 @@ fn answers_do_not_depend_on_spec_order() {
         deps("auth", &["db"]),
         deps("worker", &["queue", "db"]),
         deps("queue", &["worker"]),
-        NodeSpec {
-            runs_on: strings(&["vm1"]),
-            ..deps("cache", &[])
-        },
-        NodeSpec {
-            runs_on: strings(&["vm1"]),
-            ..deps("db", &[])
-        },
-        NodeSpec {
-            replicates: strings(&["db"]),
-            ..node("db-r")
-        },
+        NodeSpec { runs_on: strings(&["vm1"]), ..deps("cache", &[]) },
+        NodeSpec { runs_on: strings(&["vm1"]), ..deps("db", &[]) },
+        NodeSpec { replicates: strings(&["db"]), ..node("db-r") },
         node("vm1"),
         node("cdn"),
         node("island"),
@@ -795,48 +584,25 @@ fn graph_strategy(dag: bool) -> impl Strategy<Value = (usize, Vec<(usize, usize)
 }
 
 fn check_against_reference(n: usize, edges: &[(usize, usize)]) -> Result<(), TestCaseError> {
-    let t = Topology::compile(&spec_from_edges(n, edges))
-        .map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
+    let t = Topology::compile(&spec_from_edges(n, edges)).map_err(|p| TestCaseError::fail(format!("{p:?}")))?;
     let of = |v: usize| id(&t, &format!("v{v}"));
     let index_of = |node: NodeId| -> usize { t.node(node).id()[1..].parse().unwrap() };
     let mut s = t.traversal();
     let mut s2 = Traversal::new();
     let mut dependencies: Vec<HashSet<usize>> = Vec::new();
     for v in 0..n {
-        let got: Vec<usize> = t
-            .dependents(of(v), &mut s)
-            .iter()
-            .map(|&x| index_of(x))
-            .collect();
+        let got: Vec<usize> = t.dependents(of(v), &mut s).iter().map(|&x| index_of(x)).collect();
         let set: HashSet<usize> = got.iter().copied().collect();
         prop_assert_eq!(set.len(), got.len(), "no repeats");
-        prop_assert_eq!(
-            &set,
-            &naive_reach(n, edges, v, true),
-            "dependents of v{}",
-            v
-        );
+        prop_assert_eq!(&set, &naive_reach(n, edges, v, true), "dependents of v{}", v);
         prop_assert_eq!(t.blast_radius(of(v), &mut s).nodes, set.len());
-        let deps: HashSet<usize> = t
-            .dependencies(of(v), &mut s2)
-            .iter()
-            .map(|&x| index_of(x))
-            .collect();
-        prop_assert_eq!(
-            &deps,
-            &naive_reach(n, edges, v, false),
-            "dependencies of v{}",
-            v
-        );
+        let deps: HashSet<usize> = t.dependencies(of(v), &mut s2).iter().map(|&x| index_of(x)).collect();
+        prop_assert_eq!(&deps, &naive_reach(n, edges, v, false), "dependencies of v{}", v);
         dependencies.push(deps);
     }
     // b ∈ dependencies(a) ⇔ a ∈ dependents(b), and a path exists exactly then.
     for b in 0..n {
-        let dependents: HashSet<usize> = t
-            .dependents(of(b), &mut s)
-            .iter()
-            .map(|&x| index_of(x))
-            .collect();
+        let dependents: HashSet<usize> = t.dependents(of(b), &mut s).iter().map(|&x| index_of(x)).collect();
         for (a, deps_of_a) in dependencies.iter().enumerate() {
             prop_assert_eq!(deps_of_a.contains(&b), dependents.contains(&a));
             if a == b {
@@ -855,13 +621,8 @@ fn check_against_reference(n: usize, edges: &[(usize, usize)]) -> Result<(), Tes
     }
     // Cycles are exactly the nodes that reach themselves, grouped by mutual reachability.
     let in_cycle: BTreeSet<usize> = t.cycles().iter().flatten().map(|&x| index_of(x)).collect();
-    let on_loop: BTreeSet<usize> = (0..n)
-        .filter(|&v| {
-            naive_reach(n, edges, v, false)
-                .iter()
-                .any(|&w| dependencies[w].contains(&v))
-        })
-        .collect();
+    let on_loop: BTreeSet<usize> =
+        (0..n).filter(|&v| naive_reach(n, edges, v, false).iter().any(|&w| dependencies[w].contains(&v))).collect();
     prop_assert_eq!(in_cycle, on_loop);
     Ok(())
 }

@@ -130,11 +130,7 @@ enum Step {
 }
 
 fn key(series: &str) -> SeriesKey {
-    SeriesKey {
-        node: 0,
-        metric: 0,
-        labels: label_set_hash(&[("series", series)]),
-    }
+    SeriesKey { node: 0, metric: 0, labels: label_set_hash(&[("series", series)]) }
 }
 
 fn close(got: Option<f64>, want: Option<f64>) -> bool {
@@ -170,47 +166,26 @@ fn run(case: &Case) -> Result<(), String> {
                     return fail(format!("got {got}"));
                 }
             }
-            Step::Push {
-                series,
-                samples,
-                expect,
-            } => {
+            Step::Push { series, samples, expect } => {
                 let Ok(id) = store.resolve(key(series)) else {
                     return fail("series limit".into());
                 };
-                let got: Vec<String> = samples
-                    .iter()
-                    .map(|(t, v)| format!("{:?}", store.push(id, *t, v.get())))
-                    .collect();
+                let got: Vec<String> =
+                    samples.iter().map(|(t, v)| format!("{:?}", store.push(id, *t, v.get()))).collect();
                 if expect.as_ref().is_some_and(|e| *e != got) {
                     return fail(format!("got {got:?}"));
                 }
             }
-            Step::Agg {
-                series,
-                agg,
-                q,
-                window,
-                at,
-                expect,
-            } => {
-                let got = store
-                    .lookup(&key(series))
-                    .and_then(|id| store.aggregate(id, *agg, q.unwrap_or(0.0), *window, *at));
+            Step::Agg { series, agg, q, window, at, expect } => {
+                let got =
+                    store.lookup(&key(series)).and_then(|id| store.aggregate(id, *agg, q.unwrap_or(0.0), *window, *at));
                 if !close(got, *expect) {
                     return fail(format!("got {got:?}"));
                 }
             }
-            Step::Forecast {
-                series,
-                window,
-                at,
-                threshold,
-                expect,
-            } => {
-                let got = store
-                    .lookup(&key(series))
-                    .and_then(|id| store.forecast_crossing(id, *window, *at, *threshold));
+            Step::Forecast { series, window, at, threshold, expect } => {
+                let got =
+                    store.lookup(&key(series)).and_then(|id| store.forecast_crossing(id, *window, *at, *threshold));
                 if !close(got, *expect) {
                     return fail(format!("got {got:?}"));
                 }
@@ -221,12 +196,7 @@ fn run(case: &Case) -> Result<(), String> {
                     return fail(format!("got {got:?}"));
                 }
             }
-            Step::Samples {
-                series,
-                window,
-                at,
-                expect,
-            } => {
+            Step::Samples { series, window, at, expect } => {
                 let got: Vec<(i64, f64)> = store
                     .lookup(&key(series))
                     .and_then(|id| store.samples(id, *window, *at))
@@ -247,9 +217,7 @@ fn run(case: &Case) -> Result<(), String> {
                     }
                 }
             }
-            Step::BucketNew { bucket, retention } => {
-                counter = Some(BucketCounter::new(*bucket, *retention))
-            }
+            Step::BucketNew { bucket, retention } => counter = Some(BucketCounter::new(*bucket, *retention)),
             Step::BucketAdd { at, n } => match counter.as_mut() {
                 Some(c) => c.add(*at, *n),
                 None => return fail("no bucket_new before".into()),
@@ -291,24 +259,13 @@ fn window_cases() {
     let mut failures = String::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let cases: Vec<Case> =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let cases: Vec<Case> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for case in cases {
             if let Some(prev) = names.insert(case.name.clone(), file.clone()) {
-                panic!(
-                    "case `{}` in {} repeats a name from {}",
-                    case.name,
-                    file.display(),
-                    prev.display()
-                );
+                panic!("case `{}` in {} repeats a name from {}", case.name, file.display(), prev.display());
             }
             if let Err(msg) = run(&case) {
-                let _ = writeln!(
-                    failures,
-                    "{} / {}: {msg}",
-                    file.file_name().unwrap().to_string_lossy(),
-                    case.name
-                );
+                let _ = writeln!(failures, "{} / {}: {msg}", file.file_name().unwrap().to_string_lossy(), case.name);
             }
         }
     }

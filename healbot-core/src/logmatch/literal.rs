@@ -41,38 +41,22 @@ pub(crate) struct Lit {
 
 impl Lit {
     fn empty() -> Lit {
-        Lit {
-            bytes: Vec::new(),
-            folded: false,
-            strict_letters: false,
-        }
+        Lit { bytes: Vec::new(), folded: false, strict_letters: false }
     }
 
     fn exact(bytes: &[u8]) -> Lit {
-        Lit {
-            bytes: bytes.to_vec(),
-            folded: false,
-            strict_letters: bytes.iter().any(u8::is_ascii_alphabetic),
-        }
+        Lit { bytes: bytes.to_vec(), folded: false, strict_letters: bytes.iter().any(u8::is_ascii_alphabetic) }
     }
 
     fn folded_letter(lower: u8) -> Lit {
-        Lit {
-            bytes: vec![lower],
-            folded: true,
-            strict_letters: false,
-        }
+        Lit { bytes: vec![lower], folded: true, strict_letters: false }
     }
 
     fn concat(&self, other: &Lit) -> Lit {
         let mut bytes = Vec::with_capacity(self.bytes.len() + other.bytes.len());
         bytes.extend_from_slice(&self.bytes);
         bytes.extend_from_slice(&other.bytes);
-        Lit {
-            bytes,
-            folded: self.folded || other.folded,
-            strict_letters: self.strict_letters || other.strict_letters,
-        }
+        Lit { bytes, folded: self.folded || other.folded, strict_letters: self.strict_letters || other.strict_letters }
     }
 
     /// Whether an occurrence found by the prefilter (after the exact-bytes
@@ -99,20 +83,13 @@ pub(crate) struct Extract {
 
 impl Extract {
     fn exact(lits: Vec<Lit>) -> Extract {
-        Extract {
-            exact: Some(lits),
-            required: None,
-            has_look: false,
-        }
+        Extract { exact: Some(lits), required: None, has_look: false }
     }
 
     /// The best usable set this node guarantees: its exact set or its
     /// required set.
     pub(crate) fn best(&self) -> Option<&Vec<Lit>> {
-        better(
-            self.exact.as_ref().filter(|s| usable(s)),
-            self.required.as_ref().filter(|s| usable(s)),
-        )
+        better(self.exact.as_ref().filter(|s| usable(s)), self.required.as_ref().filter(|s| usable(s)))
     }
 }
 
@@ -211,9 +188,7 @@ fn class_lits(class: &Class) -> Option<Vec<Lit>> {
                 return None;
             }
             c.iter()
-                .flat_map(|r| {
-                    (u32::from(r.start())..=u32::from(r.end())).filter_map(char::from_u32)
-                })
+                .flat_map(|r| (u32::from(r.start())..=u32::from(r.end())).filter_map(char::from_u32))
                 .map(|ch| ch.to_string().into_bytes())
                 .collect()
         }
@@ -225,10 +200,7 @@ fn class_lits(class: &Class) -> Option<Vec<Lit>> {
             if count == 0 || count > MAX_CLASS_CHARS {
                 return None;
             }
-            c.iter()
-                .flat_map(|r| r.start()..=r.end())
-                .map(|b| vec![b])
-                .collect()
+            c.iter().flat_map(|r| r.start()..=r.end()).map(|b| vec![b]).collect()
         }
     };
     // An ASCII letter present in both cases becomes one folded literal, so
@@ -237,11 +209,7 @@ fn class_lits(class: &Class) -> Option<Vec<Lit>> {
     for c in &chars {
         if let [x] = c.as_slice() {
             if x.is_ascii_alphabetic() {
-                let other = if x.is_ascii_lowercase() {
-                    x.to_ascii_uppercase()
-                } else {
-                    x.to_ascii_lowercase()
-                };
+                let other = if x.is_ascii_lowercase() { x.to_ascii_uppercase() } else { x.to_ascii_lowercase() };
                 if chars.iter().any(|d| d.as_slice() == [other]) {
                     out.push(Lit::folded_letter(x.to_ascii_lowercase()));
                     continue;
@@ -262,11 +230,7 @@ pub(crate) fn extract(hir: &Hir) -> Extract {
                 // Too long to be an exact alternative; any window of it is
                 // still required.
                 let head = Lit::exact(&lit.0[..MAX_LIT_LEN]);
-                Extract {
-                    exact: None,
-                    required: Some(vec![head]),
-                    has_look: false,
-                }
+                Extract { exact: None, required: Some(vec![head]), has_look: false }
             } else {
                 Extract::exact(vec![Lit::exact(&lit.0)])
             }
@@ -275,19 +239,11 @@ pub(crate) fn extract(hir: &Hir) -> Extract {
             Some(lits) => Extract::exact(lits),
             None => Extract::default(),
         },
-        HirKind::Look(_) => Extract {
-            exact: Some(vec![Lit::empty()]),
-            required: None,
-            has_look: true,
-        },
+        HirKind::Look(_) => Extract { exact: Some(vec![Lit::empty()]), required: None, has_look: true },
         HirKind::Capture(cap) => extract(&cap.sub),
         HirKind::Repetition(rep) => {
             let sub = extract(&rep.sub);
-            let mut out = Extract {
-                exact: None,
-                required: None,
-                has_look: sub.has_look,
-            };
+            let mut out = Extract { exact: None, required: None, has_look: sub.has_look };
             if rep.max == Some(rep.min) && rep.min <= MAX_REPEAT_EXPAND {
                 if let Some(one) = &sub.exact {
                     let mut acc = Some(vec![Lit::empty()]);
@@ -337,22 +293,14 @@ pub(crate) fn extract(hir: &Hir) -> Extract {
                 }
             }
             keep_better(&mut best, Some(&run));
-            Extract {
-                exact,
-                required: best,
-                has_look,
-            }
+            Extract { exact, required: best, has_look }
         }
         HirKind::Alternation(subs) => {
             let parts: Vec<Extract> = subs.iter().map(extract).collect();
             let has_look = parts.iter().any(|p| p.has_look);
             let exact = union(parts.iter().map(|p| p.exact.clone()));
             let required = union(parts.iter().map(|p| p.best().cloned()));
-            Extract {
-                exact,
-                required: required.filter(|r| usable(r)),
-                has_look,
-            }
+            Extract { exact, required: required.filter(|r| usable(r)), has_look }
         }
     }
 }
@@ -362,30 +310,19 @@ mod tests {
     use super::*;
 
     fn parse(p: &str, ci: bool) -> Hir {
-        regex_syntax::ParserBuilder::new()
-            .case_insensitive(ci)
-            .build()
-            .parse(p)
-            .unwrap()
+        regex_syntax::ParserBuilder::new().case_insensitive(ci).build().parse(p).unwrap()
     }
 
     fn best(p: &str, ci: bool) -> Vec<String> {
         let ex = extract(&parse(p, ci));
         ex.best()
-            .map(|s| {
-                s.iter()
-                    .map(|l| String::from_utf8_lossy(&l.bytes).into_owned())
-                    .collect()
-            })
+            .map(|s| s.iter().map(|l| String::from_utf8_lossy(&l.bytes).into_owned()).collect())
             .unwrap_or_default()
     }
 
     #[test]
     fn inner_literals_of_a_template() {
-        assert_eq!(
-            best(r".*?:.*? Served block blk_.*? to /.*?", false),
-            vec![" Served block blk_"]
-        );
+        assert_eq!(best(r".*?:.*? Served block blk_.*? to /.*?", false), vec![" Served block blk_"]);
     }
 
     #[test]
@@ -398,15 +335,7 @@ mod tests {
     #[test]
     fn case_insensitive_letters_fold() {
         // `k` folds to KELVIN SIGN too: two alternatives per `k`.
-        assert_eq!(
-            best("kafka", true),
-            vec![
-                "kafka",
-                "kaf\u{212A}a",
-                "\u{212A}afka",
-                "\u{212A}af\u{212A}a"
-            ]
-        );
+        assert_eq!(best("kafka", true), vec!["kafka", "kaf\u{212A}a", "\u{212A}afka", "\u{212A}af\u{212A}a"]);
         assert_eq!(best("error", true), vec!["error"]);
         let ex = extract(&parse("error", true));
         assert!(ex.exact.unwrap()[0].folded);

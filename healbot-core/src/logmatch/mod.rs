@@ -137,10 +137,7 @@ impl PatternSpec {
     /// assert!(!spec.case_insensitive);
     /// ```
     pub fn regex(pattern: impl Into<String>) -> PatternSpec {
-        PatternSpec {
-            pattern: LogPattern::Regex(pattern.into()),
-            case_insensitive: false,
-        }
+        PatternSpec { pattern: LogPattern::Regex(pattern.into()), case_insensitive: false }
     }
 
     /// A case-sensitive `contains` pattern: every literal must occur.
@@ -172,10 +169,7 @@ impl PatternSpec {
     /// assert_eq!(PatternSpec::starts_with("ERROR").pattern, LogPattern::StartsWith("ERROR".into()));
     /// ```
     pub fn starts_with(literal: impl Into<String>) -> PatternSpec {
-        PatternSpec {
-            pattern: LogPattern::StartsWith(literal.into()),
-            case_insensitive: false,
-        }
+        PatternSpec { pattern: LogPattern::StartsWith(literal.into()), case_insensitive: false }
     }
 
     /// A case-sensitive `endswith` pattern.
@@ -187,10 +181,7 @@ impl PatternSpec {
     /// assert_eq!(PatternSpec::ends_with("failed").pattern, LogPattern::EndsWith("failed".into()));
     /// ```
     pub fn ends_with(literal: impl Into<String>) -> PatternSpec {
-        PatternSpec {
-            pattern: LogPattern::EndsWith(literal.into()),
-            case_insensitive: false,
-        }
+        PatternSpec { pattern: LogPattern::EndsWith(literal.into()), case_insensitive: false }
     }
 
     /// This spec, matching letters regardless of case when `yes`.
@@ -288,13 +279,7 @@ pub struct PatternError {
 
 impl PatternError {
     fn new(index: usize, kind: PatternErrorKind, message: impl Into<String>) -> PatternError {
-        PatternError {
-            index,
-            kind,
-            message: message.into(),
-            offset: None,
-            column: None,
-        }
+        PatternError { index, kind, message: message.into(), offset: None, column: None }
     }
 
     /// The index of the offending pattern, in the order patterns were added.
@@ -426,11 +411,7 @@ impl LogMatcherBuilder {
     /// # Ok::<(), healbot_core::logmatch::PatternError>(())
     /// ```
     pub fn new() -> LogMatcherBuilder {
-        LogMatcherBuilder {
-            specs: Vec::new(),
-            size_limit: DEFAULT_SIZE_LIMIT,
-            cache_capacity: DEFAULT_CACHE_CAPACITY,
-        }
+        LogMatcherBuilder { specs: Vec::new(), size_limit: DEFAULT_SIZE_LIMIT, cache_capacity: DEFAULT_CACHE_CAPACITY }
     }
 
     /// Limits each pattern's compiled size (its NFA, and any full DFA built
@@ -779,15 +760,7 @@ impl LogMatcher {
         {
             *scratch = self.scratch();
         }
-        let Scratch {
-            seen,
-            candidates,
-            hits,
-            caches,
-            fallback_cache,
-            fallback_set,
-            ..
-        } = scratch;
+        let Scratch { seen, candidates, hits, caches, fallback_cache, fallback_set, .. } = scratch;
         candidates.clear();
         hits.clear();
 
@@ -801,10 +774,7 @@ impl LogMatcher {
                         continue;
                     }
                 }
-                let targets = pf
-                    .targets
-                    .get(lit.start as usize..lit.end as usize)
-                    .unwrap_or(&[]);
+                let targets = pf.targets.get(lit.start as usize..lit.end as usize).unwrap_or(&[]);
                 for &p in targets {
                     let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
                     if let Some(w) = seen.get_mut(word) {
@@ -818,8 +788,7 @@ impl LogMatcher {
         }
         if let (Some(fb), Some(cache)) = (&self.fallback, fallback_cache.as_mut()) {
             fallback_set.clear();
-            fb.set
-                .which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
+            fb.set.which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
             for pid in fallback_set.iter() {
                 if let Some(&p) = fb.patterns.get(pid.as_usize()) {
                     candidates.push(p);
@@ -835,14 +804,11 @@ impl LogMatcher {
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
                 Some(Confirm::Suffix(b)) => line.ends_with(b),
                 Some(Confirm::All(res)) => res.iter().all(|&r| {
-                    let (Some(re), Some(slot)) =
-                        (self.regexes.get(r as usize), caches.get_mut(r as usize))
-                    else {
+                    let (Some(re), Some(slot)) = (self.regexes.get(r as usize), caches.get_mut(r as usize)) else {
                         return false;
                     };
                     let cache = slot.get_or_insert_with(|| re.create_cache());
-                    re.search_half_with(cache, &Input::new(line).earliest(true))
-                        .is_some()
+                    re.search_half_with(cache, &Input::new(line).earliest(true)).is_some()
                 }),
                 None => false,
             };
@@ -901,9 +867,7 @@ impl<'b> Compiler<'b> {
                 ),
             ));
         }
-        let config = syntax::Config::new()
-            .case_insensitive(ci)
-            .nest_limit(NEST_LIMIT);
+        let config = syntax::Config::new().case_insensitive(ci).nest_limit(NEST_LIMIT);
         syntax::parse_with(pattern, &config).map_err(|e| syntax_error(index, &e))
     }
 
@@ -936,11 +900,7 @@ impl<'b> Compiler<'b> {
                         fallback_hir: None,
                         confirm: PlanConfirm::Regexes(vec![hir]),
                     },
-                    None => Plan {
-                        literals: None,
-                        fallback_hir: Some(hir),
-                        confirm: PlanConfirm::None,
-                    },
+                    None => Plan { literals: None, fallback_hir: Some(hir), confirm: PlanConfirm::None },
                 })
             }
             LogPattern::StartsWith(s) | LogPattern::EndsWith(s) => {
@@ -955,27 +915,13 @@ impl<'b> Compiler<'b> {
                 Ok(match (best, ci) {
                     (Some(best), false) => {
                         let bytes = s.as_bytes().to_vec();
-                        let confirm = if starts {
-                            PlanConfirm::Prefix(bytes)
-                        } else {
-                            PlanConfirm::Suffix(bytes)
-                        };
-                        Plan {
-                            literals: Some(best),
-                            fallback_hir: None,
-                            confirm,
-                        }
+                        let confirm = if starts { PlanConfirm::Prefix(bytes) } else { PlanConfirm::Suffix(bytes) };
+                        Plan { literals: Some(best), fallback_hir: None, confirm }
                     }
-                    (Some(best), true) => Plan {
-                        literals: Some(best),
-                        fallback_hir: None,
-                        confirm: PlanConfirm::Regexes(vec![anchored]),
-                    },
-                    (None, _) => Plan {
-                        literals: None,
-                        fallback_hir: Some(anchored),
-                        confirm: PlanConfirm::None,
-                    },
+                    (Some(best), true) => {
+                        Plan { literals: Some(best), fallback_hir: None, confirm: PlanConfirm::Regexes(vec![anchored]) }
+                    }
+                    (None, _) => Plan { literals: None, fallback_hir: Some(anchored), confirm: PlanConfirm::None },
                 })
             }
             LogPattern::Contains(all) => {
@@ -999,46 +945,24 @@ impl<'b> Compiler<'b> {
                     let ex = extract(hir);
                     let Some(best) = ex.best() else { continue };
                     let proof = ex.exact.as_ref() == Some(best) && best.iter().all(Lit::is_proof);
-                    let better = chosen
-                        .as_ref()
-                        .map_or(true, |(_, c, _)| literal::score(best) > literal::score(c));
+                    let better = chosen.as_ref().map_or(true, |(_, c, _)| literal::score(best) > literal::score(c));
                     if better {
                         chosen = Some((i, best.clone(), proof));
                     }
                 }
                 Ok(match chosen {
                     Some((i, best, proof)) => {
-                        let rest: Vec<Hir> = hirs
-                            .into_iter()
-                            .enumerate()
-                            .filter(|&(j, _)| j != i || !proof)
-                            .map(|(_, h)| h)
-                            .collect();
-                        let confirm = if rest.is_empty() {
-                            PlanConfirm::None
-                        } else {
-                            PlanConfirm::Regexes(rest)
-                        };
-                        Plan {
-                            literals: Some(best),
-                            fallback_hir: None,
-                            confirm,
-                        }
+                        let rest: Vec<Hir> =
+                            hirs.into_iter().enumerate().filter(|&(j, _)| j != i || !proof).map(|(_, h)| h).collect();
+                        let confirm = if rest.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(rest) };
+                        Plan { literals: Some(best), fallback_hir: None, confirm }
                     }
                     None => {
                         let mut hirs = hirs.into_iter();
                         let first = hirs.next();
                         let rest: Vec<Hir> = hirs.collect();
-                        let confirm = if rest.is_empty() {
-                            PlanConfirm::None
-                        } else {
-                            PlanConfirm::Regexes(rest)
-                        };
-                        Plan {
-                            literals: None,
-                            fallback_hir: first,
-                            confirm,
-                        }
+                        let confirm = if rest.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(rest) };
+                        Plan { literals: None, fallback_hir: first, confirm }
                     }
                 })
             }
@@ -1048,11 +972,7 @@ impl<'b> Compiler<'b> {
     fn compile(&self) -> Result<LogMatcher, PatternError> {
         let specs = &self.builder.specs;
         if u32::try_from(specs.len()).is_err() {
-            return Err(PatternError::new(
-                u32::MAX as usize,
-                PatternErrorKind::Invalid,
-                "too many patterns",
-            ));
+            return Err(PatternError::new(u32::MAX as usize, PatternErrorKind::Invalid, "too many patterns"));
         }
         let mut confirm = Vec::with_capacity(specs.len());
         let mut regexes: Vec<meta::Regex> = Vec::new();
@@ -1060,10 +980,7 @@ impl<'b> Compiler<'b> {
         let mut lit_targets: Vec<(Lit, Vec<u32>)> = Vec::new();
         let mut fallback_hirs: Vec<Hir> = Vec::new();
         let mut fallback_ids: Vec<u32> = Vec::new();
-        let mut stats = MatcherStats {
-            patterns: specs.len(),
-            ..MatcherStats::default()
-        };
+        let mut stats = MatcherStats { patterns: specs.len(), ..MatcherStats::default() };
         let config = self.meta_config(self.builder.size_limit);
 
         for (index, spec) in specs.iter().enumerate() {
@@ -1112,11 +1029,7 @@ impl<'b> Compiler<'b> {
                     fallback_ids.push(id);
                 }
                 (None, None) => {
-                    return Err(PatternError::new(
-                        index,
-                        PatternErrorKind::Invalid,
-                        "pattern has nothing to match",
-                    ));
+                    return Err(PatternError::new(index, PatternErrorKind::Invalid, "pattern has nothing to match"));
                 }
             }
             confirm.push(c);
@@ -1131,22 +1044,13 @@ impl<'b> Compiler<'b> {
             for (lit, ts) in &lit_targets {
                 let start = targets.len() as u32;
                 targets.extend_from_slice(ts);
-                let verify = (folded && !lit.folded && lit.strict_letters)
-                    .then(|| lit.bytes.clone().into_boxed_slice());
-                lits.push(LitEntry {
-                    verify,
-                    start,
-                    end: targets.len() as u32,
-                });
+                let verify =
+                    (folded && !lit.folded && lit.strict_letters).then(|| lit.bytes.clone().into_boxed_slice());
+                lits.push(LitEntry { verify, start, end: targets.len() as u32 });
             }
-            let patterns: Vec<&[u8]> = lit_targets
-                .iter()
-                .map(|(l, _)| l.bytes.as_slice())
-                .collect();
+            let patterns: Vec<&[u8]> = lit_targets.iter().map(|(l, _)| l.bytes.as_slice()).collect();
             let mut ac_builder = AhoCorasick::builder();
-            ac_builder
-                .match_kind(AcMatchKind::Standard)
-                .ascii_case_insensitive(folded);
+            ac_builder.match_kind(AcMatchKind::Standard).ascii_case_insensitive(folded);
             // A DFA is fastest; past its size bound, let the crate choose.
             let ac = match ac_builder.kind(Some(AhoCorasickKind::DFA)).build(&patterns) {
                 Ok(ac) => ac,
@@ -1158,11 +1062,7 @@ impl<'b> Compiler<'b> {
                     )
                 })?,
             };
-            Some(Prefilter {
-                ac,
-                lits: lits.into(),
-                targets: targets.into(),
-            })
+            Some(Prefilter { ac, lits: lits.into(), targets: targets.into() })
         };
 
         let fallback = if fallback_hirs.is_empty() {
@@ -1170,22 +1070,13 @@ impl<'b> Compiler<'b> {
         } else {
             let limit = self.builder.size_limit.saturating_mul(fallback_hirs.len());
             let set_config = self.meta_config(limit).match_kind(MatchKind::All);
-            let set = meta::Builder::new()
-                .configure(set_config)
-                .build_many_from_hir(&fallback_hirs)
-                .map_err(|e| {
-                    let index = fallback_ids.last().map_or(0, |&i| i as usize);
-                    let mut err = build_error(index, &e);
-                    err.message = format!(
-                        "the set of patterns without literals is too large: {}",
-                        err.message
-                    );
-                    err
-                })?;
-            Some(Fallback {
-                set,
-                patterns: fallback_ids.into(),
-            })
+            let set = meta::Builder::new().configure(set_config).build_many_from_hir(&fallback_hirs).map_err(|e| {
+                let index = fallback_ids.last().map_or(0, |&i| i as usize);
+                let mut err = build_error(index, &e);
+                err.message = format!("the set of patterns without literals is too large: {}", err.message);
+                err
+            })?;
+            Some(Fallback { set, patterns: fallback_ids.into() })
         };
 
         stats.fallback = fallback.as_ref().map_or(0, |f| f.patterns.len());
@@ -1197,15 +1088,10 @@ impl<'b> Compiler<'b> {
                     + p.targets.len() * 4
                     + p.lits
                         .iter()
-                        .map(|l| {
-                            std::mem::size_of::<LitEntry>()
-                                + l.verify.as_ref().map_or(0, |v| v.len())
-                        })
+                        .map(|l| std::mem::size_of::<LitEntry>() + l.verify.as_ref().map_or(0, |v| v.len()))
                         .sum::<usize>()
             })
-            + fallback
-                .as_ref()
-                .map_or(0, |f| f.set.memory_usage() + f.patterns.len() * 4)
+            + fallback.as_ref().map_or(0, |f| f.set.memory_usage() + f.patterns.len() * 4)
             + confirm.len() * std::mem::size_of::<Confirm>()
             + confirm
                 .iter()

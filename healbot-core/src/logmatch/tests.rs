@@ -19,12 +19,7 @@ fn ids(m: &LogMatcher, line: &str) -> Vec<usize> {
 /// The reference semantics: each pattern as one `regex::Regex`.
 fn reference_regex(spec: &PatternSpec) -> Vec<regex::Regex> {
     let ci = spec.case_insensitive;
-    let mk = |p: String| {
-        regex::RegexBuilder::new(&p)
-            .case_insensitive(ci)
-            .build()
-            .unwrap()
-    };
+    let mk = |p: String| regex::RegexBuilder::new(&p).case_insensitive(ci).build().unwrap();
     match &spec.pattern {
         LogPattern::Regex(p) => vec![mk(p.clone())],
         LogPattern::Contains(all) => all.iter().map(|l| mk(regex::escape(l))).collect(),
@@ -100,10 +95,7 @@ fn patterns_sharing_literals() {
 
 #[test]
 fn alternation_of_literals_needs_no_regex() {
-    let m = build(&[
-        PatternSpec::regex("foo|bar"),
-        PatternSpec::regex(r"\bfoo\b"),
-    ]);
+    let m = build(&[PatternSpec::regex("foo|bar"), PatternSpec::regex(r"\bfoo\b")]);
     assert_eq!(m.stats().unconfirmed, 1);
     assert_eq!(ids(&m, "xbarx"), vec![0]);
     assert_eq!(ids(&m, "a foo"), vec![0, 1]);
@@ -113,20 +105,12 @@ fn alternation_of_literals_needs_no_regex() {
 
 #[test]
 fn literal_free_regex_goes_to_fallback() {
-    let m = build(&[
-        PatternSpec::regex(r"\d+"),
-        PatternSpec::contains(["x"]),
-        PatternSpec::regex("a"),
-    ]);
+    let m = build(&[PatternSpec::regex(r"\d+"), PatternSpec::contains(["x"]), PatternSpec::regex("a")]);
     let st = m.stats();
     assert_eq!((st.fallback, st.with_literal), (3, 0));
     assert_eq!(ids(&m, "abc 42 x"), vec![0, 1, 2]);
     assert_eq!(ids(&m, "none"), Vec::<usize>::new());
-    let m = build(&[
-        PatternSpec::regex(r"\d+"),
-        PatternSpec::regex("port"),
-        PatternSpec::contains(["y", "z"]),
-    ]);
+    let m = build(&[PatternSpec::regex(r"\d+"), PatternSpec::regex("port"), PatternSpec::contains(["y", "z"])]);
     assert_eq!(m.stats().fallback, 2);
     assert_eq!(ids(&m, "port 22 zy"), vec![0, 1, 2]);
     assert_eq!(ids(&m, "port z"), vec![1]);
@@ -208,11 +192,7 @@ fn invalid_regex_reports_offset() {
     assert!(err.offset_in_pattern().is_some(), "{err}");
 
     let mut b = LogMatcherBuilder::new();
-    b.add(PatternSpec::regex(format!(
-        "{}a{}",
-        "(".repeat(200),
-        ")".repeat(200)
-    )));
+    b.add(PatternSpec::regex(format!("{}a{}", "(".repeat(200), ")".repeat(200))));
     let err = b.build().unwrap_err();
     assert!(err.message().contains("nest"), "{err}");
 }
@@ -251,9 +231,7 @@ fn many_patterns_report_each_once_in_order() {
     assert_eq!(got, want);
 }
 
-const ALPHABET: &[&str] = &[
-    "ab", "abc", "bc", "Err", "err", "ka", "k", "ſ", "é", "x y", "a",
-];
+const ALPHABET: &[&str] = &["ab", "abc", "bc", "Err", "err", "ka", "k", "ſ", "é", "x y", "a"];
 
 fn lit() -> impl Strategy<Value = String> {
     proptest::sample::select(ALPHABET).prop_map(str::to_owned)
@@ -262,21 +240,9 @@ fn lit() -> impl Strategy<Value = String> {
 fn spec() -> impl Strategy<Value = PatternSpec> {
     let shape = prop_oneof![
         lit().prop_map(|l| LogPattern::Regex(regex::escape(&l))),
-        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
-            "{}|{}",
-            regex::escape(&a),
-            regex::escape(&b)
-        ))),
-        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
-            "{}.*{}",
-            regex::escape(&a),
-            regex::escape(&b)
-        ))),
-        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
-            r"{}\d+{}",
-            regex::escape(&a),
-            regex::escape(&b)
-        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("{}|{}", regex::escape(&a), regex::escape(&b)))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("{}.*{}", regex::escape(&a), regex::escape(&b)))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(r"{}\d+{}", regex::escape(&a), regex::escape(&b)))),
         lit().prop_map(|l| LogPattern::Regex(format!("^{}", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!(r"{}\b", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!("(?:{})+$", regex::escape(&l)))),
@@ -287,17 +253,14 @@ fn spec() -> impl Strategy<Value = PatternSpec> {
         lit().prop_map(LogPattern::StartsWith),
         lit().prop_map(LogPattern::EndsWith),
     ];
-    (shape, any::<bool>()).prop_map(|(pattern, case_insensitive)| PatternSpec {
-        pattern,
-        case_insensitive,
-    })
+    (shape, any::<bool>()).prop_map(|(pattern, case_insensitive)| PatternSpec { pattern, case_insensitive })
 }
 
 fn line() -> impl Strategy<Value = String> {
     let pieces = proptest::sample::select(
         &[
-            "a", "b", "c", "E", "r", "R", "e", "K", "k", "\u{212A}", "S", "ſ", "s", "é", "É", "1",
-            "2", " ", "x", "y", "ab", "abc", "Err", "ERR", "ka",
+            "a", "b", "c", "E", "r", "R", "e", "K", "k", "\u{212A}", "S", "ſ", "s", "é", "É", "1", "2", " ", "x", "y",
+            "ab", "abc", "Err", "ERR", "ka",
         ][..],
     );
     proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())

@@ -4,8 +4,7 @@
 use std::fmt;
 
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, Unexpected,
-    VariantAccess, Visitor,
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor,
 };
 
 use super::yaml::parse_int_text;
@@ -58,11 +57,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic, DiagnosticKind};
 /// ```
 // The signature is the module's contract: diagnostics are the crate's error currency.
 #[allow(clippy::result_large_err)]
-pub fn from_node<T: DeserializeOwned>(
-    file: &str,
-    node: &Node,
-    path: &str,
-) -> Result<T, Diagnostic> {
+pub fn from_node<T: DeserializeOwned>(file: &str, node: &Node, path: &str) -> Result<T, Diagnostic> {
     let root = Path::Root(path);
     T::deserialize(NodeDe { node, path: &root }).map_err(|e| e.into_diagnostic(file, node, path))
 }
@@ -230,61 +225,37 @@ impl de::Error for Error {
     }
 
     fn invalid_value(unexp: Unexpected<'_>, exp: &dyn de::Expected) -> Error {
-        Error::new(
-            DiagnosticKind::InvalidValue,
-            format!("invalid value: {unexp}"),
-        )
-        .expected(expected_name(exp))
-        .found(unexpected_name(&unexp))
+        Error::new(DiagnosticKind::InvalidValue, format!("invalid value: {unexp}"))
+            .expected(expected_name(exp))
+            .found(unexpected_name(&unexp))
     }
 
     fn invalid_length(len: usize, exp: &dyn de::Expected) -> Error {
-        Error::new(
-            DiagnosticKind::InvalidValue,
-            format!("wrong number of items: found {len}"),
-        )
-        .expected(expected_name(exp))
+        Error::new(DiagnosticKind::InvalidValue, format!("wrong number of items: found {len}"))
+            .expected(expected_name(exp))
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Error {
-        let mut e = Error::new(
-            DiagnosticKind::InvalidValue,
-            format!("unknown variant `{variant}`"),
-        )
-        .expected(one_of(expected));
-        e.0.suggestion =
-            did_you_mean(variant, expected.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        let mut e =
+            Error::new(DiagnosticKind::InvalidValue, format!("unknown variant `{variant}`")).expected(one_of(expected));
+        e.0.suggestion = did_you_mean(variant, expected.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         e
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Error {
-        let mut e = Error::new(
-            DiagnosticKind::UnknownField,
-            format!("unknown field `{field}`"),
-        );
-        e.0.expected = Some(if expected.is_empty() {
-            "no fields".to_string()
-        } else {
-            one_of(expected)
-        });
-        e.0.suggestion =
-            did_you_mean(field, expected.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        let mut e = Error::new(DiagnosticKind::UnknownField, format!("unknown field `{field}`"));
+        e.0.expected = Some(if expected.is_empty() { "no fields".to_string() } else { one_of(expected) });
+        e.0.suggestion = did_you_mean(field, expected.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         e
     }
 
     fn missing_field(field: &'static str) -> Error {
-        Error::new(
-            DiagnosticKind::MissingField,
-            format!("missing field `{field}`"),
-        )
-        .expected(format!("a field `{field}`"))
+        Error::new(DiagnosticKind::MissingField, format!("missing field `{field}`"))
+            .expected(format!("a field `{field}`"))
     }
 
     fn duplicate_field(field: &'static str) -> Error {
-        Error::new(
-            DiagnosticKind::InvalidValue,
-            format!("the field `{field}` is given more than once"),
-        )
+        Error::new(DiagnosticKind::InvalidValue, format!("the field `{field}` is given more than once"))
     }
 }
 
@@ -315,12 +286,9 @@ impl<'de> NodeDe<'de, '_> {
     fn integer(self) -> Res<i128> {
         match &self.node.value {
             Value::Int(i) => Ok(i128::from(*i)),
-            Value::Float(_) => self
-                .node
-                .raw
-                .as_deref()
-                .and_then(parse_int_text)
-                .ok_or_else(|| self.wrong_type("an integer")),
+            Value::Float(_) => {
+                self.node.raw.as_deref().and_then(parse_int_text).ok_or_else(|| self.wrong_type("an integer"))
+            }
             _ => Err(self.wrong_type("an integer")),
         }
     }
@@ -328,12 +296,9 @@ impl<'de> NodeDe<'de, '_> {
     fn ranged<T: TryFrom<i128>>(self, min: impl fmt::Display, max: impl fmt::Display) -> Res<T> {
         let i = self.integer()?;
         T::try_from(i).map_err(|_| {
-            Error::new(
-                DiagnosticKind::InvalidValue,
-                format!("the integer `{i}` is out of range"),
-            )
-            .expected(format!("an integer from {min} to {max}"))
-            .found(i.to_string())
+            Error::new(DiagnosticKind::InvalidValue, format!("the integer `{i}` is out of range"))
+                .expected(format!("an integer from {min} to {max}"))
+                .found(i.to_string())
         })
     }
 
@@ -372,11 +337,7 @@ impl<'de> NodeDe<'de, '_> {
             };
             return Err(self.wrong_type(&expected));
         };
-        let mut access = SeqDe {
-            items,
-            next: 0,
-            path: self.path,
-        };
+        let mut access = SeqDe { items, next: 0, path: self.path };
         let value = visitor.visit_seq(&mut access)?;
         if access.next < items.len() {
             let expected = match len {
@@ -396,11 +357,7 @@ impl<'de> NodeDe<'de, '_> {
         let Value::Map(entries) = &self.node.value else {
             return Err(self.wrong_type("a map"));
         };
-        visitor.visit_map(MapDe {
-            entries,
-            next: 0,
-            path: self.path,
-        })
+        visitor.visit_map(MapDe { entries, next: 0, path: self.path })
     }
 
     fn any<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
@@ -415,41 +372,24 @@ impl<'de> NodeDe<'de, '_> {
         }
     }
 
-    fn enumeration<V: Visitor<'de>>(
-        self,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Res<V::Value> {
+    fn enumeration<V: Visitor<'de>>(self, variants: &'static [&'static str], visitor: V) -> Res<V::Value> {
         match &self.node.value {
             Value::Map(entries) => match entries.as_slice() {
-                [(key, value)] => visitor.visit_enum(EnumDe {
-                    key,
-                    value: Some(value),
-                    path: self.path,
-                }),
+                [(key, value)] => visitor.visit_enum(EnumDe { key, value: Some(value), path: self.path }),
                 _ => Err(Error::new(
                     DiagnosticKind::InvalidValue,
-                    format!(
-                        "expected a map with exactly one key naming the variant, found {} keys",
-                        entries.len()
-                    ),
+                    format!("expected a map with exactly one key naming the variant, found {} keys", entries.len()),
                 )
-                .expected(format!(
-                    "{} (a name, or a map with one of them as its only key)",
-                    one_of(variants)
-                ))
+                .expected(format!("{} (a name, or a map with one of them as its only key)", one_of(variants)))
                 .found(format!("a map with {} keys", entries.len()))),
             },
-            Value::String(_) | Value::Bool(_) | Value::Int(_) | Value::Float(_) => visitor
-                .visit_enum(EnumDe {
-                    key: self.node,
-                    value: None,
-                    path: self.path,
-                }),
-            Value::Null | Value::Seq(_) => Err(self.wrong_type(&format!(
-                "{} (a name, or a map with one of them as its only key)",
-                one_of(variants)
-            ))),
+            Value::String(_) | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                visitor.visit_enum(EnumDe { key: self.node, value: None, path: self.path })
+            }
+            Value::Null | Value::Seq(_) => {
+                Err(self
+                    .wrong_type(&format!("{} (a name, or a map with one of them as its only key)", one_of(variants))))
+            }
         }
     }
 }
@@ -498,20 +438,15 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.float()
-            .and_then(|f| visitor.visit_f32(f as f32))
-            .map_err(|e| self.locate(e))
+        self.float().and_then(|f| visitor.visit_f32(f as f32)).map_err(|e| self.locate(e))
     }
 
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.float()
-            .and_then(|f| visitor.visit_f64(f))
-            .map_err(|e| self.locate(e))
+        self.float().and_then(|f| visitor.visit_f64(f)).map_err(|e| self.locate(e))
     }
 
     fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
-        self.text(visitor, "a single character")
-            .map_err(|e| self.locate(e))
+        self.text(visitor, "a single character").map_err(|e| self.locate(e))
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
@@ -550,22 +485,12 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         .map_err(|e| self.locate(e))
     }
 
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Res<V::Value> {
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Res<V::Value> {
         self.deserialize_unit(visitor)
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Res<V::Value> {
-        visitor
-            .visit_newtype_struct(self)
-            .map_err(|e| self.locate(e))
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _name: &'static str, visitor: V) -> Res<V::Value> {
+        visitor.visit_newtype_struct(self).map_err(|e| self.locate(e))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
@@ -576,12 +501,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         self.seq(visitor, Some(len)).map_err(|e| self.locate(e))
     }
 
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Res<V::Value> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, len: usize, visitor: V) -> Res<V::Value> {
         self.seq(visitor, Some(len)).map_err(|e| self.locate(e))
     }
 
@@ -604,8 +524,7 @@ impl<'de> de::Deserializer<'de> for NodeDe<'de, '_> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Res<V::Value> {
-        self.enumeration(variants, visitor)
-            .map_err(|e| self.locate(e))
+        self.enumeration(variants, visitor).map_err(|e| self.locate(e))
     }
 
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Res<V::Value> {
@@ -654,26 +573,16 @@ impl<'de> MapAccess<'de> for MapDe<'de, '_> {
             return Ok(None);
         };
         let path = Path::Key(self.path, key);
-        seed.deserialize(NodeDe {
-            node: key,
-            path: &path,
-        })
-        .map(Some)
+        seed.deserialize(NodeDe { node: key, path: &path }).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Res<V::Value> {
         let Some((key, value)) = self.entries.get(self.next) else {
-            return Err(Error::new(
-                DiagnosticKind::InvalidValue,
-                "a map value was requested before its key",
-            ));
+            return Err(Error::new(DiagnosticKind::InvalidValue, "a map value was requested before its key"));
         };
         self.next += 1;
         let path = Path::Key(self.path, key);
-        seed.deserialize(NodeDe {
-            node: value,
-            path: &path,
-        })
+        seed.deserialize(NodeDe { node: value, path: &path })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -697,15 +606,9 @@ impl<'de, 'p> EnumAccess<'de> for EnumDe<'de, 'p> {
         let v = match self.value {
             Some(_) => {
                 let path = Path::Key(self.path, self.key);
-                seed.deserialize(NodeDe {
-                    node: self.key,
-                    path: &path,
-                })?
+                seed.deserialize(NodeDe { node: self.key, path: &path })?
             }
-            None => seed.deserialize(NodeDe {
-                node: self.key,
-                path: self.path,
-            })?,
+            None => seed.deserialize(NodeDe { node: self.key, path: self.path })?,
         };
         Ok((v, self))
     }
@@ -719,16 +622,9 @@ impl<'de> EnumDe<'de, '_> {
     /// The error for a variant that needs a value but was written as a bare name.
     fn needs_value(&self) -> Error {
         let name = self.name();
-        let mut e = Error::wrong_type(
-            format!("a map `{name}: ...` with the variant's value"),
-            "a bare name",
-        );
+        let mut e = Error::wrong_type(format!("a map `{name}: ...` with the variant's value"), "a bare name");
         e.0.message = format!("the variant `{name}` needs a value");
-        NodeDe {
-            node: self.key,
-            path: self.path,
-        }
-        .locate(e)
+        NodeDe { node: self.key, path: self.path }.locate(e)
     }
 
     fn with_value<T>(self, f: impl FnOnce(NodeDe<'de, '_>) -> Res<T>) -> Res<T> {
@@ -736,10 +632,7 @@ impl<'de> EnumDe<'de, '_> {
             return Err(self.needs_value());
         };
         let path = Path::Key(self.path, self.key);
-        f(NodeDe {
-            node: value,
-            path: &path,
-        })
+        f(NodeDe { node: value, path: &path })
     }
 }
 
@@ -755,11 +648,7 @@ impl<'de> VariantAccess<'de> for EnumDe<'de, '_> {
                 let path = Path::Key(self.path, self.key);
                 let mut e = Error::wrong_type("null", v.type_name());
                 e.0.message = format!("the variant `{name}` takes no value");
-                Err(NodeDe {
-                    node: v,
-                    path: &path,
-                }
-                .locate(e))
+                Err(NodeDe { node: v, path: &path }.locate(e))
             }
         }
     }
@@ -772,11 +661,7 @@ impl<'de> VariantAccess<'de> for EnumDe<'de, '_> {
         self.with_value(|de| de::Deserializer::deserialize_tuple(de, len, visitor))
     }
 
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Res<V::Value> {
+    fn struct_variant<V: Visitor<'de>>(self, fields: &'static [&'static str], visitor: V) -> Res<V::Value> {
         self.with_value(|de| de::Deserializer::deserialize_struct(de, "", fields, visitor))
     }
 }

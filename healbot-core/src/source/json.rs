@@ -37,11 +37,7 @@ pub fn parse_json(file: &str, text: &str, budget: &Budget) -> (Option<Node>, Vec
             file,
             Span::new(1, 1),
             "",
-            format!(
-                "the input is {} bytes, more than the limit of {} bytes",
-                text.len(),
-                budget.max_bytes
-            ),
+            format!("the input is {} bytes, more than the limit of {} bytes", text.len(), budget.max_bytes),
         )
         .with_expected(format!("at most {} bytes", budget.max_bytes));
         return (None, vec![d]);
@@ -132,11 +128,7 @@ impl JsonParser<'_> {
 
     /// What is at the cursor, for "found ..." in diagnostics.
     fn found(&self) -> String {
-        match self
-            .text
-            .get(self.pos..)
-            .and_then(|rest| rest.chars().next())
-        {
+        match self.text.get(self.pos..).and_then(|rest| rest.chars().next()) {
             None => "end of input".to_string(),
             Some(c) if c.is_control() => format!("{:?}", c),
             Some(c) => format!("`{c}`"),
@@ -167,12 +159,8 @@ impl JsonParser<'_> {
         if self.nodes >= self.budget.max_nodes {
             let max = self.budget.max_nodes;
             return Err(Box::new(
-                (*self.error_at(
-                    span,
-                    DiagnosticKind::Limit,
-                    format!("the input has more than {max} nodes"),
-                ))
-                .with_expected(format!("at most {max} nodes")),
+                (*self.error_at(span, DiagnosticKind::Limit, format!("the input has more than {max} nodes")))
+                    .with_expected(format!("at most {max} nodes")),
             ));
         }
         self.nodes += 1;
@@ -207,9 +195,7 @@ impl JsonParser<'_> {
             Some(b'f') => self.literal("false", Value::Bool(false), span),
             Some(b'n') => self.literal("null", Value::Null, span),
             Some(b'-' | b'0'..=b'9') => self.number(span),
-            _ => Err(self.expected(
-                "a JSON value (an object, array, string, number, `true`, `false` or `null`)",
-            )),
+            _ => Err(self.expected("a JSON value (an object, array, string, number, `true`, `false` or `null`)")),
         }
     }
 
@@ -285,10 +271,7 @@ impl JsonParser<'_> {
                 return Err(self.error_at(
                     key_span,
                     DiagnosticKind::Syntax,
-                    format!(
-                        "duplicate key `{key}` (first defined at line {}, column {})",
-                        first.line, first.column
-                    ),
+                    format!("duplicate key `{key}` (first defined at line {}, column {})", first.line, first.column),
                 ));
             }
             seen.insert(key.clone(), key_span);
@@ -314,28 +297,16 @@ impl JsonParser<'_> {
     }
 
     fn literal(&mut self, word: &str, value: Value, span: Span) -> Step<Node> {
-        let matches = self
-            .bytes
-            .get(self.pos..self.pos + word.len())
-            .is_some_and(|b| b == word.as_bytes());
-        let ends = !self
-            .bytes
-            .get(self.pos + word.len())
-            .is_some_and(|b| b.is_ascii_alphanumeric());
+        let matches = self.bytes.get(self.pos..self.pos + word.len()).is_some_and(|b| b == word.as_bytes());
+        let ends = !self.bytes.get(self.pos + word.len()).is_some_and(|b| b.is_ascii_alphanumeric());
         if !matches || !ends {
-            return Err(self.expected(
-                "a JSON value (an object, array, string, number, `true`, `false` or `null`)",
-            ));
+            return Err(self.expected("a JSON value (an object, array, string, number, `true`, `false` or `null`)"));
         }
         self.count_node(span)?;
         for _ in 0..word.len() {
             self.bump();
         }
-        Ok(Node {
-            span,
-            value,
-            raw: Some(word.to_string()),
-        })
+        Ok(Node { span, value, raw: Some(word.to_string()) })
     }
 
     fn digits(&mut self) -> usize {
@@ -356,9 +327,7 @@ impl JsonParser<'_> {
             Some(b'0') => {
                 self.bump();
                 if self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                    return Err(self.expected(
-                        "`.`, `e` or the end of the number (JSON allows no leading zeros)",
-                    ));
+                    return Err(self.expected("`.`, `e` or the end of the number (JSON allows no leading zeros)"));
                 }
             }
             Some(b'1'..=b'9') => {
@@ -399,11 +368,7 @@ impl JsonParser<'_> {
             },
         };
         self.count_node(span)?;
-        Ok(Node {
-            span,
-            value,
-            raw: Some(text.to_string()),
-        })
+        Ok(Node { span, value, raw: Some(text.to_string()) })
     }
 
     /// Parses a string starting at its opening quote.
@@ -430,9 +395,7 @@ impl JsonParser<'_> {
                     self.escape(&mut out)?;
                 }
                 Some(_) => {
-                    return Err(self.expected(
-                        "a string character (control characters must be escaped, as in `\\n`)",
-                    ))
+                    return Err(self.expected("a string character (control characters must be escaped, as in `\\n`)"))
                 }
                 None => return Err(self.expected("`\"` to close the string")),
             }
@@ -454,9 +417,7 @@ impl JsonParser<'_> {
                 self.bump();
                 let first = self.hex4()?;
                 let code = if (0xD800..0xDC00).contains(&first) {
-                    if self.peek() != Some(b'\\')
-                        || self.bytes.get(self.pos + 1) != Some(&b'u')
-                    {
+                    if self.peek() != Some(b'\\') || self.bytes.get(self.pos + 1) != Some(&b'u') {
                         return Err(self.error_at(
                             span,
                             DiagnosticKind::Syntax,
@@ -496,9 +457,8 @@ impl JsonParser<'_> {
                 return Ok(());
             }
             _ => {
-                return Err(self.expected(
-                    "an escape: one of `\\\"`, `\\\\`, `\\/`, `\\b`, `\\f`, `\\n`, `\\r`, `\\t`, `\\uXXXX`",
-                ))
+                return Err(self
+                    .expected("an escape: one of `\\\"`, `\\\\`, `\\/`, `\\b`, `\\f`, `\\n`, `\\r`, `\\t`, `\\uXXXX`"))
             }
         };
         self.bump();

@@ -140,11 +140,7 @@ impl Budget {
 impl Default for Budget {
     /// 16 MiB, depth 64, one million nodes.
     fn default() -> Budget {
-        Budget {
-            max_bytes: 16 * 1024 * 1024,
-            max_depth: 64,
-            max_nodes: 1_000_000,
-        }
+        Budget { max_bytes: 16 * 1024 * 1024, max_depth: 64, max_nodes: 1_000_000 }
     }
 }
 
@@ -185,11 +181,7 @@ pub struct Node {
 impl Node {
     /// A node without raw text.
     pub fn new(span: Span, value: Value) -> Node {
-        Node {
-            span,
-            value,
-            raw: None,
-        }
+        Node { span, value, raw: None }
     }
 
     /// The value of the entry with the string key `key`, when this is a map.
@@ -206,10 +198,7 @@ impl Node {
     /// ```
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| k.scalar_text() == Some(key))
-                .map(|(_, v)| v),
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.scalar_text() == Some(key)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -309,10 +298,7 @@ pub fn path_index(prefix: &str, index: usize) -> String {
 }
 
 fn is_plain_key(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 pub(crate) fn push_key(out: &mut String, key: &str) {

@@ -50,11 +50,7 @@ pub fn parse_yaml(file: &str, text: &str, budget: &Budget) -> (Vec<Node>, Vec<Di
                 file,
                 Span::new(1, 1),
                 "",
-                format!(
-                    "the input is {} bytes, more than the limit of {} bytes",
-                    text.len(),
-                    budget.max_bytes
-                ),
+                format!("the input is {} bytes, more than the limit of {} bytes", text.len(), budget.max_bytes),
             )
             .with_expected(format!("at most {} bytes", budget.max_bytes)),
         );
@@ -132,10 +128,7 @@ struct Builder<'a> {
 type Step<T> = Result<T, Box<Diagnostic>>;
 
 fn span_of(m: Marker) -> Span {
-    Span::new(
-        u32::try_from(m.line()).unwrap_or(u32::MAX),
-        u32::try_from(m.col().saturating_add(1)).unwrap_or(u32::MAX),
-    )
+    Span::new(u32::try_from(m.line()).unwrap_or(u32::MAX), u32::try_from(m.col().saturating_add(1)).unwrap_or(u32::MAX))
 }
 
 impl<'a> Builder<'a> {
@@ -196,11 +189,7 @@ impl<'a> Builder<'a> {
             Event::DocumentEnd => {
                 self.anchors.clear();
                 self.anchor_nodes = 0;
-                Ok(Some(
-                    self.root
-                        .take()
-                        .unwrap_or_else(|| Node::new(span, Value::Null)),
-                ))
+                Ok(Some(self.root.take().unwrap_or_else(|| Node::new(span, Value::Null))))
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let node = self.scalar(text, style, tag.as_deref(), span)?;
@@ -216,15 +205,7 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(anchor, tag) => {
                 self.check_collection_tag(tag.as_deref(), "map", span)?;
-                self.open(
-                    span,
-                    anchor,
-                    FrameKind::Map {
-                        entries: Vec::new(),
-                        key: None,
-                        seen: BTreeMap::new(),
-                    },
-                )
+                self.open(span, anchor, FrameKind::Map { entries: Vec::new(), key: None, seen: BTreeMap::new() })
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.stack.pop() else {
@@ -239,13 +220,7 @@ impl<'a> Builder<'a> {
                     FrameKind::Map { entries, .. } => Value::Map(entries),
                 };
                 let node = Node::new(frame.span, value);
-                self.complete(
-                    node,
-                    frame.height.saturating_add(1),
-                    frame.anchor,
-                    frame.start_nodes,
-                    frame.start_bytes,
-                )
+                self.complete(node, frame.height.saturating_add(1), frame.anchor, frame.start_nodes, frame.start_bytes)
             }
             Event::Alias(id) => {
                 let Some(anchored) = self.anchors.get(&id) else {
@@ -280,43 +255,27 @@ impl<'a> Builder<'a> {
         }
         let start_nodes = self.tree_nodes;
         self.count_nodes(1, span)?;
-        self.stack.push(Frame {
-            span,
-            anchor,
-            start_nodes,
-            start_bytes: self.tree_bytes,
-            height: 0,
-            kind,
-        });
+        self.stack.push(Frame { span, anchor, start_nodes, start_bytes: self.tree_bytes, height: 0, kind });
         Ok(None)
     }
 
     fn depth_error(&self, span: Span) -> Box<Diagnostic> {
         let limit = self.budget.depth_limit();
         Box::new(
-            (*self.error(
-                DiagnosticKind::Limit,
-                span,
-                format!("lists and maps are nested more than {limit} deep"),
-            ))
-            .with_expected(format!("at most {limit} levels of nesting")),
+            (*self.error(DiagnosticKind::Limit, span, format!("lists and maps are nested more than {limit} deep")))
+                .with_expected(format!("at most {limit} levels of nesting")),
         )
     }
 
     fn check_nodes(&self, n: usize, span: Span) -> Step<()> {
-        let total = self
-            .tree_nodes
-            .saturating_add(self.anchor_nodes)
-            .saturating_add(n);
+        let total = self.tree_nodes.saturating_add(self.anchor_nodes).saturating_add(n);
         if total > self.budget.max_nodes {
             let max = self.budget.max_nodes;
             return Err(Box::new(
                 (*self.error(
                     DiagnosticKind::Limit,
                     span,
-                    format!(
-                        "the input has more than {max} nodes (counting every copy an alias makes)"
-                    ),
+                    format!("the input has more than {max} nodes (counting every copy an alias makes)"),
                 ))
                 .with_expected(format!("at most {max} nodes")),
             ));
@@ -335,12 +294,8 @@ impl<'a> Builder<'a> {
         if total > self.budget.max_bytes {
             let max = self.budget.max_bytes;
             return Err(Box::new(
-                (*self.error(
-                    DiagnosticKind::Limit,
-                    span,
-                    format!("aliases copy more than {max} bytes of text"),
-                ))
-                .with_expected(format!("at most {max} bytes copied by aliases")),
+                (*self.error(DiagnosticKind::Limit, span, format!("aliases copy more than {max} bytes of text")))
+                    .with_expected(format!("at most {max} bytes copied by aliases")),
             ));
         }
         self.copied_bytes = total;
@@ -362,15 +317,7 @@ impl<'a> Builder<'a> {
             self.check_nodes(nodes, node.span)?;
             self.count_copied_bytes(bytes, node.span)?;
             self.anchor_nodes = self.anchor_nodes.saturating_add(nodes);
-            let old = self.anchors.insert(
-                anchor,
-                Anchored {
-                    node: node.clone(),
-                    nodes,
-                    bytes,
-                    height,
-                },
-            );
+            let old = self.anchors.insert(anchor, Anchored { node: node.clone(), nodes, bytes, height });
             if let Some(old) = old {
                 self.anchor_nodes = self.anchor_nodes.saturating_sub(old.nodes);
             }
@@ -414,19 +361,10 @@ impl<'a> Builder<'a> {
         Ok(None)
     }
 
-    fn scalar(
-        &self,
-        text: Cow<'_, str>,
-        style: ScalarStyle,
-        tag: Option<&Tag>,
-        span: Span,
-    ) -> Step<Node> {
+    fn scalar(&self, text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Step<Node> {
         let plain = matches!(style, ScalarStyle::Plain);
-        let mut node = if plain {
-            resolve_plain(&text, span)
-        } else {
-            Node::new(span, Value::String(text.clone().into_owned()))
-        };
+        let mut node =
+            if plain { resolve_plain(&text, span) } else { Node::new(span, Value::String(text.clone().into_owned())) };
         let Some(tag) = tag else {
             return Ok(node);
         };
@@ -443,10 +381,7 @@ impl<'a> Builder<'a> {
             }
             let ok = matches!(
                 (want, &node.value),
-                ("null", Value::Null)
-                    | ("bool", Value::Bool(_))
-                    | ("int", Value::Int(_))
-                    | ("float", Value::Float(_))
+                ("null", Value::Null) | ("bool", Value::Bool(_)) | ("int", Value::Int(_)) | ("float", Value::Float(_))
             );
             if ok {
                 return Ok(node);
@@ -485,12 +420,8 @@ impl<'a> Builder<'a> {
             format!("{}{}", tag.handle, tag.suffix)
         };
         Box::new(
-            (*self.error(
-                DiagnosticKind::Syntax,
-                span,
-                format!("unsupported YAML tag `{shown}`"),
-            ))
-            .with_expected("a value without a tag (only `!!str` is needed, to force a string)"),
+            (*self.error(DiagnosticKind::Syntax, span, format!("unsupported YAML tag `{shown}`")))
+                .with_expected("a value without a tag (only `!!str` is needed, to force a string)"),
         )
     }
 }
@@ -516,11 +447,7 @@ pub(crate) fn resolve_plain(text: &str, span: Span) -> Node {
             None => return Node::new(span, Value::String(text.to_string())),
         },
     };
-    Node {
-        span,
-        value,
-        raw: Some(text.to_string()),
-    }
+    Node { span, value, raw: Some(text.to_string()) }
 }
 
 fn resolve_number(text: &str) -> Option<Value> {

@@ -80,11 +80,7 @@ impl FromStr for LabelMatcher {
     type Err = MatcherError;
 
     fn from_str(input: &str) -> Result<LabelMatcher, MatcherError> {
-        let err = |reason, offset| MatcherError {
-            input: input.to_string(),
-            reason,
-            offset,
-        };
+        let err = |reason, offset| MatcherError { input: input.to_string(), reason, offset };
         let s = input.trim();
         let lead = input.len() - input.trim_start().len();
         let name_len = s
@@ -142,11 +138,7 @@ impl FromStr for LabelMatcher {
         if !body[end + 1..].trim().is_empty() {
             return Err(err("unexpected text after the quoted value", quote_at + 2 + end));
         }
-        Ok(LabelMatcher {
-            name: name.to_string(),
-            op,
-            value,
-        })
+        Ok(LabelMatcher { name: name.to_string(), op, value })
     }
 }
 

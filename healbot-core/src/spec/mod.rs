@@ -91,12 +91,8 @@ pub enum DocumentKind {
 
 impl DocumentKind {
     /// Every kind.
-    pub const ALL: [DocumentKind; 4] = [
-        DocumentKind::SignatureLibrary,
-        DocumentKind::ActionLibrary,
-        DocumentKind::Topology,
-        DocumentKind::Overrides,
-    ];
+    pub const ALL: [DocumentKind; 4] =
+        [DocumentKind::SignatureLibrary, DocumentKind::ActionLibrary, DocumentKind::Topology, DocumentKind::Overrides];
 
     /// The kind as written in documents.
     pub fn as_str(self) -> &'static str {

@@ -6,13 +6,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::common::{
-    check_size, fingerprint, parse_json_payload, parse_optional_time, parse_rfc3339, raw_offset,
-    strip_position, utf8, Positions, Sink,
+    check_size, fingerprint, parse_json_payload, parse_optional_time, parse_rfc3339, raw_offset, strip_position, utf8,
+    Positions, Sink,
 };
-use super::{
-    Alert, AlertStatus, DropReason, Labels, Limits, Observation, Parsed, PayloadFormat,
-    TelemetryError,
-};
+use super::{Alert, AlertStatus, DropReason, Labels, Limits, Observation, Parsed, PayloadFormat, TelemetryError};
 
 /// The webhook envelope. `receiver`, `groupLabels`, `commonLabels`,
 /// `commonAnnotations`, `externalURL`, `groupKey`, `truncatedAlerts`,
@@ -88,11 +85,7 @@ pub fn parse_alertmanager(payload: &[u8], limits: &Limits) -> Result<Parsed, Tel
             Ok(r) => r,
             Err(e) => {
                 let at = pos.json_error_offset(base, raw.get(), &e);
-                sink.error(
-                    pos.line_col(at),
-                    Some(index),
-                    format!("alerts[{index}]: {}", strip_position(&e)),
-                );
+                sink.error(pos.line_col(at), Some(index), format!("alerts[{index}]: {}", strip_position(&e)));
                 continue;
             }
         };
@@ -104,11 +97,7 @@ pub fn parse_alertmanager(payload: &[u8], limits: &Limits) -> Result<Parsed, Tel
                 }
                 sink.push(Observation::Alert(alert));
             }
-            Err(msg) => sink.error(
-                pos.line_col(base),
-                Some(index),
-                format!("alerts[{index}]: {msg}"),
-            ),
+            Err(msg) => sink.error(pos.line_col(base), Some(index), format!("alerts[{index}]: {msg}")),
         }
     }
     Ok(sink.finish())
@@ -136,8 +125,7 @@ fn convert(rec: RawAlert, group_status: Option<&str>) -> Result<Alert, String> {
         Some(s) => parse_rfc3339(s).map_err(|e| format!("`startsAt`: {e}"))?,
         None => return Err("missing `startsAt`".to_string()),
     };
-    let ends_at =
-        parse_optional_time(rec.ends_at.as_deref()).map_err(|e| format!("`endsAt`: {e}"))?;
+    let ends_at = parse_optional_time(rec.ends_at.as_deref()).map_err(|e| format!("`endsAt`: {e}"))?;
     let fingerprint = match rec.fingerprint {
         Some(f) if !f.trim().is_empty() => f,
         _ => fingerprint(&labels),
@@ -239,10 +227,7 @@ mod tests {
         assert_eq!(a[0].ends_at, None);
         assert_eq!(a[0].fingerprint, "3f1e2d");
         assert_eq!(a[0].annotations.get("summary"), Some("5xx ratio above 5%"));
-        assert_eq!(
-            a[0].generator_url.as_deref(),
-            Some("http://prometheus:9090/graph?g0.expr=x")
-        );
+        assert_eq!(a[0].generator_url.as_deref(), Some("http://prometheus:9090/graph?g0.expr=x"));
         assert_eq!(a[1].status, AlertStatus::Resolved);
         assert_eq!(a[1].ends_at, Some(1_699_999_200_000));
         assert_eq!(a[1].generator_url, None);
@@ -256,18 +241,10 @@ mod tests {
         let idx: Vec<_> = p.errors.iter().map(|e| e.record).collect();
         assert_eq!(idx, [Some(4), Some(5), Some(6)]);
         assert_eq!(p.errors[0].line, 36); // the start of the record
-        assert!(
-            p.errors[0].message.contains("exploded"),
-            "{}",
-            p.errors[0].message
-        );
+        assert!(p.errors[0].message.contains("exploded"), "{}", p.errors[0].message);
         assert!(p.errors[1].message.contains("startsAt"));
         assert_eq!(p.errors[2].line, 48, "{:?}", p.errors[2]); // at the bad value
-        assert!(
-            p.errors[2].message.contains("invalid type"),
-            "{}",
-            p.errors[2].message
-        );
+        assert!(p.errors[2].message.contains("invalid type"), "{}", p.errors[2].message);
     }
 
     #[test]
@@ -295,28 +272,19 @@ mod tests {
         assert!(parse_alertmanager(b"{\"alerts\": 3}", &l).is_err());
         assert!(parse_alertmanager(b"{\"alerts\": [}", &l).is_err());
         assert!(parse_alertmanager(b"\xff\xfe", &l).is_err());
-        assert!(parse_alertmanager(b"{\"alerts\": []}", &l)
-            .unwrap()
-            .observations
-            .is_empty());
+        assert!(parse_alertmanager(b"{\"alerts\": []}", &l).unwrap().observations.is_empty());
     }
 
     #[test]
     fn limits_drop_and_count() {
-        let l = Limits {
-            max_label_pairs: 2,
-            ..Limits::default()
-        };
+        let l = Limits { max_label_pairs: 2, ..Limits::default() };
         let p = parse_alertmanager(WEBHOOK.as_bytes(), &l).unwrap();
         // HighErrorRate has 3 labels: dropped (and its repeat counted as a
         // duplicate); DiskFull and NoFingerprint have 2.
         assert_eq!(p.dropped.too_many_labels, 1, "{:?}", p.dropped);
         assert_eq!(p.dropped.duplicate, 1);
         assert_eq!(p.observations.len(), 2);
-        let l = Limits {
-            max_records: 1,
-            ..Limits::default()
-        };
+        let l = Limits { max_records: 1, ..Limits::default() };
         let p = parse_alertmanager(WEBHOOK.as_bytes(), &l).unwrap();
         assert_eq!(p.observations.len(), 1);
         assert_eq!(p.dropped.too_many_records, 2);

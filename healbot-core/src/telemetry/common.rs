@@ -8,17 +8,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::{
-    DropReason, Labels, Limits, Observation, Parsed, PayloadFormat, RecordError, TelemetryError,
-};
+use super::{DropReason, Labels, Limits, Observation, Parsed, PayloadFormat, RecordError, TelemetryError};
 
 /// Rejects a payload over the size limit.
 pub(crate) fn check_size(payload: &[u8], limits: &Limits) -> Result<(), TelemetryError> {
     if payload.len() > limits.max_payload_bytes {
-        return Err(TelemetryError::PayloadTooLarge {
-            size: payload.len(),
-            limit: limits.max_payload_bytes,
-        });
+        return Err(TelemetryError::PayloadTooLarge { size: payload.len(), limit: limits.max_payload_bytes });
     }
     Ok(())
 }
@@ -33,12 +28,7 @@ pub(crate) struct Positions<'t> {
 impl<'t> Positions<'t> {
     pub(crate) fn new(text: &'t str) -> Positions<'t> {
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        line_starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
         Positions { text, line_starts }
     }
 
@@ -48,26 +38,15 @@ impl<'t> Positions<'t> {
         while offset > 0 && !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let idx = self
-            .line_starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
+        let idx = self.line_starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let start = self.line_starts.get(idx).copied().unwrap_or(0);
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
+        let col = self.text.get(start..offset).map_or(0, |s| s.chars().count());
         (to_u32(idx + 1), to_u32(col + 1))
     }
 
     /// The byte offset of a serde_json error in a slice of this text that
     /// starts at byte `base`.
-    pub(crate) fn json_error_offset(
-        &self,
-        base: usize,
-        slice: &str,
-        err: &serde_json::Error,
-    ) -> usize {
+    pub(crate) fn json_error_offset(&self, base: usize, slice: &str, err: &serde_json::Error) -> usize {
         base + offset_in(slice, err.line(), err.column())
     }
 }
@@ -106,17 +85,9 @@ pub(crate) fn raw_offset(text: &str, raw: &RawValue) -> usize {
 /// The payload as UTF-8 text, or a fatal error at the first invalid byte.
 pub(crate) fn utf8(payload: &[u8], format: PayloadFormat) -> Result<&str, TelemetryError> {
     std::str::from_utf8(payload).map_err(|e| {
-        let good = payload
-            .get(..e.valid_up_to())
-            .and_then(|p| std::str::from_utf8(p).ok())
-            .unwrap_or("");
+        let good = payload.get(..e.valid_up_to()).and_then(|p| std::str::from_utf8(p).ok()).unwrap_or("");
         let (line, column) = Positions::new(good).line_col(good.len());
-        TelemetryError::Malformed {
-            format,
-            line,
-            column,
-            message: "the payload is not valid UTF-8".to_string(),
-        }
+        TelemetryError::Malformed { format, line, column, message: "the payload is not valid UTF-8".to_string() }
     })
 }
 
@@ -128,12 +99,7 @@ pub(crate) fn parse_json_payload<'t, T: Deserialize<'t>>(
 ) -> Result<T, TelemetryError> {
     serde_json::from_str(text).map_err(|e| {
         let (line, column) = pos.line_col(pos.json_error_offset(0, text, &e));
-        TelemetryError::Malformed {
-            format,
-            line,
-            column,
-            message: strip_position(&e),
-        }
+        TelemetryError::Malformed { format, line, column, message: strip_position(&e) }
     })
 }
 
@@ -156,10 +122,7 @@ pub(crate) struct Sink<'l> {
 
 impl<'l> Sink<'l> {
     pub(crate) fn new(limits: &'l Limits) -> Sink<'l> {
-        Sink {
-            parsed: Parsed::default(),
-            limits,
-        }
+        Sink { parsed: Parsed::default(), limits }
     }
 
     /// Keeps `obs` unless a limit drops it.
@@ -179,18 +142,8 @@ impl<'l> Sink<'l> {
         self.parsed.dropped.add(reason);
     }
 
-    pub(crate) fn error(
-        &mut self,
-        (line, column): (u32, u32),
-        record: Option<usize>,
-        message: impl Into<String>,
-    ) {
-        self.parsed.errors.push(RecordError {
-            line,
-            column,
-            record,
-            message: message.into(),
-        });
+    pub(crate) fn error(&mut self, (line, column): (u32, u32), record: Option<usize>, message: impl Into<String>) {
+        self.parsed.errors.push(RecordError { line, column, record, message: message.into() });
     }
 
     pub(crate) fn finish(self) -> Parsed {
@@ -202,10 +155,7 @@ fn check_labels(labels: &Labels, limits: &Limits) -> Option<DropReason> {
     if labels.len() > limits.max_label_pairs {
         return Some(DropReason::TooManyLabels);
     }
-    if labels
-        .iter()
-        .any(|(k, v)| k.len() > limits.max_label_value_len || v.len() > limits.max_label_value_len)
-    {
+    if labels.iter().any(|(k, v)| k.len() > limits.max_label_value_len || v.len() > limits.max_label_value_len) {
         return Some(DropReason::LabelValueTooLong);
     }
     None
@@ -217,25 +167,19 @@ fn check_labels(labels: &Labels, limits: &Limits) -> Option<DropReason> {
 pub(crate) fn check_limits(obs: &Observation, limits: &Limits) -> Option<DropReason> {
     match obs {
         Observation::Metric(m) => check_labels(&m.labels, limits),
-        Observation::Log(l) => check_labels(&l.attributes, limits).or_else(|| {
-            (l.body.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong)
-        }),
-        Observation::Alert(a) => {
-            check_labels(&a.labels, limits).or_else(|| check_labels(&a.annotations, limits))
-        }
-        Observation::Event(e) => check_labels(&e.labels, limits).or_else(|| {
-            (e.message.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong)
-        }),
+        Observation::Log(l) => check_labels(&l.attributes, limits)
+            .or_else(|| (l.body.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong)),
+        Observation::Alert(a) => check_labels(&a.labels, limits).or_else(|| check_labels(&a.annotations, limits)),
+        Observation::Event(e) => check_labels(&e.labels, limits)
+            .or_else(|| (e.message.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong)),
     }
 }
 
 /// Parses an RFC 3339 timestamp (fractional seconds allowed) to Unix
 /// milliseconds, truncating sub-millisecond digits towards negative infinity.
 pub(crate) fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    let ts: jiff::Timestamp = s
-        .trim()
-        .parse()
-        .map_err(|e| format!("invalid RFC 3339 timestamp `{}`: {e}", truncate(s, 64)))?;
+    let ts: jiff::Timestamp =
+        s.trim().parse().map_err(|e| format!("invalid RFC 3339 timestamp `{}`: {e}", truncate(s, 64)))?;
     Ok(ts.as_millisecond())
 }
 
@@ -307,20 +251,12 @@ pub(crate) fn string_map(v: &Value, what: &str) -> Result<Labels, String> {
             for (k, v) in map {
                 match v {
                     Value::String(s) => out.push((k.clone(), s.clone())),
-                    other => {
-                        return Err(format!(
-                            "`{what}.{k}` must be a string, found {}",
-                            json_type(other)
-                        ))
-                    }
+                    other => return Err(format!("`{what}.{k}` must be a string, found {}", json_type(other))),
                 }
             }
             Ok(out.into_iter().collect())
         }
-        other => Err(format!(
-            "`{what}` must be an object, found {}",
-            json_type(other)
-        )),
+        other => Err(format!("`{what}` must be an object, found {}", json_type(other))),
     }
 }
 
@@ -367,9 +303,7 @@ impl Visitor<'_> for U64Visitor {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonU64, E> {
-        u64::try_from(v)
-            .map(JsonU64)
-            .map_err(|_| E::custom(format!("{v} is negative, expected an unsigned integer")))
+        u64::try_from(v).map(JsonU64).map_err(|_| E::custom(format!("{v} is negative, expected an unsigned integer")))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonU64, E> {
@@ -377,18 +311,14 @@ impl Visitor<'_> for U64Visitor {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             return Ok(JsonU64(v as u64));
         }
-        Err(E::custom(format!(
-            "{v} is not an unsigned 64-bit integer (write large integers as strings)"
-        )))
+        Err(E::custom(format!("{v} is not an unsigned 64-bit integer (write large integers as strings)")))
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<JsonU64, E> {
-        s.trim().parse::<u64>().map(JsonU64).map_err(|_| {
-            E::custom(format!(
-                "`{}` is not an unsigned 64-bit integer",
-                truncate(s, 40)
-            ))
-        })
+        s.trim()
+            .parse::<u64>()
+            .map(JsonU64)
+            .map_err(|_| E::custom(format!("`{}` is not an unsigned 64-bit integer", truncate(s, 40))))
     }
 }
 
@@ -408,9 +338,7 @@ impl Visitor<'_> for I64Visitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonI64, E> {
-        i64::try_from(v)
-            .map(JsonI64)
-            .map_err(|_| E::custom(format!("{v} does not fit a signed 64-bit integer")))
+        i64::try_from(v).map(JsonI64).map_err(|_| E::custom(format!("{v} does not fit a signed 64-bit integer")))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonI64, E> {
@@ -422,18 +350,14 @@ impl Visitor<'_> for I64Visitor {
             #[allow(clippy::cast_possible_truncation)]
             return Ok(JsonI64(v as i64));
         }
-        Err(E::custom(format!(
-            "{v} is not a signed 64-bit integer (write large integers as strings)"
-        )))
+        Err(E::custom(format!("{v} is not a signed 64-bit integer (write large integers as strings)")))
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<JsonI64, E> {
-        s.trim().parse::<i64>().map(JsonI64).map_err(|_| {
-            E::custom(format!(
-                "`{}` is not a signed 64-bit integer",
-                truncate(s, 40)
-            ))
-        })
+        s.trim()
+            .parse::<i64>()
+            .map(JsonI64)
+            .map_err(|_| E::custom(format!("`{}` is not a signed 64-bit integer", truncate(s, 40))))
     }
 }
 
@@ -489,8 +413,7 @@ impl<'de> Deserialize<'de> for JsonF64 {
 
 /// The exact `i64` of a JSON number, when it is an integer that fits.
 pub(crate) fn json_exact_i64(n: &serde_json::Number) -> Option<i64> {
-    n.as_i64()
-        .or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok()))
+    n.as_i64().or_else(|| n.as_u64().and_then(|u| i64::try_from(u).ok()))
 }
 
 /// An `i64` as the nearest `f64`.
@@ -537,54 +460,26 @@ mod tests {
 
     #[test]
     fn integers_never_through_f64() {
-        let v: Vec<JsonU64> =
-            serde_json::from_str(r#"["1700000000123456789", 18446744073709551615, 3.0]"#).unwrap();
-        assert_eq!(
-            v,
-            [
-                JsonU64(1_700_000_000_123_456_789),
-                JsonU64(u64::MAX),
-                JsonU64(3)
-            ]
-        );
-        let v: Vec<JsonI64> =
-            serde_json::from_str(r#"["9007199254740993", -9007199254740993]"#).unwrap();
-        assert_eq!(
-            v,
-            [
-                JsonI64(9_007_199_254_740_993),
-                JsonI64(-9_007_199_254_740_993)
-            ]
-        );
+        let v: Vec<JsonU64> = serde_json::from_str(r#"["1700000000123456789", 18446744073709551615, 3.0]"#).unwrap();
+        assert_eq!(v, [JsonU64(1_700_000_000_123_456_789), JsonU64(u64::MAX), JsonU64(3)]);
+        let v: Vec<JsonI64> = serde_json::from_str(r#"["9007199254740993", -9007199254740993]"#).unwrap();
+        assert_eq!(v, [JsonI64(9_007_199_254_740_993), JsonI64(-9_007_199_254_740_993)]);
         assert!(serde_json::from_str::<JsonU64>("1e300").is_err());
         assert!(serde_json::from_str::<JsonU64>("\"12x\"").is_err());
         assert!(serde_json::from_str::<JsonI64>("18446744073709551615").is_err());
-        let f: Vec<JsonF64> =
-            serde_json::from_str(r#"["NaN","Infinity","-Infinity","2.5",1]"#).unwrap();
+        let f: Vec<JsonF64> = serde_json::from_str(r#"["NaN","Infinity","-Infinity","2.5",1]"#).unwrap();
         assert!(f[0].0.is_nan());
         assert_eq!(f[1].0, f64::INFINITY);
         assert_eq!(f[2].0, f64::NEG_INFINITY);
         assert_eq!(f[3].0, 2.5);
-        assert_eq!(
-            nanos_to_millis(1_700_000_000_123_456_789),
-            1_700_000_000_123
-        );
+        assert_eq!(nanos_to_millis(1_700_000_000_123_456_789), 1_700_000_000_123);
     }
 
     #[test]
     fn timestamps() {
-        assert_eq!(
-            parse_rfc3339("2023-11-14T22:13:20.123456Z").unwrap(),
-            1_700_000_000_123
-        );
-        assert_eq!(
-            parse_rfc3339("2023-11-14T23:13:20+01:00").unwrap(),
-            1_700_000_000_000
-        );
-        assert_eq!(
-            parse_optional_time(Some("0001-01-01T00:00:00Z")).unwrap(),
-            None
-        );
+        assert_eq!(parse_rfc3339("2023-11-14T22:13:20.123456Z").unwrap(), 1_700_000_000_123);
+        assert_eq!(parse_rfc3339("2023-11-14T23:13:20+01:00").unwrap(), 1_700_000_000_000);
+        assert_eq!(parse_optional_time(Some("0001-01-01T00:00:00Z")).unwrap(), None);
         assert_eq!(parse_optional_time(Some("")).unwrap(), None);
         assert!(parse_rfc3339("yesterday").is_err());
     }

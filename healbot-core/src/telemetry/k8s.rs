@@ -5,12 +5,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::common::{
-    check_size, parse_json_payload, parse_optional_time, raw_offset, strip_position, truncate,
-    utf8, JsonU64, Positions, Sink,
+    check_size, parse_json_payload, parse_optional_time, raw_offset, strip_position, truncate, utf8, JsonU64,
+    Positions, Sink,
 };
-use super::{
-    Event, EventType, Labels, Limits, ObjectRef, Observation, Parsed, PayloadFormat, TelemetryError,
-};
+use super::{Event, EventType, Labels, Limits, ObjectRef, Observation, Parsed, PayloadFormat, TelemetryError};
 
 #[derive(Deserialize)]
 struct ListShape<'a> {
@@ -171,19 +169,11 @@ pub fn parse_k8s_events(json: &[u8], limits: &Limits) -> Result<Parsed, Telemetr
         match serde_json::from_str::<RawEvent>(raw.get()) {
             Ok(rec) => match convert(rec) {
                 Ok(ev) => sink.push(Observation::Event(ev)),
-                Err(msg) => sink.error(
-                    pos.line_col(base),
-                    Some(index),
-                    format!("event {index}: {msg}"),
-                ),
+                Err(msg) => sink.error(pos.line_col(base), Some(index), format!("event {index}: {msg}")),
             },
             Err(e) => {
                 let at = pos.json_error_offset(base, raw.get(), &e);
-                sink.error(
-                    pos.line_col(at),
-                    Some(index),
-                    format!("event {index}: {}", strip_position(&e)),
-                );
+                sink.error(pos.line_col(at), Some(index), format!("event {index}: {}", strip_position(&e)));
             }
         }
     }
@@ -205,48 +195,27 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 fn convert(rec: RawEvent) -> Result<Event, String> {
     let meta = rec.metadata.unwrap_or_default();
-    let obj = rec
-        .involved_object
-        .or(rec.regarding)
-        .ok_or("no `involvedObject` (v1) nor `regarding` (events.k8s.io/v1)")?;
+    let obj =
+        rec.involved_object.or(rec.regarding).ok_or("no `involvedObject` (v1) nor `regarding` (events.k8s.io/v1)")?;
     let name = non_empty(obj.name).ok_or("the event's object has no `name`")?;
     let kind = obj.kind.unwrap_or_default();
-    let namespace = non_empty(obj.namespace)
-        .or(non_empty(meta.namespace))
-        .unwrap_or_default();
+    let namespace = non_empty(obj.namespace).or(non_empty(meta.namespace)).unwrap_or_default();
     let event_type = match rec.event_type.as_deref() {
         None | Some("") | Some("Normal") => EventType::Normal,
         Some("Warning") => EventType::Warning,
-        Some(other) => {
-            return Err(format!(
-                "unknown type `{}`, expected Normal or Warning",
-                truncate(other, 40)
-            ))
-        }
+        Some(other) => return Err(format!("unknown type `{}`, expected Normal or Warning", truncate(other, 40))),
     };
     let series = rec.series.unwrap_or_default();
     let first = first_time(&[
         ("firstTimestamp", rec.first_timestamp.as_deref()),
-        (
-            "deprecatedFirstTimestamp",
-            rec.deprecated_first_timestamp.as_deref(),
-        ),
+        ("deprecatedFirstTimestamp", rec.deprecated_first_timestamp.as_deref()),
         ("eventTime", rec.event_time.as_deref()),
-        (
-            "metadata.creationTimestamp",
-            meta.creation_timestamp.as_deref(),
-        ),
+        ("metadata.creationTimestamp", meta.creation_timestamp.as_deref()),
     ])?;
     let last = first_time(&[
-        (
-            "series.lastObservedTime",
-            series.last_observed_time.as_deref(),
-        ),
+        ("series.lastObservedTime", series.last_observed_time.as_deref()),
         ("lastTimestamp", rec.last_timestamp.as_deref()),
-        (
-            "deprecatedLastTimestamp",
-            rec.deprecated_last_timestamp.as_deref(),
-        ),
+        ("deprecatedLastTimestamp", rec.deprecated_last_timestamp.as_deref()),
         ("eventTime", rec.event_time.as_deref()),
     ])?;
     let (first_at, last_at) = match (first, last) {
@@ -254,12 +223,7 @@ fn convert(rec: RawEvent) -> Result<Event, String> {
         (Some(t), None) | (None, Some(t)) => (t, t),
         (None, None) => return Err("the event has no timestamp".to_string()),
     };
-    let count = series
-        .count
-        .or(rec.count)
-        .or(rec.deprecated_count)
-        .map_or(1, |c| c.0)
-        .max(1);
+    let count = series.count.or(rec.count).or(rec.deprecated_count).map_or(1, |c| c.0).max(1);
     let source = non_empty(rec.source.and_then(|s| s.component))
         .or(non_empty(rec.reporting_controller))
         .or(non_empty(rec.reporting_component))
@@ -279,11 +243,7 @@ fn convert(rec: RawEvent) -> Result<Event, String> {
         event_type,
         reason: rec.reason.unwrap_or_default(),
         message: non_empty(rec.message).or(rec.note).unwrap_or_default(),
-        object: ObjectRef {
-            kind,
-            namespace,
-            name,
-        },
+        object: ObjectRef { kind, namespace, name },
         count,
         first_at,
         last_at,
@@ -294,9 +254,7 @@ fn convert(rec: RawEvent) -> Result<Event, String> {
 
 fn is_hash_like(seg: &str, min: usize, max: usize, need_digit: bool) -> bool {
     (min..=max).contains(&seg.len())
-        && seg
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && seg.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && (!need_digit || seg.bytes().any(|b| b.is_ascii_digit()))
 }
 
@@ -329,9 +287,7 @@ fn is_hash_like(seg: &str, min: usize, max: usize, need_digit: bool) -> bool {
 /// ```
 pub fn derive_app_name(kind: &str, name: &str) -> String {
     let mut segs: Vec<&str> = name.split('-').collect();
-    let last_is = |segs: &Vec<&str>, f: &dyn Fn(&str) -> bool| {
-        segs.len() > 1 && segs.last().is_some_and(|s| f(s))
-    };
+    let last_is = |segs: &Vec<&str>, f: &dyn Fn(&str) -> bool| segs.len() > 1 && segs.last().is_some_and(|s| f(s));
     match kind {
         "Pod" | "pod" => {
             if last_is(&segs, &|s| is_hash_like(s, 5, 5, false)) {
@@ -339,20 +295,14 @@ pub fn derive_app_name(kind: &str, name: &str) -> String {
                 if last_is(&segs, &|s| is_hash_like(s, 6, 10, true)) {
                     segs.pop();
                 }
-            } else if last_is(&segs, &|s| {
-                !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
-            }) {
+            } else if last_is(&segs, &|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())) {
                 segs.pop();
             }
         }
         "ReplicaSet" | "replicaset" if last_is(&segs, &|s| is_hash_like(s, 6, 10, true)) => {
             segs.pop();
         }
-        "Job" | "job"
-            if last_is(&segs, &|s| {
-                s.len() >= 8 && s.bytes().all(|b| b.is_ascii_digit())
-            }) =>
-        {
+        "Job" | "job" if last_is(&segs, &|s| s.len() >= 8 && s.bytes().all(|b| b.is_ascii_digit())) => {
             segs.pop();
         }
         _ => {}
@@ -449,12 +399,7 @@ mod tests {
         assert_eq!(e[1].labels.get("app"), Some("db"));
         assert_eq!(e[1].source.as_deref(), Some("kubelet"));
         let errs: Vec<_> = p.errors.iter().map(|e| (e.record, e.line)).collect();
-        assert_eq!(
-            errs,
-            [(Some(2), 29), (Some(3), 35), (Some(4), 42)],
-            "{:#?}",
-            p.errors
-        );
+        assert_eq!(errs, [(Some(2), 29), (Some(3), 35), (Some(4), 42)], "{:#?}", p.errors);
         assert!(p.errors[0].message.contains("Catastrophic"));
     }
 
@@ -489,10 +434,7 @@ mod tests {
         assert_eq!(derive_app_name("Pod", "checkout-7d9f8c-abcde"), "checkout");
         assert_eq!(derive_app_name("Pod", "checkout"), "checkout");
         assert_eq!(derive_app_name("Pod", "abcde"), "abcde");
-        assert_eq!(
-            derive_app_name("Pod", "web-frontend-5d4f7b8c9-qwert"),
-            "web-frontend"
-        );
+        assert_eq!(derive_app_name("Pod", "web-frontend-5d4f7b8c9-qwert"), "web-frontend");
         assert_eq!(derive_app_name("Job", "backup-28312345"), "backup");
         assert_eq!(derive_app_name("Pod", "backup-28312345-zx9qp"), "backup");
         assert_eq!(derive_app_name("Node", "node-1"), "node-1");
@@ -502,10 +444,7 @@ mod tests {
 
     #[test]
     fn message_limit() {
-        let l = Limits {
-            max_log_line_len: 40,
-            ..Limits::default()
-        };
+        let l = Limits { max_log_line_len: 40, ..Limits::default() };
         let p = parse_k8s_events(EVENT_LIST.as_bytes(), &l).unwrap();
         assert_eq!(p.dropped.log_line_too_long, 1);
         assert_eq!(p.observations.len(), 1);

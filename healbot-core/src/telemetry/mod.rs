@@ -90,11 +90,7 @@ impl Labels {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .map(|(_, v)| v.as_str())
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().and_then(|i| self.0.get(i)).map(|(_, v)| v.as_str())
     }
 
     /// Whether `key` is present.
@@ -107,10 +103,7 @@ impl Labels {
         let key = key.into();
         let value = value.into();
         match self.0.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
-            Ok(i) => self
-                .0
-                .get_mut(i)
-                .map(|slot| std::mem::replace(&mut slot.1, value)),
+            Ok(i) => self.0.get_mut(i).map(|slot| std::mem::replace(&mut slot.1, value)),
             Err(i) => {
                 self.0.insert(i, (key, value));
                 None
@@ -145,10 +138,7 @@ impl Labels {
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
     /// Collects pairs; when a key repeats, the last value wins.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Labels {
-        let mut pairs: Vec<(String, String)> = iter
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
+        let mut pairs: Vec<(String, String)> = iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
         // Stable sort keeps payload order among equal keys; keep the last.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
@@ -159,6 +149,15 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Labels {
             }
         }
         Labels(out)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Labels {
+    /// Reads a map (or list of pairs); keys are sorted and made unique as
+    /// [`Labels`] requires, the last value of a repeated key winning.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Labels, D::Error> {
+        let map = std::collections::BTreeMap::<String, String>::deserialize(d)?;
+        Ok(Labels(map.into_iter().collect()))
     }
 }
 
@@ -235,14 +234,7 @@ pub struct MetricSample {
 impl MetricSample {
     /// An untyped sample with no exact integer.
     pub fn new(name: impl Into<String>, labels: Labels, value: f64, at: i64) -> MetricSample {
-        MetricSample {
-            name: name.into(),
-            labels,
-            value,
-            exact: None,
-            kind: MetricKind::Untyped,
-            at,
-        }
+        MetricSample { name: name.into(), labels, value, exact: None, kind: MetricKind::Untyped, at }
     }
 }
 
@@ -307,9 +299,7 @@ impl FromStr for LogSeverity {
             "info" | "information" | "informational" | "notice" => LogSeverity::Info,
             "warn" | "warning" => LogSeverity::Warn,
             "error" | "err" => LogSeverity::Error,
-            "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => {
-                LogSeverity::Fatal
-            }
+            "fatal" | "critical" | "crit" | "panic" | "emerg" | "emergency" | "alert" => LogSeverity::Fatal,
             _ => return Err(format!("unknown log severity `{s}`")),
         })
     }
@@ -797,9 +787,7 @@ mod tests {
 
     #[test]
     fn labels_sorted_unique_last_wins() {
-        let l: Labels = vec![("b", "1"), ("a", "2"), ("b", "3")]
-            .into_iter()
-            .collect();
+        let l: Labels = vec![("b", "1"), ("a", "2"), ("b", "3")].into_iter().collect();
         assert_eq!(l.iter().collect::<Vec<_>>(), vec![("a", "2"), ("b", "3")]);
         let mut l = l;
         assert_eq!(l.insert("a", "x"), Some("2".to_string()));
@@ -815,10 +803,7 @@ mod tests {
         for f in PayloadFormat::ALL {
             assert_eq!(f.as_str().parse::<PayloadFormat>().unwrap(), f);
         }
-        assert_eq!(
-            "Prometheus-Text".parse::<PayloadFormat>().unwrap(),
-            PayloadFormat::PrometheusText
-        );
+        assert_eq!("Prometheus-Text".parse::<PayloadFormat>().unwrap(), PayloadFormat::PrometheusText);
         let err = "alertmanagr".parse::<PayloadFormat>().unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::InvalidArgument);
         assert!(err.message().contains("alertmanager"), "{}", err.message());
@@ -827,29 +812,14 @@ mod tests {
     #[test]
     fn errors_convert_to_core_kinds() {
         let big = vec![b' '; 11];
-        let limits = Limits {
-            max_payload_bytes: 10,
-            ..Limits::default()
-        };
+        let limits = Limits { max_payload_bytes: 10, ..Limits::default() };
         for f in PayloadFormat::ALL {
             let err = parse(f, &big, 0, &limits).unwrap_err();
-            assert!(matches!(
-                err,
-                TelemetryError::PayloadTooLarge {
-                    size: 11,
-                    limit: 10
-                }
-            ));
+            assert!(matches!(err, TelemetryError::PayloadTooLarge { size: 11, limit: 10 }));
             let core: crate::Error = err.into();
             assert_eq!(core.kind(), crate::ErrorKind::Limit);
         }
-        let err = parse(
-            PayloadFormat::Alertmanager,
-            b"{\n  oops",
-            0,
-            &Limits::default(),
-        )
-        .unwrap_err();
+        let err = parse(PayloadFormat::Alertmanager, b"{\n  oops", 0, &Limits::default()).unwrap_err();
         assert_eq!(err.position().0, 2);
         let core: crate::Error = err.into();
         assert_eq!(core.kind(), crate::ErrorKind::Telemetry);

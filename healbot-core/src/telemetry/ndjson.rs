@@ -8,13 +8,13 @@
 use serde_json::{Map, Value};
 
 use super::common::{
-    check_size, fingerprint, i64_to_f64, json_exact_i64, json_type, offset_in, parse_rfc3339,
-    string_map, to_u32, truncate, Sink,
+    check_size, fingerprint, i64_to_f64, json_exact_i64, json_type, offset_in, parse_rfc3339, string_map, to_u32,
+    truncate, Sink,
 };
 use super::k8s::derive_app_name;
 use super::{
-    Alert, AlertStatus, Event, EventType, Labels, Limits, LogRecord, LogSeverity, MetricKind,
-    MetricSample, ObjectRef, Observation, Parsed, TelemetryError, Temporality,
+    Alert, AlertStatus, Event, EventType, Labels, Limits, LogRecord, LogSeverity, MetricKind, MetricSample, ObjectRef,
+    Observation, Parsed, TelemetryError, Temporality,
 };
 
 /// Parses HealBot NDJSON telemetry into [`Observation`]s.
@@ -65,15 +65,8 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
         let line = match std::str::from_utf8(raw_line) {
             Ok(l) => l,
             Err(e) => {
-                let good = raw_line
-                    .get(..e.valid_up_to())
-                    .and_then(|g| std::str::from_utf8(g).ok())
-                    .unwrap_or("");
-                sink.error(
-                    (line_no, to_u32(good.chars().count() + 1)),
-                    None,
-                    "the line is not valid UTF-8",
-                );
+                let good = raw_line.get(..e.valid_up_to()).and_then(|g| std::str::from_utf8(g).ok()).unwrap_or("");
+                sink.error((line_no, to_u32(good.chars().count() + 1)), None, "the line is not valid UTF-8");
                 continue;
             }
         };
@@ -86,11 +79,7 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
             Err(e) => {
                 let off = offset_in(line, e.line(), e.column());
                 let col = line.get(..off).map_or(0, |s| s.chars().count());
-                sink.error(
-                    (line_no, to_u32(col + 1)),
-                    None,
-                    super::common::strip_position(&e),
-                );
+                sink.error((line_no, to_u32(col + 1)), None, super::common::strip_position(&e));
                 continue;
             }
         };
@@ -106,10 +95,7 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
 
 fn record(value: &Value) -> Result<Observation, String> {
     let Value::Object(obj) = value else {
-        return Err(format!(
-            "a record must be a JSON object, found {}",
-            json_type(value)
-        ));
+        return Err(format!("a record must be a JSON object, found {}", json_type(value)));
     };
     let ty = str_field(obj, "type")?.ok_or("missing `type` (metric, log, alert or event)")?;
     match ty {
@@ -117,10 +103,7 @@ fn record(value: &Value) -> Result<Observation, String> {
         "log" => log(obj).map(Observation::Log),
         "alert" => alert(obj).map(Observation::Alert),
         "event" => event(obj).map(Observation::Event),
-        other => Err(format!(
-            "unknown `type` `{}`, expected metric, log, alert or event",
-            truncate(other, 40)
-        )),
+        other => Err(format!("unknown `type` `{}`, expected metric, log, alert or event", truncate(other, 40))),
     }
 }
 
@@ -128,28 +111,23 @@ fn str_field<'v>(obj: &'v Map<String, Value>, field: &str) -> Result<Option<&'v 
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "`{field}` must be a string, found {}",
-            json_type(other)
-        )),
+        Some(other) => Err(format!("`{field}` must be a string, found {}", json_type(other))),
     }
 }
 
 fn labels_field(obj: &Map<String, Value>, field: &str) -> Result<Labels, String> {
-    obj.get(field)
-        .map_or(Ok(Labels::new()), |v| string_map(v, field))
+    obj.get(field).map_or(Ok(Labels::new()), |v| string_map(v, field))
 }
 
 /// A time: integer milliseconds or an RFC 3339 string.
 fn time_field(obj: &Map<String, Value>, field: &str) -> Result<Option<i64>, String> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-            format!("`{field}` must be integer Unix milliseconds or an RFC 3339 string, found {n}")
-        }),
-        Some(Value::String(s)) => parse_rfc3339(s)
+        Some(Value::Number(n)) => n
+            .as_i64()
             .map(Some)
-            .map_err(|e| format!("`{field}`: {e}")),
+            .ok_or_else(|| format!("`{field}` must be integer Unix milliseconds or an RFC 3339 string, found {n}")),
+        Some(Value::String(s)) => parse_rfc3339(s).map(Some).map_err(|e| format!("`{field}`: {e}")),
         Some(other) => Err(format!(
             "`{field}` must be integer Unix milliseconds or an RFC 3339 string, found {}",
             json_type(other)
@@ -162,9 +140,7 @@ fn required_time(obj: &Map<String, Value>, field: &str) -> Result<i64, String> {
 }
 
 fn metric(obj: &Map<String, Value>) -> Result<MetricSample, String> {
-    let name = str_field(obj, "name")?
-        .filter(|n| !n.is_empty())
-        .ok_or("missing `name`")?;
+    let name = str_field(obj, "name")?.filter(|n| !n.is_empty()).ok_or("missing `name`")?;
     let (value, exact) = match obj.get("value") {
         Some(Value::Number(n)) => match json_exact_i64(n) {
             Some(i) => (i64_to_f64(i), Some(i)),
@@ -174,30 +150,17 @@ fn metric(obj: &Map<String, Value>) -> Result<MetricSample, String> {
             "NaN" => (f64::NAN, None),
             "+Inf" | "Inf" => (f64::INFINITY, None),
             "-Inf" => (f64::NEG_INFINITY, None),
-            _ => {
-                return Err("`value` must be a number, or \"NaN\", \"+Inf\" or \"-Inf\"".to_string())
-            }
+            _ => return Err("`value` must be a number, or \"NaN\", \"+Inf\" or \"-Inf\"".to_string()),
         },
         None | Some(Value::Null) => return Err("missing `value`".to_string()),
-        Some(other) => {
-            return Err(format!(
-                "`value` must be a number, found {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("`value` must be a number, found {}", json_type(other))),
     };
     let kind = match str_field(obj, "kind")? {
         None | Some("untyped") => MetricKind::Untyped,
         Some("gauge") => MetricKind::Gauge,
-        Some("counter") => MetricKind::Sum {
-            monotonic: true,
-            temporality: Temporality::Cumulative,
-        },
+        Some("counter") => MetricKind::Sum { monotonic: true, temporality: Temporality::Cumulative },
         Some(other) => {
-            return Err(format!(
-                "unknown metric `kind` `{}`, expected gauge, counter or untyped",
-                truncate(other, 40)
-            ))
+            return Err(format!("unknown metric `kind` `{}`, expected gauge, counter or untyped", truncate(other, 40)))
         }
     };
     Ok(MetricSample {
@@ -238,18 +201,11 @@ fn alert(obj: &Map<String, Value>) -> Result<Alert, String> {
     let status = match str_field(obj, "status")? {
         None | Some("firing") => AlertStatus::Firing,
         Some("resolved") => AlertStatus::Resolved,
-        Some(other) => {
-            return Err(format!(
-                "unknown `status` `{}`, expected firing or resolved",
-                truncate(other, 40)
-            ))
-        }
+        Some(other) => return Err(format!("unknown `status` `{}`, expected firing or resolved", truncate(other, 40))),
     };
     let starts_at = match time_field(obj, "starts_at")? {
         Some(t) => t,
-        None => {
-            required_time(obj, "at").map_err(|_| "missing `starts_at` (or `at`)".to_string())?
-        }
+        None => required_time(obj, "at").map_err(|_| "missing `starts_at` (or `at`)".to_string())?,
     };
     let fingerprint = match str_field(obj, "fingerprint")?.filter(|f| !f.is_empty()) {
         Some(f) => f.to_string(),
@@ -272,33 +228,18 @@ fn event(obj: &Map<String, Value>) -> Result<Event, String> {
         None | Some("Normal") => EventType::Normal,
         Some("Warning") => EventType::Warning,
         Some(other) => {
-            return Err(format!(
-                "unknown `event_type` `{}`, expected Normal or Warning",
-                truncate(other, 40)
-            ))
+            return Err(format!("unknown `event_type` `{}`, expected Normal or Warning", truncate(other, 40)))
         }
     };
     let object = match obj.get("object") {
         Some(Value::Object(o)) => {
             let kind = str_field(o, "kind")?.unwrap_or_default().to_string();
             let namespace = str_field(o, "namespace")?.unwrap_or_default().to_string();
-            let name = str_field(o, "name")?
-                .filter(|n| !n.is_empty())
-                .ok_or("missing `object.name`")?
-                .to_string();
-            ObjectRef {
-                kind,
-                namespace,
-                name,
-            }
+            let name = str_field(o, "name")?.filter(|n| !n.is_empty()).ok_or("missing `object.name`")?.to_string();
+            ObjectRef { kind, namespace, name }
         }
         None | Some(Value::Null) => return Err("missing `object`".to_string()),
-        Some(other) => {
-            return Err(format!(
-                "`object` must be an object, found {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("`object` must be an object, found {}", json_type(other))),
     };
     let at = time_field(obj, "at")?;
     let first = time_field(obj, "first_at")?;
@@ -309,16 +250,8 @@ fn event(obj: &Map<String, Value>) -> Result<Event, String> {
     };
     let count = match obj.get("count") {
         None | Some(Value::Null) => 1,
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .ok_or("`count` must be a non-negative integer")?
-            .max(1),
-        Some(other) => {
-            return Err(format!(
-                "`count` must be an integer, found {}",
-                json_type(other)
-            ))
-        }
+        Some(Value::Number(n)) => n.as_u64().ok_or("`count` must be a non-negative integer")?.max(1),
+        Some(other) => return Err(format!("`count` must be an integer, found {}", json_type(other))),
     };
     let app = derive_app_name(&object.kind, &object.name);
     let mut labels = Labels::new();
@@ -373,54 +306,28 @@ mod tests {
     fn realistic_stream() {
         let p = parse_ndjson(STREAM.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(p.observations.len(), 5, "{:#?}", p.errors);
-        let Observation::Metric(m) = &p.observations[0] else {
-            panic!()
-        };
+        let Observation::Metric(m) = &p.observations[0] else { panic!() };
         assert_eq!(m.exact, Some(9_007_199_254_740_993));
         assert_eq!(m.kind, MetricKind::Gauge);
         assert_eq!(p.observations[1].at(), 1_700_000_000_500);
-        let Observation::Log(l) = &p.observations[2] else {
-            panic!()
-        };
+        let Observation::Log(l) = &p.observations[2] else { panic!() };
         assert_eq!(l.severity, Some(LogSeverity::Fatal));
-        let Observation::Alert(a) = &p.observations[3] else {
-            panic!()
-        };
+        let Observation::Alert(a) = &p.observations[3] else { panic!() };
         assert_eq!(a.labels.get("alertname"), Some("PostgresDown"));
         assert_eq!(a.fingerprint, fingerprint(&a.labels));
         assert_eq!(a.starts_at, 1_700_000_000_000);
-        let Observation::Event(e) = &p.observations[4] else {
-            panic!()
-        };
+        let Observation::Event(e) = &p.observations[4] else { panic!() };
         assert_eq!(e.labels.get("app"), Some("checkout"));
         assert_eq!(e.count, 3);
         let pos: Vec<(u32, u32)> = p.errors.iter().map(|e| (e.line, e.column)).collect();
-        assert_eq!(
-            pos,
-            [
-                (8, 3),
-                (9, 1),
-                (10, 1),
-                (11, 1),
-                (12, 18),
-                (13, 1),
-                (14, 1),
-                (15, 1)
-            ],
-            "{:#?}",
-            p.errors
-        );
+        assert_eq!(pos, [(8, 3), (9, 1), (10, 1), (11, 1), (12, 18), (13, 1), (14, 1), (15, 1)], "{:#?}", p.errors);
         assert!(p.errors[0].message.contains("`at`"));
         assert!(p.errors.iter().all(|e| e.record.is_none()));
     }
 
     #[test]
     fn limits() {
-        let l = Limits {
-            max_log_line_len: 5,
-            max_label_pairs: 1,
-            ..Limits::default()
-        };
+        let l = Limits { max_log_line_len: 5, max_label_pairs: 1, ..Limits::default() };
         let p = parse_ndjson(STREAM.as_bytes(), &l).unwrap();
         // The log has one attribute but a long body.
         assert_eq!(p.dropped.log_line_too_long, 1);

@@ -14,13 +14,12 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
 use super::common::{
-    check_size, i64_to_f64, json_to_label, json_type, nanos_to_millis, parse_json_payload,
-    raw_offset, strip_position, truncate, u64_to_f64, utf8, JsonF64, JsonI64, JsonU64, Positions,
-    Sink,
+    check_size, i64_to_f64, json_to_label, json_type, nanos_to_millis, parse_json_payload, raw_offset, strip_position,
+    truncate, u64_to_f64, utf8, JsonF64, JsonI64, JsonU64, Positions, Sink,
 };
 use super::{
-    DropReason, Labels, Limits, LogRecord, LogSeverity, MetricKind, MetricSample, Observation,
-    Parsed, PayloadFormat, TelemetryError, Temporality,
+    DropReason, Labels, Limits, LogRecord, LogSeverity, MetricKind, MetricSample, Observation, Parsed, PayloadFormat,
+    TelemetryError, Temporality,
 };
 
 #[derive(Deserialize)]
@@ -219,23 +218,13 @@ pub fn parse_otlp_logs(json: &[u8], limits: &Limits) -> Result<Parsed, Telemetry
     let mut sink = Sink::new(limits);
     let mut index = 0usize;
     for (ri, raw_rl) in data.resource_logs.unwrap_or_default().iter().enumerate() {
-        let Some(rl) = nested::<ResourceLogs<'_>>(
-            text,
-            &pos,
-            &mut sink,
-            raw_rl,
-            &format!("resourceLogs[{ri}]"),
-        ) else {
+        let Some(rl) = nested::<ResourceLogs<'_>>(text, &pos, &mut sink, raw_rl, &format!("resourceLogs[{ri}]")) else {
             continue;
         };
         let resource = match resource_labels(rl.resource.as_ref()) {
             Ok(l) => l,
             Err(msg) => {
-                sink.error(
-                    pos.line_col(raw_offset(text, raw_rl)),
-                    None,
-                    format!("resourceLogs[{ri}].resource: {msg}"),
-                );
+                sink.error(pos.line_col(raw_offset(text, raw_rl)), None, format!("resourceLogs[{ri}].resource: {msg}"));
                 continue;
             }
         };
@@ -250,17 +239,11 @@ pub fn parse_otlp_logs(json: &[u8], limits: &Limits) -> Result<Parsed, Telemetry
                 match serde_json::from_str::<RawLog>(raw.get()) {
                     Ok(rec) => match log_record(rec, &resource) {
                         Ok(log) => sink.push(Observation::Log(log)),
-                        Err(msg) => {
-                            sink.error(pos.line_col(base), Some(index), format!("{path}: {msg}"))
-                        }
+                        Err(msg) => sink.error(pos.line_col(base), Some(index), format!("{path}: {msg}")),
                     },
                     Err(e) => {
                         let at = pos.json_error_offset(base, raw.get(), &e);
-                        sink.error(
-                            pos.line_col(at),
-                            Some(index),
-                            format!("{path}: {}", strip_position(&e)),
-                        );
+                        sink.error(pos.line_col(at), Some(index), format!("{path}: {}", strip_position(&e)));
                     }
                 }
                 index += 1;
@@ -318,11 +301,7 @@ pub fn parse_otlp_metrics(json: &[u8], limits: &Limits) -> Result<Parsed, Teleme
         let resource = match resource_labels(rm.resource.as_ref()) {
             Ok(l) => l,
             Err(msg) => {
-                sink.error(
-                    pos.line_col(raw_offset(text, raw_rm)),
-                    None,
-                    format!("{path}.resource: {msg}"),
-                );
+                sink.error(pos.line_col(raw_offset(text, raw_rm)), None, format!("{path}.resource: {msg}"));
                 continue;
             }
         };
@@ -333,13 +312,7 @@ pub fn parse_otlp_metrics(json: &[u8], limits: &Limits) -> Result<Parsed, Teleme
             };
             for (mi, raw) in sm.metrics.unwrap_or_default().iter().enumerate() {
                 let path = format!("{path}.metrics[{mi}]");
-                let ctx = Ctx {
-                    text,
-                    pos: &pos,
-                    resource: &resource,
-                    index,
-                    path: &path,
-                };
+                let ctx = Ctx { text, pos: &pos, resource: &resource, index, path: &path };
                 metric(&ctx, &mut sink, raw);
                 index += 1;
             }
@@ -369,20 +342,14 @@ fn nested<'a, T: Deserialize<'a>>(
         Ok(v) => Some(v),
         Err(e) => {
             let at = pos.json_error_offset(raw_offset(text, raw), raw.get(), &e);
-            sink.error(
-                pos.line_col(at),
-                None,
-                format!("{path}: {}", strip_position(&e)),
-            );
+            sink.error(pos.line_col(at), None, format!("{path}: {}", strip_position(&e)));
             None
         }
     }
 }
 
 fn resource_labels(resource: Option<&Resource>) -> Result<Labels, String> {
-    let attrs = resource
-        .and_then(|r| r.attributes.as_deref())
-        .unwrap_or_default();
+    let attrs = resource.and_then(|r| r.attributes.as_deref()).unwrap_or_default();
     let mut labels = attributes(attrs)?;
     if let Some(service) = labels.get("service.name").map(str::to_string) {
         if !labels.contains_key("service") {
@@ -396,9 +363,7 @@ fn attributes(attrs: &[KeyValue]) -> Result<Labels, String> {
     let mut out = Vec::with_capacity(attrs.len());
     for kv in attrs {
         let v = match &kv.value {
-            Some(v) => json_to_label(
-                &any_value(v).map_err(|e| format!("attribute `{}`: {e}", truncate(&kv.key, 64)))?,
-            ),
+            Some(v) => json_to_label(&any_value(v).map_err(|e| format!("attribute `{}`: {e}", truncate(&kv.key, 64)))?),
             None => String::new(),
         };
         out.push((kv.key.clone(), v));
@@ -420,10 +385,7 @@ fn merged(resource: &Labels, own: &[KeyValue]) -> Result<Labels, String> {
 /// sorted by key.
 fn any_value(v: &Value) -> Result<Value, String> {
     let Value::Object(map) = v else {
-        return Err(format!(
-            "an AnyValue must be an object, found {}",
-            json_type(v)
-        ));
+        return Err(format!("an AnyValue must be an object, found {}", json_type(v)));
     };
     let Some((kind, inner)) = map.iter().next() else {
         return Ok(Value::Null);
@@ -432,9 +394,9 @@ fn any_value(v: &Value) -> Result<Value, String> {
         return Err("an AnyValue must have exactly one field".to_string());
     }
     match (kind.as_str(), inner) {
-        ("stringValue", Value::String(_))
-        | ("boolValue", Value::Bool(_))
-        | ("bytesValue", Value::String(_)) => Ok(inner.clone()),
+        ("stringValue", Value::String(_)) | ("boolValue", Value::Bool(_)) | ("bytesValue", Value::String(_)) => {
+            Ok(inner.clone())
+        }
         ("intValue", Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(inner.clone()),
         ("intValue", Value::String(s)) => s
             .trim()
@@ -456,12 +418,7 @@ fn any_value(v: &Value) -> Result<Value, String> {
             let values = match arr.get("values") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(vs)) => vs.iter().map(any_value).collect::<Result<_, _>>()?,
-                Some(other) => {
-                    return Err(format!(
-                        "`arrayValue.values` must be an array, found {}",
-                        json_type(other)
-                    ))
-                }
+                Some(other) => return Err(format!("`arrayValue.values` must be an array, found {}", json_type(other))),
             };
             Ok(Value::Array(values))
         }
@@ -471,10 +428,7 @@ fn any_value(v: &Value) -> Result<Value, String> {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(vs)) => {
                     for kv in vs {
-                        let key = kv
-                            .get("key")
-                            .and_then(Value::as_str)
-                            .ok_or("a `kvlistValue` entry has no `key`")?;
+                        let key = kv.get("key").and_then(Value::as_str).ok_or("a `kvlistValue` entry has no `key`")?;
                         let value = match kv.get("value") {
                             None | Some(Value::Null) => Value::Null,
                             Some(v) => any_value(v)?,
@@ -483,19 +437,12 @@ fn any_value(v: &Value) -> Result<Value, String> {
                     }
                 }
                 Some(other) => {
-                    return Err(format!(
-                        "`kvlistValue.values` must be an array, found {}",
-                        json_type(other)
-                    ))
+                    return Err(format!("`kvlistValue.values` must be an array, found {}", json_type(other)))
                 }
             }
             Ok(Value::Object(out))
         }
-        (k, other) => Err(format!(
-            "unknown AnyValue field `{}` or wrong type ({})",
-            truncate(k, 40),
-            json_type(other)
-        )),
+        (k, other) => Err(format!("unknown AnyValue field `{}` or wrong type ({})", truncate(k, 40), json_type(other))),
     }
 }
 
@@ -509,10 +456,7 @@ fn hex_id(id: Option<&str>, len: usize, what: &str) -> Result<Option<String>, St
                 Ok(Some(s.to_ascii_lowercase()))
             }
         }
-        Some(s) => Err(format!(
-            "`{what}` `{}` must be {len} hex digits",
-            truncate(s, 40)
-        )),
+        Some(s) => Err(format!("`{what}` `{}` must be {len} hex digits", truncate(s, 40))),
     }
 }
 
@@ -531,12 +475,7 @@ fn severity(number: Option<&Value>, text: Option<&str>) -> Result<Option<LogSeve
                 None => return Err(format!("unknown `severityNumber` `{}`", truncate(s, 40))),
             }
         }
-        Some(other) => {
-            return Err(format!(
-                "`severityNumber` must be a number, found {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("`severityNumber` must be a number, found {}", json_type(other))),
     };
     Ok(from_number.or_else(|| text.and_then(|t| t.parse().ok())))
 }
@@ -561,12 +500,7 @@ fn log_record(rec: RawLog, resource: &Labels) -> Result<LogRecord, String> {
     if let Some(s) = span_id {
         attributes.insert("span_id", s);
     }
-    Ok(LogRecord {
-        body,
-        attributes,
-        severity,
-        at: nanos_to_millis(ns.0),
-    })
+    Ok(LogRecord { body, attributes, severity, at: nanos_to_millis(ns.0) })
 }
 
 fn temporality(v: Option<&Value>) -> Result<Temporality, String> {
@@ -582,19 +516,9 @@ fn temporality(v: Option<&Value>) -> Result<Temporality, String> {
             "AGGREGATION_TEMPORALITY_UNSPECIFIED" => Temporality::Unspecified,
             "AGGREGATION_TEMPORALITY_DELTA" => Temporality::Delta,
             "AGGREGATION_TEMPORALITY_CUMULATIVE" => Temporality::Cumulative,
-            _ => {
-                return Err(format!(
-                    "unknown `aggregationTemporality` `{}`",
-                    truncate(s, 40)
-                ))
-            }
+            _ => return Err(format!("unknown `aggregationTemporality` `{}`", truncate(s, 40))),
         },
-        Some(other) => {
-            return Err(format!(
-                "`aggregationTemporality` must be a number, found {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("`aggregationTemporality` must be a number, found {}", json_type(other))),
     })
 }
 
@@ -610,33 +534,19 @@ fn metric(ctx: &Ctx<'_>, sink: &mut Sink<'_>, raw: &RawValue) {
         Ok(m) => m,
         Err(e) => {
             let at = ctx.pos.json_error_offset(base, raw.get(), &e);
-            sink.error(
-                ctx.pos.line_col(at),
-                Some(ctx.index),
-                format!("{}: {}", ctx.path, strip_position(&e)),
-            );
+            sink.error(ctx.pos.line_col(at), Some(ctx.index), format!("{}: {}", ctx.path, strip_position(&e)));
             return;
         }
     };
     let here = ctx.pos.line_col(base);
     if m.name.is_empty() {
-        sink.error(
-            here,
-            Some(ctx.index),
-            format!("{}: the metric has no `name`", ctx.path),
-        );
+        sink.error(here, Some(ctx.index), format!("{}: the metric has no `name`", ctx.path));
         return;
     }
     let data = match (&m.gauge, &m.sum, &m.histogram, &m.summary) {
         (Some(g), None, None, None) => Data::Number(g, MetricKind::Gauge),
         (None, Some(s), None, None) => match temporality(s.aggregation_temporality.as_ref()) {
-            Ok(t) => Data::Number(
-                s,
-                MetricKind::Sum {
-                    monotonic: s.is_monotonic.unwrap_or(false),
-                    temporality: t,
-                },
-            ),
+            Ok(t) => Data::Number(s, MetricKind::Sum { monotonic: s.is_monotonic.unwrap_or(false), temporality: t }),
             Err(msg) => {
                 sink.error(here, Some(ctx.index), format!("{}.sum: {msg}", ctx.path));
                 return;
@@ -645,11 +555,7 @@ fn metric(ctx: &Ctx<'_>, sink: &mut Sink<'_>, raw: &RawValue) {
         (None, None, Some(h), None) => match temporality(h.aggregation_temporality.as_ref()) {
             Ok(t) => Data::Histogram(h, MetricKind::Histogram { temporality: t }),
             Err(msg) => {
-                sink.error(
-                    here,
-                    Some(ctx.index),
-                    format!("{}.histogram: {msg}", ctx.path),
-                );
+                sink.error(here, Some(ctx.index), format!("{}.histogram: {msg}", ctx.path));
                 return;
             }
         },
@@ -662,35 +568,24 @@ fn metric(ctx: &Ctx<'_>, sink: &mut Sink<'_>, raw: &RawValue) {
             sink.error(
                 here,
                 Some(ctx.index),
-                format!(
-                    "{}: the metric has no data (gauge, sum, histogram or summary)",
-                    ctx.path
-                ),
+                format!("{}: the metric has no data (gauge, sum, histogram or summary)", ctx.path),
             );
             return;
         }
         _ => {
-            sink.error(
-                here,
-                Some(ctx.index),
-                format!("{}: the metric has more than one data field", ctx.path),
-            );
+            sink.error(here, Some(ctx.index), format!("{}: the metric has more than one data field", ctx.path));
             return;
         }
     };
     let points = match &data {
-        Data::Number(p, _) | Data::Histogram(p, _) | Data::Summary(p) => {
-            p.data_points.as_deref().unwrap_or_default()
-        }
+        Data::Number(p, _) | Data::Histogram(p, _) | Data::Summary(p) => p.data_points.as_deref().unwrap_or_default(),
     };
     for (pi, raw_point) in points.iter().enumerate() {
         let pbase = raw_offset(ctx.text, raw_point);
         let result = match &data {
             Data::Number(_, kind) => number_point(&m.name, *kind, ctx.resource, raw_point),
             Data::Histogram(_, kind) => histogram_point(&m.name, *kind, ctx.resource, raw_point),
-            Data::Summary(_) => {
-                histogram_point(&m.name, MetricKind::Summary, ctx.resource, raw_point)
-            }
+            Data::Summary(_) => histogram_point(&m.name, MetricKind::Summary, ctx.resource, raw_point),
         };
         match result {
             Ok(Some(samples)) => {
@@ -712,12 +607,8 @@ fn metric(ctx: &Ctx<'_>, sink: &mut Sink<'_>, raw: &RawValue) {
 type PointError = (usize, String);
 
 fn point_json<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Result<T, PointError> {
-    serde_json::from_str(raw.get()).map_err(|e| {
-        (
-            super::common::offset_in(raw.get(), e.line(), e.column()),
-            strip_position(&e),
-        )
-    })
+    serde_json::from_str(raw.get())
+        .map_err(|e| (super::common::offset_in(raw.get(), e.line(), e.column()), strip_position(&e)))
 }
 
 fn point_time(t: Option<JsonU64>) -> Result<i64, PointError> {
@@ -738,49 +629,18 @@ fn number_point(
         return Ok(None);
     }
     let at = point_time(p.time_unix_nano)?;
-    let labels =
-        merged(resource, p.attributes.as_deref().unwrap_or_default()).map_err(|e| (0, e))?;
+    let labels = merged(resource, p.attributes.as_deref().unwrap_or_default()).map_err(|e| (0, e))?;
     let (value, exact) = match (p.as_int, p.as_double) {
         (Some(i), None) => (i64_to_f64(i.0), Some(i.0)),
         (None, Some(d)) => (d.0, None),
-        (None, None) => {
-            return Err((
-                0,
-                "the data point has neither `asInt` nor `asDouble`".to_string(),
-            ))
-        }
-        (Some(_), Some(_)) => {
-            return Err((
-                0,
-                "the data point has both `asInt` and `asDouble`".to_string(),
-            ))
-        }
+        (None, None) => return Err((0, "the data point has neither `asInt` nor `asDouble`".to_string())),
+        (Some(_), Some(_)) => return Err((0, "the data point has both `asInt` and `asDouble`".to_string())),
     };
-    Ok(Some(vec![MetricSample {
-        name: name.to_string(),
-        labels,
-        value,
-        exact,
-        kind,
-        at,
-    }]))
+    Ok(Some(vec![MetricSample { name: name.to_string(), labels, value, exact, kind, at }]))
 }
 
-fn count_sample(
-    name: String,
-    labels: Labels,
-    count: u64,
-    kind: MetricKind,
-    at: i64,
-) -> MetricSample {
-    MetricSample {
-        name,
-        labels,
-        value: u64_to_f64(count),
-        exact: i64::try_from(count).ok(),
-        kind,
-        at,
-    }
+fn count_sample(name: String, labels: Labels, count: u64, kind: MetricKind, at: i64) -> MetricSample {
+    MetricSample { name, labels, value: u64_to_f64(count), exact: i64::try_from(count).ok(), kind, at }
 }
 
 /// A histogram or summary point as Prometheus-style samples.
@@ -795,22 +655,14 @@ fn histogram_point(
         return Ok(None);
     }
     let at = point_time(p.time_unix_nano)?;
-    let labels =
-        merged(resource, p.attributes.as_deref().unwrap_or_default()).map_err(|e| (0, e))?;
+    let labels = merged(resource, p.attributes.as_deref().unwrap_or_default()).map_err(|e| (0, e))?;
     let count = p.count.unwrap_or_default().0;
     let mut out = Vec::new();
     if kind == MetricKind::Summary {
         for q in p.quantile_values.as_deref().unwrap_or_default() {
             let mut l = labels.clone();
             l.insert("quantile", super::common::format_float_label(q.quantile.0));
-            out.push(MetricSample {
-                name: name.to_string(),
-                labels: l,
-                value: q.value.0,
-                exact: None,
-                kind,
-                at,
-            });
+            out.push(MetricSample { name: name.to_string(), labels: l, value: q.value.0, exact: None, kind, at });
         }
     } else {
         let counts = p.bucket_counts.as_deref().unwrap_or_default();
@@ -827,29 +679,18 @@ fn histogram_point(
         }
         let mut cumulative = 0u64;
         for (i, c) in counts.iter().enumerate() {
-            cumulative = cumulative
-                .checked_add(c.0)
-                .ok_or((0, "`bucketCounts` overflow 64 bits".to_string()))?;
+            cumulative = cumulative.checked_add(c.0).ok_or((0, "`bucketCounts` overflow 64 bits".to_string()))?;
             let le = bounds.get(i).map_or(f64::INFINITY, |b| b.0);
             let mut l = labels.clone();
             l.insert("le", super::common::format_float_label(le));
-            out.push(count_sample(
-                format!("{name}_bucket"),
-                l,
-                cumulative,
-                kind,
-                at,
-            ));
+            out.push(count_sample(format!("{name}_bucket"), l, cumulative, kind, at));
         }
         if counts.is_empty() {
             let mut l = labels.clone();
             l.insert("le", "+Inf");
             out.push(count_sample(format!("{name}_bucket"), l, count, kind, at));
         } else if cumulative != count {
-            return Err((
-                0,
-                format!("`bucketCounts` add up to {cumulative} but `count` is {count}"),
-            ));
+            return Err((0, format!("`bucketCounts` add up to {cumulative} but `count` is {count}")));
         }
     }
     if let Some(sum) = p.sum {
@@ -862,13 +703,7 @@ fn histogram_point(
             at,
         });
     }
-    out.push(count_sample(
-        format!("{name}_count"),
-        labels,
-        count,
-        kind,
-        at,
-    ));
+    out.push(count_sample(format!("{name}_count"), labels, count, kind, at));
     Ok(Some(out))
 }
 
@@ -986,17 +821,8 @@ mod tests {
         assert_eq!(recs, [Some(2), Some(3), Some(4)], "{:#?}", p.errors);
         assert!(p.errors[0].message.contains("traceId"));
         assert!(p.errors[1].message.contains("timeUnixNano"));
-        assert!(
-            p.errors[2].message.contains("17000000x"),
-            "{}",
-            p.errors[2].message
-        );
-        assert_eq!(
-            (p.errors[2].line, p.errors[2].column),
-            (44, 41),
-            "{:?}",
-            p.errors[2]
-        );
+        assert!(p.errors[2].message.contains("17000000x"), "{}", p.errors[2].message);
+        assert_eq!((p.errors[2].line, p.errors[2].column), (44, 41), "{:?}", p.errors[2]);
     }
 
     const METRICS: &str = r#"{"resourceMetrics":[{
@@ -1038,24 +864,10 @@ mod tests {
         assert_eq!(m[1].at, 1_700_000_000_123);
         assert!(m[2].value.is_nan());
         assert_eq!(m[3].name, "http.requests");
-        assert_eq!(
-            m[3].kind,
-            MetricKind::Sum {
-                monotonic: true,
-                temporality: Temporality::Delta
-            }
-        );
+        assert_eq!(m[3].kind, MetricKind::Sum { monotonic: true, temporality: Temporality::Delta });
         assert_eq!(m[3].value, 12.5);
-        let hist: Vec<(String, Option<String>, f64)> = m[4..9]
-            .iter()
-            .map(|s| {
-                (
-                    s.name.clone(),
-                    s.labels.get("le").map(str::to_string),
-                    s.value,
-                )
-            })
-            .collect();
+        let hist: Vec<(String, Option<String>, f64)> =
+            m[4..9].iter().map(|s| (s.name.clone(), s.labels.get("le").map(str::to_string), s.value)).collect();
         assert_eq!(
             hist,
             [
@@ -1066,12 +878,7 @@ mod tests {
                 ("latency_count".to_string(), None, 10.0),
             ]
         );
-        assert_eq!(
-            m[4].kind,
-            MetricKind::Histogram {
-                temporality: Temporality::Cumulative
-            }
-        );
+        assert_eq!(m[4].kind, MetricKind::Histogram { temporality: Temporality::Cumulative });
         assert_eq!(m[9].labels.get("quantile"), Some("0.5"));
         assert_eq!(m[11].name, "rpc_sum");
         assert_eq!(m[12].name, "rpc_count");
@@ -1080,12 +887,7 @@ mod tests {
         // flags=1 point and the exponential histogram.
         assert_eq!(p.dropped.unsupported, 2);
         let errs: Vec<_> = p.errors.iter().map(|e| (e.record, e.line)).collect();
-        assert_eq!(
-            errs,
-            [(Some(2), 15), (Some(5), 21), (Some(6), 22), (Some(7), 23)],
-            "{:#?}",
-            p.errors
-        );
+        assert_eq!(errs, [(Some(2), 15), (Some(5), 21), (Some(6), 22), (Some(7), 23)], "{:#?}", p.errors);
     }
 
     #[test]
@@ -1105,18 +907,12 @@ mod tests {
         assert_eq!(p.errors[0].record, None);
         assert!(parse_otlp_logs(b"[1]", &Limits::default()).is_err());
         assert!(parse_otlp_metrics(b"{\"resourceMetrics\":{}}", &Limits::default()).is_err());
-        assert!(parse_otlp_metrics(b"{}", &Limits::default())
-            .unwrap()
-            .observations
-            .is_empty());
+        assert!(parse_otlp_metrics(b"{}", &Limits::default()).unwrap().observations.is_empty());
     }
 
     #[test]
     fn log_limits() {
-        let l = Limits {
-            max_log_line_len: 10,
-            ..Limits::default()
-        };
+        let l = Limits { max_log_line_len: 10, ..Limits::default() };
         let p = parse_otlp_logs(LOGS.as_bytes(), &l).unwrap();
         assert_eq!(p.dropped.log_line_too_long, 2);
         assert_eq!(p.observations.len(), 1);

@@ -9,12 +9,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::common::{
-    check_size, fingerprint, json_to_label, json_type, parse_json_payload, parse_rfc3339,
-    raw_offset, utf8, Positions, Sink,
+    check_size, fingerprint, json_to_label, json_type, parse_json_payload, parse_rfc3339, raw_offset, utf8, Positions,
+    Sink,
 };
-use super::{
-    Alert, AlertStatus, Labels, Limits, Observation, Parsed, PayloadFormat, TelemetryError,
-};
+use super::{Alert, AlertStatus, Labels, Limits, Observation, Parsed, PayloadFormat, TelemetryError};
 
 const REDACTED: &str = "[redacted]";
 
@@ -60,11 +58,7 @@ const REDACTED: &str = "[redacted]";
 ///
 /// A [`TelemetryError`] when the payload is too large, not JSON, or neither
 /// an object nor an array.
-pub fn parse_pagerduty(
-    json: &[u8],
-    default_at: i64,
-    limits: &Limits,
-) -> Result<Parsed, TelemetryError> {
+pub fn parse_pagerduty(json: &[u8], default_at: i64, limits: &Limits) -> Result<Parsed, TelemetryError> {
     check_size(json, limits)?;
     let format = PayloadFormat::PagerDuty;
     let text = utf8(json, format)?;
@@ -95,11 +89,7 @@ pub fn parse_pagerduty(
                 continue;
             }
         };
-        let key = value
-            .get("routing_key")
-            .and_then(Value::as_str)
-            .filter(|k| !k.is_empty())
-            .map(str::to_string);
+        let key = value.get("routing_key").and_then(Value::as_str).filter(|k| !k.is_empty()).map(str::to_string);
         match convert(&value, default_at) {
             Ok(mut alert) => {
                 if let Some(key) = &key {
@@ -121,10 +111,7 @@ pub fn parse_pagerduty(
 }
 
 fn redact_labels(labels: &Labels, key: &str) -> Labels {
-    labels
-        .iter()
-        .map(|(k, v)| (k.replace(key, REDACTED), v.replace(key, REDACTED)))
-        .collect()
+    labels.iter().map(|(k, v)| (k.replace(key, REDACTED), v.replace(key, REDACTED))).collect()
 }
 
 fn redact_alert(alert: &mut Alert, key: &str) {
@@ -143,41 +130,26 @@ fn opt_str<'v>(obj: &'v Map<String, Value>, field: &str) -> Result<Option<&'v st
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "`{field}` must be a string, found {}",
-            json_type(other)
-        )),
+        Some(other) => Err(format!("`{field}` must be a string, found {}", json_type(other))),
     }
 }
 
 fn convert(value: &Value, default_at: i64) -> Result<Alert, String> {
     let Value::Object(ev) = value else {
-        return Err(format!(
-            "an event must be an object, found {}",
-            json_type(value)
-        ));
+        return Err(format!("an event must be an object, found {}", json_type(value)));
     };
     let empty = Map::new();
     let payload = match ev.get("payload") {
         None | Some(Value::Null) => &empty,
         Some(Value::Object(p)) => p,
-        Some(other) => {
-            return Err(format!(
-                "`payload` must be an object, found {}",
-                json_type(other)
-            ))
-        }
+        Some(other) => return Err(format!("`payload` must be an object, found {}", json_type(other))),
     };
     let action = opt_str(ev, "event_action")?.ok_or("missing `event_action`")?;
     let status = match action {
         "trigger" | "acknowledge" => AlertStatus::Firing,
         "resolve" => AlertStatus::Resolved,
         // The value is not quoted: it might be anything the sender put there.
-        _ => {
-            return Err(
-                "unknown `event_action`, expected trigger, acknowledge or resolve".to_string(),
-            )
-        }
+        _ => return Err("unknown `event_action`, expected trigger, acknowledge or resolve".to_string()),
     };
     let dedup_key = opt_str(ev, "dedup_key")?;
     let summary = opt_str(payload, "summary")?;
@@ -195,19 +167,14 @@ fn convert(value: &Value, default_at: i64) -> Result<Alert, String> {
         }
         match severity {
             Some("critical" | "error" | "warning" | "info") => {}
-            Some(_) => {
-                return Err(
-                    "`payload.severity` must be critical, error, warning or info".to_string(),
-                )
-            }
+            Some(_) => return Err("`payload.severity` must be critical, error, warning or info".to_string()),
             None => return Err("a trigger needs `payload.severity`".to_string()),
         }
     } else if dedup_key.is_none() {
         return Err(format!("an `{action}` event needs a `dedup_key`"));
     }
     let at = match opt_str(payload, "timestamp")? {
-        Some(t) => parse_rfc3339(t)
-            .map_err(|_| "`payload.timestamp` is not an RFC 3339 timestamp".to_string())?,
+        Some(t) => parse_rfc3339(t).map_err(|_| "`payload.timestamp` is not an RFC 3339 timestamp".to_string())?,
         None => default_at,
     };
     let name = class
@@ -309,14 +276,8 @@ mod tests {
         assert_eq!(a.labels.get("severity"), Some("critical"));
         assert_eq!(a.labels.get("group"), Some("prod-datastore"));
         assert_eq!(a.annotations.get("custom_details.active"), Some("500"));
-        assert_eq!(
-            a.annotations.get("summary"),
-            Some("DB connections exhausted")
-        );
-        assert_eq!(
-            a.generator_url.as_deref(),
-            Some("https://monitoring.example/x")
-        );
+        assert_eq!(a.annotations.get("summary"), Some("DB connections exhausted"));
+        assert_eq!(a.generator_url.as_deref(), Some("https://monitoring.example/x"));
         let r = alerts[1];
         assert_eq!(r.status, AlertStatus::Resolved);
         assert_eq!(r.fingerprint, "db/conn");
@@ -325,18 +286,7 @@ mod tests {
         // A dedup key equal to the routing key is redacted, not leaked.
         assert_eq!(alerts[2].fingerprint, REDACTED);
         let recs: Vec<_> = p.errors.iter().map(|e| (e.record, e.line)).collect();
-        assert_eq!(
-            recs,
-            [
-                (Some(2), 9),
-                (Some(3), 10),
-                (Some(4), 11),
-                (Some(5), 12),
-                (Some(7), 14)
-            ],
-            "{:#?}",
-            p.errors
-        );
+        assert_eq!(recs, [(Some(2), 9), (Some(3), 10), (Some(4), 11), (Some(5), 12), (Some(7), 14)], "{:#?}", p.errors);
     }
 
     #[test]
@@ -345,11 +295,7 @@ mod tests {
         let everything = format!(
             "{p:?} {} {}",
             serde_json::to_string(&p).unwrap(),
-            p.errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
+            p.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
         );
         assert!(!everything.contains(KEY), "{everything}");
         // A payload that cannot be read at all.

@@ -38,11 +38,7 @@ use super::{Limits, MetricKind, MetricSample, Observation, Parsed, TelemetryErro
 /// # Errors
 ///
 /// [`TelemetryError::PayloadTooLarge`] only.
-pub fn parse_prometheus_text(
-    text: &[u8],
-    default_at: i64,
-    limits: &Limits,
-) -> Result<Parsed, TelemetryError> {
+pub fn parse_prometheus_text(text: &[u8], default_at: i64, limits: &Limits) -> Result<Parsed, TelemetryError> {
     check_size(text, limits)?;
     let mut sink = Sink::new(limits);
     let mut types: BTreeMap<String, MetricKind> = BTreeMap::new();
@@ -53,15 +49,8 @@ pub fn parse_prometheus_text(
         let line = match std::str::from_utf8(raw_line) {
             Ok(l) => l,
             Err(e) => {
-                let good = raw_line
-                    .get(..e.valid_up_to())
-                    .and_then(|g| std::str::from_utf8(g).ok())
-                    .unwrap_or("");
-                sink.error(
-                    (line_no, to_u32(good.chars().count() + 1)),
-                    None,
-                    "the line is not valid UTF-8",
-                );
+                let good = raw_line.get(..e.valid_up_to()).and_then(|g| std::str::from_utf8(g).ok()).unwrap_or("");
+                sink.error((line_no, to_u32(good.chars().count() + 1)), None, "the line is not valid UTF-8");
                 continue;
             }
         };
@@ -69,11 +58,7 @@ pub fn parse_prometheus_text(
             continue;
         }
         if let Some(eof) = eof_line {
-            sink.error(
-                (line_no, 1),
-                None,
-                format!("content after `# EOF` (line {eof})"),
-            );
+            sink.error((line_no, 1), None, format!("content after `# EOF` (line {eof})"));
             continue;
         }
         let mut cur = Cursor::new(line);
@@ -148,10 +133,7 @@ impl<'a> Cursor<'a> {
         let rest = self.rest();
         let mut end = 0;
         for (i, c) in rest.char_indices() {
-            let ok = c.is_ascii_alphabetic()
-                || c == '_'
-                || (!label && c == ':')
-                || (i > 0 && c.is_ascii_digit());
+            let ok = c.is_ascii_alphabetic() || c == '_' || (!label && c == ':') || (i > 0 && c.is_ascii_digit());
             if !ok {
                 break;
             }
@@ -183,10 +165,8 @@ fn comment(cur: &mut Cursor<'_>, types: &mut BTreeMap<String, MetricKind>) -> Re
             if !cur.skip_ws() {
                 return Err(format!("expected a metric name after `# {keyword}`"));
             }
-            let name = cur
-                .name(false)
-                .ok_or_else(|| format!("expected a metric name after `# {keyword}`"))?
-                .to_string();
+            let name =
+                cur.name(false).ok_or_else(|| format!("expected a metric name after `# {keyword}`"))?.to_string();
             let had_ws = cur.skip_ws();
             if keyword == "HELP" {
                 if !had_ws && !cur.rest().is_empty() {
@@ -201,14 +181,9 @@ fn comment(cur: &mut Cursor<'_>, types: &mut BTreeMap<String, MetricKind>) -> Re
             }
             let ty = cur.token();
             let kind = match ty {
-                "counter" => MetricKind::Sum {
-                    monotonic: true,
-                    temporality: Temporality::Cumulative,
-                },
+                "counter" => MetricKind::Sum { monotonic: true, temporality: Temporality::Cumulative },
                 "gauge" => MetricKind::Gauge,
-                "histogram" | "gaugehistogram" => MetricKind::Histogram {
-                    temporality: Temporality::Cumulative,
-                },
+                "histogram" | "gaugehistogram" => MetricKind::Histogram { temporality: Temporality::Cumulative },
                 "summary" => MetricKind::Summary,
                 "untyped" | "unknown" | "info" | "stateset" => MetricKind::Untyped,
                 "" => return Err("expected a type after the metric name".to_string()),
@@ -260,15 +235,8 @@ fn kind_of(name: &str, types: &BTreeMap<String, MetricKind>) -> MetricKind {
     MetricKind::Untyped
 }
 
-fn sample(
-    cur: &mut Cursor<'_>,
-    types: &BTreeMap<String, MetricKind>,
-    default_at: i64,
-) -> Result<MetricSample, String> {
-    let name = cur
-        .name(false)
-        .ok_or("expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")?
-        .to_string();
+fn sample(cur: &mut Cursor<'_>, types: &BTreeMap<String, MetricKind>, default_at: i64) -> Result<MetricSample, String> {
+    let name = cur.name(false).ok_or("expected a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")?.to_string();
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut spaced = cur.skip_ws();
     if cur.peek() == Some('{') {
@@ -280,10 +248,7 @@ fn sample(
                 break;
             }
             let label_at = cur.at;
-            let label = cur
-                .name(true)
-                .ok_or("expected a label name or `}`")?
-                .to_string();
+            let label = cur.name(true).ok_or("expected a label name or `}`")?.to_string();
             cur.skip_ws();
             let eq_at = cur.at;
             if cur.bump() != Some('=') {
@@ -323,10 +288,7 @@ fn sample(
         let ts = cur.token();
         at = ts.parse::<i64>().map_err(|_| {
             cur.at = start;
-            format!(
-                "invalid timestamp `{}`, expected integer milliseconds",
-                super::common::truncate(ts, 40)
-            )
+            format!("invalid timestamp `{}`, expected integer milliseconds", super::common::truncate(ts, 40))
         })?;
         cur.skip_ws();
     }
@@ -334,14 +296,7 @@ fn sample(
         return Err("unexpected text after the sample".to_string());
     }
     let kind = kind_of(&name, types);
-    Ok(MetricSample {
-        name,
-        labels: pairs.into_iter().collect(),
-        value,
-        exact,
-        kind,
-        at,
-    })
+    Ok(MetricSample { name, labels: pairs.into_iter().collect(), value, exact, kind, at })
 }
 
 fn label_value(cur: &mut Cursor<'_>) -> Result<String, String> {
@@ -361,9 +316,7 @@ fn label_value(cur: &mut Cursor<'_>) -> Result<String, String> {
                 Some('n') => out.push('\n'),
                 Some(c) => {
                     cur.at -= c.len_utf8() + 1;
-                    return Err(format!(
-                        "invalid escape `\\{c}` in a label value (allowed: \\\\, \\\", \\n)"
-                    ));
+                    return Err(format!("invalid escape `\\{c}` in a label value (allowed: \\\\, \\\", \\n)"));
                 }
                 None => return Err("unterminated label value".to_string()),
             },
@@ -390,9 +343,7 @@ fn parse_value(token: &str) -> Result<(f64, Option<i64>), String> {
     // Rust's float syntax is close to Go's; keep to ASCII digits, signs, dots
     // and exponents (plus the named values above) so that e.g. `infinity` is
     // not taken silently.
-    let plain = digits
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    let plain = digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     match token.parse::<f64>() {
         Ok(v) if plain && !digits.is_empty() => Ok((v, None)),
         _ => Err(format!(
@@ -458,19 +409,10 @@ big_counter 9007199254740993
         assert_eq!(m[0].labels.get("service"), Some("checkout"));
         assert_eq!(m[0].at, 1_395_066_363_000);
         assert_eq!(m[0].exact, Some(1027));
-        assert_eq!(
-            m[0].kind,
-            MetricKind::Sum {
-                monotonic: true,
-                temporality: Temporality::Cumulative
-            }
-        );
+        assert_eq!(m[0].kind, MetricKind::Sum { monotonic: true, temporality: Temporality::Cumulative });
         assert_eq!(m[1].value, 3.0);
         assert_eq!(m[2].labels.get("path"), Some("C:\\DIR\\FILE.TXT"));
-        assert_eq!(
-            m[2].labels.get("error"),
-            Some("Cannot find file:\n\"FILE.TXT\"")
-        );
+        assert_eq!(m[2].labels.get("error"), Some("Cannot find file:\n\"FILE.TXT\""));
         assert_eq!(m[2].value, 1.458255915e9);
         assert_eq!(m[2].at, 42);
         assert_eq!(m[3].kind, MetricKind::Gauge);
@@ -480,11 +422,7 @@ big_counter 9007199254740993
         assert_eq!(m[6].value, f64::NEG_INFINITY);
         assert_eq!(m[6].labels.get("a"), Some("b"));
         assert_eq!(m[9].labels.get("le"), Some("+Inf"));
-        assert!(
-            matches!(m[11].kind, MetricKind::Histogram { .. }),
-            "{:?}",
-            m[11]
-        );
+        assert!(matches!(m[11].kind, MetricKind::Histogram { .. }), "{:?}", m[11]);
         assert_eq!(m[11].name, "http_request_duration_seconds_count");
         assert_eq!(m[12].labels.get("quantile"), Some("0.01"));
         assert_eq!(m[14].kind, MetricKind::Summary);
@@ -511,17 +449,7 @@ big_counter 9007199254740993
         let pos: Vec<(u32, u32)> = p.errors.iter().map(|e| (e.line, e.column)).collect();
         assert_eq!(
             pos,
-            [
-                (2, 5),
-                (3, 16),
-                (4, 8),
-                (5, 21),
-                (6, 6),
-                (7, 12),
-                (8, 11),
-                (10, 1),
-                (11, 12)
-            ],
+            [(2, 5), (3, 16), (4, 8), (5, 21), (6, 6), (7, 12), (8, 11), (10, 1), (11, 12)],
             "{:#?}",
             p.errors
         );
@@ -546,26 +474,15 @@ big_counter 9007199254740993
 
     #[test]
     fn limits() {
-        let l = Limits {
-            max_label_pairs: 1,
-            max_label_value_len: 3,
-            max_records: 2,
-            ..Limits::default()
-        };
+        let l = Limits { max_label_pairs: 1, max_label_value_len: 3, max_records: 2, ..Limits::default() };
         let text = "a{x=\"1\",y=\"2\"} 1\nb{x=\"long\"} 1\nc 1\nd 1\ne 1\n";
         let p = parse_prometheus_text(text.as_bytes(), 0, &l).unwrap();
         assert_eq!(p.observations.len(), 2);
         assert_eq!(p.dropped.too_many_labels, 1);
         assert_eq!(p.dropped.label_value_too_long, 1);
         assert_eq!(p.dropped.too_many_records, 1);
-        let big = Limits {
-            max_payload_bytes: 3,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            parse_prometheus_text(text.as_bytes(), 0, &big),
-            Err(TelemetryError::PayloadTooLarge { .. })
-        ));
+        let big = Limits { max_payload_bytes: 3, ..Limits::default() };
+        assert!(matches!(parse_prometheus_text(text.as_bytes(), 0, &big), Err(TelemetryError::PayloadTooLarge { .. })));
     }
 
     proptest! {

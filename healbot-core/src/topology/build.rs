@@ -145,10 +145,7 @@ impl Sets {
 
 /// Whether `id` matches `[A-Za-z0-9_.:/-]+`.
 fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.:/-".contains(&b))
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:/-".contains(&b))
 }
 
 /// What a name in the lookup table stands for.
@@ -161,11 +158,8 @@ enum Name {
 }
 
 /// The edge fields of a node, in declaration order.
-const EDGE_FIELDS: [(&str, EdgeKind); 3] = [
-    ("depends_on", EdgeKind::DependsOn),
-    ("runs_on", EdgeKind::RunsOn),
-    ("replicates", EdgeKind::Replicates),
-];
+const EDGE_FIELDS: [(&str, EdgeKind); 3] =
+    [("depends_on", EdgeKind::DependsOn), ("runs_on", EdgeKind::RunsOn), ("replicates", EdgeKind::Replicates)];
 
 fn edge_list(node: &crate::spec::NodeSpec, kind: EdgeKind) -> &[String] {
     match kind {
@@ -198,12 +192,9 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
     for (i, key) in spec.attach_by.iter().enumerate() {
         if key.is_empty() {
             problems.push(
-                TopologyProblem::new(
-                    DiagnosticKind::InvalidValue,
-                    "an attachment label key cannot be empty",
-                )
-                .at_field("attach_by")
-                .at_index(i),
+                TopologyProblem::new(DiagnosticKind::InvalidValue, "an attachment label key cannot be empty")
+                    .at_field("attach_by")
+                    .at_index(i),
             );
         } else if let Some(first) = seen_keys.insert(key, i) {
             seen_keys.insert(key, first);
@@ -225,31 +216,22 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
             problems.push(
                 TopologyProblem::new(
                     DiagnosticKind::InvalidValue,
-                    format!(
-                        "node id `{}` must be non-empty and use only `A-Z a-z 0-9 _ . : / -`",
-                        node.id
-                    ),
+                    format!("node id `{}` must be non-empty and use only `A-Z a-z 0-9 _ . : / -`", node.id),
                 )
                 .at_node(i, "id"),
             );
         }
         if node.replicas == 0 {
             problems.push(
-                TopologyProblem::new(
-                    DiagnosticKind::InvalidValue,
-                    "`replicas` must be at least 1",
-                )
-                .at_node(i, "replicas"),
+                TopologyProblem::new(DiagnosticKind::InvalidValue, "`replicas` must be at least 1")
+                    .at_node(i, "replicas"),
             );
         }
         if !(1..=4).contains(&node.tier) {
             problems.push(
                 TopologyProblem::new(
                     DiagnosticKind::InvalidValue,
-                    format!(
-                        "`tier` must be 1, 2, 3 or 4 (1 is the most critical), not {}",
-                        node.tier
-                    ),
+                    format!("`tier` must be 1, 2, 3 or 4 (1 is the most critical), not {}", node.tier),
                 )
                 .at_node(i, "tier"),
             );
@@ -258,10 +240,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
             Some(&Name::Id(first)) | Some(&Name::Alias(first)) => problems.push(
                 TopologyProblem::new(
                     DiagnosticKind::Duplicate,
-                    format!(
-                        "node id `{}` is already used by spec.nodes[{first}]",
-                        node.id
-                    ),
+                    format!("node id `{}` is already used by spec.nodes[{first}]", node.id),
                 )
                 .at_node(i, "id"),
             ),
@@ -272,37 +251,23 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
     }
     for (i, node) in spec.nodes.iter().enumerate() {
         for (k, alias) in node.aliases.iter().enumerate() {
-            let problem = |kind, message: String| {
-                TopologyProblem::new(kind, message)
-                    .at_node(i, "aliases")
-                    .at_index(k)
-            };
+            let problem = |kind, message: String| TopologyProblem::new(kind, message).at_node(i, "aliases").at_index(k);
             if alias.is_empty() {
-                problems.push(problem(
-                    DiagnosticKind::InvalidValue,
-                    "an alias cannot be empty".into(),
-                ));
+                problems.push(problem(DiagnosticKind::InvalidValue, "an alias cannot be empty".into()));
                 continue;
             }
             match names.get(alias.as_str()) {
-                Some(&Name::Id(j)) if j == i => problems.push(problem(
-                    DiagnosticKind::Duplicate,
-                    format!("alias `{alias}` repeats the node's own id"),
-                )),
+                Some(&Name::Id(j)) if j == i => problems
+                    .push(problem(DiagnosticKind::Duplicate, format!("alias `{alias}` repeats the node's own id"))),
                 Some(&Name::Id(j)) => problems.push(problem(
                     DiagnosticKind::Duplicate,
                     format!("alias `{alias}` collides with the id of node spec.nodes[{j}]"),
                 )),
-                Some(&Name::Alias(j)) if j == i => problems.push(problem(
-                    DiagnosticKind::Duplicate,
-                    format!("alias `{alias}` is listed twice on this node"),
-                )),
+                Some(&Name::Alias(j)) if j == i => problems
+                    .push(problem(DiagnosticKind::Duplicate, format!("alias `{alias}` is listed twice on this node"))),
                 Some(&Name::Alias(j)) => problems.push(problem(
                     DiagnosticKind::Duplicate,
-                    format!(
-                        "alias `{alias}` is already an alias of node `{}` (spec.nodes[{j}])",
-                        spec.nodes[j].id
-                    ),
+                    format!("alias `{alias}` is already an alias of node `{}` (spec.nodes[{j}])", spec.nodes[j].id),
                 )),
                 None => {
                     names.insert(alias, Name::Alias(i));
@@ -318,11 +283,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
         for (field, kind) in EDGE_FIELDS {
             in_list.clear();
             for (k, target) in edge_list(node, kind).iter().enumerate() {
-                let problem = |kind, message: String| {
-                    TopologyProblem::new(kind, message)
-                        .at_node(i, field)
-                        .at_index(k)
-                };
+                let problem = |kind, message: String| TopologyProblem::new(kind, message).at_node(i, field).at_index(k);
                 match names.get(target.as_str()) {
                     Some(&Name::Id(j)) => {
                         if j == i {
@@ -347,10 +308,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
                     Some(&Name::Alias(j)) => problems.push(
                         problem(
                             DiagnosticKind::UnknownReference,
-                            format!(
-                                "`{target}` is an alias of node `{}`; edges name nodes by id",
-                                spec.nodes[j].id
-                            ),
+                            format!("`{target}` is an alias of node `{}`; edges name nodes by id", spec.nodes[j].id),
                         )
                         .suggest(Some(format!("did you mean `{}`?", spec.nodes[j].id))),
                     ),
@@ -363,11 +321,8 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
                             None
                         };
                         problems.push(
-                            problem(
-                                DiagnosticKind::UnknownReference,
-                                format!("no node has the id `{target}`"),
-                            )
-                            .suggest(suggestion),
+                            problem(DiagnosticKind::UnknownReference, format!("no node has the id `{target}`"))
+                                .suggest(suggestion),
                         );
                     }
                 }
@@ -378,10 +333,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
         problems.push(
             TopologyProblem::new(
                 DiagnosticKind::Limit,
-                format!(
-                    "a topology holds at most {MAX_ITEMS} edges, this one has {}",
-                    edges.len()
-                ),
+                format!("a topology holds at most {MAX_ITEMS} edges, this one has {}", edges.len()),
             )
             .at_field("nodes"),
         );
@@ -593,10 +545,8 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
     for v in 0..n as u32 {
         graph.add_node(NodeId(v));
     }
-    let mut edges_by_node: Vec<(u32, u32, EdgeKind)> = edges
-        .iter()
-        .map(|&(a, b, k)| (new_of[a as usize], new_of[b as usize], k))
-        .collect();
+    let mut edges_by_node: Vec<(u32, u32, EdgeKind)> =
+        edges.iter().map(|&(a, b, k)| (new_of[a as usize], new_of[b as usize], k)).collect();
     drop(edges);
     // Stable: keeps declaration order (depends_on, runs_on, replicates) within a node.
     edges_by_node.sort_by_key(|e| e.0);
@@ -626,9 +576,7 @@ mod tests {
     use super::*;
 
     fn rows(csr: &Csr) -> Vec<Vec<u32>> {
-        (0..csr.len())
-            .map(|v| csr.row(v).iter().map(|n| n.0).collect())
-            .collect()
+        (0..csr.len()).map(|v| csr.row(v).iter().map(|n| n.0).collect()).collect()
     }
 
     #[test]
@@ -660,10 +608,7 @@ mod tests {
     #[test]
     fn tarjan_finds_nested_components() {
         let fwd = Csr::build(6, &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 3), (5, 5)]);
-        let found: Vec<Vec<u32>> = cycles(&fwd)
-            .iter()
-            .map(|c| c.iter().map(|n| n.0).collect())
-            .collect();
+        let found: Vec<Vec<u32>> = cycles(&fwd).iter().map(|c| c.iter().map(|n| n.0).collect()).collect();
         assert_eq!(found, [vec![0, 1, 2], vec![3, 4]]);
     }
 

@@ -99,7 +99,8 @@ use build::Csr;
 /// assert_eq!(db.index(), 0);
 /// assert_eq!(topo.node_id(0), Some(db));
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct NodeId(u32);
 
 impl NodeId {
@@ -819,14 +820,8 @@ impl Topology {
     pub fn blast_radius(&self, n: NodeId, scratch: &mut Traversal) -> BlastRadius {
         let dependents = scratch.walk(&self.0.dependents, n);
         let weights = &self.0.weights;
-        let weight: u64 = dependents
-            .iter()
-            .map(|d| u64::from(weights.get(d.index()).copied().unwrap_or(0)))
-            .sum();
-        BlastRadius {
-            nodes: dependents.len(),
-            tier_weighted: weight as f64,
-        }
+        let weight: u64 = dependents.iter().map(|d| u64::from(weights.get(d.index()).copied().unwrap_or(0))).sum();
+        BlastRadius { nodes: dependents.len(), tier_weighted: weight as f64 }
     }
 
     /// A shortest chain of dependencies `from → … → to` (both ends
@@ -855,12 +850,7 @@ impl Topology {
     /// assert_eq!(ids, ["web", "api", "cache", "vm"]);
     /// assert_eq!(topo.path_to_dependency(db, web, &mut scratch), None);
     /// ```
-    pub fn path_to_dependency(
-        &self,
-        from: NodeId,
-        to: NodeId,
-        scratch: &mut Traversal,
-    ) -> Option<Vec<NodeId>> {
+    pub fn path_to_dependency(&self, from: NodeId, to: NodeId, scratch: &mut Traversal) -> Option<Vec<NodeId>> {
         let rows = &self.0.dependencies;
         let n = rows.len();
         scratch.begin(n);
@@ -1015,21 +1005,12 @@ mod tests {
                 tier: 3,
                 labels: BTreeMap::new(),
                 aliases: vec![],
-                depends_on: if i + 1 < n {
-                    vec![format!("n{:04}", i + 1)]
-                } else {
-                    vec![]
-                },
+                depends_on: if i + 1 < n { vec![format!("n{:04}", i + 1)] } else { vec![] },
                 runs_on: vec![],
                 replicates: vec![],
             })
             .collect();
-        Topology::compile(&TopologySpec {
-            attach_by: vec![],
-            replicas_metric: None,
-            nodes,
-        })
-        .unwrap()
+        Topology::compile(&TopologySpec { attach_by: vec![], replicas_metric: None, nodes }).unwrap()
     }
 
     #[test]
@@ -1043,11 +1024,7 @@ mod tests {
         assert!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>() == 1000);
         assert_eq!(t.dependencies(t.lookup("n0997").unwrap(), &mut s).len(), 2);
         assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 3);
-        assert_eq!(
-            t.path_to_dependency(first, t.lookup("n0002").unwrap(), &mut s)
-                .map(|p| p.len()),
-            Some(3)
-        );
+        assert_eq!(t.path_to_dependency(first, t.lookup("n0002").unwrap(), &mut s).map(|p| p.len()), Some(3));
         assert_eq!(t.dependents(first, &mut s).len(), 0);
         assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 1);
         assert_eq!(t.dependencies(first, &mut s).len(), 999);
@@ -1058,23 +1035,9 @@ mod tests {
         // n0009 has no dependencies: it is numbered first, then its dependents in order.
         let t = chain(10);
         let ids: Vec<&str> = t.node_ids().map(|n| t.node(n).id()).collect();
-        assert_eq!(
-            ids,
-            [
-                "n0009", "n0008", "n0007", "n0006", "n0005", "n0004", "n0003", "n0002", "n0001",
-                "n0000"
-            ]
-        );
+        assert_eq!(ids, ["n0009", "n0008", "n0007", "n0006", "n0005", "n0004", "n0003", "n0002", "n0001", "n0000"]);
         let mut s = t.traversal();
-        let walk: Vec<usize> = t
-            .dependents(t.node_id(0).unwrap(), &mut s)
-            .iter()
-            .map(|n| n.index())
-            .collect();
-        assert_eq!(
-            walk,
-            (1..10).collect::<Vec<_>>(),
-            "a blast-radius walk reads memory in order"
-        );
+        let walk: Vec<usize> = t.dependents(t.node_id(0).unwrap(), &mut s).iter().map(|n| n.index()).collect();
+        assert_eq!(walk, (1..10).collect::<Vec<_>>(), "a blast-radius walk reads memory in order");
     }
 }

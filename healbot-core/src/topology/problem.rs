@@ -57,14 +57,7 @@ pub struct TopologyProblem {
 
 impl TopologyProblem {
     pub(super) fn new(kind: DiagnosticKind, message: impl Into<String>) -> TopologyProblem {
-        TopologyProblem {
-            kind,
-            node: None,
-            field: None,
-            index: None,
-            message: message.into(),
-            suggestion: None,
-        }
+        TopologyProblem { kind, node: None, field: None, index: None, message: message.into(), suggestion: None }
     }
 
     pub(super) fn at_node(mut self, node: usize, field: &'static str) -> TopologyProblem {

@@ -200,11 +200,7 @@ where
     if !slope.is_finite() || !intercept.is_finite() {
         return None;
     }
-    Some(Fit {
-        slope,
-        intercept,
-        t_ref,
-    })
+    Some(Fit { slope, intercept, t_ref })
 }
 
 /// Seconds from `at` until `fit` reaches `threshold`; see

@@ -136,11 +136,7 @@ impl BucketCounter {
         // Bucket k ends at k·b; it is expired when k·b <= cutoff, i.e.
         // k <= floor(cutoff / b).
         let last_expired = cutoff.div_euclid(self.width());
-        while self
-            .buckets
-            .front()
-            .is_some_and(|b| b.index <= last_expired)
-        {
+        while self.buckets.front().is_some_and(|b| b.index <= last_expired) {
             self.buckets.pop_front();
         }
     }
@@ -158,9 +154,7 @@ impl BucketCounter {
         let last = self.index_of(at);
         let lo = self.buckets.partition_point(|b| b.index <= first);
         let hi = self.buckets.partition_point(|b| b.index <= last);
-        self.buckets
-            .range(lo..hi.max(lo))
-            .fold(0u64, |acc, b| acc.saturating_add(b.count))
+        self.buckets.range(lo..hi.max(lo)).fold(0u64, |acc, b| acc.saturating_add(b.count))
     }
 
     /// Events dropped: older than the retention on arrival, or in buckets

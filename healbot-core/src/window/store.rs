@@ -124,10 +124,7 @@ impl Push {
     /// assert!(!Push::TooOld.is_stored());
     /// ```
     pub fn is_stored(self) -> bool {
-        matches!(
-            self,
-            Push::Accepted | Push::Replaced | Push::OutOfOrderAccepted
-        )
+        matches!(self, Push::Accepted | Push::Replaced | Push::OutOfOrderAccepted)
     }
 }
 
@@ -325,25 +322,15 @@ impl SeriesStore {
     pub fn resolve(&mut self, key: SeriesKey) -> Result<SeriesId, LimitExceeded> {
         if let Some(&slot) = self.index.get(&key) {
             if let Some(s) = self.state.slots.get(slot as usize) {
-                return Ok(SeriesId {
-                    slot,
-                    generation: s.generation,
-                });
+                return Ok(SeriesId { slot, generation: s.generation });
             }
         }
-        let limit = LimitExceeded {
-            max_series: self.state.config.max_series,
-        };
+        let limit = LimitExceeded { max_series: self.state.config.max_series };
         if self.live >= self.state.config.max_series {
             self.state.counters.series_limit += 1;
             return Err(limit);
         }
-        let series = Series {
-            key,
-            samples: VecDeque::new(),
-            last_at: None,
-            seen_at: None,
-        };
+        let series = Series { key, samples: VecDeque::new(), last_at: None, seen_at: None };
         let slot = match self.state.free.pop() {
             Some(slot) => slot,
             None => {
@@ -351,10 +338,7 @@ impl SeriesStore {
                     self.state.counters.series_limit += 1;
                     return Err(limit);
                 };
-                self.state.slots.push(Slot {
-                    generation: 0,
-                    series: None,
-                });
+                self.state.slots.push(Slot { generation: 0, series: None });
                 slot
             }
         };
@@ -365,20 +349,14 @@ impl SeriesStore {
         entry.series = Some(series);
         self.index.insert(key, slot);
         self.live += 1;
-        Ok(SeriesId {
-            slot,
-            generation: entry.generation,
-        })
+        Ok(SeriesId { slot, generation: entry.generation })
     }
 
     /// The handle of the series `key`, if it exists. Never creates.
     pub fn lookup(&self, key: &SeriesKey) -> Option<SeriesId> {
         let slot = *self.index.get(key)?;
         let s = self.state.slots.get(slot as usize)?;
-        Some(SeriesId {
-            slot,
-            generation: s.generation,
-        })
+        Some(SeriesId { slot, generation: s.generation })
     }
 
     /// The key of a live series.
@@ -425,10 +403,7 @@ impl SeriesStore {
             return Push::NonFinite;
         }
         let series = match state.slots.get_mut(id.slot as usize) {
-            Some(Slot {
-                generation,
-                series: Some(series),
-            }) if *generation == id.generation => series,
+            Some(Slot { generation, series: Some(series) }) if *generation == id.generation => series,
             _ => {
                 counters.unknown_series += 1;
                 return Push::UnknownSeries;
@@ -528,14 +503,7 @@ impl SeriesStore {
     /// assert_eq!(store.aggregate(id, Aggregation::Max, 0.0, w, 100_000), None);
     /// assert_eq!(store.aggregate(id, Aggregation::Count, 0.0, w, 100_000), Some(0.0));
     /// ```
-    pub fn aggregate(
-        &self,
-        id: SeriesId,
-        agg: Aggregation,
-        q: f64,
-        window: Duration,
-        at: i64,
-    ) -> Option<f64> {
+    pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
         aggregate::aggregate(window_of(&series.samples, window, at), agg, q)
     }
@@ -569,13 +537,7 @@ impl SeriesStore {
     /// assert_eq!(store.forecast_crossing(id, w, 60_000, 90.0), Some(2400.0));
     /// assert_eq!(store.forecast_crossing(id, w, 60_000, 40.0), Some(0.0));
     /// ```
-    pub fn forecast_crossing(
-        &self,
-        id: SeriesId,
-        window: Duration,
-        at: i64,
-        threshold: f64,
-    ) -> Option<f64> {
+    pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
         let fit = least_squares(window_of(&series.samples, window, at))?;
         aggregate::crossing(&fit, at, threshold)
@@ -661,11 +623,8 @@ impl SeriesStore {
             sample_capacity += series.samples.capacity();
         }
         let index_capacity = self.index.capacity();
-        let index_buckets = if index_capacity == 0 {
-            0
-        } else {
-            (index_capacity.saturating_mul(8) / 7).next_power_of_two()
-        };
+        let index_buckets =
+            if index_capacity == 0 { 0 } else { (index_capacity.saturating_mul(8) / 7).next_power_of_two() };
         let heap_bytes = sample_capacity * size_of::<Sample>()
             + self.state.slots.capacity() * size_of::<Slot>()
             + self.state.free.capacity() * size_of::<u32>()
@@ -709,9 +668,7 @@ impl SeriesStore {
                     return Err(format!("series {i} holds a non-finite value"));
                 }
                 if prev.is_some_and(|p| p >= s.t) {
-                    return Err(format!(
-                        "series {i} is not in strictly increasing time order"
-                    ));
+                    return Err(format!("series {i} is not in strictly increasing time order"));
                 }
                 prev = Some(s.t);
             }
@@ -723,20 +680,13 @@ impl SeriesStore {
             }
         }
         if live > state.config.max_series {
-            return Err(format!(
-                "{live} series exceed the limit of {}",
-                state.config.max_series
-            ));
+            return Err(format!("{live} series exceed the limit of {}", state.config.max_series));
         }
         let mut freed = vec![false; state.slots.len()];
         for &slot in &state.free {
             match (state.slots.get(slot as usize), freed.get_mut(slot as usize)) {
                 (Some(Slot { series: None, .. }), Some(seen @ false)) => *seen = true,
-                _ => {
-                    return Err(format!(
-                        "free slot {slot} is unknown, in use or listed twice"
-                    ))
-                }
+                _ => return Err(format!("free slot {slot} is unknown, in use or listed twice")),
             }
         }
         if state.free.len() + live != state.slots.len() {
@@ -747,11 +697,7 @@ impl SeriesStore {
 }
 
 /// The samples of `samples` in `(at - window, at]`.
-fn window_of(
-    samples: &VecDeque<Sample>,
-    window: Duration,
-    at: i64,
-) -> std::collections::vec_deque::Iter<'_, Sample> {
+fn window_of(samples: &VecDeque<Sample>, window: Duration, at: i64) -> std::collections::vec_deque::Iter<'_, Sample> {
     let start = at.saturating_sub(window.as_millis_i64());
     let lo = samples.partition_point(|s| s.t <= start);
     let hi = samples.partition_point(|s| s.t <= at);
@@ -769,7 +715,6 @@ impl Serialize for SeriesStore {
 impl<'de> Deserialize<'de> for SeriesStore {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let state = StoreState::deserialize(deserializer)?;
-        SeriesStore::from_state(state)
-            .map_err(|e| serde::de::Error::custom(format!("invalid window snapshot: {e}")))
+        SeriesStore::from_state(state).map_err(|e| serde::de::Error::custom(format!("invalid window snapshot: {e}")))
     }
 }

@@ -23,26 +23,12 @@ const ALL: [Aggregation; 10] = [
 ];
 
 fn key(labels: u64) -> SeriesKey {
-    SeriesKey {
-        node: 1,
-        metric: 2,
-        labels,
-    }
+    SeriesKey { node: 1, metric: 2, labels }
 }
 
 /// Naive reference: filter a plain Vec, compute textbook formulas.
-fn reference(
-    samples: &[(i64, f64)],
-    agg: Aggregation,
-    q: f64,
-    window: i64,
-    at: i64,
-) -> Option<f64> {
-    let w: Vec<(i64, f64)> = samples
-        .iter()
-        .copied()
-        .filter(|&(t, _)| t > at - window && t <= at)
-        .collect();
+fn reference(samples: &[(i64, f64)], agg: Aggregation, q: f64, window: i64, at: i64) -> Option<f64> {
+    let w: Vec<(i64, f64)> = samples.iter().copied().filter(|&(t, _)| t > at - window && t <= at).collect();
     let values: Vec<f64> = w.iter().map(|s| s.1).collect();
     let n = values.len();
     let increase = || {
@@ -51,11 +37,7 @@ fn reference(
         }
         let mut inc = 0.0;
         for pair in values.windows(2) {
-            inc += if pair[1] < pair[0] {
-                pair[1]
-            } else {
-                pair[1] - pair[0]
-            };
+            inc += if pair[1] < pair[0] { pair[1] } else { pair[1] - pair[0] };
         }
         Some(inc)
     };
@@ -113,11 +95,7 @@ fn close(got: Option<f64>, want: Option<f64>, scale: f64, rel: f64) -> bool {
 
 /// The magnitude a result of `agg` can be wrong relative to.
 fn scale(samples: &[(i64, f64)], agg: Aggregation, window: i64, at: i64) -> f64 {
-    let w: Vec<(i64, f64)> = samples
-        .iter()
-        .copied()
-        .filter(|&(t, _)| t > at - window && t <= at)
-        .collect();
+    let w: Vec<(i64, f64)> = samples.iter().copied().filter(|&(t, _)| t > at - window && t <= at).collect();
     let abs_sum: f64 = w.iter().map(|s| s.1.abs()).sum();
     let max_abs = w.iter().map(|s| s.1.abs()).fold(0.0, f64::max);
     let span = match (w.first(), w.last()) {
@@ -161,10 +139,7 @@ fn series_strategy() -> impl Strategy<Value = Vec<(i64, f64)>> {
 }
 
 fn store_with(samples: &[(i64, f64)]) -> (SeriesStore, SeriesId) {
-    let mut store = SeriesStore::new(WindowConfig {
-        max_samples_per_series: 10_000,
-        ..WindowConfig::default()
-    });
+    let mut store = SeriesStore::new(WindowConfig { max_samples_per_series: 10_000, ..WindowConfig::default() });
     let id = store.resolve(key(0)).unwrap();
     for &(t, v) in samples {
         assert_eq!(store.push(id, t, v), Push::Accepted);
@@ -293,11 +268,7 @@ fn one_million_label_sets_stay_bounded() {
     let mut store = SeriesStore::new(WindowConfig::default());
     let mut refused = 0u64;
     for i in 0..1_000_000u64 {
-        let k = SeriesKey {
-            node: (i % 7) as u32,
-            metric: 3,
-            labels: label_set_hash(&[("id", &i.to_string())]),
-        };
+        let k = SeriesKey { node: (i % 7) as u32, metric: 3, labels: label_set_hash(&[("id", &i.to_string())]) };
         match store.resolve(k) {
             Ok(id) => assert_eq!(store.push(id, 1_000, i as f64), Push::Accepted),
             Err(e) => {
@@ -312,24 +283,13 @@ fn one_million_label_sets_stay_bounded() {
     assert_eq!(refused, 900_000);
     assert_eq!(stats.dropped_series_limit, 900_000);
     // About 100 bytes of slot, one small ring buffer and an index entry per series.
-    assert!(
-        stats.heap_bytes < 100_000 * 256,
-        "heap {}",
-        stats.heap_bytes
-    );
-    assert!(
-        stats.heap_bytes > 100_000 * 64,
-        "heap {} looks under-counted",
-        stats.heap_bytes
-    );
+    assert!(stats.heap_bytes < 100_000 * 256, "heap {}", stats.heap_bytes);
+    assert!(stats.heap_bytes > 100_000 * 64, "heap {} looks under-counted", stats.heap_bytes);
 }
 
 #[test]
 fn samples_per_series_are_capped() {
-    let mut store = SeriesStore::new(WindowConfig {
-        max_samples_per_series: 4,
-        ..WindowConfig::default()
-    });
+    let mut store = SeriesStore::new(WindowConfig { max_samples_per_series: 4, ..WindowConfig::default() });
     let id = store.resolve(key(0)).unwrap();
     for t in 0..10 {
         store.push(id, t * 1000, t as f64);
@@ -337,20 +297,14 @@ fn samples_per_series_are_capped() {
     let stats = store.stats();
     assert_eq!(stats.samples, 4);
     assert_eq!(stats.dropped_capacity, 6);
-    assert_eq!(
-        store.aggregate(id, Aggregation::Min, 0.0, Duration::from_secs(3600), 9_000),
-        Some(6.0)
-    );
+    assert_eq!(store.aggregate(id, Aggregation::Min, 0.0, Duration::from_secs(3600), 9_000), Some(6.0));
     assert!(stats.heap_bytes < 4096);
 }
 
 #[test]
 fn stale_handles_are_unknown_after_the_slot_is_reused() {
-    let cfg = WindowConfig {
-        retention: Duration::from_secs(10),
-        series_grace: Duration::ZERO,
-        ..WindowConfig::default()
-    };
+    let cfg =
+        WindowConfig { retention: Duration::from_secs(10), series_grace: Duration::ZERO, ..WindowConfig::default() };
     let mut store = SeriesStore::new(cfg);
     let old = store.resolve(key(1)).unwrap();
     store.push(old, 0, 1.0);
@@ -359,16 +313,7 @@ fn stale_handles_are_unknown_after_the_slot_is_reused() {
     let new = store.resolve(key(2)).unwrap();
     assert_ne!(old, new);
     assert_eq!(store.push(old, 30_000, 1.0), Push::UnknownSeries);
-    assert_eq!(
-        store.aggregate(
-            old,
-            Aggregation::Count,
-            0.0,
-            Duration::from_secs(10),
-            30_000
-        ),
-        None
-    );
+    assert_eq!(store.aggregate(old, Aggregation::Count, 0.0, Duration::from_secs(10), 30_000), None);
     assert_eq!(store.key(new), Some(key(2)));
     assert_eq!(store.lookup(&key(1)), None);
     assert_eq!(store.stats().dropped_unknown_series, 1);
@@ -401,8 +346,7 @@ fn snapshots_round_trip_and_keep_handles() {
 
     let mut counter = BucketCounter::new(Duration::from_secs(10), Duration::from_secs(600));
     counter.add(5_000, 3);
-    let back: BucketCounter =
-        postcard::from_bytes(&postcard::to_stdvec(&counter).unwrap()).unwrap();
+    let back: BucketCounter = postcard::from_bytes(&postcard::to_stdvec(&counter).unwrap()).unwrap();
     assert_eq!(back, counter);
 }
 
@@ -416,9 +360,7 @@ fn corrupt_snapshots_are_rejected() {
     let corrupt = |f: &dyn Fn(&mut serde_json::Value)| {
         let mut v = good.clone();
         f(&mut v);
-        serde_json::from_value::<SeriesStore>(v)
-            .unwrap_err()
-            .to_string()
+        serde_json::from_value::<SeriesStore>(v).unwrap_err().to_string()
     };
     let unsorted = corrupt(&|v| v["slots"][0]["series"]["samples"][1]["t"] = 500.into());
     assert!(unsorted.contains("time order"), "{unsorted}");
