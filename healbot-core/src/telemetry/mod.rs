@@ -758,7 +758,7 @@ impl FromStr for PayloadFormat {
 /// let parsed = parse(format, ndjson, 0, &Limits::default()).unwrap();
 /// assert_eq!(parsed.observations.len(), 2);
 /// assert_eq!(parsed.observations[1].at(), 1_700_000_000_000);
-/// assert_eq!((parsed.errors[0].line, parsed.errors[0].column), (3, 1));
+/// assert_eq!((parsed.errors[0].line, parsed.errors[0].column), (3, 2)); // at the `o` of `not`
 /// ```
 ///
 /// # Errors

@@ -84,7 +84,7 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
             }
         };
         // The column of the first non-blank character: where the record starts.
-        let col = to_u32(line.len() - line.trim_start().len() + 1);
+        let col = to_u32(line.chars().take_while(|c| c.is_whitespace()).count() + 1);
         match record(&value) {
             Ok(obs) => sink.push(obs),
             Err(msg) => sink.error((line_no, col), None, msg),

@@ -235,15 +235,21 @@ pub fn parse_otlp_logs(json: &[u8], limits: &Limits) -> Result<Parsed, Telemetry
             };
             for (li, raw) in sl.log_records.unwrap_or_default().iter().enumerate() {
                 let base = raw_offset(text, raw);
-                let path = format!("{path}.logRecords[{li}]");
+                // The path is formatted only on error: most records are good.
                 match serde_json::from_str::<RawLog>(raw.get()) {
                     Ok(rec) => match log_record(rec, &resource) {
                         Ok(log) => sink.push(Observation::Log(log)),
-                        Err(msg) => sink.error(pos.line_col(base), Some(index), format!("{path}: {msg}")),
+                        Err(msg) => {
+                            sink.error(pos.line_col(base), Some(index), format!("{path}.logRecords[{li}]: {msg}"))
+                        }
                     },
                     Err(e) => {
                         let at = pos.json_error_offset(base, raw.get(), &e);
-                        sink.error(pos.line_col(at), Some(index), format!("{path}: {}", strip_position(&e)));
+                        sink.error(
+                            pos.line_col(at),
+                            Some(index),
+                            format!("{path}.logRecords[{li}]: {}", strip_position(&e)),
+                        );
                     }
                 }
                 index += 1;
@@ -916,6 +922,16 @@ mod tests {
         let p = parse_otlp_logs(LOGS.as_bytes(), &l).unwrap();
         assert_eq!(p.dropped.log_line_too_long, 2);
         assert_eq!(p.observations.len(), 1);
+    }
+
+    #[test]
+    fn metric_limits() {
+        // Each histogram sample has `service.name`, `service` and `le`: 3 labels.
+        let l = Limits { max_label_pairs: 2, max_records: 100, ..Limits::default() };
+        let p = parse_otlp_metrics(METRICS.as_bytes(), &l).unwrap();
+        // queue_depth's first point (3 labels) and the 3 buckets and 2 quantiles.
+        assert_eq!(p.dropped.too_many_labels, 6, "{:?}", p.dropped);
+        assert_eq!(p.observations.len(), 7);
     }
 
     proptest! {

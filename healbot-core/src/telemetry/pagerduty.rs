@@ -312,6 +312,15 @@ mod tests {
         }
     }
 
+    #[test]
+    fn limits_count_drops() {
+        // The first event has 7 labels and 5 annotations (3 custom details).
+        let l = Limits { max_label_pairs: 6, ..Limits::default() };
+        let p = parse_pagerduty(batch().as_bytes(), 0, &l).unwrap();
+        assert_eq!(p.dropped.too_many_labels, 1);
+        assert_eq!(p.observations.len(), 2);
+    }
+
     proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {

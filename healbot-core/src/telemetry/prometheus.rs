@@ -23,12 +23,13 @@ use super::{Limits, MetricKind, MetricSample, Observation, Parsed, TelemetryErro
 /// use healbot_core::telemetry::{parse_prometheus_text, Limits, Observation, MetricKind};
 ///
 /// let text = b"# HELP rpc_seconds RPC latency.\n\
-///              # TYPE rpc_seconds histogram\n\
+///              ## TYPE rpc_seconds histogram\n\
 ///              rpc_seconds_bucket{le=\"0.5\",service=\"cart\"} 3 1700000000000\n\
 ///              rpc_seconds_bucket{le=\"+Inf\",service=\"cart\"} 5 1700000000000\n\
 ///              rpc_seconds_count{service=\"cart\"} 5\n";
 /// let parsed = parse_prometheus_text(text, 1_700_000_060_000, &Limits::default()).unwrap();
 /// assert_eq!(parsed.observations.len(), 3);
+/// assert!(parsed.errors.is_empty());
 /// let Observation::Metric(m) = &parsed.observations[1] else { unreachable!() };
 /// assert_eq!(m.labels.get("le"), Some("+Inf"));
 /// assert!(matches!(m.kind, MetricKind::Histogram { .. }));
