@@ -632,7 +632,9 @@ impl<'de> SeqAccess<'de> for SeqDe<'de, '_> {
         };
         let path = Path::Index(self.path, self.next);
         self.next += 1;
-        seed.deserialize(NodeDe { node, path: &path }).map(Some)
+        let de = NodeDe { node, path: &path };
+        // Locate here too: a type may fail after the node's own method returned.
+        seed.deserialize(de).map(Some).map_err(|e| de.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -670,10 +672,11 @@ impl<'de> MapAccess<'de> for MapDe<'de, '_> {
         };
         self.next += 1;
         let path = Path::Key(self.path, key);
-        seed.deserialize(NodeDe {
+        let de = NodeDe {
             node: value,
             path: &path,
-        })
+        };
+        seed.deserialize(de).map_err(|e| de.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -697,15 +700,19 @@ impl<'de, 'p> EnumAccess<'de> for EnumDe<'de, 'p> {
         let v = match self.value {
             Some(_) => {
                 let path = Path::Key(self.path, self.key);
-                seed.deserialize(NodeDe {
+                let de = NodeDe {
                     node: self.key,
                     path: &path,
-                })?
+                };
+                seed.deserialize(de).map_err(|e| de.locate(e))?
             }
-            None => seed.deserialize(NodeDe {
-                node: self.key,
-                path: self.path,
-            })?,
+            None => {
+                let de = NodeDe {
+                    node: self.key,
+                    path: self.path,
+                };
+                seed.deserialize(de).map_err(|e| de.locate(e))?
+            }
         };
         Ok((v, self))
     }
@@ -736,10 +743,11 @@ impl<'de> EnumDe<'de, '_> {
             return Err(self.needs_value());
         };
         let path = Path::Key(self.path, self.key);
-        f(NodeDe {
+        let de = NodeDe {
             node: value,
             path: &path,
-        })
+        };
+        f(de).map_err(|e| de.locate(e))
     }
 }
 

@@ -82,6 +82,9 @@ pub fn parse_yaml(file: &str, text: &str, budget: &Budget) -> (Vec<Node>, Vec<Di
     (docs, diags)
 }
 
+/// The deepest flow nesting `saphyr-parser` accepts.
+const FLOW_DEPTH_CAP: usize = 255;
+
 /// A collection under construction.
 struct Frame {
     span: Span,
@@ -154,10 +157,29 @@ impl<'a> Builder<'a> {
     }
 
     fn scan_error(&self, e: &ScanError) -> Diagnostic {
+        let span = span_of(*e.marker());
+        if e.info() == "recursion limit exceeded" {
+            // The scanner counts flow nesting in a `u8` and reads ahead, so it
+            // can stop before the depth budget does.
+            return diag_at(
+                DiagnosticKind::Limit,
+                self.file,
+                span,
+                self.current_path(),
+                format!(
+                    "flow lists and maps (`[...]`, `{{...}}`) are nested more than {} deep",
+                    FLOW_DEPTH_CAP.min(self.budget.depth_limit())
+                ),
+            )
+            .with_expected(format!(
+                "at most {} levels of nesting",
+                FLOW_DEPTH_CAP.min(self.budget.depth_limit())
+            ));
+        }
         diag_at(
             DiagnosticKind::Syntax,
             self.file,
-            span_of(*e.marker()),
+            span,
             self.current_path(),
             format!("invalid YAML: {}", e.info()),
         )
