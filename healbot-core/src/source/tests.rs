@@ -189,6 +189,13 @@ fn yaml_syntax_errors_have_positions() {
     assert_eq!(d.kind, DiagnosticKind::Syntax);
     let d = yaml_err("a: *nope\n");
     assert_eq!((d.kind, d.line, d.column), (DiagnosticKind::Syntax, 1, 4));
+    let d = yaml_err("a: &x [1, *x]\n");
+    assert_eq!(where_(&d), (DiagnosticKind::Syntax, 1, 11, "a[1]"));
+    assert!(
+        d.message.contains("cannot contain its own alias"),
+        "{}",
+        d.message
+    );
 }
 
 // ---------------------------------------------------------------- scalars

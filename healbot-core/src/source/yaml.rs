@@ -274,7 +274,9 @@ impl<'a> Builder<'a> {
                     return Err(self.error(
                         DiagnosticKind::Syntax,
                         span,
-                        "invalid YAML: alias to an unknown anchor".to_string(),
+                        "invalid YAML: the alias refers to an anchor that is not complete \
+                         before it (an anchor cannot contain its own alias)"
+                            .to_string(),
                     ));
                 };
                 let (nodes, bytes, height) = (anchored.nodes, anchored.bytes, anchored.height);
