@@ -551,7 +551,9 @@ impl<'de> SeqAccess<'de> for SeqDe<'de, '_> {
         };
         let path = Path::Index(self.path, self.next);
         self.next += 1;
-        seed.deserialize(NodeDe { node, path: &path }).map(Some)
+        let de = NodeDe { node, path: &path };
+        // Locate here too: a type may fail after the node's own method returned.
+        seed.deserialize(de).map(Some).map_err(|e| de.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -582,7 +584,8 @@ impl<'de> MapAccess<'de> for MapDe<'de, '_> {
         };
         self.next += 1;
         let path = Path::Key(self.path, key);
-        seed.deserialize(NodeDe { node: value, path: &path })
+        let de = NodeDe { node: value, path: &path };
+        seed.deserialize(de).map_err(|e| de.locate(e))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -606,9 +609,13 @@ impl<'de, 'p> EnumAccess<'de> for EnumDe<'de, 'p> {
         let v = match self.value {
             Some(_) => {
                 let path = Path::Key(self.path, self.key);
-                seed.deserialize(NodeDe { node: self.key, path: &path })?
+                let de = NodeDe { node: self.key, path: &path };
+                seed.deserialize(de).map_err(|e| de.locate(e))?
             }
-            None => seed.deserialize(NodeDe { node: self.key, path: self.path })?,
+            None => {
+                let de = NodeDe { node: self.key, path: self.path };
+                seed.deserialize(de).map_err(|e| de.locate(e))?
+            }
         };
         Ok((v, self))
     }
@@ -632,7 +639,8 @@ impl<'de> EnumDe<'de, '_> {
             return Err(self.needs_value());
         };
         let path = Path::Key(self.path, self.key);
-        f(NodeDe { node: value, path: &path })
+        let de = NodeDe { node: value, path: &path };
+        f(de).map_err(|e| de.locate(e))
     }
 }
 

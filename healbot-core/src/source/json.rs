@@ -391,8 +391,9 @@ impl JsonParser<'_> {
                     return Ok(out);
                 }
                 Some(b'\\') => {
+                    let span = self.span();
                     self.bump();
-                    self.escape(&mut out)?;
+                    self.escape(&mut out, span)?;
                 }
                 Some(_) => {
                     return Err(self.expected("a string character (control characters must be escaped, as in `\\n`)"))
@@ -402,7 +403,8 @@ impl JsonParser<'_> {
         }
     }
 
-    fn escape(&mut self, out: &mut String) -> Step<()> {
+    /// Parses an escape after its backslash, which is at `span`.
+    fn escape(&mut self, out: &mut String, span: Span) -> Step<()> {
         let c = match self.peek() {
             Some(b'"') => '"',
             Some(b'\\') => '\\',
@@ -413,7 +415,6 @@ impl JsonParser<'_> {
             Some(b'r') => '\r',
             Some(b't') => '\t',
             Some(b'u') => {
-                let span = self.span();
                 self.bump();
                 let first = self.hex4()?;
                 let code = if (0xD800..0xDC00).contains(&first) {

@@ -78,6 +78,9 @@ pub fn parse_yaml(file: &str, text: &str, budget: &Budget) -> (Vec<Node>, Vec<Di
     (docs, diags)
 }
 
+/// The deepest flow nesting `saphyr-parser` accepts.
+const FLOW_DEPTH_CAP: usize = 255;
+
 /// A collection under construction.
 struct Frame {
     span: Span,
@@ -147,13 +150,23 @@ impl<'a> Builder<'a> {
     }
 
     fn scan_error(&self, e: &ScanError) -> Diagnostic {
-        diag_at(
-            DiagnosticKind::Syntax,
-            self.file,
-            span_of(*e.marker()),
-            self.current_path(),
-            format!("invalid YAML: {}", e.info()),
-        )
+        let span = span_of(*e.marker());
+        if e.info() == "recursion limit exceeded" {
+            // The scanner counts flow nesting in a `u8` and reads ahead, so it
+            // can stop before the depth budget does.
+            return diag_at(
+                DiagnosticKind::Limit,
+                self.file,
+                span,
+                self.current_path(),
+                format!(
+                    "flow lists and maps (`[...]`, `{{...}}`) are nested more than {} deep",
+                    FLOW_DEPTH_CAP.min(self.budget.depth_limit())
+                ),
+            )
+            .with_expected(format!("at most {} levels of nesting", FLOW_DEPTH_CAP.min(self.budget.depth_limit())));
+        }
+        diag_at(DiagnosticKind::Syntax, self.file, span, self.current_path(), format!("invalid YAML: {}", e.info()))
     }
 
     fn error(&self, kind: DiagnosticKind, span: Span, message: String) -> Box<Diagnostic> {
@@ -227,7 +240,9 @@ impl<'a> Builder<'a> {
                     return Err(self.error(
                         DiagnosticKind::Syntax,
                         span,
-                        "invalid YAML: alias to an unknown anchor".to_string(),
+                        "invalid YAML: the alias refers to an anchor that is not complete \
+                         before it (an anchor cannot contain its own alias)"
+                            .to_string(),
                     ));
                 };
                 let (nodes, bytes, height) = (anchored.nodes, anchored.bytes, anchored.height);
