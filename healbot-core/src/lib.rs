@@ -40,6 +40,7 @@ pub mod library;
 pub mod load;
 pub mod logmatch;
 pub mod matcher;
+pub mod rootcause;
 pub mod source;
 pub mod spec;
 pub mod telemetry;
