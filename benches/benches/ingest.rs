@@ -27,10 +27,7 @@ const CAPACITY: usize = 256;
 const STEP_MS: i64 = 15_000;
 
 fn config() -> WindowConfig {
-    WindowConfig {
-        max_samples_per_series: CAPACITY,
-        ..WindowConfig::default()
-    }
+    WindowConfig { max_samples_per_series: CAPACITY, ..WindowConfig::default() }
 }
 
 fn ingest(c: &mut Criterion) {
@@ -40,15 +37,7 @@ fn ingest(c: &mut Criterion) {
 
         let mut store = SeriesStore::new(config());
         let ids: Vec<SeriesId> = (0..series)
-            .map(|i| {
-                store
-                    .resolve(SeriesKey {
-                        node: (i % 64) as u32,
-                        metric: 1,
-                        labels: i as u64,
-                    })
-                    .unwrap()
-            })
+            .map(|i| store.resolve(SeriesKey { node: (i % 64) as u32, metric: 1, labels: i as u64 }).unwrap())
             .collect();
         // Fill every ring buffer to its capacity first: the steady state,
         // where each push also drops the oldest sample.
@@ -91,17 +80,8 @@ fn ingest(c: &mut Criterion) {
         }
         let key_of = |i: usize, span: &[(usize, usize); 4]| {
             let [name, code, instance, job] = span.map(|(a, b)| &arena[a..b]);
-            let labels = label_set_hash(&[
-                ("__name__", name),
-                ("code", code),
-                ("instance", instance),
-                ("job", job),
-            ]);
-            SeriesKey {
-                node: (i % 64) as u32,
-                metric: 1,
-                labels,
-            }
+            let labels = label_set_hash(&[("__name__", name), ("code", code), ("instance", instance), ("job", job)]);
+            SeriesKey { node: (i % 64) as u32, metric: 1, labels }
         };
         let mut store = SeriesStore::new(config());
         let mut t = 0i64;
@@ -129,29 +109,25 @@ fn ingest(c: &mut Criterion) {
         // lookups of a batch are independent, so their cache misses overlap,
         // and so do the pushes'. The way an engine should ingest a payload.
         let mut batch: Vec<SeriesId> = Vec::with_capacity(256);
-        group.bench_with_input(
-            BenchmarkId::new("by_key_batched", series),
-            &spans,
-            |b, spans| {
-                b.iter(|| {
-                    t += STEP_MS;
-                    for (c, chunk) in spans.chunks(256).enumerate() {
-                        batch.clear();
-                        for (j, span) in chunk.iter().enumerate() {
-                            let key = key_of(c * 256 + j, span);
-                            let id = match store.lookup(&key) {
-                                Some(id) => id,
-                                None => store.resolve(key).unwrap(),
-                            };
-                            batch.push(id);
-                        }
-                        for (j, id) in batch.iter().enumerate() {
-                            black_box(store.push(*id, t, (c * 256 + j) as f64));
-                        }
+        group.bench_with_input(BenchmarkId::new("by_key_batched", series), &spans, |b, spans| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (c, chunk) in spans.chunks(256).enumerate() {
+                    batch.clear();
+                    for (j, span) in chunk.iter().enumerate() {
+                        let key = key_of(c * 256 + j, span);
+                        let id = match store.lookup(&key) {
+                            Some(id) => id,
+                            None => store.resolve(key).unwrap(),
+                        };
+                        batch.push(id);
                     }
-                })
-            },
-        );
+                    for (j, id) in batch.iter().enumerate() {
+                        black_box(store.push(*id, t, (c * 256 + j) as f64));
+                    }
+                }
+            })
+        });
     }
     group.finish();
 }
@@ -159,13 +135,7 @@ fn ingest(c: &mut Criterion) {
 fn aggregate(c: &mut Criterion) {
     let mut group = c.benchmark_group("aggregate");
     let mut store = SeriesStore::new(config());
-    let id = store
-        .resolve(SeriesKey {
-            node: 0,
-            metric: 0,
-            labels: 0,
-        })
-        .unwrap();
+    let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
     let start = 1_767_225_600_000i64;
     let mut at = start;
     for i in 0..240 {
@@ -200,15 +170,9 @@ fn aggregate(c: &mut Criterion) {
 fn hash(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
     group.throughput(Throughput::Elements(1));
-    let pairs = [
-        ("__name__", "http_requests_total_3"),
-        ("code", "200"),
-        ("instance", "10.0.1.17:9100"),
-        ("job", "svc-17"),
-    ];
-    group.bench_function("label_set_hash_4_pairs", |b| {
-        b.iter(|| label_set_hash(black_box(&pairs)))
-    });
+    let pairs =
+        [("__name__", "http_requests_total_3"), ("code", "200"), ("instance", "10.0.1.17:9100"), ("job", "svc-17")];
+    group.bench_function("label_set_hash_4_pairs", |b| b.iter(|| label_set_hash(black_box(&pairs))));
     group.finish();
 }
 

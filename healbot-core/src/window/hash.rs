@@ -82,9 +82,7 @@ fn read8(bytes: &[u8]) -> u64 {
 
 #[inline]
 fn read4(bytes: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes(
-        <[u8; 4]>::try_from(bytes).unwrap_or_default(),
-    ))
+    u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(bytes).unwrap_or_default()))
 }
 
 /// Absorb `bytes` into `state`, sixteen at a time, length included.
@@ -108,8 +106,7 @@ fn hash_bytes(state: u64, bytes: &[u8]) -> u64 {
     } else if n >= 4 {
         (read4(&rest[..4]), read4(&rest[n - 4..]))
     } else if n > 0 {
-        let three =
-            (u64::from(rest[0]) << 16) | (u64::from(rest[n / 2]) << 8) | u64::from(rest[n - 1]);
+        let three = (u64::from(rest[0]) << 16) | (u64::from(rest[n / 2]) << 8) | u64::from(rest[n - 1]);
         (three, 0)
     } else {
         (0, 0)

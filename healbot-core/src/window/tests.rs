@@ -388,10 +388,7 @@ fn label_hashes_do_not_collide_on_a_million_sets() {
     for i in 0..1_000_000u64 {
         // Varied lengths cross every read path (0-3, 4-8, 9-16, > 16 bytes).
         let value = format!("{i:x}{}", "z".repeat((i % 23) as usize));
-        assert!(
-            seen.insert(label_set_hash(&[("k", &value)])),
-            "collision at {i}"
-        );
+        assert!(seen.insert(label_set_hash(&[("k", &value)])), "collision at {i}");
     }
     // Every short string over a small alphabet, and boundary placements.
     let alphabet = ["", "a", "b", "\0"];
@@ -405,8 +402,5 @@ fn label_hashes_do_not_collide_on_a_million_sets() {
     }
     assert!(seen.len() >= 1_000_000 + 40);
     assert_ne!(label_set_hash(&[]), label_set_hash(&[("", "")]));
-    assert_ne!(
-        label_set_hash(&[("a", "b"), ("c", "d")]),
-        label_set_hash(&[("c", "d"), ("a", "b")])
-    );
+    assert_ne!(label_set_hash(&[("a", "b"), ("c", "d")]), label_set_hash(&[("c", "d"), ("a", "b")]));
 }
