@@ -43,7 +43,8 @@ fn invalid_document_exits_one_with_a_caret() {
 
 #[test]
 fn json_format_lists_diagnostics() {
-    let p = tmp("bad2.yaml", "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: a}\nspec: {actons: []}\n");
+    let p =
+        tmp("bad2.yaml", "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: a}\nspec: {actons: []}\n");
     let out = healbot().args(["check", "--format", "json"]).arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
