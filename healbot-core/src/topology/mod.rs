@@ -1089,30 +1089,11 @@ mod tests {
 
     /// How many marks the scratch holds, in either representation.
     fn marked(s: &Traversal) -> usize {
-        s.seen
-            .iter()
-            .map(|w| w.count_ones() as usize)
-            .sum::<usize>()
-            + s.bytes.iter().filter(|&&b| b != 0).count()
+        s.seen.iter().map(|w| w.count_ones() as usize).sum::<usize>() + s.bytes.iter().filter(|&&b| b != 0).count()
     }
 
     #[test]
     fn the_visited_set_is_clean_after_each_kind_of_walk() {
-<<<<<<< HEAD
-        let t = chain(1000);
-        let last = t.lookup("n0999").unwrap();
-        let first = t.lookup("n0000").unwrap();
-        let mut s = t.traversal();
-        // A long walk (cleared by filling), then a short one (cleared bit by bit).
-        assert_eq!(t.dependents(last, &mut s).len(), 999);
-        assert!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>() == 1000);
-        assert_eq!(t.dependencies(t.lookup("n0997").unwrap(), &mut s).len(), 2);
-        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 3);
-        assert_eq!(t.path_to_dependency(first, t.lookup("n0002").unwrap(), &mut s).map(|p| p.len()), Some(3));
-        assert_eq!(t.dependents(first, &mut s).len(), 0);
-        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 1);
-        assert_eq!(t.dependencies(first, &mut s).len(), 999);
-=======
         // Below and above the byte-marks threshold, so both representations run.
         for n in [1000, BYTE_MARKS_UP_TO + 10] {
             let t = chain(n);
@@ -1122,11 +1103,7 @@ mod tests {
             // A long walk (cleared by filling), then short ones (cleared mark by mark).
             assert_eq!(t.dependents(last, &mut s).len(), n - 1);
             assert_eq!(marked(&s), n);
-            assert_eq!(
-                t.dependencies(t.lookup(&name(n - 3)).unwrap(), &mut s)
-                    .len(),
-                2
-            );
+            assert_eq!(t.dependencies(t.lookup(&name(n - 3)).unwrap(), &mut s).len(), 2);
             assert_eq!(marked(&s), 3);
             let path = t.path_to_dependency(first, t.lookup(&name(2)).unwrap(), &mut s);
             assert_eq!(path.map(|p| p.len()), Some(3));
@@ -1135,7 +1112,6 @@ mod tests {
             assert_eq!(t.dependencies(first, &mut s).len(), n - 1);
             assert_eq!(t.blast_radius(last, &mut s).nodes, n - 1);
         }
->>>>>>> topology
     }
 
     #[test]
