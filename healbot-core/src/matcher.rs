@@ -560,8 +560,20 @@ impl Program {
         match &self.nodes[node as usize] {
             // Every child is evaluated (no short circuit) so that the
             // evidence lists every predicate with its observed value.
-            Node::All(kids) => kids.iter().fold(true, |acc, k| self.eval(*k, n, facts, role, out) && acc),
-            Node::Any(kids) => kids.iter().fold(false, |acc, k| self.eval(*k, n, facts, role, out) || acc),
+            Node::All(kids) => {
+                let mut all = true;
+                for k in kids {
+                    all &= self.eval(*k, n, facts, role, out);
+                }
+                all
+            }
+            Node::Any(kids) => {
+                let mut any = false;
+                for k in kids {
+                    any |= self.eval(*k, n, facts, role, out);
+                }
+                any
+            }
             Node::Not(k) => !self.eval(*k, n, facts, role, out),
             Node::AtLeast(need, kids) => {
                 let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, out)).count();

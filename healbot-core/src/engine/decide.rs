@@ -17,7 +17,7 @@ use crate::rootcause::{self, Finding, Role};
 use crate::selection::{self, Selection};
 use crate::spec::action::Risk;
 use crate::spec::signature::Status;
-use crate::topology::NodeId;
+use crate::topology::{NodeId, Traversal};
 use crate::Error;
 
 struct View<'a> {
@@ -61,13 +61,13 @@ impl Engine {
         let library = self.library.clone();
         let topo = self.topology.clone();
         let guards = Arc::clone(&self.guards);
-        let mut scratch = topo.traversal();
+        let mut scratch = std::mem::replace(&mut self.traversal, Traversal::new());
 
         // Confidence before the topology and outcome terms, for ranking.
         let base: Vec<f64> = diags
             .iter()
             .map(|d| {
-                let prior = library.signatures()[d.signature_index].prior.unwrap_or(0.5);
+                let prior = self.program.sigs[d.signature_index].prior;
                 confidence::score(&Inputs {
                     prior,
                     evidence: evidence_sum(d),
@@ -292,6 +292,7 @@ impl Engine {
             out.push(decision);
         }
 
+        self.traversal = scratch;
         out.sort_by(|a, b| {
             let sa = a.signature.as_ref().map_or("", |s| s.id.as_str());
             let sb = b.signature.as_ref().map_or("", |s| s.id.as_str());

@@ -8,7 +8,7 @@ use crate::matcher::{series_matches, CompiledMatcher, Facts};
 use crate::spec::signature::EventTypeFilter;
 use crate::spec::{Aggregation, Comparison, NodeKind};
 use crate::telemetry::Labels;
-use crate::topology::{NodeId, Topology};
+use crate::topology::{NodeId, Topology, Traversal};
 use crate::window::SeriesId;
 use crate::Duration;
 
@@ -51,6 +51,8 @@ pub(crate) struct StateFacts<'a> {
     pub(crate) at: i64,
     pub(crate) health: &'a Health,
     pub(crate) topo: &'a Topology,
+    /// Reused traversal buffers for dependency predicates.
+    pub(crate) scratch: &'a std::cell::RefCell<Traversal>,
 }
 
 impl StateFacts<'_> {
@@ -139,16 +141,16 @@ impl Facts for StateFacts<'_> {
     }
 
     fn dependencies(&self, n: NodeId, kind: Option<NodeKind>, transitive: bool) -> (usize, usize) {
-        let mut scratch = self.topo.traversal();
-        let deps: Vec<NodeId> = if transitive {
-            self.topo.dependencies(n, &mut scratch).to_vec()
-        } else {
-            self.topo.direct_dependencies(n).to_vec()
-        };
-        let of_kind: Vec<NodeId> =
-            deps.into_iter().filter(|d| kind.is_none_or(|k| self.topo.node(*d).kind() == k)).collect();
-        let unhealthy = of_kind.iter().filter(|d| self.health.is_unhealthy(**d)).count();
-        (of_kind.len(), unhealthy)
+        let mut scratch = self.scratch.borrow_mut();
+        let deps: &[NodeId] =
+            if transitive { self.topo.dependencies(n, &mut scratch) } else { self.topo.direct_dependencies(n) };
+        let mut total = 0;
+        let mut unhealthy = 0;
+        for d in deps.iter().filter(|d| kind.is_none_or(|k| self.topo.node(**d).kind() == k)) {
+            total += 1;
+            unhealthy += usize::from(self.health.is_unhealthy(*d));
+        }
+        (total, unhealthy)
     }
 
     fn healthy_replicas(&self, n: NodeId) -> u32 {

@@ -542,6 +542,7 @@ impl Engine {
         let program = Arc::clone(&self.program);
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len());
+        let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut evidence = Vec::new();
         for phase in [false, true] {
@@ -551,7 +552,7 @@ impl Engine {
                         continue;
                     }
                     evidence.clear();
-                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
                     let held = program.eval_match(s, n, &facts, &mut evidence);
                     if held {
                         matched.push((s.index, n, std::mem::take(&mut evidence)));
@@ -586,7 +587,7 @@ impl Engine {
             if at - since < s.for_ms {
                 continue;
             }
-            let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+            let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
             program.eval_evidence(s, n, &facts, &mut ev);
             let coverage = facts.coverage(n, &s.reads);
             diagnoses.push(Diagnosis {
@@ -610,6 +611,7 @@ impl Engine {
         diagnoses.sort_by(|a, b| {
             (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
         });
+        self.traversal = scratch.into_inner();
         (Evaluation { diagnoses }, health)
     }
 
