@@ -82,7 +82,8 @@ const LAYERS: [(&str, usize, &str, u8); 4] =
     [("edge", 3, "service", 1), ("api", 8, "service", 2), ("core", 6, "service", 3), ("db", 3, "database", 1)];
 
 fn topology_yaml(rng: &mut Rng) -> String {
-    let mut y = String::from("apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: calibration}\nspec:\n  nodes:\n");
+    let mut y =
+        String::from("apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: calibration}\nspec:\n  nodes:\n");
     for (li, (prefix, count, kind, tier)) in LAYERS.iter().enumerate() {
         for i in 0..*count {
             let mut deps = Vec::new();
@@ -94,7 +95,11 @@ fn topology_yaml(rng: &mut Rng) -> String {
                     }
                 }
             }
-            let _ = writeln!(y, "    - {{id: {prefix}-{i}, kind: {kind}, tier: {tier}, depends_on: [{}]}}", deps.join(", "));
+            let _ = writeln!(
+                y,
+                "    - {{id: {prefix}-{i}, kind: {kind}, tier: {tier}, depends_on: [{}]}}",
+                deps.join(", ")
+            );
         }
     }
     y
@@ -126,15 +131,13 @@ pub fn run(incidents: usize, seed: u64) -> Result<Report, String> {
     let mut rng = Rng(seed.max(1));
     let library = Library::from_text("calibration.yaml", LIBRARY).map_err(|e| e.to_string())?;
     let topology = Topology::from_text("topology.yaml", &topology_yaml(&mut rng)).map_err(|e| e.to_string())?;
-    let nodes: Vec<(String, String)> = topology
-        .nodes()
-        .iter()
-        .map(|n| (n.id().to_string(), n.kind().as_str().to_string()))
-        .collect();
+    let nodes: Vec<(String, String)> =
+        topology.nodes().iter().map(|n| (n.id().to_string(), n.kind().as_str().to_string())).collect();
     let mut preds: Vec<(f64, bool)> = Vec::new();
     let mut top1 = 0usize;
     for _ in 0..incidents {
-        let mut engine = Engine::new(library.clone(), topology.clone(), EngineConfig::default()).map_err(|e| e.to_string())?;
+        let mut engine =
+            Engine::new(library.clone(), topology.clone(), EngineConfig::default()).map_err(|e| e.to_string())?;
         let root = rng.below(nodes.len());
         let root_node = topology.node_id(root).ok_or("no node")?;
         let onset = 120_000i64;

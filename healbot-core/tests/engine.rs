@@ -1,6 +1,8 @@
 //! End-to-end engine behaviour on the bundled shop: the cascade, determinism,
 //! snapshots, reload, idempotent outcomes and bounded memory.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use healbot_core::decision::{RootRole, Verdict};
 use healbot_core::telemetry::{Labels, MetricSample, Observation};
 use healbot_core::{Engine, EngineConfig, ErrorKind, Library, Topology};
@@ -32,7 +34,12 @@ fn cascade() -> Vec<Observation> {
     let mut t = T0;
     while t <= T0 + 10 * 60_000 {
         let down = t >= T0 + 3 * 60_000;
-        obs.push(Observation::Metric(MetricSample::new("redis_up", labels("redis-cart"), if down { 0.0 } else { 1.0 }, t)));
+        obs.push(Observation::Metric(MetricSample::new(
+            "redis_up",
+            labels("redis-cart"),
+            if down { 0.0 } else { 1.0 },
+            t,
+        )));
         for svc in ["cartservice", "checkoutservice", "frontend", "paymentservice"] {
             let failing = svc != "paymentservice" && t >= T0 + 3 * 60_000 + 30_000;
             let v = if failing { 0.3 } else { 0.01 };
@@ -67,7 +74,8 @@ fn times() -> Vec<i64> {
 fn database_fault_is_the_root_and_its_dependents_are_suppressed() {
     let (_, all) = run(&cascade(), &times());
     let last = all.last().unwrap();
-    let by_node = |n: &str| last.iter().find(|d| d.node == n).unwrap_or_else(|| panic!("no decision on {n}: {last:#?}"));
+    let by_node =
+        |n: &str| last.iter().find(|d| d.node == n).unwrap_or_else(|| panic!("no decision on {n}: {last:#?}"));
     let db = by_node("redis-cart");
     assert_eq!(db.signature.as_ref().unwrap().id, "db.unavailable");
     assert_eq!(db.root_cause.role, RootRole::Root);
@@ -98,9 +106,8 @@ fn shuffled_input_gives_byte_identical_decisions() {
     let mut shuffled = obs.clone();
     shuffled.reverse();
     let (_, b) = run(&shuffled, &times());
-    let json = |v: &Vec<Vec<healbot_core::Decision>>| {
-        v.iter().flatten().map(|d| d.to_json()).collect::<Vec<_>>().join("\n")
-    };
+    let json =
+        |v: &Vec<Vec<healbot_core::Decision>>| v.iter().flatten().map(|d| d.to_json()).collect::<Vec<_>>().join("\n");
     assert_eq!(json(&a), json(&b));
 }
 
@@ -160,15 +167,31 @@ fn outcomes_are_idempotent_and_feed_confidence() {
 fn a_broken_reload_keeps_the_old_library() {
     let (mut engine, _) = run(&cascade(), &times());
     let old = engine.library().revision().to_string();
-    let broken = Library::from_text("broken.yaml", "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: b}\nspec: {signatures: [{id: x}]}\n");
+    let broken = Library::from_text(
+        "broken.yaml",
+        "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: b}\nspec: {signatures: [{id: x}]}\n",
+    );
     assert!(broken.is_err());
-    // A library that loads but differs: reload succeeds and decisions carry the new revision.
-    let smaller = Library::from_sources([("signatures.yaml", SIGNATURES), ("actions.yaml", ACTIONS)]).unwrap();
-    assert_ne!(smaller.revision(), old);
-    engine.reload_library(smaller.clone()).unwrap();
+    // A library with one more action: signatures are unchanged, so their
+    // state (`for` timers, windows) carries over and decisions carry the new revision.
+    let extra = "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: extra}\nspec:\n  actions:\n    - {id: noop, title: Noop, operation: noop, risk: low, min_confidence: 0.5}\n";
+    let bigger = Library::from_sources([
+        ("signatures.yaml", SIGNATURES),
+        ("actions.yaml", ACTIONS),
+        ("overrides.yaml", OVERRIDES),
+        ("extra.yaml", extra),
+    ])
+    .unwrap();
+    assert_ne!(bigger.revision(), old);
+    engine.reload_library(bigger.clone()).unwrap();
     let ds = engine.evaluate(T0 + 10 * 60_000 + 1);
-    assert!(ds.iter().all(|d| d.library_revision == smaller.revision()));
+    assert!(ds.iter().all(|d| d.library_revision == bigger.revision()));
     assert!(ds.iter().any(|d| d.node == "redis-cart"), "state was lost across the reload");
+    // A changed signature (the override of its prior is gone) restarts its `for`.
+    let changed = Library::from_sources([("signatures.yaml", SIGNATURES), ("actions.yaml", ACTIONS)]).unwrap();
+    engine.reload_library(changed).unwrap();
+    let ds = engine.evaluate(T0 + 10 * 60_000 + 2);
+    assert!(ds.iter().all(|d| d.node != "redis-cart"), "a changed signature kept its `for` timer");
 }
 
 #[test]

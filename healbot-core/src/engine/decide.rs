@@ -144,14 +144,21 @@ impl Engine {
                 ));
                 verdict = Verdict::Suppress;
             } else if d.forecast {
-                reasons.push("forecast notice: the failure is predicted, not present; no action runs on a forecast".into());
+                reasons.push(
+                    "forecast notice: the failure is predicted, not present; no action runs on a forecast".into(),
+                );
                 verdict = Verdict::Observe;
             } else if sig.actions.is_empty() {
                 reasons.push("no action configured for this signature".into());
                 verdict = Verdict::Observe;
             } else {
                 let view = View { engine: self, health: &health, at };
-                let cx = GuardCx { topology: &topo, health: &view, ledger: ledger.as_ref().unwrap_or(&self.state.ledger), at };
+                let cx = GuardCx {
+                    topology: &topo,
+                    health: &view,
+                    ledger: ledger.as_ref().unwrap_or(&self.state.ledger),
+                    at,
+                };
                 let Selection { chosen, rejected: rej } =
                     selection::select(&library, &guards, &sig.actions, d.node, Some(d.node), &cx, &mut scratch);
                 rejected = rej
@@ -357,7 +364,10 @@ impl Engine {
     /// for the decision, or in dry-run mode.
     pub fn record_outcome(&mut self, decision_id: &str, success: bool, at: i64) -> Result<bool, Error> {
         if self.config.dry_run {
-            return Err(Error::new(crate::ErrorKind::InvalidArgument, "the engine is in dry-run mode and records nothing"));
+            return Err(Error::new(
+                crate::ErrorKind::InvalidArgument,
+                "the engine is in dry-run mode and records nothing",
+            ));
         }
         self.state.ledger.record_outcome(decision_id, success, at)
     }

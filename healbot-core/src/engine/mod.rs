@@ -19,15 +19,14 @@ mod decide;
 mod facts;
 mod snapshot;
 
-use facts::{Health, StateFacts};
-use crate::spec::signature::{EventTypeFilter, Status};
-use crate::spec::{Aggregation, Comparison, NodeKind};
-use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, Observation, PayloadFormat};
-use crate::topology::{NodeId, Topology, Traversal};
 use crate::guard::ActionGuards;
 use crate::ledger::Ledger;
+use crate::spec::signature::Status;
+use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, Observation, PayloadFormat};
+use crate::topology::{NodeId, Topology, Traversal};
 use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
+use facts::{Health, StateFacts};
 
 /// Engine settings, with safe defaults.
 ///
@@ -700,4 +699,3 @@ fn metric_key(name: &str) -> u32 {
     let h = crate::library::fnv1a64(name.as_bytes());
     (h ^ (h >> 32)) as u32
 }
-
