@@ -8,6 +8,10 @@ mod check;
 mod files;
 mod render;
 
+// Evaluations on real data and importers (docs/evaluation.md).
+mod eval;
+mod import;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -45,6 +49,14 @@ enum Command {
         /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
         kind: String,
     },
+
+    // --- Evaluations and importers (docs/evaluation.md) ---
+    /// Convert rules from other tools into HealBot documents.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Measure HealBot on published datasets.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +71,8 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
+        Command::Import(cmd) => import::run(cmd),
+        Command::Eval(cmd) => eval::run(cmd),
     };
     ExitCode::from(code)
 }
