@@ -1079,7 +1079,9 @@ mod yaml {
             out.push('\n');
             return;
         }
-        if let Some(f) = flow(v, 120usize.saturating_sub(column)) {
+        // Top-level sections stay in block style.
+        let flowed = if indent > 0 { flow(v, 120usize.saturating_sub(column)) } else { None };
+        if let Some(f) = flowed {
             out.push(' ');
             out.push_str(&f);
             out.push('\n');
