@@ -45,7 +45,7 @@ fn signature<'a>(doc: &'a Value, id: &str) -> &'a Value {
 /// The translated half of `match: {any: [alert, translated]}`.
 fn translated<'a>(doc: &'a Value, id: &str) -> &'a Value {
     let m = &signature(doc, id)["match"];
-    assert_eq!(m["any"][0]["alert"]["name"].as_str().is_some(), true, "{m}");
+    assert!(m["any"][0]["alert"]["name"].as_str().is_some(), "{m}");
     &m["any"][1]
 }
 
