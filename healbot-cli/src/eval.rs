@@ -45,6 +45,9 @@ pub struct NezhaArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::OutputFormat,
+    /// How the evaluations inside a fault's window combine into one ranking.
+    #[arg(long, value_enum, default_value = "vote")]
+    pub policy: Policy,
     /// Also print every evaluation's candidates inside each fault window.
     #[arg(long)]
     pub verbose: bool,
@@ -529,17 +532,22 @@ fn read_pod_file(
     Ok(service)
 }
 
+/// Median latency of one call edge at one minute, as one side measured it.
+type EdgeSeries = BTreeMap<(String, String), BTreeMap<i64, (i64, f64)>>;
+
 /// `source_50.csv` / `destination_50.csv`: median latency per call edge
-/// (`caller_callee` columns) as the caller (source) or callee
-/// (destination) measured it; attached to the callee.
+/// (`caller_callee` columns), as the caller (source) or the callee
+/// (destination) measured it. Attached to the callee, as a service mesh
+/// reports it (`call_latency_seconds{service=<callee>, caller, reporter}`).
 fn read_edge_file(
     path: &Path,
     reporter: &'static str,
     q: &mut Quality,
     out: &mut Vec<Sample>,
-) -> Result<(), EvalError> {
+) -> Result<EdgeSeries, EvalError> {
     let csv = read_csv(path, q)?;
     let times = row_times(&csv, "time", "timestamp", q)?;
+    let mut series = EdgeSeries::new();
     for (ci, h) in csv.header.iter().enumerate() {
         if h == "time" || h == "timestamp" {
             continue;
@@ -548,9 +556,11 @@ fn read_edge_file(
             q.findings.push(format!("{}: column `{h}` is not `caller_callee`; not used", csv.name));
             continue;
         };
+        let edge = series.entry((caller.to_string(), callee.to_string())).or_default();
         for ((_, f), t) in csv.rows.iter().zip(&times) {
             let Some(at) = t else { continue };
             let Some(v) = value(&csv.name, h, &f[ci], q) else { continue };
+            edge.insert(at.div_euclid(60_000), (*at, v));
             let labels = vec![
                 ("service", callee.to_string()),
                 ("caller", caller.to_string()),
@@ -560,7 +570,23 @@ fn read_edge_file(
             out.push(Sample { at: *at, name: "call_latency_seconds", labels, value: v });
         }
     }
-    Ok(())
+    Ok(series)
+}
+
+/// The time a call spends between the two sides, per edge and minute: the
+/// caller's median minus the callee's (`call_network_seconds`), where both
+/// measured the same minute. Not a baseline: a physical quantity that is
+/// near zero on a healthy network whatever the service does.
+fn network_time(source: &EdgeSeries, destination: &EdgeSeries, out: &mut Vec<Sample>) {
+    for ((caller, callee), by_minute) in source {
+        let Some(dst) = destination.get(&(caller.clone(), callee.clone())) else { continue };
+        for (minute, (at, s)) in by_minute {
+            if let Some((_, d)) = dst.get(minute) {
+                let labels = vec![("service", callee.clone()), ("caller", caller.clone())];
+                out.push(Sample { at: *at, name: "call_network_seconds", labels, value: s - d });
+            }
+        }
+    }
 }
 
 /// `front_service.csv`: the entry service's request success rate and latency.
@@ -813,17 +839,21 @@ pub fn nezha(args: &NezhaArgs) -> Result<NezhaReport, EvalError> {
     let mut samples = Vec::new();
     let mut hosts_done = BTreeSet::new();
     let mut services = BTreeSet::new();
+    let (mut source, mut destination) = (None, None);
     for p in &files {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.ends_with("_metric.csv") {
             services.insert(read_pod_file(p, &host_of, &mut hosts_done, &mut q, &mut samples)?);
         } else if name == "source_50.csv" {
-            read_edge_file(p, "source", &mut q, &mut samples)?;
+            source = Some(read_edge_file(p, "source", &mut q, &mut samples)?);
         } else if name == "destination_50.csv" {
-            read_edge_file(p, "destination", &mut q, &mut samples)?;
+            destination = Some(read_edge_file(p, "destination", &mut q, &mut samples)?);
         } else if name == "front_service.csv" {
             read_front_file(p, &mut q, &mut samples)?;
         }
+    }
+    if let (Some(s), Some(d)) = (&source, &destination) {
+        network_time(s, d, &mut samples);
     }
     for f in &faults {
         if !services.contains(&f.service) {
@@ -870,7 +900,7 @@ pub fn nezha(args: &NezhaArgs) -> Result<NezhaReport, EvalError> {
     let replay_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let window_ms = i64::from(args.window) * 60_000;
-    let results = faults.iter().map(|f| score_fault(f, &trace, window_ms)).collect::<Vec<_>>();
+    let results = faults.iter().map(|f| score_fault(f, &trace, window_ms, args.policy)).collect::<Vec<_>>();
     Ok(NezhaReport {
         dir: dir.display().to_string(),
         topology: (nodes, edges),
@@ -908,38 +938,65 @@ fn candidates(engine: &mut Engine, at: i64) -> Vec<Candidate> {
     out
 }
 
-/// Ranks services for one fault: the candidates of the first evaluation in
-/// the window that has a candidate whose diagnosis began after the
-/// injection (new ones first, in HealBot's order, then the older ones),
-/// followed by services that become new candidates later in the window.
-fn score_fault(f: &Fault, trace: &BTreeMap<i64, Vec<Candidate>>, window_ms: i64) -> FaultResult {
+/// Ranks services for one fault from the candidates of every evaluation in
+/// the window (see [`Policy`]). Candidates whose diagnosis began before the
+/// injection (less one scrape interval) are earlier trouble: they rank after
+/// every candidate that is new.
+fn score_fault(f: &Fault, trace: &BTreeMap<i64, Vec<Candidate>>, window_ms: i64, policy: Policy) -> FaultResult {
     let in_window: Vec<(i64, Vec<Candidate>)> =
         trace.range(f.at..=f.at + window_ms).map(|(t, c)| (*t, c.clone())).collect();
-    // Diagnoses that began before the injection (minus one scrape) belong to earlier trouble.
     let is_new = |c: &Candidate| c.onset.is_none_or(|o| o >= f.at - 60_000);
-    let mut ranking: Vec<String> = Vec::new();
     let mut decided_at = None;
+    // (score, first minute seen, order of first sight) per service.
+    let mut votes: BTreeMap<String, (f64, i64, usize)> = BTreeMap::new();
+    let mut old: Vec<String> = Vec::new();
     for (at, cands) in &in_window {
-        if !cands.iter().any(is_new) {
+        let new: Vec<&Candidate> = cands.iter().filter(|c| is_new(c)).collect();
+        if new.is_empty() {
             continue;
         }
         if decided_at.is_none() {
             decided_at = Some(*at);
-            for c in cands.iter().filter(|c| is_new(c)).chain(cands.iter().filter(|c| !is_new(c))) {
-                if !ranking.contains(&c.node) {
-                    ranking.push(c.node.clone());
-                }
+            old.extend(cands.iter().filter(|c| !is_new(c)).map(|c| c.node.clone()));
+        } else if policy == Policy::First {
+            // Later evaluations only add services not seen yet.
+            for c in new {
+                let seen = votes.len();
+                votes.entry(c.node.clone()).or_insert((0.0, *at, seen));
             }
-        } else {
-            for c in cands.iter().filter(|c| is_new(c)) {
-                if !ranking.contains(&c.node) {
-                    ranking.push(c.node.clone());
-                }
-            }
+            continue;
+        }
+        for (i, c) in new.iter().enumerate() {
+            let seen = votes.len();
+            let weight = match policy {
+                // The first decision ranks; nothing later outranks it.
+                Policy::First => 1e6 / (i + 1) as f64,
+                Policy::Vote => 1.0 / (i + 1) as f64,
+            };
+            votes.entry(c.node.clone()).or_insert((0.0, *at, seen)).0 += weight;
+        }
+    }
+    let mut ranked: Vec<(String, (f64, i64, usize))> = votes.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.1 .1.cmp(&b.1 .1)).then(a.1 .2.cmp(&b.1 .2)));
+    let mut ranking: Vec<String> = ranked.into_iter().map(|(s, _)| s).collect();
+    for o in old {
+        if !ranking.contains(&o) {
+            ranking.push(o);
         }
     }
     let rank = ranking.iter().position(|s| *s == f.service).map(|p| p + 1);
     FaultResult { fault: f.clone(), ranking, rank, decided_at, trace: in_window }
+}
+
+/// How the evaluations in a fault's window combine into one ranking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Policy {
+    /// Each evaluation with a new candidate votes: a candidate at position
+    /// r among the new ones adds 1/r; most votes first, ties by first sight.
+    Vote,
+    /// The first evaluation with a new candidate decides; services that
+    /// appear later follow in order of appearance.
+    First,
 }
 
 #[cfg(test)]
