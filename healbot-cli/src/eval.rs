@@ -504,11 +504,12 @@ fn read_pod_file(
         } else {
             service.clone()
         };
-        // A column with one value all day while the pod serves requests
-        // (a success rate of 0 % at every minute) carries no signal.
+        // A success rate of 0 % at every minute while the pod serves
+        // requests is impossible: the column is broken, not the service.
         let parsed: Vec<Option<f64>> = csv.rows.iter().map(|(_, f)| f[ci].parse::<f64>().ok()).collect();
         let finite: Vec<f64> = parsed.iter().flatten().copied().filter(|v| v.is_finite()).collect();
-        if serving && finite.len() > 10 && finite.iter().all(|v| *v == finite[0]) {
+        let is_rate = c.name == "success_rate_percent";
+        if is_rate && serving && finite.len() > 10 && finite.iter().all(|v| *v == 0.0) {
             q.findings.push(format!(
                 "{}: `{}` is {} in all {} rows although the pod serves requests; column not used",
                 csv.name,
@@ -900,7 +901,15 @@ pub fn nezha(args: &NezhaArgs) -> Result<NezhaReport, EvalError> {
     let replay_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let window_ms = i64::from(args.window) * 60_000;
-    let results = faults.iter().map(|f| score_fault(f, &trace, window_ms, args.policy)).collect::<Vec<_>>();
+    // A window never reaches into the next fault: its effects are not this one's.
+    let results = faults
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let end = faults.get(i + 1).map_or(f.at + window_ms, |next| (f.at + window_ms).min(next.at - 1));
+            score_fault(f, &trace, end, args.policy)
+        })
+        .collect::<Vec<_>>();
     Ok(NezhaReport {
         dir: dir.display().to_string(),
         topology: (nodes, edges),
@@ -942,9 +951,9 @@ fn candidates(engine: &mut Engine, at: i64) -> Vec<Candidate> {
 /// the window (see [`Policy`]). Candidates whose diagnosis began before the
 /// injection (less one scrape interval) are earlier trouble: they rank after
 /// every candidate that is new.
-fn score_fault(f: &Fault, trace: &BTreeMap<i64, Vec<Candidate>>, window_ms: i64, policy: Policy) -> FaultResult {
+fn score_fault(f: &Fault, trace: &BTreeMap<i64, Vec<Candidate>>, end: i64, policy: Policy) -> FaultResult {
     let in_window: Vec<(i64, Vec<Candidate>)> =
-        trace.range(f.at..=f.at + window_ms).map(|(t, c)| (*t, c.clone())).collect();
+        trace.range(f.at..=end.max(f.at)).map(|(t, c)| (*t, c.clone())).collect();
     let is_new = |c: &Candidate| c.onset.is_none_or(|o| o >= f.at - 60_000);
     let mut decided_at = None;
     // (score, first minute seen, order of first sight) per service.
