@@ -691,11 +691,6 @@ impl NezhaReport {
         m
     }
 
-    /// AS@k over every fault.
-    pub fn as_k(&self, k: usize) -> f64 {
-        accuracy(&self.faults.iter().collect::<Vec<_>>(), k)
-    }
-
     fn to_json(&self) -> serde_json::Value {
         let all: Vec<&FaultResult> = self.faults.iter().collect();
         let acc = |rs: &[&FaultResult]| serde_json::json!({"faults": rs.len(), "as1": accuracy(rs, 1), "as3": accuracy(rs, 3), "as5": accuracy(rs, 5)});
