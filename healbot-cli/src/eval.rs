@@ -949,7 +949,7 @@ fn candidates(engine: &mut Engine, at: i64) -> Vec<Candidate> {
 fn score_fault(f: &Fault, trace: &BTreeMap<i64, Vec<Candidate>>, end: i64, policy: Policy) -> FaultResult {
     let in_window: Vec<(i64, Vec<Candidate>)> =
         trace.range(f.at..=end.max(f.at)).map(|(t, c)| (*t, c.clone())).collect();
-    let is_new = |c: &Candidate| c.onset.is_none_or(|o| o >= f.at - 60_000);
+    let is_new = |c: &Candidate| !matches!(c.onset, Some(o) if o < f.at - 60_000);
     let mut decided_at = None;
     // (score, first minute seen, order of first sight) per service.
     let mut votes: BTreeMap<String, (f64, i64, usize)> = BTreeMap::new();
