@@ -917,27 +917,35 @@ pub fn nezha(args: &NezhaArgs) -> Result<NezhaReport, EvalError> {
     })
 }
 
-/// HealBot's root-cause candidates at `at`, best first.
+/// HealBot's root-cause candidates at `at`, best first: the decisions whose
+/// root-cause role is `root` or `inferred_suspect`, by their rank.
 fn candidates(engine: &mut Engine, at: i64) -> Vec<Candidate> {
-    use healbot_core::rootcause::{localize, Finding};
-    let evaluation = engine.diagnose(at);
-    let topo = engine.topology().clone();
-    let findings: Vec<Finding> = evaluation
-        .diagnoses
+    use healbot_core::decision::RootRole;
+    let decisions = engine.evaluate(at);
+    let mut ranked: Vec<(usize, &healbot_core::Decision)> = decisions
         .iter()
-        .map(|d| Finding { node: d.node, category: d.category, onset: d.onset, confidence: 0.5 })
+        .filter(|d| matches!(d.root_cause.role, RootRole::Root | RootRole::InferredSuspect))
+        .filter_map(|d| d.root_cause.rank.map(|r| (r, d)))
         .collect();
-    let loc = localize(&topo, &findings, engine.config().onset_tolerance, &mut topo.traversal());
+    ranked.sort_by(|a, b| (a.0, &a.1.node).cmp(&(b.0, &b.1.node)));
     let mut out: Vec<Candidate> = Vec::new();
-    for (rank, c) in loc.candidates.iter().enumerate() {
-        let node = topo.node(c.node).id().to_string();
-        if out.iter().any(|o| o.node == node) {
+    for (rank, d) in ranked {
+        if out.iter().any(|o| o.node == d.node) {
             continue;
         }
-        let signatures: Vec<String> =
-            evaluation.diagnoses.iter().filter(|d| d.node == c.node).map(|d| d.signature.clone()).collect();
-        let onset = c.finding.map(|i| evaluation.diagnoses[i].onset);
-        out.push(Candidate { node, rank: rank + 1, onset, signatures, suspect: c.finding.is_none() });
+        let suspect = d.root_cause.role == RootRole::InferredSuspect;
+        let signatures: Vec<String> = decisions
+            .iter()
+            .filter(|x| x.node == d.node)
+            .filter_map(|x| x.signature.as_ref().map(|s| s.id.clone()))
+            .collect();
+        out.push(Candidate {
+            node: d.node.clone(),
+            rank,
+            onset: if suspect { None } else { Some(d.onset) },
+            signatures,
+            suspect,
+        });
     }
     out
 }

@@ -1,5 +1,7 @@
 //! `healbot check` and `healbot schema`: exit codes and output formats.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -43,7 +45,8 @@ fn invalid_document_exits_one_with_a_caret() {
 
 #[test]
 fn json_format_lists_diagnostics() {
-    let p = tmp("bad2.yaml", "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: a}\nspec: {actons: []}\n");
+    let p =
+        tmp("bad2.yaml", "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: a}\nspec: {actons: []}\n");
     let out = healbot().args(["check", "--format", "json"]).arg(&p).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

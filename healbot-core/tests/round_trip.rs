@@ -1,6 +1,8 @@
 //! Load → serialise → load gives an equal value, for every bundled document,
 //! through JSON and back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::PathBuf;
 
 use healbot_core::load::Loader;
@@ -37,8 +39,11 @@ fn examples_round_trip_through_json() {
     let sources = documents("examples");
     assert!(!sources.is_empty());
     let first = load(&sources);
-    let as_json: Vec<(String, String)> =
-        first.iter().enumerate().map(|(i, d)| (format!("doc{i}.json"), serde_json::to_string_pretty(d).unwrap())).collect();
+    let as_json: Vec<(String, String)> = first
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (format!("doc{i}.json"), serde_json::to_string_pretty(d).unwrap()))
+        .collect();
     let second = load(&as_json);
     assert_eq!(first, second);
     // And the compiled library has the same revision either way.
