@@ -9,6 +9,10 @@ mod check;
 mod files;
 mod render;
 
+// Evaluations on real data and importers (docs/evaluation.md).
+mod eval;
+mod import;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -61,6 +65,14 @@ enum Command {
         /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
         kind: String,
     },
+
+    // --- Evaluations and importers (docs/evaluation.md) ---
+    /// Convert rules from other tools into HealBot documents.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Measure HealBot on published datasets.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +88,8 @@ fn main() -> ExitCode {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
         Command::Calibrate { incidents, seed, png, format } => calibrate_cmd(incidents, seed, png.as_deref(), format),
+        Command::Import(cmd) => import::run(cmd),
+        Command::Eval(cmd) => eval::run(cmd),
     };
     ExitCode::from(code)
 }
