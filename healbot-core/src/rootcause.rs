@@ -450,7 +450,10 @@ mod tests {
     }
 
     /// A random graph of up to 12 nodes (cycles allowed) and random findings.
-    fn world() -> impl Strategy<Value = (Vec<Vec<usize>>, Vec<(usize, u8, i64, u8)>)> {
+    /// Dependency lists, and findings as (node, category, onset, confidence × 10).
+    type World = (Vec<Vec<usize>>, Vec<(usize, u8, i64, u8)>);
+
+    fn world() -> impl Strategy<Value = World> {
         (2usize..12).prop_flat_map(|n| {
             (
                 prop::collection::vec(prop::collection::btree_set(0..n, 0..3), n)
