@@ -6,7 +6,12 @@
 
 mod check;
 mod files;
+mod input;
 mod render;
+mod series;
+mod show;
+mod test_cmd;
+mod testfile;
 
 use std::process::ExitCode;
 
@@ -40,6 +45,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: OutputFormat,
     },
+    /// Run library unit tests (*.hbtest files; see docs/testing.md).
+    Test {
+        /// Test files, or directories of *.hbtest files.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// List passing cases too.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Print the JSON Schema of a document kind.
     Schema {
         /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
@@ -59,6 +76,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
+        Command::Test { paths, format, verbose } => test_cmd::run(&paths, format, verbose),
     };
     ExitCode::from(code)
 }
