@@ -164,60 +164,6 @@ impl Timeline {
 }
 
 /// Evaluates the engine at `at`: every decision, sorted by node then signature.
-///
-/// Until `Engine::evaluate` lands this builds provisional `observe`
-/// decisions from the diagnoses (no root cause, no action).
 pub fn decide(engine: &mut Engine, at: i64) -> Vec<Decision> {
-    use healbot_core::confidence::{score, Inputs};
-    use healbot_core::decision::{decision_id, RootCause, RootRole, SignatureRef, DECISION_SCHEMA_VERSION};
-    let library = engine.library().clone();
-    engine
-        .diagnose(at)
-        .diagnoses
-        .into_iter()
-        .filter_map(|d| {
-            let sig = library.signature(&d.signature)?;
-            let mut out = Decision {
-                schema_version: DECISION_SCHEMA_VERSION,
-                id: decision_id(&d.signature, &d.node_id, d.onset),
-                library_revision: library.revision().to_string(),
-                at,
-                node: d.node_id.clone(),
-                signature: Some(SignatureRef {
-                    id: sig.id.clone(),
-                    title: sig.title.clone(),
-                    category: sig.category.as_str().to_string(),
-                    severity: format!("{:?}", sig.severity).to_lowercase(),
-                    status: format!("{:?}", sig.status).to_lowercase(),
-                }),
-                onset: d.onset,
-                verdict: healbot_core::Verdict::Observe,
-                reasons: vec!["provisional".into()],
-                confidence: score(&Inputs {
-                    prior: sig.prior.unwrap_or(0.5),
-                    evidence: 0.0,
-                    coverage: d.coverage,
-                    explained_by_dependency: false,
-                    corroborating_dependents: 0,
-                    successes: 0,
-                    failures: 0,
-                }),
-                evidence: d.evidence,
-                root_cause: RootCause {
-                    role: RootRole::Root,
-                    node: d.node_id.clone(),
-                    signature: Some(d.signature.clone()),
-                    path: vec![d.node_id],
-                    rank: None,
-                    score: None,
-                    explains: Vec::new(),
-                },
-                action: None,
-                rejected: Vec::new(),
-                explanation: String::new(),
-            };
-            out.explanation = out.explain();
-            Some(out)
-        })
-        .collect()
+    engine.evaluate(at)
 }

@@ -420,13 +420,24 @@ fn run_case(fx: &Fixture, case: &Case) -> CaseReport {
     report
 }
 
-#[allow(clippy::unnecessary_wraps)]
-fn apply_history(_fx: &Fixture, case: &Case, _engine: &mut Engine) -> Result<(), String> {
-    if case.history.is_empty() {
-        Ok(())
-    } else {
-        Err("`history` needs the engine's ledger (Engine::record_execution)".into())
+/// Records the case's `history` in the engine's ledger, as a host would
+/// have reported it.
+fn apply_history(fx: &Fixture, case: &Case, engine: &mut Engine) -> Result<(), String> {
+    for (i, h) in case.history.iter().enumerate() {
+        let at = testfile::parse_time(&h.at, fx.start).map_err(|e| format!("history[{i}].at: {e}"))?;
+        let id = format!("history-{i}");
+        engine
+            .record_execution(&id, &h.action, &h.target, at, h.unattended.unwrap_or(true))
+            .map_err(|e| format!("history[{i}]: {}", e.message()))?;
+        let success = match h.outcome.as_deref() {
+            None => continue,
+            Some("success") => true,
+            Some("failure") => false,
+            Some(other) => return Err(format!("history[{i}].outcome: `{other}`; expected `success` or `failure`")),
+        };
+        engine.record_outcome(&id, success, at).map_err(|e| format!("history[{i}]: {}", e.message()))?;
     }
+    Ok(())
 }
 
 fn labels_of(map: &BTreeMap<String, String>) -> serde_json::Value {
