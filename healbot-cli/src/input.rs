@@ -1,7 +1,7 @@
 //! Reading recorded telemetry files and replaying them through an engine in
 //! time order.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use healbot_core::telemetry::{self, Limits, Observation, PayloadFormat};
 use healbot_core::{Decision, Engine};
@@ -79,6 +79,44 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Option<PayloadFormat> {
         return Some(PayloadFormat::PrometheusText);
     }
     None
+}
+
+/// Extensions a telemetry directory is searched for.
+const TELEMETRY_EXTENSIONS: [&str; 8] = ["ndjson", "jsonl", "json", "prom", "txt", "metrics", "payload", "otlp"];
+
+/// Expands directories to the telemetry files below them (by extension,
+/// sorted, so the order never depends on the file system).
+///
+/// # Errors
+///
+/// A message naming the path that could not be read.
+pub fn expand_telemetry_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        let mut entries: Vec<PathBuf> =
+            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| TELEMETRY_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Reads one telemetry file in the given format (or the detected one).

@@ -6,9 +6,12 @@
 
 mod calibrate;
 mod check;
+mod explain;
 mod files;
+mod graph;
 mod input;
 mod render;
+mod replay;
 mod series;
 mod show;
 mod test_cmd;
@@ -58,6 +61,65 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Replay recorded telemetry in time order and print decisions as they change.
+    Replay {
+        /// Library documents: files or directories.
+        #[arg(long, required = true, num_args = 1..)]
+        library: Vec<std::path::PathBuf>,
+        /// The topology document.
+        #[arg(long)]
+        topology: std::path::PathBuf,
+        /// Telemetry files: HealBot NDJSON, Alertmanager webhook payloads,
+        /// Prometheus text with timestamps, OTLP/JSON, Kubernetes event lists.
+        #[arg(required = true)]
+        telemetry: Vec<std::path::PathBuf>,
+        /// Evaluation step.
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        step: healbot_core::Duration,
+        /// Output: a table (text) or NDJSON decision documents (json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// The telemetry format, when extension and content do not tell
+        /// (ndjson, alertmanager, prometheus_text, otlp_logs, otlp_metrics,
+        /// k8s_events, pagerduty).
+        #[arg(long, value_parser = parse_payload_format)]
+        input_format: Option<healbot_core::telemetry::PayloadFormat>,
+        /// Evaluate until this time (RFC 3339, or an offset from the first observation).
+        #[arg(long)]
+        until: Option<String>,
+        /// Print every decision at every step, not only changes.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Render decision documents (JSON or NDJSON) for a person.
+    Explain {
+        /// A decision document, or NDJSON from `replay --format json`.
+        file: std::path::PathBuf,
+        /// Only the decision with this id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Only decisions on this node.
+        #[arg(long)]
+        node: Option<String>,
+        /// Pretty-printed JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the topology as Graphviz DOT (SVG or PNG with -o when `dot` is installed).
+    Graph {
+        /// The topology document.
+        #[arg(long)]
+        topology: std::path::PathBuf,
+        /// Show this node's blast radius.
+        #[arg(long)]
+        highlight: Option<String>,
+        /// Colour nodes and root-cause paths from decision documents (JSON or NDJSON).
+        #[arg(long)]
+        decisions: Option<std::path::PathBuf>,
+        /// Output file: .dot, .svg or .png (default: DOT on stdout).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Score confidence calibration and root-cause accuracy on synthetic incidents.
     Calibrate {
         /// How many incidents.
@@ -93,9 +155,28 @@ fn main() -> ExitCode {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
         Command::Test { paths, format, verbose } => test_cmd::run(&paths, format, verbose),
+        Command::Replay { library, topology, telemetry, step, format, input_format, until, all } => {
+            replay::run(&replay::Options { library, topology, telemetry, step, input_format, format, until, all })
+        }
+        Command::Explain { file, id, node, json } => explain::run(&file, id.as_deref(), node.as_deref(), json),
+        Command::Graph { topology, highlight, decisions, output } => {
+            graph::run(&topology, highlight.as_deref(), decisions.as_deref(), output.as_deref())
+        }
         Command::Calibrate { incidents, seed, png, format } => calibrate_cmd(incidents, seed, png.as_deref(), format),
     };
     ExitCode::from(code)
+}
+
+fn parse_duration(s: &str) -> Result<healbot_core::Duration, String> {
+    let d: healbot_core::Duration = s.parse().map_err(|e| format!("{e}"))?;
+    if d.is_zero() {
+        return Err("the step must be positive".into());
+    }
+    Ok(d)
+}
+
+fn parse_payload_format(s: &str) -> Result<healbot_core::telemetry::PayloadFormat, String> {
+    s.parse().map_err(|e: healbot_core::Error| e.message().to_string())
 }
 
 fn schema(kind: &str) -> u8 {

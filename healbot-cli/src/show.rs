@@ -91,6 +91,18 @@ pub fn decision_brief(d: &Decision) -> String {
     )
 }
 
+/// The strings in first-seen order without repeats (a root explains a node
+/// once even when the node has several diagnoses).
+pub fn distinct(items: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(&i.as_str()) {
+            out.push(i);
+        }
+    }
+    out
+}
+
 /// Pads a table: every column as wide as its widest cell, two spaces apart.
 pub fn table(rows: &[Vec<String>]) -> String {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -156,7 +168,7 @@ pub fn explain(d: &Decision) -> String {
             }
             s.push('\n');
             if !rc.explains.is_empty() {
-                let _ = writeln!(s, "  it explains failures on {}", rc.explains.join(", "));
+                let _ = writeln!(s, "  it explains failures on {}", distinct(&rc.explains).join(", "));
             }
         }
         RootRole::Symptom => {
@@ -171,7 +183,8 @@ pub fn explain(d: &Decision) -> String {
             }
         }
         RootRole::InferredSuspect => {
-            let _ = writeln!(s, "  inferred suspect shared by {} failing nodes: {}", rc.explains.len(), rc.explains.join(", "));
+            let nodes = distinct(&rc.explains);
+            let _ = writeln!(s, "  inferred suspect shared by {} failing nodes: {}", nodes.len(), nodes.join(", "));
         }
     }
     let _ = writeln!(s, "\nConfidence {:.3} (log-odds {}):", d.confidence.value, num(d.confidence.log_odds));
