@@ -224,6 +224,7 @@ fn bar(done: usize, total: usize, consumed: usize, observations: usize) -> Strin
 struct Widths {
     node: usize,
     signature: usize,
+    action: usize,
 }
 
 impl Widths {
@@ -231,7 +232,8 @@ impl Widths {
         let node = topology.nodes().iter().map(|n| n.id().chars().count()).max().unwrap_or(4).max(4);
         let signature =
             library.signatures().iter().map(|s| s.id.chars().count()).max().unwrap_or(9).max("(inferred suspect)".len());
-        Widths { node, signature }
+        let action = library.actions().iter().map(|a| a.id.chars().count()).max().unwrap_or(6) + 3 + node;
+        Widths { node, signature, action }
     }
 
     fn cells(&self, cells: [&str; 7]) -> String {
@@ -240,7 +242,7 @@ impl Widths {
             "{time:<20}  {node:<nw$}  {sig:<sw$}  {verdict:<8}  {conf:>5}  {action:<aw$}  {root}",
             nw = self.node,
             sw = self.signature,
-            aw = 30
+            aw = self.action
         );
         line.trim_end().to_string()
     }
@@ -301,12 +303,13 @@ fn summarize(
             } else {
                 format!(", explains {}", show::distinct(&d.root_cause.explains).join(", "))
             };
+            let what = d.signature.as_ref().map(|x| format!(" ({})", x.id)).unwrap_or_default();
             let _ = writeln!(
                 s,
-                "    {} {} ({}): {}{}{}",
+                "    {} {}{}: {}{}{}",
                 show::root_of(d),
                 d.node,
-                show::signature_of(d),
+                what,
                 d.verdict.as_str(),
                 d.action.as_ref().map(|a| format!(" {} → {}", a.id, a.target)).unwrap_or_default(),
                 explains
