@@ -46,6 +46,12 @@ pub fn run(topology: &Path, highlight: Option<&str>, decisions: Option<&Path>, o
             return code;
         }
     };
+    // A replay stream holds every change of a decision: keep the last of each.
+    let mut latest: BTreeMap<(String, String), Decision> = BTreeMap::new();
+    for d in decisions {
+        latest.insert((d.node.clone(), crate::show::signature_of(&d).to_string()), d);
+    }
+    let decisions: Vec<Decision> = latest.into_values().collect();
     let dot = render(&topo, highlight, &decisions);
     let Some(output) = output else {
         print!("{dot}");
