@@ -45,10 +45,8 @@ pub fn run(path: &Path, id: Option<&str>, node: Option<&str>, json: bool) -> u8 
             return code;
         }
     };
-    let chosen: Vec<&Decision> = decisions
-        .iter()
-        .filter(|d| id.is_none_or(|i| d.id == i) && node.is_none_or(|n| d.node == n))
-        .collect();
+    let chosen: Vec<&Decision> =
+        decisions.iter().filter(|d| id.is_none_or(|i| d.id == i) && node.is_none_or(|n| d.node == n)).collect();
     if chosen.is_empty() {
         eprintln!("healbot explain: no decision in {} matches the filter", path.display());
         return 1;

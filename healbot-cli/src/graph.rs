@@ -186,12 +186,13 @@ pub fn render(topo: &Topology, highlight: Option<&str>, decisions: &[Decision]) 
                 label.push(format!("{}: {}{}", crate::show::signature_of(d), d.verdict.as_str(), action));
             }
         }
+        let label: Vec<String> = label.iter().map(|l| escape(l)).collect();
         let _ = writeln!(
             s,
-            "  {} [shape={}, label={}, fillcolor={}, color={}, penwidth={}{}];",
+            "  {} [shape={}, label=\"{}\", fillcolor={}, color={}, penwidth={}{}];",
             quote(&n.id),
             shape(n.kind),
-            format!("\"{}\"", label.iter().map(|l| escape(l)).collect::<Vec<_>>().join("\\n")),
+            label.join("\\n"),
             quote(fill),
             quote(color),
             penwidth,

@@ -57,7 +57,11 @@ fn key(d: &Decision) -> (String, String) {
 }
 
 fn seen(d: &Decision) -> Seen {
-    Seen { verdict: d.verdict.as_str().to_string(), action: d.action.as_ref().map(|a| a.id.clone()), root: show::root_of(d) }
+    Seen {
+        verdict: d.verdict.as_str().to_string(),
+        action: d.action.as_ref().map(|a| a.id.clone()),
+        root: show::root_of(d),
+    }
 }
 
 /// Runs the replay; returns the exit code.
@@ -198,7 +202,8 @@ fn replay(opts: &Options) -> Result<u8, (u8, String)> {
         eprintln!("\r\x1b[2K");
     }
     let stats = engine.stats();
-    let summary = summarize(&last_decisions, &stats, malformed, parse_dropped, untimed, timeline.refused, changes, done);
+    let summary =
+        summarize(&last_decisions, &stats, malformed, parse_dropped, untimed, timeline.refused, changes, done);
     match opts.format {
         OutputFormat::Text => {
             let _ = write!(out, "\n{summary}");
@@ -230,8 +235,13 @@ struct Widths {
 impl Widths {
     fn new(library: &Library, topology: &Topology) -> Widths {
         let node = topology.nodes().iter().map(|n| n.id().chars().count()).max().unwrap_or(4).max(4);
-        let signature =
-            library.signatures().iter().map(|s| s.id.chars().count()).max().unwrap_or(9).max("(inferred suspect)".len());
+        let signature = library
+            .signatures()
+            .iter()
+            .map(|s| s.id.chars().count())
+            .max()
+            .unwrap_or(9)
+            .max("(inferred suspect)".len());
         let action = library.actions().iter().map(|a| a.id.chars().count()).max().unwrap_or(6) + 3 + node;
         Widths { node, signature, action }
     }
@@ -323,7 +333,12 @@ fn summarize(
     let detail: Vec<String> = stats
         .unattached
         .iter()
-        .map(|(k, v)| format!("{} {v}", serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+        .map(|(k, v)| {
+            format!(
+                "{} {v}",
+                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+            )
+        })
         .collect();
     let _ = writeln!(
         s,
@@ -333,7 +348,12 @@ fn summarize(
     let mut drops: Vec<String> = stats
         .dropped
         .iter()
-        .map(|(k, v)| format!("{} {v}", serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()))
+        .map(|(k, v)| {
+            format!(
+                "{} {v}",
+                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+            )
+        })
         .collect();
     for (name, n) in [
         ("malformed_records", malformed),

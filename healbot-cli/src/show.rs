@@ -240,12 +240,8 @@ pub fn explain(d: &Decision) -> String {
         }
     }
     for r in &d.rejected {
-        let _ = writeln!(
-            s,
-            "  rejected {}{}:",
-            r.id,
-            r.target.as_ref().map(|t| format!(" on {t}")).unwrap_or_default()
-        );
+        let _ =
+            writeln!(s, "  rejected {}{}:", r.id, r.target.as_ref().map(|t| format!(" on {t}")).unwrap_or_default());
         for f in &r.failed {
             let mut line = format!("    ✗ {}: {}", f.guard, f.reason);
             if let (Some(o), Some(l)) = (f.observed, f.limit) {

@@ -640,7 +640,11 @@ fn mismatches(d: &Decision, e: &Expect) -> Vec<String> {
                         }
                     };
                     if have != *want {
-                        out.push(format!("root_cause.{k}: expected {}, got {}", compact_json(want), compact_json(&have)));
+                        out.push(format!(
+                            "root_cause.{k}: expected {}, got {}",
+                            compact_json(want),
+                            compact_json(&have)
+                        ));
                     }
                 }
             }
@@ -737,11 +741,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
                     at: at.clone(),
                     check: label,
                     expected: describe_expect(e),
-                    got: format!(
-                        "no {} decision on {}",
-                        e.signature.as_deref().unwrap_or("inferred-suspect"),
-                        e.node
-                    ),
+                    got: format!("no {} decision on {}", e.signature.as_deref().unwrap_or("inferred-suspect"), e.node),
                     details,
                 });
             }
@@ -862,8 +862,8 @@ fn probe(fx: &Fixture, observations: &[Observation], signature: &str, node: &str
     let text = doc.to_string();
     let mut sources: Vec<(&str, &str)> = fx.sources.iter().map(|s| (s.name.as_str(), s.text.as_str())).collect();
     sources.push(("healbot-test-probe.json", &text));
-    let engine = Library::from_sources(sources)
-        .and_then(|lib| Engine::new(lib, fx.topology.clone(), EngineConfig::default()));
+    let engine =
+        Library::from_sources(sources).and_then(|lib| Engine::new(lib, fx.topology.clone(), EngineConfig::default()));
     let mut engine = match engine {
         Ok(e) => e,
         Err(e) => return vec![format!("(could not probe the signature: {})", e.message())],

@@ -1,5 +1,5 @@
 //! Helpers shared by the command tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests opt back in
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

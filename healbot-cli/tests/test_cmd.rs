@@ -1,6 +1,7 @@
 //! `healbot test`: the starter library and the examples pass; failures say
 //! what was expected, what came and which predicate made the difference;
 //! exit codes as `check`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests opt back in
 
 mod common;
 
@@ -58,7 +59,7 @@ fn every_starter_signature_fires_and_has_a_healthy_look_alike() {
     let mut silent: BTreeMap<String, usize> = BTreeMap::new();
     for entry in std::fs::read_dir(root.join("tests")).unwrap() {
         let p = entry.unwrap().path();
-        if !p.extension().is_some_and(|e| e == "hbtest") {
+        if p.extension().is_none_or(|e| e != "hbtest") {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
