@@ -74,7 +74,7 @@ enum Command {
         #[arg(required = true)]
         telemetry: Vec<std::path::PathBuf>,
         /// Evaluation step.
-        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        #[arg(long, default_value = "30s", value_parser = replay::parse_step)]
         step: healbot_core::Duration,
         /// Output: a table (text) or NDJSON decision documents (json).
         #[arg(long, value_enum, default_value = "text")]
@@ -82,7 +82,7 @@ enum Command {
         /// The telemetry format, when extension and content do not tell
         /// (ndjson, alertmanager, prometheus_text, otlp_logs, otlp_metrics,
         /// k8s_events, pagerduty).
-        #[arg(long, value_parser = parse_payload_format)]
+        #[arg(long, value_parser = replay::parse_payload_format)]
         input_format: Option<healbot_core::telemetry::PayloadFormat>,
         /// Evaluate until this time (RFC 3339, or an offset from the first observation).
         #[arg(long)]
@@ -165,18 +165,6 @@ fn main() -> ExitCode {
         Command::Calibrate { incidents, seed, png, format } => calibrate_cmd(incidents, seed, png.as_deref(), format),
     };
     ExitCode::from(code)
-}
-
-fn parse_duration(s: &str) -> Result<healbot_core::Duration, String> {
-    let d: healbot_core::Duration = s.parse().map_err(|e| format!("{e}"))?;
-    if d.is_zero() {
-        return Err("the step must be positive".into());
-    }
-    Ok(d)
-}
-
-fn parse_payload_format(s: &str) -> Result<healbot_core::telemetry::PayloadFormat, String> {
-    s.parse().map_err(|e: healbot_core::Error| e.message().to_string())
 }
 
 fn schema(kind: &str) -> u8 {

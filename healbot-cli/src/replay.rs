@@ -368,3 +368,25 @@ fn summarize(
     let _ = writeln!(s, "  dropped: {}", if drops.is_empty() { "none".into() } else { drops.join(", ") });
     s
 }
+
+/// Parses `--step`: a positive Prometheus-style duration.
+///
+/// # Errors
+///
+/// A message for clap.
+pub fn parse_step(s: &str) -> Result<healbot_core::Duration, String> {
+    let d: healbot_core::Duration = s.parse().map_err(|e| format!("{e}"))?;
+    if d.is_zero() {
+        return Err("the step must be positive".into());
+    }
+    Ok(d)
+}
+
+/// Parses `--input-format`.
+///
+/// # Errors
+///
+/// A message for clap, with a suggestion for a misspelt name.
+pub fn parse_payload_format(s: &str) -> Result<healbot_core::telemetry::PayloadFormat, String> {
+    s.parse().map_err(|e: healbot_core::Error| e.message().to_string())
+}
