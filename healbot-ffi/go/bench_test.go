@@ -1,0 +1,78 @@
+package healbot
+
+/*
+Benchmarks of the cgo overhead. Run them against the release build:
+
+	cargo build --release -p healbot-ffi
+	cd healbot-ffi/go && go test -tags healbot_release -run '^$' -bench . -benchmem
+*/
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkCgoCall is the floor: one cgo call that does nothing.
+func BenchmarkCgoCall(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		_ = abiVersion()
+	}
+}
+
+// BenchmarkIngestMetric is one scalar sample per call, labels encoded each time.
+func BenchmarkIngestMetric(b *testing.B) {
+	e := shopEngine(b)
+	defer e.Close()
+	labels := Labels{"service": "frontend"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.IngestMetric("http_server_error_ratio", labels, 0.01, time.UnixMilli(int64(1_000+i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIngestSeries is one call per 4096 samples of one series.
+func BenchmarkIngestSeries(b *testing.B) {
+	e := shopEngine(b)
+	defer e.Close()
+	const n = 4096
+	values, ats := make([]float64, n), make([]int64, n)
+	for i := range values {
+		values[i], ats[i] = 0.01, int64(1_000+i)
+	}
+	labels := Labels{"service": "frontend"}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.IngestSeries("http_server_error_ratio", labels, values, ats); err != nil {
+			b.Fatal(err)
+		}
+		for j := range ats {
+			ats[j] += n // time moves on, as in a real feed
+		}
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkIngestMetrics is one call per 4096 samples over 8 series.
+func BenchmarkIngestMetrics(b *testing.B) {
+	e := shopEngine(b)
+	defer e.Close()
+	const n = 4096
+	services := []string{"frontend", "cartservice", "checkoutservice", "paymentservice",
+		"currencyservice", "emailservice", "shippingservice", "adservice"}
+	samples := make([]Sample, n)
+	for i := range samples {
+		samples[i] = Sample{"http_server_error_ratio", Labels{"service": services[i*8/n]}, 0.01, time.UnixMilli(int64(1_000 + i))}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.IngestMetrics(samples); err != nil {
+			b.Fatal(err)
+		}
+		for j := range samples {
+			samples[j].At = samples[j].At.Add(n * time.Millisecond) // time moves on
+		}
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "samples/s")
+}
