@@ -15,6 +15,7 @@
 //!   graph a user would build by hand.
 //!
 //! Run: `cargo bench -p healbot-benches --bench topology -- --warm-up-time 1 --measurement-time 5`
+//! (set `HEALBOT_BENCH_MAX_NODES=100000` to skip the 1M-node graph while iterating).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a benchmark: failing loudly is right
 
 use std::hint::black_box;
@@ -100,10 +101,16 @@ struct Case {
     spec_graph: DiGraph<(), ()>,
 }
 
+/// The sizes to run: all of [`SIZES`], or those up to `HEALBOT_BENCH_MAX_NODES`.
+fn sizes() -> Vec<usize> {
+    let max = std::env::var("HEALBOT_BENCH_MAX_NODES").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
+    SIZES.into_iter().filter(|&n| n <= max).collect()
+}
+
 fn cases() -> Vec<Case> {
-    SIZES
-        .iter()
-        .map(|&n| {
+    sizes()
+        .into_iter()
+        .map(|n| {
             let spec = random_spec(n, 0x9E37_79B9_7F4A_7C15 ^ n as u64);
             let topo = Topology::compile(&spec).expect("random spec compiles");
             let spec_graph = spec_order_graph(&spec);

@@ -42,7 +42,7 @@ enum Command {
     },
     /// Print the JSON Schema of a document kind.
     Schema {
-        /// SignatureLibrary, ActionLibrary, Topology or Overrides.
+        /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
         kind: String,
     },
 }
@@ -65,6 +65,10 @@ fn main() -> ExitCode {
 
 fn schema(kind: &str) -> u8 {
     use healbot_core::spec::{schema_for, DocumentKind};
+    if kind == "Decision" {
+        print!("{}", healbot_core::decision::decision_schema());
+        return 0;
+    }
     match DocumentKind::parse(kind) {
         Some(k) => {
             print!("{}", schema_for(k));
@@ -72,7 +76,7 @@ fn schema(kind: &str) -> u8 {
         }
         None => {
             let kinds: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.as_str()).collect();
-            eprintln!("healbot schema: unknown kind `{kind}`; expected one of {}", kinds.join(", "));
+            eprintln!("healbot schema: unknown kind `{kind}`; expected one of {}, Decision", kinds.join(", "));
             2
         }
     }

@@ -390,6 +390,10 @@ pub struct Traversal {
     len: usize,
     /// Parent links, valid only for nodes marked in `seen`.
     parent: Vec<u32>,
+    /// One byte per node, used instead of `seen` by walks over small graphs.
+    bytes: Vec<u8>,
+    /// Whether the last walk marked `bytes` rather than `seen`.
+    bytes_dirty: bool,
 }
 
 impl Traversal {
@@ -422,6 +426,18 @@ impl Traversal {
     /// visited few nodes, a plain fill of the words when it visited many.
     fn begin(&mut self, n: usize) {
         let visited = self.order.get(..self.len).unwrap_or(&[]);
+        if self.bytes_dirty {
+            self.bytes_dirty = false;
+            if visited.len().saturating_mul(16) >= self.bytes.len() {
+                self.bytes.fill(0);
+            } else {
+                for v in visited {
+                    if let Some(b) = self.bytes.get_mut(v.index()) {
+                        *b = 0;
+                    }
+                }
+            }
+        }
         if visited.len().saturating_mul(8) >= self.seen.len() {
             self.seen.fill(0);
         } else {
@@ -473,34 +489,92 @@ impl Traversal {
     fn walk(&mut self, rows: &Csr, start: NodeId) -> &[NodeId] {
         let n = rows.len();
         self.begin(n);
-        if start.index() >= n || !self.mark(start) {
+        if start.index() >= n {
             return &[];
         }
         self.push(start);
         let (offsets, targets) = rows.raw();
-        let seen = self.seen.as_mut_slice();
         let order = self.order.as_mut_slice();
-        let mut len = self.len;
-        let mut head = 0;
-        while head < len {
-            let v = order[head].index();
-            head += 1;
-            let (s, e) = (offsets[v] as usize, offsets[v + 1] as usize);
-            for &w in &targets[s..e] {
-                // Branch-free: whether a neighbour is new is unpredictable,
-                // so write it at the end unconditionally and keep it if new.
-                let i = w.index();
-                let bit = 1u64 << (i & 63);
-                let word = &mut seen[i >> 6];
-                let fresh = (*word & bit == 0) as usize;
-                *word |= bit;
-                order[len] = w;
-                len += fresh;
+        self.len = if n <= BYTE_MARKS_UP_TO {
+            // Small graphs: a byte per node. With only a few dozen words a
+            // bitset makes neighbouring marks wait on each other's stores.
+            if self.bytes.len() < n {
+                self.bytes.resize(n, 0);
             }
-        }
-        self.len = len;
+            self.bytes_dirty = true;
+            let bytes = self.bytes.as_mut_slice();
+            bytes.test_and_set(start.index());
+            breadth_first(bytes, offsets, targets, order, self.len)
+        } else {
+            let seen = self.seen.as_mut_slice();
+            seen.test_and_set(start.index());
+            breadth_first(seen, offsets, targets, order, self.len)
+        };
         self.reached()
     }
+}
+
+/// Graphs up to this many nodes mark visits in a byte array rather than a bitset.
+const BYTE_MARKS_UP_TO: usize = 1 << 15;
+
+/// A visited set.
+trait Marks {
+    /// Marks node `i`; 1 if it was unmarked, else 0.
+    fn test_and_set(&mut self, i: usize) -> usize;
+}
+
+impl Marks for [u64] {
+    #[inline(always)]
+    fn test_and_set(&mut self, i: usize) -> usize {
+        let bit = 1u64 << (i & 63);
+        let word = &mut self[i >> 6];
+        let fresh = (*word & bit == 0) as usize;
+        *word |= bit;
+        fresh
+    }
+}
+
+impl Marks for [u8] {
+    #[inline(always)]
+    fn test_and_set(&mut self, i: usize) -> usize {
+        let byte = &mut self[i];
+        let fresh = (*byte == 0) as usize;
+        *byte = 1;
+        fresh
+    }
+}
+
+/// The breadth-first loop: `order[..len]` holds the queue (already marked);
+/// returns the final length. `order` must have room for every node plus one.
+#[inline(always)]
+fn breadth_first<M: Marks + ?Sized>(
+    marks: &mut M,
+    offsets: &[u32],
+    targets: &[NodeId],
+    order: &mut [NodeId],
+    mut len: usize,
+) -> usize {
+    let mut head = 0;
+    while head < len {
+        // A run of consecutive ids in the queue has contiguous rows: walk
+        // them as one. The locality numbering makes such runs long.
+        let first = order[head].index();
+        let mut end = head + 1;
+        while end < len && order[end].index() == first + (end - head) {
+            end += 1;
+        }
+        let last = first + (end - head);
+        head = end;
+        let (s, e) = (offsets[first] as usize, offsets[last] as usize);
+        for &w in &targets[s..e] {
+            // Branch-free: whether a neighbour is new is unpredictable, so
+            // write it at the end unconditionally and keep it if it was new.
+            let fresh = marks.test_and_set(w.index());
+            order[len] = w;
+            len += fresh;
+        }
+    }
+    len
 }
 
 /// What a compiled topology holds. Shared behind an `Arc`.
@@ -1013,21 +1087,31 @@ mod tests {
         Topology::compile(&TopologySpec { attach_by: vec![], replicas_metric: None, nodes }).unwrap()
     }
 
+    /// How many marks the scratch holds, in either representation.
+    fn marked(s: &Traversal) -> usize {
+        s.seen.iter().map(|w| w.count_ones() as usize).sum::<usize>() + s.bytes.iter().filter(|&&b| b != 0).count()
+    }
+
     #[test]
     fn the_visited_set_is_clean_after_each_kind_of_walk() {
-        let t = chain(1000);
-        let last = t.lookup("n0999").unwrap();
-        let first = t.lookup("n0000").unwrap();
-        let mut s = t.traversal();
-        // A long walk (cleared by filling), then a short one (cleared bit by bit).
-        assert_eq!(t.dependents(last, &mut s).len(), 999);
-        assert!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>() == 1000);
-        assert_eq!(t.dependencies(t.lookup("n0997").unwrap(), &mut s).len(), 2);
-        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 3);
-        assert_eq!(t.path_to_dependency(first, t.lookup("n0002").unwrap(), &mut s).map(|p| p.len()), Some(3));
-        assert_eq!(t.dependents(first, &mut s).len(), 0);
-        assert_eq!(s.seen.iter().map(|w| w.count_ones()).sum::<u32>(), 1);
-        assert_eq!(t.dependencies(first, &mut s).len(), 999);
+        // Below and above the byte-marks threshold, so both representations run.
+        for n in [1000, BYTE_MARKS_UP_TO + 10] {
+            let t = chain(n);
+            let name = |i: usize| format!("n{i:04}");
+            let (first, last) = (t.lookup(&name(0)).unwrap(), t.lookup(&name(n - 1)).unwrap());
+            let mut s = Traversal::new();
+            // A long walk (cleared by filling), then short ones (cleared mark by mark).
+            assert_eq!(t.dependents(last, &mut s).len(), n - 1);
+            assert_eq!(marked(&s), n);
+            assert_eq!(t.dependencies(t.lookup(&name(n - 3)).unwrap(), &mut s).len(), 2);
+            assert_eq!(marked(&s), 3);
+            let path = t.path_to_dependency(first, t.lookup(&name(2)).unwrap(), &mut s);
+            assert_eq!(path.map(|p| p.len()), Some(3));
+            assert_eq!(t.dependents(first, &mut s).len(), 0);
+            assert_eq!(marked(&s), 1);
+            assert_eq!(t.dependencies(first, &mut s).len(), n - 1);
+            assert_eq!(t.blast_radius(last, &mut s).nodes, n - 1);
+        }
     }
 
     #[test]

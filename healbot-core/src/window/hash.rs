@@ -75,22 +75,43 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Absorb `bytes` into `state`, eight at a time, length included.
-fn hash_bytes(mut state: u64, bytes: &[u8]) -> u64 {
-    state = fold_mul(state ^ bytes.len() as u64, K);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        state = fold_mul(state ^ u64::from_le_bytes(word), K2).wrapping_add(K);
+#[inline]
+fn read8(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(<[u8; 8]>::try_from(bytes).unwrap_or_default())
+}
+
+#[inline]
+fn read4(bytes: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(<[u8; 4]>::try_from(bytes).unwrap_or_default()))
+}
+
+/// Absorb `bytes` into `state`, sixteen at a time, length included.
+///
+/// Short tails are read as overlapping words (as wyhash does): with the
+/// length mixed in first, the words still determine every byte.
+#[inline]
+fn hash_bytes(state: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len();
+    let mut s = state ^ (len as u64).wrapping_mul(K);
+    let mut rest = bytes;
+    while rest.len() > 16 {
+        let (head, tail) = rest.split_at(16);
+        let (a, b) = head.split_at(8);
+        s = fold_mul(read8(a) ^ s, read8(b) ^ K2);
+        rest = tail;
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        state = fold_mul(state ^ u64::from_le_bytes(word), K2).wrapping_add(K);
-    }
-    state
+    let n = rest.len();
+    let (a, b) = if n > 8 {
+        (read8(&rest[..8]), read8(&rest[n - 8..]))
+    } else if n >= 4 {
+        (read4(&rest[..4]), read4(&rest[n - 4..]))
+    } else if n > 0 {
+        let three = (u64::from(rest[0]) << 16) | (u64::from(rest[n / 2]) << 8) | u64::from(rest[n - 1]);
+        (three, 0)
+    } else {
+        (0, 0)
+    };
+    fold_mul(a ^ s ^ K2, b ^ K)
 }
 
 /// A 64-bit hash of a label set, for [`SeriesKey::labels`](super::SeriesKey::labels).

@@ -381,3 +381,26 @@ fn limit_error_maps_to_core_error_kind() {
     assert_eq!(err.kind(), crate::ErrorKind::Limit);
     assert!(err.to_string().contains("series limit of 5"));
 }
+
+#[test]
+fn label_hashes_do_not_collide_on_a_million_sets() {
+    let mut seen = std::collections::HashSet::with_capacity(1_100_000);
+    for i in 0..1_000_000u64 {
+        // Varied lengths cross every read path (0-3, 4-8, 9-16, > 16 bytes).
+        let value = format!("{i:x}{}", "z".repeat((i % 23) as usize));
+        assert!(seen.insert(label_set_hash(&[("k", &value)])), "collision at {i}");
+    }
+    // Every short string over a small alphabet, and boundary placements.
+    let alphabet = ["", "a", "b", "\0"];
+    for a in alphabet {
+        for b in alphabet {
+            for c in alphabet {
+                let s = format!("{a}{b}{c}");
+                seen.insert(label_set_hash(&[(&s, "")]));
+            }
+        }
+    }
+    assert!(seen.len() >= 1_000_000 + 40);
+    assert_ne!(label_set_hash(&[]), label_set_hash(&[("", "")]));
+    assert_ne!(label_set_hash(&[("a", "b"), ("c", "d")]), label_set_hash(&[("c", "d"), ("a", "b")]));
+}

@@ -1,0 +1,180 @@
+//! Window ingest throughput and aggregate latency.
+//!
+//! - `ingest/by_handle`: pushes through pre-resolved `SeriesId`s, one sample
+//!   per series per round, in time order, into ring buffers at their
+//!   steady-state capacity (each push also drops the oldest sample).
+//! - `ingest/by_key`: per sample, hash the metric name and label set
+//!   (`label_set_hash` over `__name__` and three labels), `lookup` the key
+//!   (`resolve` on a miss), then push.
+//! - `ingest/by_key_batched`: the same, looking up 256 keys before pushing
+//!   their samples, so that independent cache misses overlap.
+//! - `hash/label_set_hash_4_pairs`: the label hash alone.
+//! - `aggregate/<agg>`: one aggregate over a 5m window of 15 s samples (20
+//!   samples) in a series holding 1 h of them.
+//!
+//! Run: `cargo bench -p healbot-benches --bench ingest -- --warm-up-time 1 --measurement-time 3`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use healbot_core::spec::Aggregation;
+use healbot_core::window::{label_set_hash, SeriesId, SeriesKey, SeriesStore, WindowConfig};
+use healbot_core::Duration;
+
+/// Samples kept per series: 1 h at a 15 s interval, rounded up.
+const CAPACITY: usize = 256;
+const STEP_MS: i64 = 15_000;
+
+fn config() -> WindowConfig {
+    WindowConfig { max_samples_per_series: CAPACITY, ..WindowConfig::default() }
+}
+
+fn ingest(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ingest");
+    for series in [1_000usize, 100_000] {
+        group.throughput(Throughput::Elements(series as u64));
+
+        let mut store = SeriesStore::new(config());
+        let ids: Vec<SeriesId> = (0..series)
+            .map(|i| store.resolve(SeriesKey { node: (i % 64) as u32, metric: 1, labels: i as u64 }).unwrap())
+            .collect();
+        // Fill every ring buffer to its capacity first: the steady state,
+        // where each push also drops the oldest sample.
+        let mut t = 0i64;
+        for _ in 0..CAPACITY {
+            t += STEP_MS;
+            for (i, id) in ids.iter().enumerate() {
+                store.push(*id, t, i as f64);
+            }
+        }
+        group.bench_with_input(BenchmarkId::new("by_handle", series), &ids, |b, ids| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (i, id) in ids.iter().enumerate() {
+                    black_box(store.push(*id, t, i as f64));
+                }
+            })
+        });
+        drop(store);
+
+        // The label strings of every sample, laid out one after the other as
+        // in a payload being parsed, so the benchmark reads them the way
+        // ingest would (sequentially, from cache) rather than chasing one
+        // heap allocation per string.
+        let mut arena = String::new();
+        let mut spans: Vec<[(usize, usize); 4]> = Vec::with_capacity(series);
+        for i in 0..series {
+            let parts = [
+                format!("http_requests_total_{}", i % 10),
+                format!("{}", 200 + i / 2560),
+                format!("10.0.{}.{}:9100", i / 256 % 256, i % 256),
+                format!("svc-{}", i % 64),
+            ];
+            let mut span = [(0, 0); 4];
+            for (slot, part) in span.iter_mut().zip(&parts) {
+                *slot = (arena.len(), arena.len() + part.len());
+                arena.push_str(part);
+            }
+            spans.push(span);
+        }
+        let key_of = |i: usize, span: &[(usize, usize); 4]| {
+            let [name, code, instance, job] = span.map(|(a, b)| &arena[a..b]);
+            let labels = label_set_hash(&[("__name__", name), ("code", code), ("instance", instance), ("job", job)]);
+            SeriesKey { node: (i % 64) as u32, metric: 1, labels }
+        };
+        let mut store = SeriesStore::new(config());
+        let mut t = 0i64;
+        for _ in 0..CAPACITY {
+            t += STEP_MS;
+            for (i, span) in spans.iter().enumerate() {
+                let id = store.resolve(key_of(i, span)).unwrap();
+                store.push(id, t, i as f64);
+            }
+        }
+        group.bench_with_input(BenchmarkId::new("by_key", series), &spans, |b, spans| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (i, span) in spans.iter().enumerate() {
+                    let key = key_of(i, span);
+                    let id = match store.lookup(&key) {
+                        Some(id) => id,
+                        None => store.resolve(key).unwrap(),
+                    };
+                    black_box(store.push(id, t, i as f64));
+                }
+            })
+        });
+        // The same, resolving a batch of 256 keys before pushing it: the
+        // lookups of a batch are independent, so their cache misses overlap,
+        // and so do the pushes'. The way an engine should ingest a payload.
+        let mut batch: Vec<SeriesId> = Vec::with_capacity(256);
+        group.bench_with_input(BenchmarkId::new("by_key_batched", series), &spans, |b, spans| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (c, chunk) in spans.chunks(256).enumerate() {
+                    batch.clear();
+                    for (j, span) in chunk.iter().enumerate() {
+                        let key = key_of(c * 256 + j, span);
+                        let id = match store.lookup(&key) {
+                            Some(id) => id,
+                            None => store.resolve(key).unwrap(),
+                        };
+                        batch.push(id);
+                    }
+                    for (j, id) in batch.iter().enumerate() {
+                        black_box(store.push(*id, t, (c * 256 + j) as f64));
+                    }
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+fn aggregate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("aggregate");
+    let mut store = SeriesStore::new(config());
+    let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
+    let start = 1_767_225_600_000i64;
+    let mut at = start;
+    for i in 0..240 {
+        at = start + i * STEP_MS;
+        // A counter with a reset every 50 samples.
+        store.push(id, at, ((i % 50) * 7) as f64);
+    }
+    let window = Duration::from_secs(300);
+    for agg in [
+        Aggregation::Last,
+        Aggregation::Min,
+        Aggregation::Max,
+        Aggregation::Avg,
+        Aggregation::Sum,
+        Aggregation::Count,
+        Aggregation::Rate,
+        Aggregation::Increase,
+        Aggregation::Quantile,
+        Aggregation::Slope,
+    ] {
+        let name = format!("{agg:?}").to_lowercase();
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(store.aggregate(black_box(id), agg, 0.9, window, black_box(at))))
+        });
+    }
+    group.bench_function("forecast_crossing", |b| {
+        b.iter(|| black_box(store.forecast_crossing(black_box(id), window, black_box(at), 1000.0)))
+    });
+    group.finish();
+}
+
+fn hash(c: &mut Criterion) {
+    let mut group = c.benchmark_group("hash");
+    group.throughput(Throughput::Elements(1));
+    let pairs =
+        [("__name__", "http_requests_total_3"), ("code", "200"), ("instance", "10.0.1.17:9100"), ("job", "svc-17")];
+    group.bench_function("label_set_hash_4_pairs", |b| b.iter(|| label_set_hash(black_box(&pairs))));
+    group.finish();
+}
+
+criterion_group!(benches, ingest, aggregate, hash);
+criterion_main!(benches);
