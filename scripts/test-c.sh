@@ -73,6 +73,13 @@ if ! readelf -d "$STAGE/bin/test_healbot" | grep -q 'NEEDED.*\[libhealbot.so.0\]
   exit 1
 fi
 
+step "compile and run the program in docs/c-api.md"
+awk '/^```c$/{on=1;next} /^```$/{on=0} on' docs/c-api.md >"$STAGE/bin/doc_example.c"
+# shellcheck disable=SC2046
+gcc "${CFLAGS[@]}" $(pkg-config --cflags healbot) "$STAGE/bin/doc_example.c" \
+  $(pkg-config --libs healbot) -Wl,-rpath,"$STAGE/lib" -o "$STAGE/bin/doc_example"
+"$STAGE/bin/doc_example"
+
 step "run the static build"
 "$STAGE/bin/test_healbot_static" examples/shop
 

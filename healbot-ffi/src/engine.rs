@@ -268,9 +268,12 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
     })
 }
 
+/// One packed series record: its name bytes, its label bytes, and the rest of the buffer.
+type Record<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// Splits the next packed series record off `buf`: the name, then label
 /// pairs, then an empty string.
-fn next_record(buf: &[u8]) -> Result<(&[u8], &[u8], &[u8]), Failure> {
+fn next_record(buf: &[u8]) -> Result<Record<'_>, Failure> {
     let malformed = || Failure::invalid("a series record in the packed buffer is not terminated by an empty string");
     let name_end = buf.iter().position(|b| *b == 0).ok_or_else(malformed)?;
     let mut i = name_end + 1;

@@ -150,7 +150,7 @@ impl healbot_error {
         let mut diags = Vec::with_capacity(diagnostics.len());
         for d in diagnostics {
             let opt = |s: &Option<String>, keep: &mut dyn FnMut(&str) -> *const c_char| {
-                s.as_deref().map_or(ptr::null(), |s| keep(s))
+                s.as_deref().map_or(ptr::null(), &mut *keep)
             };
             diags.push(healbot_diagnostic {
                 severity: match d.severity {
