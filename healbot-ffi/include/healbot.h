@@ -404,6 +404,33 @@ const struct healbot_decision *healbot_decisions_get(const struct healbot_decisi
 // it nor anything it handed out may be used after this call.
 void healbot_decisions_free(struct healbot_decisions *decisions);
 
+// Evaluates every signature at `at_ms` (Unix ms) and writes the decisions,
+// as typed structs, to `decisions_out`; free them with
+// `healbot_decisions_free`. Evaluating records `for` state and may
+// change the engine (unless it runs in `dry_run`).
+//
+// # Safety
+//
+// `engine` is a live engine; `decisions_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_engine_evaluate(struct healbot_engine *engine,
+                                       int64_t at_ms,
+                                       struct healbot_decisions **decisions_out,
+                                       struct healbot_error **err_out);
+
+// Evaluates as `healbot_engine_evaluate` and writes the decisions as one
+// JSON array of decision documents to `json_out`; free it with
+// `healbot_buffer_free`.
+//
+// # Safety
+//
+// `engine` is a live engine; `json_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_engine_evaluate_json(struct healbot_engine *engine,
+                                            int64_t at_ms,
+                                            struct healbot_buffer **json_out,
+                                            struct healbot_error **err_out);
+
 // Loads a library from one text: signature, action and overrides
 // documents (a YAML stream may hold several).
 //
@@ -616,6 +643,59 @@ healbot_result healbot_engine_ingest_packed(struct healbot_engine *engine,
                                             size_t count,
                                             struct healbot_error **err_out);
 
+// Resolves the series of metric `name` with a packed label buffer, for
+// ingesting many samples by handle (`healbot_engine_ingest_by_handle`,
+// `healbot_engine_ingest_handles`) without hashing names and labels again.
+//
+// Writes a handle to `series_out`: a number valid for this engine only (the
+// same series gives the same number), or 0 when no signature reads the
+// metric or the labels attach to no node (both counted in the stats);
+// samples for 0 need not be sent, and ingesting them does nothing. A
+// handle of an evicted series still works: its samples are counted as
+// dropped. Fails with `HEALBOT_RESULT_LIMIT` when the series limit rejects
+// a new series.
+//
+// # Safety
+//
+// `engine` is a live engine; `name` is a NUL-terminated string; `labels`
+// is readable for `labels_len` bytes (NULL when 0); `series_out` and
+// `err_out` (nullable) are writable.
+healbot_result healbot_engine_resolve_series(struct healbot_engine *engine,
+                                             const char *name,
+                                             const char *labels,
+                                             size_t labels_len,
+                                             uint64_t *series_out,
+                                             struct healbot_error **err_out);
+
+// Ingests one sample into a series resolved by
+// `healbot_engine_resolve_series`: no hashing, no allocation. Handle 0 is
+// accepted and does nothing; a number this engine did not issue is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `engine` is a live engine; `err_out` is NULL or writable.
+healbot_result healbot_engine_ingest_by_handle(struct healbot_engine *engine,
+                                               uint64_t series,
+                                               double value,
+                                               int64_t at_ms,
+                                               struct healbot_error **err_out);
+
+// Ingests `count` samples by series handle: `values[i]` at `at_ms[i]` into
+// `series[i]`, under one lock. Rejections (numbers this engine did not
+// issue) as for `healbot_engine_ingest_metrics`.
+//
+// # Safety
+//
+// `engine` is a live engine; `series`, `values` and `at_ms` are arrays of
+// `count` elements (NULL when 0); `err_out` is NULL or writable.
+healbot_result healbot_engine_ingest_handles(struct healbot_engine *engine,
+                                             const uint64_t *series,
+                                             const double *values,
+                                             const int64_t *at_ms,
+                                             size_t count,
+                                             struct healbot_error **err_out);
+
 // The format named `name` (`alertmanager`, `prometheus_text`,
 // `otlp_logs`, `otlp_metrics`, `k8s_events`, `pagerduty`, `ndjson`, case
 // and `-`/`_` insensitive, with a few aliases), written to `format_out`.
@@ -683,6 +763,88 @@ healbot_result healbot_engine_stats_json(const struct healbot_engine *engine,
 // `engine` is NULL or a live engine; `err_out` is NULL or writable.
 healbot_result healbot_engine_test_panic(struct healbot_engine *engine,
                                          struct healbot_error **err_out);
+
+// Records that the host executed `action_id` on node `target` for the
+// decision `decision_id`, at `at_ms`, unattended or approved by a person.
+// It feeds cooldowns, budgets and the circuit breaker. Idempotent by
+// decision id: `*recorded_out` (may be NULL) says whether this call
+// recorded anything. An unknown action or node, or an engine in dry-run
+// mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `engine` is a live engine; `decision_id`, `action_id` and `target` are
+// NUL-terminated strings; `recorded_out` and `err_out` are NULL or
+// writable.
+healbot_result healbot_engine_record_execution(struct healbot_engine *engine,
+                                               const char *decision_id,
+                                               const char *action_id,
+                                               const char *target,
+                                               int64_t at_ms,
+                                               bool unattended,
+                                               bool *recorded_out,
+                                               struct healbot_error **err_out);
+
+// Records the outcome of an execution recorded for `decision_id`. It
+// feeds the circuit breaker and the success posteriors behind confidence.
+// Idempotent: `*recorded_out` (may be NULL) says whether this call
+// recorded anything. No execution recorded for the decision, or an engine
+// in dry-run mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `engine` is a live engine; `decision_id` is a NUL-terminated string;
+// `recorded_out` and `err_out` are NULL or writable.
+healbot_result healbot_engine_record_outcome(struct healbot_engine *engine,
+                                             const char *decision_id,
+                                             bool success,
+                                             int64_t at_ms,
+                                             bool *recorded_out,
+                                             struct healbot_error **err_out);
+
+// Swaps the engine's library for `library`, keeping windows, counters and
+// the ledger. The new library is compiled fully first: on error the old
+// one stays in use. Series handles stay valid.
+//
+// # Safety
+//
+// `engine` and `library` are live handles; `err_out` is NULL or writable.
+healbot_result healbot_engine_reload_library(struct healbot_engine *engine,
+                                             const struct healbot_library *library,
+                                             struct healbot_error **err_out);
+
+// The engine's state (windows, alerts, counters, ledger, posteriors) as
+// bytes, written to `snapshot_out`; free it with `healbot_buffer_free`.
+// `healbot_engine_restore` reads it back.
+//
+// # Safety
+//
+// `engine` is a live engine; `snapshot_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_engine_snapshot(const struct healbot_engine *engine,
+                                       struct healbot_buffer **snapshot_out,
+                                       struct healbot_error **err_out);
+
+// Creates an engine from a snapshot of one over the same library (by
+// revision), with the given topology and settings (as for
+// `healbot_engine_new`). A corrupt snapshot, one of another format version
+// or of another library is `HEALBOT_RESULT_SNAPSHOT`. Series handles of the
+// old engine are not valid for the new one.
+//
+// # Safety
+//
+// `library` and `topology` are live handles; `config_json` is readable for
+// `config_len` bytes and `snapshot` for `snapshot_len` bytes (each NULL
+// when its length is 0); `engine_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_engine_restore(const struct healbot_library *library,
+                                      const struct healbot_topology *topology,
+                                      const uint8_t *config_json,
+                                      size_t config_len,
+                                      const uint8_t *snapshot,
+                                      size_t snapshot_len,
+                                      struct healbot_engine **engine_out,
+                                      struct healbot_error **err_out);
 
 // A static, NUL-terminated English description of a result code (any
 // number; unknown ones get "unknown result code"). Never freed.

@@ -6,8 +6,10 @@ use std::ptr;
 use healbot_core::decision::RootRole;
 use healbot_core::{Decision, Verdict};
 
-use crate::boundary::guard;
-use crate::error::cstring;
+use crate::boundary::{self, guard, out, write, Failure};
+use crate::buffer::healbot_buffer;
+use crate::engine::{engine_ref, healbot_engine};
+use crate::error::{cstring, healbot_error, healbot_result};
 
 /// What the host should do about a decision.
 #[repr(u32)]
@@ -204,4 +206,57 @@ pub unsafe extern "C" fn healbot_decisions_free(decisions: *mut healbot_decision
             drop(unsafe { Box::from_raw(decisions) });
         }
     });
+}
+
+/// Evaluates every signature at `at_ms` (Unix ms) and writes the decisions,
+/// as typed structs, to `decisions_out`; free them with
+/// `healbot_decisions_free`. Evaluating records `for` state and may
+/// change the engine (unless it runs in `dry_run`).
+///
+/// # Safety
+///
+/// `engine` is a live engine; `decisions_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_evaluate(
+    engine: *mut healbot_engine,
+    at_ms: i64,
+    decisions_out: *mut *mut healbot_decisions,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(decisions_out, "decisions_out")?;
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let decisions = e.lock()?.engine.evaluate(at_ms);
+        write(out_p, Box::into_raw(Box::new(healbot_decisions::new(&decisions))));
+        Ok(())
+    })
+}
+
+/// Evaluates as `healbot_engine_evaluate` and writes the decisions as one
+/// JSON array of decision documents to `json_out`; free it with
+/// `healbot_buffer_free`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `json_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_evaluate_json(
+    engine: *mut healbot_engine,
+    at_ms: i64,
+    json_out: *mut *mut healbot_buffer,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(json_out, "json_out")?;
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let decisions = e.lock()?.engine.evaluate(at_ms);
+        let json = serde_json::to_vec(&decisions)
+            .map_err(|err| Failure::new(healbot_result::Other, format!("cannot serialise decisions: {err}")))?;
+        write(out_p, healbot_buffer::boxed(json));
+        Ok(())
+    })
 }

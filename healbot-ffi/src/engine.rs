@@ -1,9 +1,10 @@
 //! The engine handle: ingestion, health, stats.
 
+use std::collections::HashMap;
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
 
-use healbot_core::engine::HostHealth;
+use healbot_core::engine::{HostHealth, SeriesHandle};
 use healbot_core::telemetry::{Labels, PayloadFormat};
 use healbot_core::{Engine, EngineConfig};
 
@@ -23,16 +24,52 @@ use crate::error::{healbot_error, healbot_result};
 /// `HEALBOT_RESULT_PANIC` to every call; free it.
 #[derive(Debug)]
 pub struct healbot_engine {
-    engine: Mutex<Engine>,
+    inner: Mutex<Inner>,
+}
+
+/// An engine and the series handles given out for it.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    /// Handle `n` (as C sees it) is `series[n - 1]`; 0 is "no series".
+    series: Vec<SeriesHandle>,
+    numbers: HashMap<SeriesHandle, u64>,
+}
+
+impl Inner {
+    /// The C number of a core series handle (the same handle, the same number).
+    fn number(&mut self, h: SeriesHandle) -> u64 {
+        if let Some(n) = self.numbers.get(&h) {
+            return *n;
+        }
+        self.series.push(h);
+        let n = self.series.len() as u64;
+        self.numbers.insert(h, n);
+        n
+    }
+
+    /// The core series handle of a C number; `None` for 0.
+    fn handle(&self, n: u64) -> Result<Option<SeriesHandle>, Failure> {
+        if n == 0 {
+            return Ok(None);
+        }
+        usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| self.series.get(i))
+            .copied()
+            .map(Some)
+            .ok_or_else(|| Failure::invalid(format!("series handle {n} was not issued by this engine")))
+    }
 }
 
 impl healbot_engine {
     pub(crate) fn boxed(engine: Engine) -> *mut healbot_engine {
-        Box::into_raw(Box::new(healbot_engine { engine: Mutex::new(engine) }))
+        let inner = Inner { engine, series: Vec::new(), numbers: HashMap::new() };
+        Box::into_raw(Box::new(healbot_engine { inner: Mutex::new(inner) }))
     }
 
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Engine>, Failure> {
-        self.engine.lock().map_err(|_| {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>, Failure> {
+        self.inner.lock().map_err(|_| {
             Failure::new(
                 healbot_result::Panic,
                 "the engine panicked during an earlier call and can no longer be used; free it",
@@ -135,7 +172,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_metric(
         let (e, name, labels) =
             unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
         let labels = boundary::labels(labels)?;
-        e.lock()?.ingest_metric(name, &labels, value, at_ms)?;
+        e.lock()?.engine.ingest_metric(name, &labels, value, at_ms)?;
         Ok(())
     })
 }
@@ -213,7 +250,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_metrics(
                 // SAFETY: per this function's contract.
                 let (name, l) =
                     unsafe { (string(names[i], "names[i]")?, bytes(labels[i].cast(), lens[i], "labels[i]")?) };
-                guard.ingest_metric(name, &boundary::labels(l)?, values[i], ats[i])?;
+                guard.engine.ingest_metric(name, &boundary::labels(l)?, values[i], ats[i])?;
                 Ok(())
             };
             if let Err(f) = sample() {
@@ -260,7 +297,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
         let mut guard = e.lock()?;
         let mut rejected = Rejections::default();
         for (i, (v, at)) in values.iter().zip(ats).enumerate() {
-            if let Err(err) = guard.ingest_metric(name, &labels, *v, *at) {
+            if let Err(err) = guard.engine.ingest_metric(name, &labels, *v, *at) {
                 rejected.add(i, err.into());
             }
         }
@@ -333,12 +370,121 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
                     last = Some((name, labels, n, boundary::labels(labels)?));
                 }
                 if let Some((_, _, n, l)) = &last {
-                    guard.ingest_metric(n, l, values[i], ats[i])?;
+                    guard.engine.ingest_metric(n, l, values[i], ats[i])?;
                 }
                 Ok(())
             };
             if let Err(f) = sample() {
                 rejected.add(i, f);
+            }
+        }
+        rejected.finish(count)
+    })
+}
+
+/// Resolves the series of metric `name` with a packed label buffer, for
+/// ingesting many samples by handle (`healbot_engine_ingest_by_handle`,
+/// `healbot_engine_ingest_handles`) without hashing names and labels again.
+///
+/// Writes a handle to `series_out`: a number valid for this engine only (the
+/// same series gives the same number), or 0 when no signature reads the
+/// metric or the labels attach to no node (both counted in the stats);
+/// samples for 0 need not be sent, and ingesting them does nothing. A
+/// handle of an evicted series still works: its samples are counted as
+/// dropped. Fails with `HEALBOT_RESULT_LIMIT` when the series limit rejects
+/// a new series.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `name` is a NUL-terminated string; `labels`
+/// is readable for `labels_len` bytes (NULL when 0); `series_out` and
+/// `err_out` (nullable) are writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_resolve_series(
+    engine: *mut healbot_engine,
+    name: *const c_char,
+    labels: *const c_char,
+    labels_len: usize,
+    series_out: *mut u64,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(series_out, "series_out")?;
+        // SAFETY: per this function's contract.
+        let (e, name, labels) =
+            unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
+        let labels = boundary::labels(labels)?;
+        let mut guard = e.lock()?;
+        let n = match guard.engine.resolve_series(name, &labels)? {
+            Some(h) => guard.number(h),
+            None => 0,
+        };
+        write(out_p, n);
+        Ok(())
+    })
+}
+
+/// Ingests one sample into a series resolved by
+/// `healbot_engine_resolve_series`: no hashing, no allocation. Handle 0 is
+/// accepted and does nothing; a number this engine did not issue is
+/// `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_by_handle(
+    engine: *mut healbot_engine,
+    series: u64,
+    value: f64,
+    at_ms: i64,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let mut guard = e.lock()?;
+        if let Some(h) = guard.handle(series)? {
+            guard.engine.ingest_by_handle(h, value, at_ms);
+        }
+        Ok(())
+    })
+}
+
+/// Ingests `count` samples by series handle: `values[i]` at `at_ms[i]` into
+/// `series[i]`, under one lock. Rejections (numbers this engine did not
+/// issue) as for `healbot_engine_ingest_metrics`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `series`, `values` and `at_ms` are arrays of
+/// `count` elements (NULL when 0); `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_handles(
+    engine: *mut healbot_engine,
+    series: *const u64,
+    values: *const f64,
+    at_ms: *const i64,
+    count: usize,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, series, values, ats) = unsafe {
+            (
+                engine_ref(engine)?,
+                array(series, count, "series")?,
+                array(values, count, "values")?,
+                array(at_ms, count, "at_ms")?,
+            )
+        };
+        let mut guard = e.lock()?;
+        let mut rejected = Rejections::default();
+        for (i, ((s, v), at)) in series.iter().zip(values).zip(ats).enumerate() {
+            match guard.handle(*s) {
+                Ok(Some(h)) => guard.engine.ingest_by_handle(h, *v, *at),
+                Ok(None) => {}
+                Err(f) => rejected.add(i, f),
             }
         }
         rejected.finish(count)
@@ -452,7 +598,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_payload(
         // SAFETY: per this function's contract.
         let (e, payload) = unsafe { (engine_ref(engine)?, bytes(payload, payload_len, "payload")?) };
         let format = payload_format(format)?;
-        let report = e.lock()?.ingest_payload(format, payload, default_at_ms)?;
+        let report = e.lock()?.engine.ingest_payload(format, payload, default_at_ms)?;
         write_opt(
             report_out,
             healbot_ingest_report {
@@ -501,7 +647,7 @@ pub unsafe extern "C" fn healbot_engine_set_node_health(
             2 => Some(HostHealth::Unhealthy),
             _ => return Err(Failure::invalid(format!("unknown health {health}; expected 0, 1 or 2"))),
         };
-        e.lock()?.set_node_health(node, health)?;
+        e.lock()?.engine.set_node_health(node, health)?;
         Ok(())
     })
 }
@@ -524,7 +670,7 @@ pub unsafe extern "C" fn healbot_engine_stats_json(
         let out_p = out(json_out, "json_out")?;
         // SAFETY: per this function's contract.
         let e = unsafe { engine_ref(engine) }?;
-        let stats = e.lock()?.stats();
+        let stats = e.lock()?.engine.stats();
         let json = serde_json::to_vec(&stats)
             .map_err(|err| Failure::new(healbot_result::Other, format!("cannot serialise stats: {err}")))?;
         write(out_p, healbot_buffer::boxed(json));
@@ -554,5 +700,158 @@ pub unsafe extern "C" fn healbot_engine_test_panic(
         {
             panic!("healbot_engine_test_panic was called")
         }
+    })
+}
+
+/// Records that the host executed `action_id` on node `target` for the
+/// decision `decision_id`, at `at_ms`, unattended or approved by a person.
+/// It feeds cooldowns, budgets and the circuit breaker. Idempotent by
+/// decision id: `*recorded_out` (may be NULL) says whether this call
+/// recorded anything. An unknown action or node, or an engine in dry-run
+/// mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `decision_id`, `action_id` and `target` are
+/// NUL-terminated strings; `recorded_out` and `err_out` are NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_record_execution(
+    engine: *mut healbot_engine,
+    decision_id: *const c_char,
+    action_id: *const c_char,
+    target: *const c_char,
+    at_ms: i64,
+    unattended: bool,
+    recorded_out: *mut bool,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, id, action, target) = unsafe {
+            (
+                engine_ref(engine)?,
+                string(decision_id, "decision_id")?,
+                string(action_id, "action_id")?,
+                string(target, "target")?,
+            )
+        };
+        let recorded = e.lock()?.engine.record_execution(id, action, target, at_ms, unattended)?;
+        write_opt(recorded_out, recorded);
+        Ok(())
+    })
+}
+
+/// Records the outcome of an execution recorded for `decision_id`. It
+/// feeds the circuit breaker and the success posteriors behind confidence.
+/// Idempotent: `*recorded_out` (may be NULL) says whether this call
+/// recorded anything. No execution recorded for the decision, or an engine
+/// in dry-run mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `decision_id` is a NUL-terminated string;
+/// `recorded_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_record_outcome(
+    engine: *mut healbot_engine,
+    decision_id: *const c_char,
+    success: bool,
+    at_ms: i64,
+    recorded_out: *mut bool,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, id) = unsafe { (engine_ref(engine)?, string(decision_id, "decision_id")?) };
+        let recorded = e.lock()?.engine.record_outcome(id, success, at_ms)?;
+        write_opt(recorded_out, recorded);
+        Ok(())
+    })
+}
+
+/// Swaps the engine's library for `library`, keeping windows, counters and
+/// the ledger. The new library is compiled fully first: on error the old
+/// one stays in use. Series handles stay valid.
+///
+/// # Safety
+///
+/// `engine` and `library` are live handles; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_reload_library(
+    engine: *mut healbot_engine,
+    library: *const healbot_library,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, lib) = unsafe { (engine_ref(engine)?, self::library(library, "library")?) };
+        e.lock()?.engine.reload_library(lib.library.clone())?;
+        Ok(())
+    })
+}
+
+/// The engine's state (windows, alerts, counters, ledger, posteriors) as
+/// bytes, written to `snapshot_out`; free it with `healbot_buffer_free`.
+/// `healbot_engine_restore` reads it back.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `snapshot_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_snapshot(
+    engine: *const healbot_engine,
+    snapshot_out: *mut *mut healbot_buffer,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(snapshot_out, "snapshot_out")?;
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let bytes = e.lock()?.engine.snapshot();
+        write(out_p, healbot_buffer::boxed(bytes));
+        Ok(())
+    })
+}
+
+/// Creates an engine from a snapshot of one over the same library (by
+/// revision), with the given topology and settings (as for
+/// `healbot_engine_new`). A corrupt snapshot, one of another format version
+/// or of another library is `HEALBOT_RESULT_SNAPSHOT`. Series handles of the
+/// old engine are not valid for the new one.
+///
+/// # Safety
+///
+/// `library` and `topology` are live handles; `config_json` is readable for
+/// `config_len` bytes and `snapshot` for `snapshot_len` bytes (each NULL
+/// when its length is 0); `engine_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_restore(
+    library: *const healbot_library,
+    topology: *const healbot_topology,
+    config_json: *const u8,
+    config_len: usize,
+    snapshot: *const u8,
+    snapshot_len: usize,
+    engine_out: *mut *mut healbot_engine,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(engine_out, "engine_out")?;
+        // SAFETY: per this function's contract.
+        let (lib, topo, config, snapshot) = unsafe {
+            (
+                self::library(library, "library")?,
+                self::topology(topology, "topology")?,
+                bytes(config_json, config_len, "config_json")?,
+                bytes(snapshot, snapshot_len, "snapshot")?,
+            )
+        };
+        let config = self::config(config)?;
+        let engine = Engine::restore(lib.library.clone(), topo.topology.clone(), config, snapshot)?;
+        write(out_p, healbot_engine::boxed(engine));
+        Ok(())
     })
 }
