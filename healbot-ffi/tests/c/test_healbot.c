@@ -592,6 +592,7 @@ static void test_ingest(void) {
     CHECK(strstr(s, "\"series\":1") != NULL);
     CHECK(strstr(s, "\"not_read\":1") != NULL);
     CHECK(strstr(s, "\"alert\":1") != NULL);
+    CHECK(strstr(s, "\"ingested_metrics\":") != NULL);
     free(s);
     s = stats(limited);
     CHECK(strstr(s, "\"series_limit\"") != NULL);
@@ -605,6 +606,242 @@ static void test_ingest(void) {
 
     healbot_engine_free(engine);
     healbot_engine_free(limited);
+}
+
+
+static void test_series_handles(void) {
+    healbot_engine *engine = new_engine(NULL);
+    healbot_engine *limited = new_engine("{\"max_series\": 1}");
+    uint64_t h = 77, h2 = 0, none = 77;
+    char *s;
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", API, sizeof API, &h, &err_), HEALBOT_RESULT_OK);
+    CHECK(h != 0 && h != 77);
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", API, sizeof API, &h2, &err_), HEALBOT_RESULT_OK);
+    CHECK(h2 == h);
+    /* Not read, and attached to no node: 0. */
+    EXPECT(healbot_engine_resolve_series(engine, "unread", API, sizeof API, &none, &err_), HEALBOT_RESULT_OK);
+    CHECK(none == 0);
+    none = 77;
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", WEB, sizeof WEB, &none, &err_), HEALBOT_RESULT_OK);
+    CHECK(none == 0);
+    h2 = 77;
+    EXPECT(healbot_engine_resolve_series(engine, NULL, API, sizeof API, &h2, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_resolve_series(NULL, "cpu", API, sizeof API, &h2, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", NULL, 2, &h2, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", API, sizeof API, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_resolve_series(engine, "cpu", API, 3, &h2, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    CHECK(h2 == 77);
+    EXPECT(healbot_engine_resolve_series(limited, "cpu", API, sizeof API, &h2, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_resolve_series(limited, "cpu", "service\0db", 11, &h2, &err_), HEALBOT_RESULT_LIMIT);
+
+    EXPECT(healbot_engine_ingest_by_handle(engine, h, 0.95, 1000, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_ingest_by_handle(engine, 0, 0.95, 1000, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_ingest_by_handle(engine, h + 100, 0.95, 1000, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_by_handle(engine, UINT64_MAX, 0.95, 1000, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_by_handle(NULL, h, 0.95, 1000, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    {
+        uint64_t series[4] = {h, h, 0, h};
+        uint64_t bad[3] = {h, 999, h};
+        double values[4] = {0.96, 0.97, 0.5, 0.98};
+        int64_t at[4] = {2000, 3000, 3000, 4000};
+        healbot_error *err = NULL;
+        EXPECT(healbot_engine_ingest_handles(engine, series, values, at, 4, &err_), HEALBOT_RESULT_OK);
+        EXPECT(healbot_engine_ingest_handles(engine, NULL, NULL, NULL, 0, &err_), HEALBOT_RESULT_OK);
+        EXPECT(healbot_engine_ingest_handles(NULL, series, values, at, 4, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+        EXPECT(healbot_engine_ingest_handles(engine, NULL, values, at, 4, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+        EXPECT(healbot_engine_ingest_handles(engine, series, NULL, at, 4, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+        EXPECT(healbot_engine_ingest_handles(engine, series, values, NULL, 4, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+        CHECK(healbot_engine_ingest_handles(engine, bad, values, at, 3, &err) == HEALBOT_RESULT_INVALID_INPUT);
+        CHECK(err && strstr(healbot_error_message(err), "1 of 3 samples") != NULL);
+        healbot_error_free(err);
+    }
+    s = stats(engine);
+    CHECK(strstr(s, "\"ingested_metrics\":6") != NULL);
+    free(s);
+    healbot_engine_free(engine);
+    healbot_engine_free(limited);
+}
+
+/* Feeds cpu=0.97 on api for a minute, the small library's cpu.hot signature. */
+static void feed_hot_cpu(healbot_engine *engine) {
+    int64_t i;
+    for (i = 0; i <= 6; i++)
+        EXPECT(healbot_engine_ingest_metric(engine, "cpu", API, sizeof API, 0.97, 1000000 + i * 10000, &err_),
+               HEALBOT_RESULT_OK);
+}
+
+static void test_evaluate(void) {
+    healbot_engine *engine = new_engine(NULL);
+    healbot_engine *dry = new_engine("{\"dry_run\": true}");
+    healbot_decisions *ds = SENTINEL;
+    const healbot_decision *d;
+    healbot_buffer *json = SENTINEL;
+    char id[256];
+    bool recorded = false;
+
+    /* Nothing ingested yet: no decision. */
+    EXPECT(healbot_engine_evaluate(engine, 1000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 0);
+    CHECK(healbot_decisions_get(ds, 0) == NULL);
+    healbot_decisions_free(ds);
+
+    feed_hot_cpu(engine);
+    EXPECT(healbot_engine_evaluate(engine, 1060000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 1);
+    d = healbot_decisions_get(ds, 0);
+    CHECK(d != NULL);
+    if (!d) return;
+    CHECK(strcmp(d->node, "api") == 0);
+    CHECK(strcmp(d->signature_id, "cpu.hot") == 0);
+    CHECK(d->verdict == HEALBOT_VERDICT_EXECUTE);
+    CHECK(d->root_role == HEALBOT_ROOT_ROLE_ROOT);
+    CHECK(strcmp(d->root_cause_node, "api") == 0);
+    CHECK(d->confidence > 0.0 && d->confidence <= 1.0);
+    CHECK(d->at_ms == 1060000 && d->onset_ms <= d->at_ms);
+    CHECK(d->action_id && strcmp(d->action_id, "restart") == 0);
+    CHECK(d->action_operation && strcmp(d->action_operation, "restart") == 0);
+    CHECK(d->action_target && strcmp(d->action_target, "api") == 0);
+    CHECK(strstr(d->json, "\"explanation\"") != NULL);
+    CHECK(strstr(d->json, d->id) != NULL);
+    CHECK(healbot_decisions_get(ds, 1) == NULL);
+    snprintf(id, sizeof id, "%s", d->id);
+    healbot_decisions_free(ds);
+
+    EXPECT(healbot_engine_evaluate_json(engine, 1060000, &json, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_buffer_len(json) > 2);
+    CHECK(healbot_buffer_data(json)[0] == '[');
+    CHECK(strstr((const char *)healbot_buffer_data(json), id) != NULL);
+    healbot_buffer_free(json);
+
+    ds = SENTINEL;
+    json = SENTINEL;
+    EXPECT(healbot_engine_evaluate(NULL, 1, &ds, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_evaluate(engine, 1, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_evaluate_json(NULL, 1, &json, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_evaluate_json(engine, 1, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(ds == SENTINEL && json == SENTINEL);
+
+    /* The ledger. */
+    EXPECT(healbot_engine_record_execution(engine, id, "restart", "api", 1061000, true, &recorded, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(recorded);
+    EXPECT(healbot_engine_record_execution(engine, id, "restart", "api", 1061000, true, &recorded, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(!recorded); /* idempotent */
+    EXPECT(healbot_engine_record_execution(engine, id, "restart", "api", 1061000, true, NULL, &err_),
+           HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_record_execution(engine, id, "nope", "api", 1061000, true, &recorded, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_record_execution(engine, id, "restart", "nowhere", 1061000, true, &recorded, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_record_execution(NULL, id, "restart", "api", 1, true, &recorded, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_execution(engine, NULL, "restart", "api", 1, true, &recorded, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_execution(engine, id, NULL, "api", 1, true, &recorded, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_execution(engine, id, "restart", NULL, 1, true, &recorded, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_execution(dry, id, "restart", "api", 1, true, &recorded, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+
+    EXPECT(healbot_engine_record_outcome(engine, id, true, 1120000, &recorded, &err_), HEALBOT_RESULT_OK);
+    CHECK(recorded);
+    EXPECT(healbot_engine_record_outcome(engine, id, true, 1120000, NULL, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_record_outcome(engine, "no-such-decision", true, 1, &recorded, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_record_outcome(NULL, id, true, 1, &recorded, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_outcome(engine, NULL, true, 1, &recorded, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_record_outcome(dry, id, true, 1, &recorded, &err_), HEALBOT_RESULT_INVALID_INPUT);
+
+    /* Right after the restart, its cooldown-free action still runs; the
+       decision is again for cpu.hot on api. */
+    EXPECT(healbot_engine_evaluate(engine, 1070000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 1);
+    healbot_decisions_free(ds);
+
+    healbot_engine_free(engine);
+    healbot_engine_free(dry);
+}
+
+static void test_snapshot_reload(void) {
+    healbot_engine *engine = new_engine(NULL);
+    healbot_engine *restored = SENTINEL;
+    healbot_library *lib = small_library();
+    healbot_library *other = NULL;
+    healbot_topology *topo = small_topology();
+    healbot_buffer *snap = SENTINEL;
+    healbot_decisions *ds = NULL;
+    healbot_error *err = NULL;
+    char *s;
+
+    feed_hot_cpu(engine);
+    EXPECT(healbot_engine_snapshot(engine, &snap, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_buffer_len(snap) > 16);
+    EXPECT(healbot_engine_restore(lib, topo, NULL, 0, healbot_buffer_data(snap), healbot_buffer_len(snap), &restored,
+                                  &err_),
+           HEALBOT_RESULT_OK);
+    s = stats(restored);
+    CHECK(strstr(s, "\"series\":1") != NULL);
+    free(s);
+    EXPECT(healbot_engine_evaluate(restored, 1060000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 1);
+    healbot_decisions_free(ds);
+    healbot_engine_free(restored);
+
+    restored = SENTINEL;
+    /* A damaged snapshot, an empty one, and one of another library. */
+    {
+        size_t n = healbot_buffer_len(snap);
+        uint8_t *copy = malloc(n);
+        memcpy(copy, healbot_buffer_data(snap), n);
+        copy[n - 1] ^= 0xff;
+        copy[n / 2] ^= 0xff;
+        EXPECT(healbot_engine_restore(lib, topo, NULL, 0, copy, n, &restored, &err_), HEALBOT_RESULT_SNAPSHOT);
+        copy[0] ^= 0xff;
+        EXPECT(healbot_engine_restore(lib, topo, NULL, 0, copy, n, &restored, &err_), HEALBOT_RESULT_SNAPSHOT);
+        free(copy);
+    }
+    EXPECT(healbot_engine_restore(lib, topo, NULL, 0, NULL, 0, &restored, &err_), HEALBOT_RESULT_SNAPSHOT);
+    EXPECT(healbot_library_new("lib.json", u8(SIGS_JSON), len(SIGS_JSON), 0, &other, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_engine_restore(other, topo, NULL, 0, healbot_buffer_data(snap), healbot_buffer_len(snap),
+                                 &restored, &err) == HEALBOT_RESULT_SNAPSHOT);
+    CHECK(err && strlen(healbot_error_message(err)) > 0);
+    healbot_error_free(err);
+    EXPECT(healbot_engine_restore(NULL, topo, NULL, 0, healbot_buffer_data(snap), healbot_buffer_len(snap),
+                                  &restored, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_restore(lib, NULL, NULL, 0, healbot_buffer_data(snap), healbot_buffer_len(snap),
+                                  &restored, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_restore(lib, topo, NULL, 0, NULL, 10, &restored, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_restore(lib, topo, u8("x"), 1, healbot_buffer_data(snap), healbot_buffer_len(snap),
+                                  &restored, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_restore(lib, topo, NULL, 0, healbot_buffer_data(snap), healbot_buffer_len(snap), NULL,
+                                  &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(restored == SENTINEL);
+    healbot_buffer_free(snap);
+    snap = SENTINEL;
+    EXPECT(healbot_engine_snapshot(NULL, &snap, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_snapshot(engine, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(snap == SENTINEL);
+
+    /* Reload: another library (cpu.hot without actions) takes over; the windows stay. */
+    EXPECT(healbot_engine_reload_library(engine, other, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_evaluate(engine, 1060000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 1);
+    CHECK(healbot_decisions_count(ds) == 1 && healbot_decisions_get(ds, 0)->action_id == NULL);
+    CHECK(healbot_decisions_count(ds) == 1 && healbot_decisions_get(ds, 0)->verdict == HEALBOT_VERDICT_OBSERVE);
+    healbot_decisions_free(ds);
+    EXPECT(healbot_engine_reload_library(NULL, other, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_reload_library(engine, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+
+    healbot_library_free(other);
+    healbot_library_free(lib);
+    healbot_topology_free(topo);
+    healbot_engine_free(engine);
 }
 
 static void test_decisions_null(void) {
@@ -644,6 +881,9 @@ int main(int argc, char **argv) {
     test_topology(dir);
     test_engine_new();
     test_ingest();
+    test_series_handles();
+    test_evaluate();
+    test_snapshot_reload();
     test_decisions_null();
     test_engine_panic();
     printf("%d passed, %d failed\n", checks - failures, failures);
