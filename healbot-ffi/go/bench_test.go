@@ -76,3 +76,50 @@ func BenchmarkIngestMetrics(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "samples/s")
 }
+
+// BenchmarkIngestSample is one scalar sample per call into a resolved series.
+func BenchmarkIngestSample(b *testing.B) {
+	e := shopEngine(b)
+	defer e.Close()
+	s, err := e.ResolveSeries("http_server_error_ratio", Labels{"service": "frontend"})
+	if err != nil || s == 0 {
+		b.Fatal(s, err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.IngestSample(s, 0.01, int64(1_000+i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIngestSamples is one call per 4096 samples over 8 resolved series.
+func BenchmarkIngestSamples(b *testing.B) {
+	e := shopEngine(b)
+	defer e.Close()
+	const n = 4096
+	services := []string{"frontend", "cartservice", "checkoutservice", "paymentservice",
+		"currencyservice", "emailservice", "shippingservice", "adservice"}
+	handles := make([]Series, len(services))
+	for i, svc := range services {
+		h, err := e.ResolveSeries("http_server_error_ratio", Labels{"service": svc})
+		if err != nil || h == 0 {
+			b.Fatal(h, err)
+		}
+		handles[i] = h
+	}
+	series, values, ats := make([]Series, n), make([]float64, n), make([]int64, n)
+	for i := range series {
+		series[i], values[i], ats[i] = handles[i%len(handles)], 0.01, int64(1_000+i/len(handles))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := e.IngestSamples(series, values, ats); err != nil {
+			b.Fatal(err)
+		}
+		for j := range ats {
+			ats[j] += n / 8 // time moves on
+		}
+	}
+	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "samples/s")
+}

@@ -297,13 +297,14 @@ func (e *Engine) SetNodeHealth(node string, h Health) error {
 
 // Stats are the engine's counters.
 type Stats struct {
-	Ingested    map[string]uint64 `json:"ingested"`
-	Unattached  map[string]uint64 `json:"unattached"`
-	Dropped     map[string]uint64 `json:"dropped"`
-	Series      int               `json:"series"`
-	Alerts      int               `json:"alerts"`
-	Exceptions  uint64            `json:"exceptions"`
-	Evaluations uint64            `json:"evaluations"`
+	Ingested        map[string]uint64 `json:"ingested"`
+	IngestedMetrics uint64            `json:"ingested_metrics"`
+	Unattached      map[string]uint64 `json:"unattached"`
+	Dropped         map[string]uint64 `json:"dropped"`
+	Series          int               `json:"series"`
+	Alerts          int               `json:"alerts"`
+	Exceptions      uint64            `json:"exceptions"`
+	Evaluations     uint64            `json:"evaluations"`
 }
 
 // StatsJSON returns the engine's counters as libhealbot renders them.

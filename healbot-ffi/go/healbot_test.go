@@ -209,7 +209,7 @@ func TestIngestAndStats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Series != 2 || s.Ingested["metric"] != 7 || s.Ingested["alert"] != 1 || s.Dropped["not_read"] != 1 ||
+	if s.Series != 2 || s.IngestedMetrics != 7 || s.Ingested["alert"] != 1 || s.Dropped["not_read"] != 1 ||
 		s.Unattached["unknown_node"] != 1 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -340,7 +340,7 @@ func TestGoroutinesShareOneEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Ingested["metric"] != workers*perWorker || s.Series != workers {
+	if s.IngestedMetrics != workers*perWorker || s.Series != workers {
 		t.Fatalf("stats %+v", s)
 	}
 }

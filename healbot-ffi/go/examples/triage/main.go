@@ -67,6 +67,10 @@ func main() {
 	}
 	fmt.Printf("alertmanager: %d observations, %d malformed\n", report.Observations, report.Malformed)
 
+	// Signatures with `for: 1m` must hold across evaluations a minute apart.
+	if _, err := engine.Evaluate(start.Add(time.Minute)); err != nil {
+		log.Fatal(err)
+	}
 	if err := triage(engine, start.Add(3*time.Minute)); err != nil {
 		log.Fatal(err)
 	}
