@@ -261,6 +261,36 @@ pub unsafe extern "C" fn healbot_engine_ingest_metrics(
     })
 }
 
+/// Consecutive samples of one series in a batch. `Engine::ingest_metric`
+/// is `Engine::resolve_series` then `Engine::ingest_by_handle`, and nothing
+/// evicts series during a batch, so the first sample of a run resolves the
+/// series and the others go by handle: the same effect and counts as one
+/// `ingest_metric` per sample, without hashing the name and labels again.
+#[derive(Default)]
+struct Run {
+    resolved: bool,
+    handle: Option<SeriesHandle>,
+}
+
+impl Run {
+    fn ingest(&mut self, engine: &mut Engine, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Failure> {
+        if let Some(h) = self.handle {
+            engine.ingest_by_handle(h, value, at);
+            return Ok(());
+        }
+        if self.resolved {
+            // Not kept (counted per sample) or over the series limit.
+            return engine.ingest_metric(name, labels, value, at).map_err(Failure::from);
+        }
+        self.resolved = true;
+        self.handle = engine.resolve_series(name, labels)?;
+        if let Some(h) = self.handle {
+            engine.ingest_by_handle(h, value, at);
+        }
+        Ok(())
+    }
+}
+
 /// Ingests `count` samples of one series: `name` with one packed label
 /// buffer, values `values[i]` at `at_ms[i]`. Rejections as for
 /// `healbot_engine_ingest_metrics`.
@@ -296,9 +326,10 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
         let labels = boundary::labels(labels)?;
         let mut guard = e.lock()?;
         let mut rejected = Rejections::default();
+        let mut run = Run::default();
         for (i, (v, at)) in values.iter().zip(ats).enumerate() {
-            if let Err(err) = guard.engine.ingest_metric(name, &labels, *v, *at) {
-                rejected.add(i, err.into());
+            if let Err(f) = run.ingest(&mut guard.engine, name, &labels, *v, *at) {
+                rejected.add(i, f);
             }
         }
         rejected.finish(count)
@@ -358,8 +389,9 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
         };
         let mut guard = e.lock()?;
         let mut rejected = Rejections::default();
-        // Consecutive samples of one series reuse its parsed labels.
+        // Consecutive samples of one series reuse its parsed labels and handle.
         let mut last: Option<(&[u8], &[u8], String, Labels)> = None;
+        let mut run = Run::default();
         for i in 0..count {
             let mut sample = || -> Result<(), Failure> {
                 let (name, labels, tail) = next_record(rest)?;
@@ -368,9 +400,10 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
                 if !same {
                     let n = boundary::text(name, "records")?.to_string();
                     last = Some((name, labels, n, boundary::labels(labels)?));
+                    run = Run::default();
                 }
                 if let Some((_, _, n, l)) = &last {
-                    guard.engine.ingest_metric(n, l, values[i], ats[i])?;
+                    run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
                 }
                 Ok(())
             };
