@@ -107,6 +107,11 @@ func encodeLabels(buf []byte, labels Labels) []byte {
 	return buf
 }
 
+// mapID is the identity of a map (its runtime pointer; 0 for nil).
+func mapID(m Labels) uintptr {
+	return *(*uintptr)(unsafe.Pointer(&m))
+}
+
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // IngestMetric ingests one metric sample. Samples that attach to no node or
@@ -152,12 +157,26 @@ func (e *Engine) IngestMetrics(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
 	}
-	records := make([]byte, 0, len(samples)*32)
 	values := make([]float64, len(samples))
 	ats := make([]int64, len(samples))
+	var records []byte
+	// A sample with the same name and the same Labels map as the one before
+	// repeats its record bytes instead of encoding the map again.
+	var prevName string
+	var prevMap uintptr
+	start, end := 0, 0
 	for i, s := range samples {
-		records = append(append(records, s.Name...), 0)
-		records = append(encodeLabels(records, s.Labels), 0)
+		if m := mapID(s.Labels); i > 0 && m == prevMap && s.Name == prevName {
+			records = append(records, records[start:end]...)
+		} else {
+			start = len(records)
+			records = append(append(records, s.Name...), 0)
+			records = append(encodeLabels(records, s.Labels), 0)
+			end, prevName, prevMap = len(records), s.Name, m
+			if i == 0 {
+				records = append(make([]byte, 0, len(records)*len(samples)), records...)
+			}
+		}
 		values[i] = s.Value
 		ats[i] = s.At.UnixMilli()
 	}
