@@ -6,13 +6,13 @@
 //! onset is not later than A's plus a tolerance. A diagnosis never
 //! suppresses itself, and a diagnosis on the same node never explains
 //! another. Every other diagnosis is a root-cause candidate. Each symptom is
-//! assigned to the best-ranked root among those that explain it, with the
-//! dependency path to it. In a dependency cycle whose diagnoses all explain
+//! assigned to the root that explains it (following chains of symptoms)
+//! with the earliest onset, then the highest confidence, the most critical
+//! tier and the smallest id, with the dependency path to it. In a dependency cycle whose diagnoses all explain
 //! one another, the earliest (then most confident, most critical, by id)
 //! stays root, together with any other diagnosis on its node; a diagnosis
 //! that depends on such a cycle is its symptom. When two or more root
-//! candidates share a
-//! dependency that has no diagnosis of its own, that dependency is reported
+//! candidates share a dependency that has no diagnosis of its own, that dependency is reported
 //! as an *inferred suspect* (never acted on unattended).
 //!
 //! Ranking (higher first): symptoms explained, then earlier onset, then

@@ -126,7 +126,13 @@ impl Engine {
                         path: vec![d.node_id.clone()],
                         rank: Some(*rank),
                         score: Some(*score),
-                        explains: explains.iter().map(|j| diags[*j].node_id.clone()).collect(),
+                        explains: {
+                            // A node with several diagnoses is named once.
+                            let mut nodes: Vec<String> = explains.iter().map(|j| diags[*j].node_id.clone()).collect();
+                            nodes.sort();
+                            nodes.dedup();
+                            nodes
+                        },
                     },
                     false,
                     explains.len(),

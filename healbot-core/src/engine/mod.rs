@@ -38,7 +38,7 @@ use facts::{Health, StateFacts};
 /// assert_eq!(config.max_series, 10_000);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Live series per engine.
     pub max_series: usize,
