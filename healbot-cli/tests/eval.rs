@@ -54,7 +54,7 @@ fn text_report_is_deterministic() {
     assert_eq!(a.status.code(), Some(0));
     let text = String::from_utf8(a.stdout.clone()).unwrap();
     assert!(text.contains("03:25:09 cartservice"), "{text}");
-    assert!(text.contains("svc.cpu_saturated"), "{text}");
+    assert!(text.contains("rca.cpu_saturated"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("all ") && l.contains("100.0%")), "{text}");
     // Same inputs, same report (bar the wall-clock time on the first line).
     let b = eval(&["--verbose"]);
