@@ -253,6 +253,59 @@ fn class_lits(class: &Class) -> Option<Vec<Lit>> {
     Some(normalize(out))
 }
 
+/// The most independent required sets kept for one pattern.
+const MAX_SETS: usize = 6;
+
+/// Every usable required set of a concatenation: each maximal run of
+/// adjacent exact parts, and each inexact part's own best set. All of them
+/// must occur in a match.
+fn concat_sets(parts: &[Extract]) -> Vec<Vec<Lit>> {
+    let mut out = Vec::new();
+    let mut push = |set: &Vec<Lit>| {
+        if usable(set) && !out.contains(set) {
+            out.push(set.clone());
+        }
+    };
+    let mut run = vec![Lit::empty()];
+    for p in parts {
+        match &p.exact {
+            Some(e) => match cross(&run, e) {
+                Some(next) => run = next,
+                None => {
+                    push(&run);
+                    run = e.clone();
+                }
+            },
+            None => {
+                push(&run);
+                if let Some(r) = p.best() {
+                    push(r);
+                }
+                run = vec![Lit::empty()];
+            }
+        }
+    }
+    push(&run);
+    out
+}
+
+/// Independent required sets of a whole pattern, best first: a line the
+/// pattern matches contains an alternative of *every* set. At most
+/// [`MAX_SETS`]; empty when the pattern has no usable literal.
+pub(crate) fn required_sets(hir: &Hir) -> Vec<Vec<Lit>> {
+    let mut sets = match hir.kind() {
+        HirKind::Capture(cap) => return required_sets(&cap.sub),
+        HirKind::Concat(subs) => {
+            let parts: Vec<Extract> = subs.iter().map(extract).collect();
+            concat_sets(&parts)
+        }
+        _ => extract(hir).best().cloned().into_iter().collect(),
+    };
+    sets.sort_by_key(|s| std::cmp::Reverse(score(s)));
+    sets.truncate(MAX_SETS);
+    sets
+}
+
 /// Walks `hir`. Recursion depth is bounded by the parser's nest limit.
 pub(crate) fn extract(hir: &Hir) -> Extract {
     match hir.kind() {
@@ -319,24 +372,9 @@ pub(crate) fn extract(hir: &Hir) -> Extract {
             // Runs of adjacent exact parts, and each inexact part's own
             // required set; keep the best.
             let mut best: Option<Vec<Lit>> = None;
-            let mut run = vec![Lit::empty()];
-            for p in &parts {
-                match &p.exact {
-                    Some(e) => match cross(&run, e) {
-                        Some(next) => run = next,
-                        None => {
-                            keep_better(&mut best, Some(&run));
-                            run = e.clone();
-                        }
-                    },
-                    None => {
-                        keep_better(&mut best, Some(&run));
-                        keep_better(&mut best, p.required.as_ref());
-                        run = vec![Lit::empty()];
-                    }
-                }
+            for set in concat_sets(&parts) {
+                keep_better(&mut best, Some(&set));
             }
-            keep_better(&mut best, Some(&run));
             Extract {
                 exact,
                 required: best,
@@ -386,6 +424,16 @@ mod tests {
             best(r".*?:.*? Served block blk_.*? to /.*?", false),
             vec![" Served block blk_"]
         );
+    }
+
+    #[test]
+    fn every_run_of_a_template_is_required() {
+        let sets = required_sets(&parse(r"(.*?):(.*?) Served block blk_.*? to /.*?", false));
+        let firsts: Vec<String> = sets
+            .iter()
+            .map(|s| String::from_utf8_lossy(&s[0].bytes).into_owned())
+            .collect();
+        assert_eq!(firsts, vec![" Served block blk_", " to /"]);
     }
 
     #[test]

@@ -57,6 +57,7 @@
 //! ```
 
 mod literal;
+mod prefilter;
 #[cfg(test)]
 mod tests;
 
@@ -64,18 +65,20 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::meta;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet};
 use regex_syntax::hir::{Hir, Look};
 
-use literal::{extract, usable, Lit};
+use literal::{extract, required_sets, usable, Lit};
 
 /// The default limit on one pattern's compiled size, in bytes.
 pub const DEFAULT_SIZE_LIMIT: usize = 1 << 20;
 /// The default capacity of one pattern's lazy DFA cache in a [`Scratch`].
-pub const DEFAULT_CACHE_CAPACITY: usize = 256 << 10;
+pub const DEFAULT_CACHE_CAPACITY: usize = 2 << 20;
+/// The most literal sets the prefilter requires of one pattern (bits of a
+/// `u16` mask).
+const MAX_SETS_PER_PATTERN: usize = 16;
 /// How deeply a regex may nest groups and repetitions.
 const NEST_LIMIT: u32 = 64;
 
@@ -451,7 +454,7 @@ impl LogMatcherBuilder {
     }
 
     /// Limits the lazy DFA cache each pattern may grow in a [`Scratch`]
-    /// (default [`DEFAULT_CACHE_CAPACITY`], 256 KiB). Caches only grow for
+    /// (default [`DEFAULT_CACHE_CAPACITY`], 2 MiB, as the `regex` crate). Caches only grow for
     /// patterns that actually run, and past the limit the regex engine
     /// clears its cache rather than grow it.
     ///
@@ -517,22 +520,29 @@ enum Confirm {
     All(Box<[u32]>),
 }
 
-/// One distinct prefilter literal.
-#[derive(Clone, Debug)]
-struct LitEntry {
-    /// The exact bytes to compare when the automaton folds case but this
-    /// literal must not (`None`: no comparison).
-    verify: Option<Box<[u8]>>,
-    /// The patterns this literal makes candidates: `targets[start..end]`.
+/// The patterns one prefilter literal makes candidates:
+/// `Prefilter::targets[start..end]`.
+#[derive(Clone, Copy, Debug)]
+struct LitTargets {
     start: u32,
     end: u32,
 }
 
+/// A pattern a literal belongs to, and which of the pattern's required
+/// sets it satisfies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Target {
+    pattern: u32,
+    bit: u16,
+}
+
 #[derive(Clone, Debug)]
 struct Prefilter {
-    ac: AhoCorasick,
-    lits: Box<[LitEntry]>,
-    targets: Box<[u32]>,
+    finder: prefilter::Prefilter,
+    lits: Box<[LitTargets]>,
+    targets: Box<[Target]>,
+    /// Per pattern, the mask of all its required sets (0: fallback).
+    full: Box<[u16]>,
 }
 
 #[derive(Clone, Debug)]
@@ -636,8 +646,10 @@ pub struct LogMatcher {
 #[derive(Debug)]
 pub struct Scratch {
     fingerprint: u64,
-    /// Candidate bitset, one bit per pattern.
-    seen: Vec<u64>,
+    /// Per pattern, the required literal sets seen on this line.
+    masks: Vec<u16>,
+    /// Patterns whose mask is not zero.
+    touched: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
     caches: Vec<Option<meta::Cache>>,
@@ -665,7 +677,8 @@ impl LogMatcher {
         let fallback_len = self.fallback.as_ref().map_or(0, |f| f.patterns.len());
         Scratch {
             fingerprint: self.fingerprint,
-            seen: vec![0; self.confirm.len().div_ceil(64)],
+            masks: vec![0; self.confirm.len()],
+            touched: Vec::with_capacity(64),
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
@@ -774,13 +787,14 @@ impl LogMatcher {
     /// Fills `scratch.hits` with the matching pattern ids, sorted.
     fn search(&self, line: &[u8], scratch: &mut Scratch) {
         if scratch.fingerprint != self.fingerprint
-            || scratch.seen.len() != self.confirm.len().div_ceil(64)
+            || scratch.masks.len() != self.confirm.len()
             || scratch.caches.len() != self.regexes.len()
         {
             *scratch = self.scratch();
         }
         let Scratch {
-            seen,
+            masks,
+            touched,
             candidates,
             hits,
             caches,
@@ -789,30 +803,33 @@ impl LogMatcher {
             ..
         } = scratch;
         candidates.clear();
+        touched.clear();
         hits.clear();
 
         if let Some(pf) = &self.prefilter {
-            for m in pf.ac.find_overlapping_iter(line) {
-                let Some(lit) = pf.lits.get(m.pattern().as_usize()) else {
-                    continue;
+            pf.finder.for_each_hit(line, |lit| {
+                let Some(lit) = pf.lits.get(lit) else {
+                    return;
                 };
-                if let Some(want) = &lit.verify {
-                    if line.get(m.start()..m.end()) != Some(&want[..]) {
-                        continue;
-                    }
-                }
                 let targets = pf
                     .targets
                     .get(lit.start as usize..lit.end as usize)
                     .unwrap_or(&[]);
-                for &p in targets {
-                    let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
-                    if let Some(w) = seen.get_mut(word) {
-                        if *w & bit == 0 {
-                            *w |= bit;
-                            candidates.push(p);
+                for t in targets {
+                    if let Some(m) = masks.get_mut(t.pattern as usize) {
+                        if *m == 0 {
+                            touched.push(t.pattern);
                         }
+                        *m |= t.bit;
                     }
+                }
+            });
+            for &p in touched.iter() {
+                if let Some(m) = masks.get_mut(p as usize) {
+                    if pf.full.get(p as usize) == Some(m) {
+                        candidates.push(p);
+                    }
+                    *m = 0;
                 }
             }
         }
@@ -827,9 +844,6 @@ impl LogMatcher {
             }
         }
         for &p in candidates.iter() {
-            if let Some(w) = seen.get_mut(p as usize / 64) {
-                *w = 0;
-            }
             let ok = match self.confirm.get(p as usize) {
                 Some(Confirm::None) => true,
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
@@ -856,9 +870,9 @@ impl LogMatcher {
 
 /// What one pattern compiles to before the shared structures are built.
 struct Plan {
-    /// Literals, one of which occurs in every matching line; `None` puts the
-    /// pattern in the fallback set with `fallback_hir`.
-    literals: Option<Vec<Lit>>,
+    /// Sets of literals; a matching line holds an alternative of every set.
+    /// Empty puts the pattern in the fallback set with `fallback_hir`.
+    literals: Vec<Vec<Lit>>,
     fallback_hir: Option<Hir>,
     confirm: PlanConfirm,
 }
@@ -917,6 +931,11 @@ impl<'b> Compiler<'b> {
 
     fn plan(&self, index: usize, spec: &PatternSpec) -> Result<Plan, PatternError> {
         let ci = spec.case_insensitive;
+        let fallback = |hir: Hir, confirm: PlanConfirm| Plan {
+            literals: Vec::new(),
+            fallback_hir: Some(hir),
+            confirm,
+        };
         match &spec.pattern {
             LogPattern::Regex(p) => {
                 let hir = self.parse(index, p, ci)?;
@@ -924,58 +943,45 @@ impl<'b> Compiler<'b> {
                 if let Some(exact) = ex.exact.as_ref().filter(|e| !ex.has_look && usable(e)) {
                     if exact.iter().all(Lit::is_proof) {
                         return Ok(Plan {
-                            literals: Some(exact.clone()),
+                            literals: vec![exact.clone()],
                             fallback_hir: None,
                             confirm: PlanConfirm::None,
                         });
                     }
                 }
-                Ok(match ex.best() {
-                    Some(best) => Plan {
-                        literals: Some(best.clone()),
+                let sets = prefer_long(required_sets(&hir));
+                Ok(if sets.is_empty() {
+                    fallback(hir, PlanConfirm::None)
+                } else {
+                    Plan {
+                        literals: sets,
                         fallback_hir: None,
                         confirm: PlanConfirm::Regexes(vec![hir]),
-                    },
-                    None => Plan {
-                        literals: None,
-                        fallback_hir: Some(hir),
-                        confirm: PlanConfirm::None,
-                    },
+                    }
                 })
             }
             LogPattern::StartsWith(s) | LogPattern::EndsWith(s) => {
                 let starts = matches!(spec.pattern, LogPattern::StartsWith(_));
                 let lit = self.literal_hir(index, s, ci)?;
-                let best = extract(&lit).best().cloned();
+                let sets = prefer_long(required_sets(&lit));
                 let anchored = if starts {
                     Hir::concat(vec![Hir::look(Look::Start), lit])
                 } else {
                     Hir::concat(vec![lit, Hir::look(Look::End)])
                 };
-                Ok(match (best, ci) {
-                    (Some(best), false) => {
-                        let bytes = s.as_bytes().to_vec();
-                        let confirm = if starts {
-                            PlanConfirm::Prefix(bytes)
-                        } else {
-                            PlanConfirm::Suffix(bytes)
-                        };
-                        Plan {
-                            literals: Some(best),
-                            fallback_hir: None,
-                            confirm,
-                        }
-                    }
-                    (Some(best), true) => Plan {
-                        literals: Some(best),
+                let confirm = match (ci, starts) {
+                    (false, true) => PlanConfirm::Prefix(s.as_bytes().to_vec()),
+                    (false, false) => PlanConfirm::Suffix(s.as_bytes().to_vec()),
+                    (true, _) => PlanConfirm::Regexes(vec![anchored.clone()]),
+                };
+                Ok(if sets.is_empty() {
+                    fallback(anchored, PlanConfirm::None)
+                } else {
+                    Plan {
+                        literals: sets,
                         fallback_hir: None,
-                        confirm: PlanConfirm::Regexes(vec![anchored]),
-                    },
-                    (None, _) => Plan {
-                        literals: None,
-                        fallback_hir: Some(anchored),
-                        confirm: PlanConfirm::None,
-                    },
+                        confirm,
+                    }
                 })
             }
             LogPattern::Contains(all) => {
@@ -989,57 +995,53 @@ impl<'b> Compiler<'b> {
                 let mut distinct: Vec<&String> = all.iter().collect();
                 distinct.sort();
                 distinct.dedup();
-                let mut hirs = Vec::with_capacity(distinct.len());
-                for s in &distinct {
-                    hirs.push(self.literal_hir(index, s, ci)?);
-                }
-                // The most selective literal triggers; the others confirm.
-                let mut chosen: Option<(usize, Vec<Lit>, bool)> = None;
-                for (i, hir) in hirs.iter().enumerate() {
-                    let ex = extract(hir);
-                    let Some(best) = ex.best() else { continue };
-                    let proof = ex.exact.as_ref() == Some(best) && best.iter().all(Lit::is_proof);
-                    let better = chosen
-                        .as_ref()
-                        .map_or(true, |(_, c, _)| literal::score(best) > literal::score(c));
-                    if better {
-                        chosen = Some((i, best.clone(), proof));
-                    }
-                }
-                Ok(match chosen {
-                    Some((i, best, proof)) => {
-                        let rest: Vec<Hir> = hirs
-                            .into_iter()
-                            .enumerate()
-                            .filter(|&(j, _)| j != i || !proof)
-                            .map(|(_, h)| h)
-                            .collect();
-                        let confirm = if rest.is_empty() {
-                            PlanConfirm::None
-                        } else {
-                            PlanConfirm::Regexes(rest)
-                        };
-                        Plan {
-                            literals: Some(best),
-                            fallback_hir: None,
-                            confirm,
+                // Each literal with a usable set is required by the
+                // prefilter (up to `MAX_SETS_PER_PATTERN`, most selective
+                // first); a regex confirms the others and any whose hit does
+                // not prove it.
+                let mut with_sets: Vec<(i64, Vec<Lit>, bool, Hir)> = Vec::new();
+                let mut confirm = Vec::new();
+                for text in &distinct {
+                    let hir = self.literal_hir(index, text, ci)?;
+                    let ex = extract(&hir);
+                    match ex.best().cloned() {
+                        Some(best) => {
+                            let proof =
+                                ex.exact.as_ref() == Some(&best) && best.iter().all(Lit::is_proof);
+                            with_sets.push((literal::score(&best), best, proof, hir));
                         }
+                        None => confirm.push(hir),
                     }
-                    None => {
-                        let mut hirs = hirs.into_iter();
-                        let first = hirs.next();
-                        let rest: Vec<Hir> = hirs.collect();
-                        let confirm = if rest.is_empty() {
-                            PlanConfirm::None
-                        } else {
-                            PlanConfirm::Regexes(rest)
-                        };
-                        Plan {
-                            literals: None,
-                            fallback_hir: first,
-                            confirm,
+                }
+                with_sets.sort_by_key(|w| std::cmp::Reverse(w.0));
+                let mut sets = Vec::new();
+                for (i, (_, set, proof, hir)) in with_sets.into_iter().enumerate() {
+                    if i < MAX_SETS_PER_PATTERN {
+                        sets.push(set);
+                        if !proof {
+                            confirm.push(hir);
                         }
+                    } else {
+                        confirm.push(hir);
                     }
+                }
+                if sets.is_empty() {
+                    let first = confirm.remove(0);
+                    let rest = if confirm.is_empty() {
+                        PlanConfirm::None
+                    } else {
+                        PlanConfirm::Regexes(confirm)
+                    };
+                    return Ok(fallback(first, rest));
+                }
+                Ok(Plan {
+                    literals: sets,
+                    fallback_hir: None,
+                    confirm: if confirm.is_empty() {
+                        PlanConfirm::None
+                    } else {
+                        PlanConfirm::Regexes(confirm)
+                    },
                 })
             }
         }
@@ -1057,7 +1059,8 @@ impl<'b> Compiler<'b> {
         let mut confirm = Vec::with_capacity(specs.len());
         let mut regexes: Vec<meta::Regex> = Vec::new();
         let mut lit_index: HashMap<Lit, usize> = HashMap::new();
-        let mut lit_targets: Vec<(Lit, Vec<u32>)> = Vec::new();
+        let mut lit_targets: Vec<(Lit, Vec<Target>)> = Vec::new();
+        let mut full: Vec<u16> = Vec::with_capacity(specs.len());
         let mut fallback_hirs: Vec<Hir> = Vec::new();
         let mut fallback_ids: Vec<u32> = Vec::new();
         let mut stats = MatcherStats {
@@ -1086,23 +1089,32 @@ impl<'b> Compiler<'b> {
                     Confirm::All(ids.into())
                 }
             };
-            match (plan.literals, plan.fallback_hir) {
-                (Some(lits), _) => {
+            let nsets = plan.literals.len().min(MAX_SETS_PER_PATTERN);
+            full.push(if nsets == 0 {
+                0
+            } else {
+                (((1u32 << nsets) - 1) & 0xFFFF) as u16
+            });
+            match (plan.literals.is_empty(), plan.fallback_hir) {
+                (false, _) => {
                     stats.with_literal += 1;
                     if matches!(c, Confirm::None) {
                         stats.unconfirmed += 1;
                     }
-                    for lit in lits {
-                        let slot = *lit_index.entry(lit.clone()).or_insert_with(|| {
-                            lit_targets.push((lit, Vec::new()));
-                            lit_targets.len() - 1
-                        });
-                        if let Some((_, targets)) = lit_targets.get_mut(slot) {
-                            targets.push(id);
+                    for (k, set) in plan.literals.into_iter().take(nsets).enumerate() {
+                        let bit = 1u16 << k;
+                        for lit in set {
+                            let slot = *lit_index.entry(lit.clone()).or_insert_with(|| {
+                                lit_targets.push((lit, Vec::new()));
+                                lit_targets.len() - 1
+                            });
+                            if let Some((_, targets)) = lit_targets.get_mut(slot) {
+                                targets.push(Target { pattern: id, bit });
+                            }
                         }
                     }
                 }
-                (None, Some(hir)) => {
+                (true, Some(hir)) => {
                     // Checked alone first so an error names this pattern.
                     meta::Builder::new()
                         .configure(config.clone())
@@ -1111,7 +1123,7 @@ impl<'b> Compiler<'b> {
                     fallback_hirs.push(hir);
                     fallback_ids.push(id);
                 }
-                (None, None) => {
+                (true, None) => {
                     return Err(PatternError::new(
                         index,
                         PatternErrorKind::Invalid,
@@ -1125,43 +1137,26 @@ impl<'b> Compiler<'b> {
         let prefilter = if lit_targets.is_empty() {
             None
         } else {
-            let folded = lit_targets.iter().any(|(l, _)| l.folded);
             let mut targets = Vec::new();
             let mut lits = Vec::with_capacity(lit_targets.len());
+            let mut needles = Vec::with_capacity(lit_targets.len());
             for (lit, ts) in &lit_targets {
                 let start = targets.len() as u32;
                 targets.extend_from_slice(ts);
-                let verify = (folded && !lit.folded && lit.strict_letters)
-                    .then(|| lit.bytes.clone().into_boxed_slice());
-                lits.push(LitEntry {
-                    verify,
+                lits.push(LitTargets {
                     start,
                     end: targets.len() as u32,
                 });
+                needles.push(prefilter::Needle {
+                    bytes: lit.bytes.clone().into(),
+                    folded: lit.folded,
+                });
             }
-            let patterns: Vec<&[u8]> = lit_targets
-                .iter()
-                .map(|(l, _)| l.bytes.as_slice())
-                .collect();
-            let mut ac_builder = AhoCorasick::builder();
-            ac_builder
-                .match_kind(AcMatchKind::Standard)
-                .ascii_case_insensitive(folded);
-            // A DFA is fastest; past its size bound, let the crate choose.
-            let ac = match ac_builder.kind(Some(AhoCorasickKind::DFA)).build(&patterns) {
-                Ok(ac) => ac,
-                Err(_) => ac_builder.kind(None).build(&patterns).map_err(|e| {
-                    PatternError::new(
-                        specs.len().saturating_sub(1),
-                        PatternErrorKind::SizeLimit,
-                        format!("literal prefilter: {e}"),
-                    )
-                })?,
-            };
             Some(Prefilter {
-                ac,
+                finder: prefilter::Prefilter::new(needles),
                 lits: lits.into(),
                 targets: targets.into(),
+                full: full.into(),
             })
         };
 
@@ -1193,15 +1188,10 @@ impl<'b> Compiler<'b> {
         stats.regexes = regexes.len();
         stats.heap_bytes = regexes.iter().map(meta::Regex::memory_usage).sum::<usize>()
             + prefilter.as_ref().map_or(0, |p| {
-                p.ac.memory_usage()
-                    + p.targets.len() * 4
-                    + p.lits
-                        .iter()
-                        .map(|l| {
-                            std::mem::size_of::<LitEntry>()
-                                + l.verify.as_ref().map_or(0, |v| v.len())
-                        })
-                        .sum::<usize>()
+                p.finder.memory_usage()
+                    + p.targets.len() * std::mem::size_of::<Target>()
+                    + p.full.len() * 2
+                    + p.lits.len() * std::mem::size_of::<LitTargets>()
             })
             + fallback
                 .as_ref()
@@ -1235,6 +1225,22 @@ impl<'b> Compiler<'b> {
         self.builder.size_limit.hash(&mut h);
         self.builder.cache_capacity.hash(&mut h);
         h.finish()
+    }
+}
+
+/// Keeps only the sets whose alternatives are all long enough for the
+/// prefilter's sampled scan, when there is one: for a pattern confirmed by
+/// its own regex, extra sets only sharpen the filter, and short ones (`" to
+/// /"`) cost a full-rate scan and fire often.
+fn prefer_long(sets: Vec<Vec<Lit>>) -> Vec<Vec<Lit>> {
+    let long = |s: &Vec<Lit>| {
+        s.iter()
+            .all(|l| l.bytes.len() >= prefilter::SAMPLED_MIN_LEN)
+    };
+    if sets.iter().any(long) {
+        sets.into_iter().filter(long).collect()
+    } else {
+        sets
     }
 }
 
