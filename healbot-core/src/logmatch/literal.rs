@@ -306,6 +306,103 @@ pub(crate) fn required_sets(hir: &Hir) -> Vec<Vec<Lit>> {
     sets
 }
 
+/// A pattern that is case-sensitive literals separated by `.*` gaps
+/// (`Served block .*? to /`), the shape of most log templates. Whether it
+/// matches is decided by finding each literal, leftmost, after the previous
+/// one: no regex engine needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LiteralSeq {
+    pub(crate) parts: Vec<Vec<u8>>,
+    pub(crate) anchored_start: bool,
+    pub(crate) anchored_end: bool,
+    /// Gaps match `\n` too (`(?s)`); otherwise a line holding `\n` needs
+    /// the regex.
+    pub(crate) dot_all: bool,
+}
+
+fn is_any_char(class: &Class) -> Option<bool> {
+    let Class::Unicode(c) = class else {
+        return None;
+    };
+    match c.ranges() {
+        [r] if r.start() == '\0' && r.end() == char::MAX => Some(true),
+        [a, b]
+            if a.start() == '\0'
+                && a.end() == '\t'
+                && b.start() == '\x0B'
+                && b.end() == char::MAX =>
+        {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Recognises a [`LiteralSeq`]; `None` for any other shape.
+pub(crate) fn literal_sequence(hir: &Hir) -> Option<LiteralSeq> {
+    #[derive(PartialEq)]
+    enum Item<'a> {
+        Lit(&'a [u8]),
+        Gap(bool),
+        Start,
+        End,
+    }
+    fn item(hir: &Hir) -> Option<Vec<Item<'_>>> {
+        match hir.kind() {
+            HirKind::Empty => Some(Vec::new()),
+            HirKind::Literal(l) => Some(vec![Item::Lit(&l.0)]),
+            HirKind::Look(regex_syntax::hir::Look::Start) => Some(vec![Item::Start]),
+            HirKind::Look(regex_syntax::hir::Look::End) => Some(vec![Item::End]),
+            HirKind::Capture(c) => item(&c.sub),
+            HirKind::Repetition(r) if r.min == 0 && r.max.is_none() => match r.sub.kind() {
+                HirKind::Class(c) => is_any_char(c).map(|all| vec![Item::Gap(all)]),
+                _ => None,
+            },
+            HirKind::Concat(subs) => {
+                let mut out = Vec::new();
+                for s in subs {
+                    out.extend(item(s)?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+    let items = item(hir)?;
+    let mut seq = LiteralSeq {
+        parts: Vec::new(),
+        anchored_start: false,
+        anchored_end: false,
+        dot_all: true,
+    };
+    let mut gaps = 0;
+    let mut last_was_lit = false;
+    for (i, it) in items.iter().enumerate() {
+        match it {
+            Item::Start if i == 0 => seq.anchored_start = true,
+            Item::End if i + 1 == items.len() => seq.anchored_end = true,
+            Item::Start | Item::End => return None,
+            Item::Gap(all) => {
+                gaps += 1;
+                seq.dot_all &= *all;
+                last_was_lit = false;
+            }
+            Item::Lit(bytes) => {
+                match seq.parts.last_mut() {
+                    Some(part) if last_was_lit => part.extend_from_slice(bytes),
+                    _ => seq.parts.push(bytes.to_vec()),
+                }
+                last_was_lit = true;
+            }
+        }
+    }
+    // A lone literal anchored at both ends is an equality, not a sequence.
+    if seq.parts.is_empty() || (gaps == 0 && seq.anchored_start && seq.anchored_end) {
+        return None;
+    }
+    Some(seq)
+}
+
 /// Walks `hir`. Recursion depth is bounded by the parser's nest limit.
 pub(crate) fn extract(hir: &Hir) -> Extract {
     match hir.kind() {
@@ -434,6 +531,31 @@ mod tests {
             .map(|s| String::from_utf8_lossy(&s[0].bytes).into_owned())
             .collect();
         assert_eq!(firsts, vec![" Served block blk_", " to /"]);
+    }
+
+    #[test]
+    fn literal_sequences() {
+        let seq =
+            literal_sequence(&parse(r"^(.*?):(.*?) Served block blk_.*? to /.*?$", false)).unwrap();
+        assert_eq!(
+            seq.parts,
+            vec![
+                b":".to_vec(),
+                b" Served block blk_".to_vec(),
+                b" to /".to_vec()
+            ]
+        );
+        assert!(seq.anchored_start && seq.anchored_end && !seq.dot_all);
+        assert!(
+            literal_sequence(&parse(r"(?s)a.*b", false))
+                .unwrap()
+                .dot_all
+        );
+        assert!(literal_sequence(&parse(r"a.+b", false)).is_none());
+        assert!(literal_sequence(&parse(r"a\d*b", false)).is_none());
+        assert!(literal_sequence(&parse(r"error", true)).is_none());
+        assert!(literal_sequence(&parse(r"^abc$", false)).is_none());
+        assert!(literal_sequence(&parse(r"a^b", false)).is_none());
     }
 
     #[test]

@@ -66,18 +66,19 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use regex_automata::meta;
+use regex_automata::util::prefilter::Prefilter as UtilPrefilter;
 use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind, PatternSet};
+use regex_automata::{Input, MatchKind, PatternSet, Span};
 use regex_syntax::hir::{Hir, Look};
 
-use literal::{extract, required_sets, usable, Lit};
+use literal::{extract, literal_sequence, required_sets, usable, Lit, LiteralSeq};
 
 /// The default limit on one pattern's compiled size, in bytes.
 pub const DEFAULT_SIZE_LIMIT: usize = 1 << 20;
 /// The default capacity of one pattern's lazy DFA cache in a [`Scratch`].
 pub const DEFAULT_CACHE_CAPACITY: usize = 2 << 20;
-/// The most literal sets the prefilter requires of one pattern (bits of a
-/// `u16` mask).
+/// The most literal sets the prefilter requires of one `contains` pattern
+/// (the other literals are confirmed by regex).
 const MAX_SETS_PER_PATTERN: usize = 16;
 /// How deeply a regex may nest groups and repetitions.
 const NEST_LIMIT: u32 = 64;
@@ -518,31 +519,121 @@ enum Confirm {
     Suffix(Box<[u8]>),
     /// Every one of these regexes (indices into `LogMatcher::regexes`) matches.
     All(Box<[u32]>),
+    /// Literals in order with `.*` gaps (see [`SeqConfirm`]).
+    Sequence(Box<SeqConfirm>),
 }
 
-/// The patterns one prefilter literal makes candidates:
-/// `Prefilter::targets[start..end]`.
+/// Confirms a pattern of literals separated by `.*` gaps by finding each
+/// literal, leftmost, after the previous one (no regex engine). A line
+/// holding `\n`, which a non-`(?s)` gap cannot cross, goes to `regex`.
+#[derive(Clone, Debug)]
+struct SeqConfirm {
+    parts: Box<[(Box<[u8]>, UtilPrefilter)]>,
+    anchored_start: bool,
+    anchored_end: bool,
+    dot_all: bool,
+    regex: u32,
+}
+
+impl SeqConfirm {
+    fn new(seq: LiteralSeq, regex: u32) -> Option<SeqConfirm> {
+        let parts = seq
+            .parts
+            .into_iter()
+            .map(|p| {
+                let finder = UtilPrefilter::new(MatchKind::LeftmostFirst, &[&p])?;
+                Some((p.into_boxed_slice(), finder))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(SeqConfirm {
+            parts: parts.into(),
+            anchored_start: seq.anchored_start,
+            anchored_end: seq.anchored_end,
+            dot_all: seq.dot_all,
+            regex,
+        })
+    }
+
+    /// Whether the sequence matches `line`; `None` when the regex must
+    /// decide.
+    fn is_match(&self, line: &[u8]) -> Option<bool> {
+        if !self.dot_all && line.contains(&b'\n') {
+            return None;
+        }
+        let n = self.parts.len();
+        let mut at = 0;
+        for (i, (bytes, finder)) in self.parts.iter().enumerate() {
+            if i == 0 && self.anchored_start {
+                if !line.starts_with(bytes) {
+                    return Some(false);
+                }
+                at = bytes.len();
+            } else if i + 1 == n && self.anchored_end {
+                return Some(line.len() >= at + bytes.len() && line.ends_with(bytes));
+            } else {
+                match finder.find(line, Span::from(at..line.len())) {
+                    Some(span) => at = span.end,
+                    None => return Some(false),
+                }
+            }
+        }
+        Some(true)
+    }
+}
+
+/// A range of indices into one of the flat arrays below.
 #[derive(Clone, Copy, Debug)]
-struct LitTargets {
+struct Range32 {
     start: u32,
     end: u32,
 }
 
-/// A pattern a literal belongs to, and which of the pattern's required
-/// sets it satisfies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Target {
-    pattern: u32,
-    bit: u16,
-}
-
+/// The literal prefilter and the sets each pattern requires.
+///
+/// Every pattern with literals has one or more *required sets* (a matching
+/// line holds an alternative of each). One set, the *trigger*, is indexed:
+/// a hit on one of its literals makes the pattern a candidate. The others
+/// are checked against the literals hit on the line before any regex runs.
 #[derive(Clone, Debug)]
 struct Prefilter {
     finder: prefilter::Prefilter,
-    lits: Box<[LitTargets]>,
-    targets: Box<[Target]>,
-    /// Per pattern, the mask of all its required sets (0: fallback).
-    full: Box<[u16]>,
+    /// Per literal, the patterns it triggers: `triggers[start..end]`.
+    lit_triggers: Box<[Range32]>,
+    triggers: Box<[u32]>,
+    /// Pattern `p`'s other sets are `rest_offsets[p]..rest_offsets[p + 1]`,
+    /// indices into `rest_sets`; set `k` is
+    /// `set_lits[rest_sets[k]..rest_sets[k + 1]]`.
+    rest_offsets: Box<[u32]>,
+    rest_sets: Box<[u32]>,
+    set_lits: Box<[u32]>,
+}
+
+impl Prefilter {
+    /// Whether every non-trigger set of pattern `p` had a literal hit.
+    fn rest_satisfied(&self, p: u32, lit_hits: &[u64]) -> bool {
+        let hit = |l: u32| {
+            lit_hits
+                .get(l as usize / 64)
+                .is_some_and(|w| w & (1 << (l % 64)) != 0)
+        };
+        let (Some(&a), Some(&b)) = (
+            self.rest_offsets.get(p as usize),
+            self.rest_offsets.get(p as usize + 1),
+        ) else {
+            return true;
+        };
+        (a..b).all(|k| {
+            let (Some(&s), Some(&e)) = (
+                self.rest_sets.get(k as usize),
+                self.rest_sets.get(k as usize + 1),
+            ) else {
+                return false;
+            };
+            self.set_lits
+                .get(s as usize..e as usize)
+                .is_some_and(|set| set.iter().any(|&l| hit(l)))
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -646,10 +737,11 @@ pub struct LogMatcher {
 #[derive(Debug)]
 pub struct Scratch {
     fingerprint: u64,
-    /// Per pattern, the required literal sets seen on this line.
-    masks: Vec<u16>,
-    /// Patterns whose mask is not zero.
-    touched: Vec<u32>,
+    /// Candidate bitset, one bit per pattern.
+    seen: Vec<u64>,
+    /// Literals hit on this line, one bit per literal, and their list.
+    lit_hits: Vec<u64>,
+    lit_touched: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
     caches: Vec<Option<meta::Cache>>,
@@ -677,8 +769,9 @@ impl LogMatcher {
         let fallback_len = self.fallback.as_ref().map_or(0, |f| f.patterns.len());
         Scratch {
             fingerprint: self.fingerprint,
-            masks: vec![0; self.confirm.len()],
-            touched: Vec::with_capacity(64),
+            seen: vec![0; self.confirm.len().div_ceil(64)],
+            lit_hits: vec![0; self.literal_len().div_ceil(64)],
+            lit_touched: Vec::with_capacity(64),
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
@@ -784,17 +877,33 @@ impl LogMatcher {
         self.confirm.len()
     }
 
+    fn regex_matches(&self, r: u32, line: &[u8], caches: &mut [Option<meta::Cache>]) -> bool {
+        let (Some(re), Some(slot)) = (self.regexes.get(r as usize), caches.get_mut(r as usize))
+        else {
+            return false;
+        };
+        let cache = slot.get_or_insert_with(|| re.create_cache());
+        re.search_half_with(cache, &Input::new(line).earliest(true))
+            .is_some()
+    }
+
+    fn literal_len(&self) -> usize {
+        self.prefilter.as_ref().map_or(0, |p| p.lit_triggers.len())
+    }
+
     /// Fills `scratch.hits` with the matching pattern ids, sorted.
     fn search(&self, line: &[u8], scratch: &mut Scratch) {
         if scratch.fingerprint != self.fingerprint
-            || scratch.masks.len() != self.confirm.len()
+            || scratch.seen.len() != self.confirm.len().div_ceil(64)
+            || scratch.lit_hits.len() != self.literal_len().div_ceil(64)
             || scratch.caches.len() != self.regexes.len()
         {
             *scratch = self.scratch();
         }
         let Scratch {
-            masks,
-            touched,
+            seen,
+            lit_hits,
+            lit_touched,
             candidates,
             hits,
             caches,
@@ -803,35 +912,46 @@ impl LogMatcher {
             ..
         } = scratch;
         candidates.clear();
-        touched.clear();
         hits.clear();
 
         if let Some(pf) = &self.prefilter {
             pf.finder.for_each_hit(line, |lit| {
-                let Some(lit) = pf.lits.get(lit) else {
+                let (word, bit) = (lit / 64, 1u64 << (lit % 64));
+                match lit_hits.get_mut(word) {
+                    Some(w) if *w & bit == 0 => *w |= bit,
+                    _ => return,
+                }
+                lit_touched.push(lit as u32);
+                let Some(r) = pf.lit_triggers.get(lit) else {
                     return;
                 };
-                let targets = pf
-                    .targets
-                    .get(lit.start as usize..lit.end as usize)
-                    .unwrap_or(&[]);
-                for t in targets {
-                    if let Some(m) = masks.get_mut(t.pattern as usize) {
-                        if *m == 0 {
-                            touched.push(t.pattern);
+                for &p in pf
+                    .triggers
+                    .get(r.start as usize..r.end as usize)
+                    .unwrap_or(&[])
+                {
+                    let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
+                    if let Some(w) = seen.get_mut(word) {
+                        if *w & bit == 0 {
+                            *w |= bit;
+                            candidates.push(p);
                         }
-                        *m |= t.bit;
                     }
                 }
             });
-            for &p in touched.iter() {
-                if let Some(m) = masks.get_mut(p as usize) {
-                    if pf.full.get(p as usize) == Some(m) {
-                        candidates.push(p);
-                    }
-                    *m = 0;
+            // Drop the candidates missing a required set, and reset `seen`.
+            candidates.retain(|&p| {
+                if let Some(w) = seen.get_mut(p as usize / 64) {
+                    *w = 0;
+                }
+                pf.rest_satisfied(p, lit_hits)
+            });
+            for &l in lit_touched.iter() {
+                if let Some(w) = lit_hits.get_mut(l as usize / 64) {
+                    *w = 0;
                 }
             }
+            lit_touched.clear();
         }
         if let (Some(fb), Some(cache)) = (&self.fallback, fallback_cache.as_mut()) {
             fallback_set.clear();
@@ -848,16 +968,11 @@ impl LogMatcher {
                 Some(Confirm::None) => true,
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
                 Some(Confirm::Suffix(b)) => line.ends_with(b),
-                Some(Confirm::All(res)) => res.iter().all(|&r| {
-                    let (Some(re), Some(slot)) =
-                        (self.regexes.get(r as usize), caches.get_mut(r as usize))
-                    else {
-                        return false;
-                    };
-                    let cache = slot.get_or_insert_with(|| re.create_cache());
-                    re.search_half_with(cache, &Input::new(line).earliest(true))
-                        .is_some()
-                }),
+                Some(Confirm::All(res)) => res.iter().all(|&r| self.regex_matches(r, line, caches)),
+                Some(Confirm::Sequence(sc)) => match sc.is_match(line) {
+                    Some(yes) => yes,
+                    None => self.regex_matches(sc.regex, line, caches),
+                },
                 None => false,
             };
             if ok {
@@ -882,6 +997,8 @@ enum PlanConfirm {
     Prefix(Vec<u8>),
     Suffix(Vec<u8>),
     Regexes(Vec<Hir>),
+    /// The sequence, and the regex for lines it cannot decide.
+    Sequence(LiteralSeq, Hir),
 }
 
 struct Compiler<'b> {
@@ -956,7 +1073,10 @@ impl<'b> Compiler<'b> {
                     Plan {
                         literals: sets,
                         fallback_hir: None,
-                        confirm: PlanConfirm::Regexes(vec![hir]),
+                        confirm: match literal_sequence(&hir) {
+                            Some(seq) => PlanConfirm::Sequence(seq, hir),
+                            None => PlanConfirm::Regexes(vec![hir]),
+                        },
                     }
                 })
             }
@@ -1058,9 +1178,10 @@ impl<'b> Compiler<'b> {
         }
         let mut confirm = Vec::with_capacity(specs.len());
         let mut regexes: Vec<meta::Regex> = Vec::new();
-        let mut lit_index: HashMap<Lit, usize> = HashMap::new();
-        let mut lit_targets: Vec<(Lit, Vec<Target>)> = Vec::new();
-        let mut full: Vec<u16> = Vec::with_capacity(specs.len());
+        let mut lit_index: HashMap<Lit, u32> = HashMap::new();
+        let mut lits: Vec<Lit> = Vec::new();
+        // Per pattern, its required sets as literal ids (empty: fallback).
+        let mut pattern_sets: Vec<Vec<Vec<u32>>> = Vec::with_capacity(specs.len());
         let mut fallback_hirs: Vec<Hir> = Vec::new();
         let mut fallback_ids: Vec<u32> = Vec::new();
         let mut stats = MatcherStats {
@@ -1076,6 +1197,18 @@ impl<'b> Compiler<'b> {
                 PlanConfirm::None => Confirm::None,
                 PlanConfirm::Prefix(b) => Confirm::Prefix(b.into()),
                 PlanConfirm::Suffix(b) => Confirm::Suffix(b.into()),
+                PlanConfirm::Sequence(seq, hir) => {
+                    let re = meta::Builder::new()
+                        .configure(config.clone())
+                        .build_from_hir(&hir)
+                        .map_err(|e| build_error(index, &e))?;
+                    let id = regexes.len() as u32;
+                    regexes.push(re);
+                    match SeqConfirm::new(seq, id) {
+                        Some(sc) => Confirm::Sequence(Box::new(sc)),
+                        None => Confirm::All(Box::new([id])),
+                    }
+                }
                 PlanConfirm::Regexes(hirs) => {
                     let mut ids = Vec::with_capacity(hirs.len());
                     for hir in &hirs {
@@ -1089,28 +1222,27 @@ impl<'b> Compiler<'b> {
                     Confirm::All(ids.into())
                 }
             };
-            let nsets = plan.literals.len().min(MAX_SETS_PER_PATTERN);
-            full.push(if nsets == 0 {
-                0
-            } else {
-                (((1u32 << nsets) - 1) & 0xFFFF) as u16
-            });
+            let mut sets = Vec::with_capacity(plan.literals.len());
             match (plan.literals.is_empty(), plan.fallback_hir) {
                 (false, _) => {
                     stats.with_literal += 1;
                     if matches!(c, Confirm::None) {
                         stats.unconfirmed += 1;
                     }
-                    for (k, set) in plan.literals.into_iter().take(nsets).enumerate() {
-                        let bit = 1u16 << k;
-                        for lit in set {
-                            let slot = *lit_index.entry(lit.clone()).or_insert_with(|| {
-                                lit_targets.push((lit, Vec::new()));
-                                lit_targets.len() - 1
-                            });
-                            if let Some((_, targets)) = lit_targets.get_mut(slot) {
-                                targets.push(Target { pattern: id, bit });
-                            }
+                    for set in plan.literals {
+                        let mut ids: Vec<u32> = set
+                            .into_iter()
+                            .map(|lit| {
+                                *lit_index.entry(lit.clone()).or_insert_with(|| {
+                                    lits.push(lit);
+                                    (lits.len() - 1) as u32
+                                })
+                            })
+                            .collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        if !sets.contains(&ids) {
+                            sets.push(ids);
                         }
                     }
                 }
@@ -1131,32 +1263,81 @@ impl<'b> Compiler<'b> {
                     ));
                 }
             }
+            pattern_sets.push(sets);
             confirm.push(c);
         }
 
-        let prefilter = if lit_targets.is_empty() {
+        let prefilter = if lits.is_empty() {
             None
         } else {
-            let mut targets = Vec::new();
-            let mut lits = Vec::with_capacity(lit_targets.len());
-            let mut needles = Vec::with_capacity(lit_targets.len());
-            for (lit, ts) in &lit_targets {
-                let start = targets.len() as u32;
-                targets.extend_from_slice(ts);
-                lits.push(LitTargets {
+            // How many patterns each literal serves: the trigger of a
+            // pattern is its set whose literals are shared the least, so a
+            // literal common to many patterns wakes few of them.
+            let mut shared = vec![0u32; lits.len()];
+            for sets in &pattern_sets {
+                let mut mine: Vec<u32> = sets.iter().flatten().copied().collect();
+                mine.sort_unstable();
+                mine.dedup();
+                for l in mine {
+                    if let Some(c) = shared.get_mut(l as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+            let mut triggers_of: Vec<Vec<u32>> = vec![Vec::new(); lits.len()];
+            let mut rest_offsets = Vec::with_capacity(pattern_sets.len() + 1);
+            let mut rest_sets: Vec<u32> = Vec::new();
+            let mut set_lits: Vec<u32> = Vec::new();
+            rest_offsets.push(0u32);
+            rest_sets.push(0);
+            for (p, sets) in pattern_sets.iter().enumerate() {
+                let cost = |set: &Vec<u32>| {
+                    set.iter()
+                        .map(|&l| shared.get(l as usize).copied().unwrap_or(0))
+                        .max()
+                        .unwrap_or(0)
+                };
+                // `sets` are best first by literal score; the first of the
+                // least shared wins.
+                let trigger = (0..sets.len()).min_by_key(|&i| (cost(&sets[i]), i));
+                for (i, set) in sets.iter().enumerate() {
+                    if Some(i) == trigger {
+                        for &l in set {
+                            if let Some(t) = triggers_of.get_mut(l as usize) {
+                                t.push(p as u32);
+                            }
+                        }
+                    } else {
+                        set_lits.extend_from_slice(set);
+                        rest_sets.push(set_lits.len() as u32);
+                    }
+                }
+                rest_offsets.push((rest_sets.len() - 1) as u32);
+            }
+            let mut triggers = Vec::new();
+            let mut lit_triggers = Vec::with_capacity(lits.len());
+            for t in &triggers_of {
+                let start = triggers.len() as u32;
+                triggers.extend_from_slice(t);
+                lit_triggers.push(Range32 {
                     start,
-                    end: targets.len() as u32,
-                });
-                needles.push(prefilter::Needle {
-                    bytes: lit.bytes.clone().into(),
-                    folded: lit.folded,
+                    end: triggers.len() as u32,
                 });
             }
+            let needles = lits
+                .iter()
+                .map(|lit| prefilter::Needle {
+                    bytes: lit.bytes.clone().into(),
+                    folded: lit.folded,
+                })
+                .collect();
             Some(Prefilter {
                 finder: prefilter::Prefilter::new(needles),
-                lits: lits.into(),
-                targets: targets.into(),
-                full: full.into(),
+                lit_triggers: lit_triggers.into(),
+                triggers: triggers.into(),
+                rest_offsets: rest_offsets.into(),
+                rest_sets: rest_sets.into(),
+                set_lits: set_lits.into(),
             })
         };
 
@@ -1184,14 +1365,17 @@ impl<'b> Compiler<'b> {
         };
 
         stats.fallback = fallback.as_ref().map_or(0, |f| f.patterns.len());
-        stats.literals = lit_targets.len();
+        stats.literals = lits.len();
         stats.regexes = regexes.len();
         stats.heap_bytes = regexes.iter().map(meta::Regex::memory_usage).sum::<usize>()
             + prefilter.as_ref().map_or(0, |p| {
                 p.finder.memory_usage()
-                    + p.targets.len() * std::mem::size_of::<Target>()
-                    + p.full.len() * 2
-                    + p.lits.len() * std::mem::size_of::<LitTargets>()
+                    + p.lit_triggers.len() * std::mem::size_of::<Range32>()
+                    + (p.triggers.len()
+                        + p.rest_offsets.len()
+                        + p.rest_sets.len()
+                        + p.set_lits.len())
+                        * 4
             })
             + fallback
                 .as_ref()
@@ -1203,6 +1387,13 @@ impl<'b> Compiler<'b> {
                     Confirm::None => 0,
                     Confirm::Prefix(b) | Confirm::Suffix(b) => b.len(),
                     Confirm::All(r) => r.len() * 4,
+                    Confirm::Sequence(sc) => {
+                        std::mem::size_of::<SeqConfirm>()
+                            + sc.parts
+                                .iter()
+                                .map(|(b, f)| b.len() + f.memory_usage() + 64)
+                                .sum::<usize>()
+                    }
                 })
                 .sum::<usize>()
             + regexes.len() * std::mem::size_of::<meta::Regex>();

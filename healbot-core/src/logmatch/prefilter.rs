@@ -43,6 +43,22 @@ struct Entry {
     needle: u32,
     /// Where the key window starts inside the needle.
     offset: u32,
+    /// The needle's first (up to) 8 bytes, folded as keys are, and the mask
+    /// of the bytes present: a quick test before the full comparison.
+    head: u64,
+    head_mask: u64,
+}
+
+/// The first (up to) 8 bytes of `bytes`, little-endian and folded as keys
+/// are, with the mask of the bytes taken.
+fn head_of(bytes: &[u8]) -> (u64, u64) {
+    let mut head = 0u64;
+    let mut mask = 0u64;
+    for (i, &b) in bytes.iter().take(8).enumerate() {
+        head |= u64::from(b | 0x20) << (8 * i);
+        mask |= 0xFF << (8 * i);
+    }
+    (head, mask)
 }
 
 /// One table per key width.
@@ -117,6 +133,20 @@ impl Prefilter {
         const SHAPES: [(usize, usize); 3] = [(4, STRIDE), (4, 1), (2, 1)];
         let mut per_table: [Vec<Entry>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         let mut key_uses: HashMap<(usize, u32), u32> = HashMap::new();
+        // How many needles contain each window: a key inside many needles'
+        // text fires whenever any of them occurs, so keys unique to their
+        // needle are preferred.
+        let mut grams: HashMap<(usize, u32), u32> = HashMap::new();
+        for n in needles.iter() {
+            for width in [4, 2] {
+                let mut mine: Vec<u32> = n.bytes.windows(width).map(key_of).collect();
+                mine.sort_unstable();
+                mine.dedup();
+                for k in mine {
+                    *grams.entry((width, k)).or_insert(0) += 1;
+                }
+            }
+        }
         for (i, n) in needles.iter().enumerate() {
             let len = n.bytes.len();
             let Some(slot) = SHAPES.iter().position(|&(w, s)| len >= w + s - 1) else {
@@ -130,8 +160,11 @@ impl Prefilter {
                 let cost: u32 = (offset..offset + stride)
                     .map(|o| {
                         let window = &n.bytes[o..o + width];
+                        let key = key_of(window);
+                        let others = grams.get(&(width, key)).copied().unwrap_or(1) - 1;
                         window.iter().map(|&b| commonness(b)).sum::<u32>()
-                            + 8 * key_uses.get(&(width, key_of(window))).copied().unwrap_or(0)
+                            + 16 * others.min(64)
+                            + 8 * key_uses.get(&(width, key)).copied().unwrap_or(0)
                     })
                     .sum();
                 if best.map_or(true, |(c, _)| cost < c) {
@@ -142,10 +175,13 @@ impl Prefilter {
             for o in offset..offset + stride {
                 let key = key_of(&n.bytes[o..o + width]);
                 *key_uses.entry((width, key)).or_insert(0) += 1;
+                let (head, head_mask) = head_of(&n.bytes);
                 per_table[slot].push(Entry {
                     key,
                     needle: i as u32,
                     offset: o as u32,
+                    head,
+                    head_mask,
                 });
             }
         }
@@ -190,7 +226,11 @@ impl Prefilter {
             + self
                 .tables
                 .iter()
-                .map(|t| t.bits.len() * 8 + t.buckets.len() * 4 + t.entries.len() * 12)
+                .map(|t| {
+                    t.bits.len() * 8
+                        + t.buckets.len() * 4
+                        + t.entries.len() * std::mem::size_of::<Entry>()
+                })
                 .sum::<usize>()
     }
 
@@ -246,6 +286,11 @@ impl Prefilter {
             let Some(start) = at.checked_sub(e.offset as usize) else {
                 continue;
             };
+            if let Some(Ok(w)) = line.get(start..start + 8).map(<[u8; 8]>::try_from) {
+                if (u64::from_le_bytes(w) | 0x2020_2020_2020_2020) & e.head_mask != e.head {
+                    continue;
+                }
+            }
             let Some(n) = self.needles.get(e.needle as usize) else {
                 continue;
             };

@@ -277,6 +277,17 @@ fn spec() -> impl Strategy<Value = PatternSpec> {
             regex::escape(&a),
             regex::escape(&b)
         ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "^{}.*?{}$",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        (lit(), lit(), lit()).prop_map(|(a, b, c)| LogPattern::Regex(format!(
+            "(?s){}.*{}(.*){}",
+            regex::escape(&a),
+            regex::escape(&b),
+            regex::escape(&c)
+        ))),
         lit().prop_map(|l| LogPattern::Regex(format!("^{}", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!(r"{}\b", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!("(?:{})+$", regex::escape(&l)))),
@@ -297,7 +308,7 @@ fn line() -> impl Strategy<Value = String> {
     let pieces = proptest::sample::select(
         &[
             "a", "b", "c", "E", "r", "R", "e", "K", "k", "\u{212A}", "S", "ſ", "s", "é", "É", "1",
-            "2", " ", "x", "y", "ab", "abc", "Err", "ERR", "ka",
+            "2", " ", "x", "y", "ab", "abc", "Err", "ERR", "ka", "\n",
         ][..],
     );
     proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
