@@ -403,6 +403,29 @@ pub(crate) fn literal_sequence(hir: &Hir) -> Option<LiteralSeq> {
     Some(seq)
 }
 
+/// Bytes that every match of `hir` contains, found in its literals
+/// (case-sensitive ones only). Used to gate patterns with no usable literal:
+/// `\w+@\w+` cannot match a line without `@`.
+pub(crate) fn required_bytes(hir: &Hir) -> Vec<u8> {
+    let mut out = match hir.kind() {
+        HirKind::Literal(l) => l.0.to_vec(),
+        HirKind::Capture(c) => required_bytes(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_bytes(&r.sub),
+        HirKind::Concat(subs) => subs.iter().flat_map(required_bytes).collect(),
+        HirKind::Alternation(subs) => {
+            let mut sets = subs.iter().map(required_bytes);
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| {
+                acc.into_iter().filter(|b| s.contains(b)).collect()
+            })
+        }
+        _ => Vec::new(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Walks `hir`. Recursion depth is bounded by the parser's nest limit.
 pub(crate) fn extract(hir: &Hir) -> Extract {
     match hir.kind() {
@@ -556,6 +579,17 @@ mod tests {
         assert!(literal_sequence(&parse(r"error", true)).is_none());
         assert!(literal_sequence(&parse(r"^abc$", false)).is_none());
         assert!(literal_sequence(&parse(r"a^b", false)).is_none());
+    }
+
+    #[test]
+    fn required_bytes_of_literal_free_patterns() {
+        assert_eq!(
+            required_bytes(&parse(r"\w+@\w+\.\w+", false)),
+            b".@".to_vec()
+        );
+        assert_eq!(required_bytes(&parse(r"a(?:x|yx)+", false)), b"ax".to_vec());
+        assert!(required_bytes(&parse(r"\d*@", false)) == b"@".to_vec());
+        assert!(required_bytes(&parse(r"(?:@)?", false)).is_empty());
     }
 
     #[test]

@@ -80,6 +80,9 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 2 << 20;
 /// The most literal sets the prefilter requires of one `contains` pattern
 /// (the other literals are confirmed by regex).
 const MAX_SETS_PER_PATTERN: usize = 16;
+/// Up to this many literal-free, unanchored, ungated patterns are each
+/// scanned alone; more share one multi-pattern pass.
+const MAX_SOLO_SCANS: usize = 8;
 /// How deeply a regex may nest groups and repetitions.
 const NEST_LIMIT: u32 = 64;
 
@@ -638,9 +641,28 @@ impl Prefilter {
 
 #[derive(Clone, Debug)]
 struct Fallback {
-    set: meta::Regex,
+    /// Patterns scanned together in one multi-pattern pass per line.
+    set: Option<meta::Regex>,
     /// The pattern id of each member of `set`.
-    patterns: Box<[u32]>,
+    set_patterns: Box<[u32]>,
+    /// Patterns checked alone: anchored ones (the regex looks at the start
+    /// only) and ones gated by a rare byte they require.
+    solo: Box<[Solo]>,
+}
+
+/// A literal-free pattern checked on its own.
+#[derive(Clone, Debug)]
+struct Solo {
+    pattern: u32,
+    /// A byte every match contains, searched with `memchr` first.
+    gate: Option<UtilPrefilter>,
+    regex: u32,
+}
+
+impl Fallback {
+    fn len(&self) -> usize {
+        self.set_patterns.len() + self.solo.len()
+    }
 }
 
 /// Counts describing a compiled [`LogMatcher`].
@@ -766,7 +788,7 @@ impl LogMatcher {
     /// # Ok::<(), healbot_core::logmatch::PatternError>(())
     /// ```
     pub fn scratch(&self) -> Scratch {
-        let fallback_len = self.fallback.as_ref().map_or(0, |f| f.patterns.len());
+        let fallback_len = self.fallback.as_ref().map_or(0, |f| f.set_patterns.len());
         Scratch {
             fingerprint: self.fingerprint,
             seen: vec![0; self.confirm.len().div_ceil(64)],
@@ -775,7 +797,11 @@ impl LogMatcher {
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
-            fallback_cache: self.fallback.as_ref().map(|f| f.set.create_cache()),
+            fallback_cache: self
+                .fallback
+                .as_ref()
+                .and_then(|f| f.set.as_ref())
+                .map(meta::Regex::create_cache),
             fallback_set: PatternSet::new(fallback_len),
         }
     }
@@ -953,13 +979,23 @@ impl LogMatcher {
             }
             lit_touched.clear();
         }
-        if let (Some(fb), Some(cache)) = (&self.fallback, fallback_cache.as_mut()) {
-            fallback_set.clear();
-            fb.set
-                .which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
-            for pid in fallback_set.iter() {
-                if let Some(&p) = fb.patterns.get(pid.as_usize()) {
-                    candidates.push(p);
+        if let Some(fb) = &self.fallback {
+            if let (Some(set), Some(cache)) = (&fb.set, fallback_cache.as_mut()) {
+                fallback_set.clear();
+                set.which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
+                for pid in fallback_set.iter() {
+                    if let Some(&p) = fb.set_patterns.get(pid.as_usize()) {
+                        candidates.push(p);
+                    }
+                }
+            }
+            for solo in fb.solo.iter() {
+                let gated_out = solo
+                    .gate
+                    .as_ref()
+                    .is_some_and(|g| g.find(line, Span::from(0..line.len())).is_none());
+                if !gated_out && self.regex_matches(solo.regex, line, caches) {
+                    candidates.push(solo.pattern);
                 }
             }
         }
@@ -1344,27 +1380,75 @@ impl<'b> Compiler<'b> {
         let fallback = if fallback_hirs.is_empty() {
             None
         } else {
-            let limit = self.builder.size_limit.saturating_mul(fallback_hirs.len());
-            let set_config = self.meta_config(limit).match_kind(MatchKind::All);
-            let set = meta::Builder::new()
-                .configure(set_config)
-                .build_many_from_hir(&fallback_hirs)
-                .map_err(|e| {
-                    let index = fallback_ids.last().map_or(0, |&i| i as usize);
-                    let mut err = build_error(index, &e);
-                    err.message = format!(
-                        "the set of patterns without literals is too large: {}",
-                        err.message
-                    );
-                    err
-                })?;
+            let mut set_hirs = Vec::new();
+            let mut set_patterns = Vec::new();
+            let mut solo = Vec::new();
+            // Anchored patterns and patterns gated by a rare byte are cheap
+            // alone; so is a full scan per pattern while there are few of
+            // them. Past `MAX_SOLO_SCANS` ungated ones, they share one
+            // multi-pattern pass.
+            let plans: Vec<(Hir, u32, bool, Option<UtilPrefilter>)> = fallback_hirs
+                .into_iter()
+                .zip(fallback_ids)
+                .map(|(hir, id)| {
+                    let anchored = hir.properties().look_set_prefix().contains(Look::Start);
+                    let gate = literal::required_bytes(&hir)
+                        .into_iter()
+                        .filter(|b| b.is_ascii() && prefilter::commonness(*b) <= 2)
+                        .min_by_key(|&b| (prefilter::commonness(b), b))
+                        .and_then(|b| UtilPrefilter::new(MatchKind::LeftmostFirst, &[[b]]));
+                    (hir, id, anchored, gate)
+                })
+                .collect();
+            let ungated = plans
+                .iter()
+                .filter(|(_, _, anchored, gate)| !anchored && gate.is_none())
+                .count();
+            for (hir, id, anchored, gate) in plans {
+                if anchored || gate.is_some() || ungated <= MAX_SOLO_SCANS {
+                    let re = meta::Builder::new()
+                        .configure(config.clone())
+                        .build_from_hir(&hir)
+                        .map_err(|e| build_error(id as usize, &e))?;
+                    solo.push(Solo {
+                        pattern: id,
+                        gate,
+                        regex: regexes.len() as u32,
+                    });
+                    regexes.push(re);
+                } else {
+                    set_hirs.push(hir);
+                    set_patterns.push(id);
+                }
+            }
+            let set = if set_hirs.is_empty() {
+                None
+            } else {
+                let limit = self.builder.size_limit.saturating_mul(set_hirs.len());
+                let set_config = self.meta_config(limit).match_kind(MatchKind::All);
+                Some(
+                    meta::Builder::new()
+                        .configure(set_config)
+                        .build_many_from_hir(&set_hirs)
+                        .map_err(|e| {
+                            let index = set_patterns.last().map_or(0, |&i| i as usize);
+                            let mut err = build_error(index, &e);
+                            err.message = format!(
+                                "the set of patterns without literals is too large: {}",
+                                err.message
+                            );
+                            err
+                        })?,
+                )
+            };
             Some(Fallback {
                 set,
-                patterns: fallback_ids.into(),
+                set_patterns: set_patterns.into(),
+                solo: solo.into(),
             })
         };
 
-        stats.fallback = fallback.as_ref().map_or(0, |f| f.patterns.len());
+        stats.fallback = fallback.as_ref().map_or(0, Fallback::len);
         stats.literals = lits.len();
         stats.regexes = regexes.len();
         stats.heap_bytes = regexes.iter().map(meta::Regex::memory_usage).sum::<usize>()
@@ -1377,9 +1461,17 @@ impl<'b> Compiler<'b> {
                         + p.set_lits.len())
                         * 4
             })
-            + fallback
-                .as_ref()
-                .map_or(0, |f| f.set.memory_usage() + f.patterns.len() * 4)
+            + fallback.as_ref().map_or(0, |f| {
+                f.set.as_ref().map_or(0, meta::Regex::memory_usage)
+                    + f.set_patterns.len() * 4
+                    + f.solo
+                        .iter()
+                        .map(|s| {
+                            std::mem::size_of::<Solo>()
+                                + s.gate.as_ref().map_or(0, UtilPrefilter::memory_usage)
+                        })
+                        .sum::<usize>()
+            })
             + confirm.len() * std::mem::size_of::<Confirm>()
             + confirm
                 .iter()

@@ -116,7 +116,7 @@ fn fast_key<const W: usize>(window: &[u8]) -> u32 {
 }
 
 /// How common a byte is in log text (lower is rarer).
-fn commonness(b: u8) -> u32 {
+pub(crate) fn commonness(b: u8) -> u32 {
     match b {
         b' ' => 6,
         b'e' | b't' | b'a' | b'o' | b'i' | b'n' | b's' | b'r' | b'0'..=b'9' => 4,

@@ -133,6 +133,26 @@ fn literal_free_regex_goes_to_fallback() {
 }
 
 #[test]
+fn many_literal_free_patterns_share_one_pass() {
+    let mut specs: Vec<PatternSpec> = (1..=12)
+        .map(|n| PatternSpec::regex(format!(r"\b\d{{{n}}}\b")))
+        .collect();
+    specs.push(PatternSpec::regex(r"\w+@\w+"));
+    specs.push(PatternSpec::regex(r"^[A-Z]+:"));
+    specs.push(PatternSpec::contains(["x", "y"]));
+    let m = build(&specs);
+    assert_eq!(m.stats().fallback, specs.len());
+    for line in [
+        "a 1 22 333 x",
+        "ERROR: me@host 4444 y",
+        "",
+        "x y 123456789012",
+    ] {
+        assert_eq!(ids(&m, line), naive(&specs, line), "{line:?}");
+    }
+}
+
+#[test]
 fn unicode_lines() {
     let specs = [
         PatternSpec::contains(["Größe"]),
