@@ -396,6 +396,19 @@ pub(crate) fn literal_sequence(hir: &Hir) -> Option<LiteralSeq> {
             }
         }
     }
+    // An anchor only binds the literal right beside it: `^.*?:` is not
+    // anchored at all.
+    let inner: &[Item<'_>] = {
+        let from = usize::from(seq.anchored_start);
+        let to = items.len() - usize::from(seq.anchored_end);
+        items.get(from..to).unwrap_or(&[])
+    };
+    if matches!(inner.first(), Some(Item::Gap(_))) {
+        seq.anchored_start = false;
+    }
+    if matches!(inner.last(), Some(Item::Gap(_))) {
+        seq.anchored_end = false;
+    }
     // A lone literal anchored at both ends is an equality, not a sequence.
     if seq.parts.is_empty() || (gaps == 0 && seq.anchored_start && seq.anchored_end) {
         return None;
@@ -568,7 +581,12 @@ mod tests {
                 b" to /".to_vec()
             ]
         );
-        assert!(seq.anchored_start && seq.anchored_end && !seq.dot_all);
+        // The anchors sit beside gaps, so they bind nothing.
+        assert!(!seq.anchored_start && !seq.anchored_end && !seq.dot_all);
+        let seq = literal_sequence(&parse(r"^Received .*? of size .*?$", false)).unwrap();
+        assert!(seq.anchored_start && !seq.anchored_end);
+        let seq = literal_sequence(&parse(r"^.*?x.*? end$", false)).unwrap();
+        assert!(!seq.anchored_start && seq.anchored_end);
         assert!(
             literal_sequence(&parse(r"(?s)a.*b", false))
                 .unwrap()

@@ -308,6 +308,16 @@ fn spec() -> impl Strategy<Value = PatternSpec> {
             regex::escape(&b),
             regex::escape(&c)
         ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "^.*?{}.*?{}.*?$",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "^(.*){}(.*?){}$",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
         lit().prop_map(|l| LogPattern::Regex(format!("^{}", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!(r"{}\b", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!("(?:{})+$", regex::escape(&l)))),
