@@ -8,21 +8,30 @@
 //!
 //! ## How it works
 //!
-//! [`LogMatcherBuilder::build`] parses every pattern and extracts, from its
-//! syntax tree, a small set of literals at least one of which occurs in
-//! every line the pattern matches (inner literals too, not only prefixes:
-//! `.*? Served block blk_.*?` gives `" Served block blk_"`). Literals are
-//! deduplicated and compiled into one Aho-Corasick automaton. A search:
+//! [`LogMatcherBuilder::build`] parses every pattern and extracts from its
+//! syntax tree its *required literal sets*: sets of strings such that every
+//! line the pattern matches holds one string of each set. Inner literals
+//! count, not only prefixes: `^.*?:.*? Served block blk_.*? to /.*?$` needs
+//! `" Served block blk_"` and `" to /"`. Case-insensitive letters stay in a
+//! literal only when their case folding is ASCII (`k` also matches U+212A
+//! KELVIN SIGN, so it becomes two alternatives). Literals are deduplicated
+//! across the library. For each pattern, the set whose literals the fewest
+//! other patterns share becomes its *trigger*. A search:
 //!
-//! 1. runs the automaton once over the line (overlapping, so no literal hides
-//!    another) and marks the patterns whose literal occurred as candidates;
-//! 2. runs the *fallback set* — the few patterns with no usable literal
-//!    (`\d+`), compiled together into one multi-pattern regex — when there
-//!    are any ([`MatcherStats::fallback`] counts them);
-//! 3. confirms each candidate: not at all when the literal *is* the pattern
-//!    (`foo|bar`, a case-sensitive `contains`), by a byte comparison for
-//!    `startswith` / `endswith`, otherwise with the pattern's own
-//!    [`regex_automata::meta::Regex`].
+//! 1. finds every occurrence of every literal in one pass (a sampled hash
+//!    scan over 4-byte windows with an L1-resident bitmap, each hit verified
+//!    in full; see `prefilter.rs`), and makes the patterns a hit literal
+//!    triggers *candidates*;
+//! 2. drops the candidates missing one of their other required sets;
+//! 3. checks the *fallback* patterns, the few with no usable literal
+//!    (`\d+`, [`MatcherStats::fallback`] counts them): anchored ones and ones
+//!    with a rare required byte (`@`, found with `memchr` first) alone, the
+//!    rest in one multi-pattern pass once there are more than a handful;
+//! 4. confirms each candidate: not at all when the literals *are* the
+//!    pattern (`foo|bar`, `contains`), by a byte comparison for
+//!    `startswith` / `endswith`, by finding the literals in order for
+//!    patterns made of literals and `.*` gaps (most log templates), and
+//!    otherwise with the pattern's own [`regex_automata::meta::Regex`].
 //!
 //! Regexes are the `regex` crate family's, so matching is linear in the line.
 //! Each pattern's compiled size is limited ([`LogMatcherBuilder::size_limit`]):
@@ -73,9 +82,28 @@ use regex_syntax::hir::{Hir, Look};
 
 use literal::{extract, literal_sequence, required_sets, usable, Lit, LiteralSeq};
 
-/// The default limit on one pattern's compiled size, in bytes.
+/// The default limit on one pattern's compiled size, in bytes (1 MiB).
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::logmatch::{LogMatcherBuilder, PatternSpec, DEFAULT_SIZE_LIMIT};
+/// let mut b = LogMatcherBuilder::new();
+/// b.add(PatternSpec::contains(["x".repeat(DEFAULT_SIZE_LIMIT + 1)]));
+/// assert!(b.build().unwrap_err().is_size_limit());
+/// ```
 pub const DEFAULT_SIZE_LIMIT: usize = 1 << 20;
-/// The default capacity of one pattern's lazy DFA cache in a [`Scratch`].
+/// The default capacity of one pattern's lazy DFA cache in a [`Scratch`]
+/// (2 MiB, as the `regex` crate); a bound, not an allocation.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::logmatch::{LogMatcherBuilder, DEFAULT_CACHE_CAPACITY};
+/// let mut b = LogMatcherBuilder::new();
+/// b.cache_capacity(DEFAULT_CACHE_CAPACITY / 4);
+/// assert!(b.build().is_ok());
+/// ```
 pub const DEFAULT_CACHE_CAPACITY: usize = 2 << 20;
 /// The most literal sets the prefilter requires of one `contains` pattern
 /// (the other literals are confirmed by regex).
@@ -559,8 +587,8 @@ impl SeqConfirm {
 
     /// Whether the sequence matches `line`; `None` when the regex must
     /// decide.
-    fn is_match(&self, line: &[u8]) -> Option<bool> {
-        if !self.dot_all && line.contains(&b'\n') {
+    fn is_match(&self, line: &[u8], has_newline: &mut Option<bool>) -> Option<bool> {
+        if !self.dot_all && *has_newline.get_or_insert_with(|| line.contains(&b'\n')) {
             return None;
         }
         let n = self.parts.len();
@@ -999,13 +1027,15 @@ impl LogMatcher {
                 }
             }
         }
+        // Whether the line holds `\n`, computed once if a sequence asks.
+        let mut has_newline = None;
         for &p in candidates.iter() {
             let ok = match self.confirm.get(p as usize) {
                 Some(Confirm::None) => true,
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
                 Some(Confirm::Suffix(b)) => line.ends_with(b),
                 Some(Confirm::All(res)) => res.iter().all(|&r| self.regex_matches(r, line, caches)),
-                Some(Confirm::Sequence(sc)) => match sc.is_match(line) {
+                Some(Confirm::Sequence(sc)) => match sc.is_match(line, &mut has_newline) {
                     Some(yes) => yes,
                     None => self.regex_matches(sc.regex, line, caches),
                 },
