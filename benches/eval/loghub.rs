@@ -178,7 +178,7 @@ impl Attributor {
         self.matcher.for_each_match(content, scratch, |p| {
             n += 1;
             let i = p.as_usize();
-            if best.map_or(true, |b| self.literal_len[i] > self.literal_len[b]) {
+            if best.is_none_or(|b| self.literal_len[i] > self.literal_len[b]) {
                 best = Some(i);
             }
         });
