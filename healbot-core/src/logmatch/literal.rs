@@ -48,7 +48,7 @@ impl Lit {
         }
     }
 
-    fn exact(bytes: &[u8]) -> Lit {
+    pub(crate) fn exact(bytes: &[u8]) -> Lit {
         Lit {
             bytes: bytes.to_vec(),
             folded: false,
