@@ -44,7 +44,7 @@ impl Lit {
         Lit { bytes: Vec::new(), folded: false, strict_letters: false }
     }
 
-    fn exact(bytes: &[u8]) -> Lit {
+    pub(crate) fn exact(bytes: &[u8]) -> Lit {
         Lit { bytes: bytes.to_vec(), folded: false, strict_letters: bytes.iter().any(u8::is_ascii_alphabetic) }
     }
 

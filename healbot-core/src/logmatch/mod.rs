@@ -535,12 +535,43 @@ enum Confirm {
     Sequence(Box<SeqConfirm>),
 }
 
+/// The literals the prefilter found on the current line.
+#[derive(Clone, Copy)]
+struct LineLiterals<'a> {
+    /// One bit per literal: hit on this line.
+    hits: &'a [u64],
+    /// Per hit literal, the start of its leftmost occurrence.
+    first: &'a [u32],
+}
+
+impl LineLiterals<'_> {
+    /// The leftmost occurrence of literal `l`, `None` when it is absent.
+    fn first(&self, l: u32) -> Option<usize> {
+        let hit = self.hits.get(l as usize / 64).is_some_and(|w| w & (1 << (l % 64)) != 0);
+        if hit {
+            self.first.get(l as usize).map(|&s| s as usize)
+        } else {
+            None
+        }
+    }
+}
+
+/// One literal of a [`SeqConfirm`].
+#[derive(Clone, Debug)]
+struct SeqPart {
+    bytes: Box<[u8]>,
+    finder: UtilPrefilter,
+    /// The same bytes as a prefilter literal, whose occurrences the scan
+    /// already found: no search needed when its leftmost one is far enough.
+    literal: Option<u32>,
+}
+
 /// Confirms a pattern of literals separated by `.*` gaps by finding each
 /// literal, leftmost, after the previous one (no regex engine). A line
 /// holding `\n`, which a non-`(?s)` gap cannot cross, goes to `regex`.
 #[derive(Clone, Debug)]
 struct SeqConfirm {
-    parts: Box<[(Box<[u8]>, UtilPrefilter)]>,
+    parts: Box<[SeqPart]>,
     anchored_start: bool,
     anchored_end: bool,
     dot_all: bool,
@@ -554,7 +585,7 @@ impl SeqConfirm {
             .into_iter()
             .map(|p| {
                 let finder = UtilPrefilter::new(MatchKind::LeftmostFirst, &[&p])?;
-                Some((p.into_boxed_slice(), finder))
+                Some(SeqPart { bytes: p.into_boxed_slice(), finder, literal: None })
             })
             .collect::<Option<Vec<_>>>()?;
         Some(SeqConfirm {
@@ -568,22 +599,46 @@ impl SeqConfirm {
 
     /// Whether the sequence matches `line`; `None` when the regex must
     /// decide.
-    fn is_match(&self, line: &[u8], has_newline: &mut Option<bool>) -> Option<bool> {
-        if !self.dot_all && *has_newline.get_or_insert_with(|| line.contains(&b'\n')) {
+    fn is_match(
+        &self,
+        line: &[u8],
+        has_newline: &mut Option<bool>,
+        newline: &Option<UtilPrefilter>,
+        found: LineLiterals<'_>,
+    ) -> Option<bool> {
+        if !self.dot_all
+            && *has_newline.get_or_insert_with(|| match newline {
+                Some(nl) => nl.find(line, Span::from(0..line.len())).is_some(),
+                None => line.contains(&b'\n'),
+            })
+        {
             return None;
         }
         let n = self.parts.len();
         let mut at = 0;
-        for (i, (bytes, finder)) in self.parts.iter().enumerate() {
+        for (i, part) in self.parts.iter().enumerate() {
             if i == 0 && self.anchored_start {
-                if !line.starts_with(bytes) {
+                if !line.starts_with(&part.bytes) {
                     return Some(false);
                 }
-                at = bytes.len();
+                at = part.bytes.len();
             } else if i + 1 == n && self.anchored_end {
-                return Some(line.len() >= at + bytes.len() && line.ends_with(bytes));
+                return Some(line.len() >= at + part.bytes.len() && line.ends_with(&part.bytes));
             } else {
-                match finder.find(line, Span::from(at..line.len())) {
+                // The scan saw every occurrence of a prefilter literal: absent
+                // means absent, and a leftmost occurrence at or after `at` is
+                // the one a search would find.
+                if let Some(l) = part.literal {
+                    match found.first(l) {
+                        None => return Some(false),
+                        Some(s) if s >= at => {
+                            at = s + part.bytes.len();
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                }
+                match part.finder.find(line, Span::from(at..line.len())) {
                     Some(span) => at = span.end,
                     None => return Some(false),
                 }
@@ -730,6 +785,8 @@ pub struct LogMatcher {
     regexes: Box<[meta::Regex]>,
     prefilter: Option<Prefilter>,
     fallback: Option<Fallback>,
+    /// Finds `\n` (for literal sequences whose gaps cannot cross one).
+    newline: Option<UtilPrefilter>,
     stats: MatcherStats,
 }
 
@@ -761,6 +818,8 @@ pub struct Scratch {
     /// Literals hit on this line, one bit per literal, and their list.
     lit_hits: Vec<u64>,
     lit_touched: Vec<u32>,
+    /// Per literal hit on this line, the start of its leftmost occurrence.
+    lit_first: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
     caches: Vec<Option<meta::Cache>>,
@@ -791,6 +850,7 @@ impl LogMatcher {
             seen: vec![0; self.confirm.len().div_ceil(64)],
             lit_hits: vec![0; self.literal_len().div_ceil(64)],
             lit_touched: Vec::with_capacity(64),
+            lit_first: vec![0; self.literal_len()],
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
@@ -913,22 +973,42 @@ impl LogMatcher {
         if scratch.fingerprint != self.fingerprint
             || scratch.seen.len() != self.confirm.len().div_ceil(64)
             || scratch.lit_hits.len() != self.literal_len().div_ceil(64)
+            || scratch.lit_first.len() != self.literal_len()
             || scratch.caches.len() != self.regexes.len()
         {
             *scratch = self.scratch();
         }
-        let Scratch { seen, lit_hits, lit_touched, candidates, hits, caches, fallback_cache, fallback_set, .. } =
-            scratch;
+        let Scratch {
+            seen,
+            lit_hits,
+            lit_touched,
+            lit_first,
+            candidates,
+            hits,
+            caches,
+            fallback_cache,
+            fallback_set,
+            ..
+        } = scratch;
         candidates.clear();
         hits.clear();
 
         if let Some(pf) = &self.prefilter {
-            pf.finder.for_each_hit(line, |lit| {
+            pf.finder.for_each_hit(line, |lit, start| {
                 let (word, bit) = (lit / 64, 1u64 << (lit % 64));
-                match lit_hits.get_mut(word) {
-                    Some(w) if *w & bit == 0 => *w |= bit,
-                    _ => return,
+                let start = u32::try_from(start).unwrap_or(u32::MAX);
+                let Some(w) = lit_hits.get_mut(word) else {
+                    return;
+                };
+                let Some(first) = lit_first.get_mut(lit) else {
+                    return;
+                };
+                if *w & bit != 0 {
+                    *first = (*first).min(start);
+                    return;
                 }
+                *w |= bit;
+                *first = start;
                 lit_touched.push(lit as u32);
                 let Some(r) = pf.lit_triggers.get(lit) else {
                     return;
@@ -950,12 +1030,6 @@ impl LogMatcher {
                 }
                 pf.rest_satisfied(p, lit_hits)
             });
-            for &l in lit_touched.iter() {
-                if let Some(w) = lit_hits.get_mut(l as usize / 64) {
-                    *w = 0;
-                }
-            }
-            lit_touched.clear();
         }
         if let Some(fb) = &self.fallback {
             if let (Some(set), Some(cache)) = (&fb.set, fallback_cache.as_mut()) {
@@ -982,7 +1056,12 @@ impl LogMatcher {
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
                 Some(Confirm::Suffix(b)) => line.ends_with(b),
                 Some(Confirm::All(res)) => res.iter().all(|&r| self.regex_matches(r, line, caches)),
-                Some(Confirm::Sequence(sc)) => match sc.is_match(line, &mut has_newline) {
+                Some(Confirm::Sequence(sc)) => match sc.is_match(
+                    line,
+                    &mut has_newline,
+                    &self.newline,
+                    LineLiterals { hits: lit_hits, first: lit_first },
+                ) {
                     Some(yes) => yes,
                     None => self.regex_matches(sc.regex, line, caches),
                 },
@@ -992,6 +1071,12 @@ impl LogMatcher {
                 hits.push(p);
             }
         }
+        for &l in lit_touched.iter() {
+            if let Some(w) = lit_hits.get_mut(l as usize / 64) {
+                *w = 0;
+            }
+        }
+        lit_touched.clear();
         hits.sort_unstable();
     }
 }
@@ -1250,6 +1335,16 @@ impl<'b> Compiler<'b> {
             confirm.push(c);
         }
 
+        // Sequence parts that are prefilter literals read their positions
+        // from the scan instead of searching.
+        for c in confirm.iter_mut() {
+            if let Confirm::Sequence(sc) = c {
+                for part in sc.parts.iter_mut() {
+                    part.literal = lit_index.get(&Lit::exact(&part.bytes)).copied();
+                }
+            }
+        }
+
         let prefilter = if lits.is_empty() {
             None
         } else {
@@ -1393,7 +1488,7 @@ impl<'b> Compiler<'b> {
                     Confirm::All(r) => r.len() * 4,
                     Confirm::Sequence(sc) => {
                         std::mem::size_of::<SeqConfirm>()
-                            + sc.parts.iter().map(|(b, f)| b.len() + f.memory_usage() + 64).sum::<usize>()
+                            + sc.parts.iter().map(|p| p.bytes.len() + p.finder.memory_usage() + 64).sum::<usize>()
                     }
                 })
                 .sum::<usize>()
@@ -1405,6 +1500,7 @@ impl<'b> Compiler<'b> {
             regexes: regexes.into(),
             prefilter,
             fallback,
+            newline: UtilPrefilter::new(MatchKind::LeftmostFirst, &["\n"]),
             stats,
         })
     }

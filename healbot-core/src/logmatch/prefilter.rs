@@ -167,7 +167,7 @@ impl Prefilter {
                             + 8 * key_uses.get(&(width, key)).copied().unwrap_or(0)
                     })
                     .sum();
-                if best.is_none_or(|(c, _)| cost < c) {
+                if best.map_or(true, |(c, _)| cost < c) {
                     best = Some((cost, offset));
                 }
             }
@@ -212,10 +212,11 @@ impl Prefilter {
                 .sum::<usize>()
     }
 
-    /// Calls `on(needle)` for every occurrence of every needle in `line`
-    /// (a needle occurring twice is reported twice).
+    /// Calls `on(needle, start)` for every occurrence of every needle in
+    /// `line` (a needle occurring twice is reported twice, not necessarily in
+    /// order of `start`).
     #[inline]
-    pub(crate) fn for_each_hit(&self, line: &[u8], mut on: impl FnMut(usize)) {
+    pub(crate) fn for_each_hit(&self, line: &[u8], mut on: impl FnMut(usize, usize)) {
         for t in self.tables.iter() {
             match (t.width, t.stride) {
                 (4, STRIDE) => self.scan::<4, STRIDE>(t, line, &mut on),
@@ -226,7 +227,7 @@ impl Prefilter {
     }
 
     #[inline(always)]
-    fn scan<const W: usize, const S: usize>(&self, t: &Table, line: &[u8], on: &mut impl FnMut(usize)) {
+    fn scan<const W: usize, const S: usize>(&self, t: &Table, line: &[u8], on: &mut impl FnMut(usize, usize)) {
         let bits: &[u64; BITMAP_WORDS] = &t.bits;
         for (i, window) in line.windows(W).enumerate().step_by(S) {
             let key = fast_key::<W>(window);
@@ -240,7 +241,7 @@ impl Prefilter {
     }
 
     #[inline(never)]
-    fn bucket(&self, t: &Table, h: usize, key: u32, at: usize, line: &[u8], on: &mut impl FnMut(usize)) {
+    fn bucket(&self, t: &Table, h: usize, key: u32, at: usize, line: &[u8], on: &mut impl FnMut(usize, usize)) {
         let (Some(&lo), Some(&hi)) = (t.buckets.get(h), t.buckets.get(h + 1)) else {
             return;
         };
@@ -264,7 +265,7 @@ impl Prefilter {
             };
             let same = if n.folded { found.eq_ignore_ascii_case(&n.bytes) } else { found == &n.bytes[..] };
             if same {
-                on(e.needle as usize);
+                on(e.needle as usize, start);
             }
         }
     }
@@ -280,7 +281,13 @@ mod tests {
 
     fn hits(p: &Prefilter, line: &str) -> Vec<usize> {
         let mut v = Vec::new();
-        p.for_each_hit(line.as_bytes(), |n| v.push(n));
+        p.for_each_hit(line.as_bytes(), |n, start| {
+            assert_eq!(
+                &line.as_bytes()[start..start + p.needles[n].bytes.len()].to_ascii_lowercase(),
+                &p.needles[n].bytes.to_ascii_lowercase()
+            );
+            v.push(n)
+        });
         v.sort();
         v
     }

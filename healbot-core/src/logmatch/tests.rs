@@ -130,6 +130,30 @@ fn many_literal_free_patterns_share_one_pass() {
 }
 
 #[test]
+fn literal_sequences_use_scan_positions_correctly() {
+    let specs = [
+        PatternSpec::regex(r"block .*? to /.*? done"),
+        PatternSpec::regex(r"xyzw.*?abab.*?abab.*?tail"),
+        PatternSpec::regex(r"^head .*?abab"),
+        PatternSpec::regex(r"abababab"),
+    ];
+    let m = build(&specs);
+    for line in [
+        "block 1 to /x done",
+        "done block 1 to /x",
+        "abab xyzw abab abab tail",
+        "abab xyzw ababab tail",
+        "xyzw abababab tail",
+        "head ababab",
+        "head\n abab",
+        "block\n to / done",
+        "ababababab",
+    ] {
+        assert_eq!(ids(&m, line), naive(&specs, line), "{line:?}");
+    }
+}
+
+#[test]
 fn unicode_lines() {
     let specs = [
         PatternSpec::contains(["Größe"]),
@@ -244,7 +268,7 @@ fn many_patterns_report_each_once_in_order() {
     assert_eq!(got, want);
 }
 
-const ALPHABET: &[&str] = &["ab", "abc", "bc", "Err", "err", "ka", "k", "ſ", "é", "x y", "a"];
+const ALPHABET: &[&str] = &["ab", "abc", "bc", "Err", "err", "ka", "k", "ſ", "é", "x y", "a", "abab", "aaaa"];
 
 fn lit() -> impl Strategy<Value = String> {
     proptest::sample::select(ALPHABET).prop_map(str::to_owned)
