@@ -26,7 +26,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use healbot_benches::engine::{self as fx, NodeSpec, AT};
-use healbot_benches::timing;
+use healbot_benches::{args, timing};
 use healbot_core::{Engine, Topology, Verdict};
 
 const NODES: usize = 100;
@@ -46,6 +46,9 @@ fn pairs(sigs: usize, nodes: &[NodeSpec]) -> usize {
 }
 
 fn libraries(c: &mut Criterion) {
+    if !args::selected("evaluate") {
+        return;
+    }
     let (nodes, topology) = fx::topology(NODES);
     let mut group = c.benchmark_group("evaluate");
     for sigs in [100usize, 1_000] {
@@ -74,6 +77,9 @@ fn libraries(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("evaluate", sigs), &sigs, |b, _| {
             b.iter(|| black_box(engine.evaluate(black_box(AT))))
         });
+        if args::profiling() {
+            continue;
+        }
         // Same-run per-pair cost, for the table in docs/performance.md.
         let ns = timing::batched_median_ns(15, 3, || engine.diagnose(AT));
         eprintln!(
@@ -95,6 +101,9 @@ fn sig20_engine(nodes: &[NodeSpec], topology: &Topology, node: &str) -> Engine {
 }
 
 fn sig20(c: &mut Criterion) {
+    if !args::selected("sig20") {
+        return;
+    }
     let (nodes, topology) = fx::topology(NODES);
     let mut held = sig20_engine(&nodes, &topology, SICK[0]);
     let mut not_held = sig20_engine(&nodes, &topology, "be-4");
@@ -113,11 +122,14 @@ fn sig20(c: &mut Criterion) {
     group.bench_function("not_held", |b| b.iter(|| black_box(not_held.diagnose(black_box(AT)))));
     group.bench_function("no_node", |b| b.iter(|| black_box(no_node.diagnose(black_box(AT)))));
     group.finish();
+    if args::profiling() {
+        return;
+    }
 
     // The same three, interleaved round by round so that load on the
     // machine hits them alike; medians of per-call means.
     let mut rounds: [Vec<f64>; 3] = Default::default();
-    for _ in 0..31 {
+    for _ in 0..if args::quick() { 3 } else { 31 } {
         rounds[0].push(timing::batched_median_ns(5, 2_000, || held.diagnose(AT)));
         rounds[1].push(timing::batched_median_ns(5, 2_000, || not_held.diagnose(AT)));
         rounds[2].push(timing::batched_median_ns(5, 2_000, || no_node.diagnose(AT)));

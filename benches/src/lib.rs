@@ -464,6 +464,9 @@ spec:
         Engine::new(library, topology.clone(), EngineConfig::default()).unwrap()
     }
 
+    /// One execution the host reported, and its outcome (success, at), if any.
+    pub type HistoryEntry = (Execution, Option<(bool, i64)>);
+
     /// A ledger history of ten executions of `restart_service` (and two of
     /// `failover_database`) over the last two hours, none on `target` and
     /// none in its team within the throttle window, with outcomes such that
@@ -471,7 +474,7 @@ spec:
     /// unattended in the last hour (budget 10), the last two outcomes of
     /// `restart_service` failed (breaker opens at 3), nothing in flight in
     /// the target's team. Returns (execution, outcome) pairs in report order.
-    pub fn ledger_history(nodes: &[NodeSpec], target: &str) -> Vec<(Execution, Option<(bool, i64)>)> {
+    pub fn ledger_history(nodes: &[NodeSpec], target: &str) -> Vec<HistoryEntry> {
         let team = &nodes.iter().find(|n| n.id == target).unwrap().team;
         let others: Vec<&NodeSpec> =
             nodes.iter().filter(|n| n.layer == Layer::Backend && &n.team != team && n.id != target).collect();
@@ -501,7 +504,7 @@ spec:
     }
 
     /// Reports `history` to the engine as the host would.
-    pub fn record(engine: &mut Engine, history: &[(Execution, Option<(bool, i64)>)]) {
+    pub fn record(engine: &mut Engine, history: &[HistoryEntry]) {
         for (e, outcome) in history {
             engine.record_execution(&e.decision_id, &e.action, &e.target, e.at, e.unattended).unwrap();
             if let Some((success, at)) = outcome {
@@ -582,5 +585,61 @@ pub mod timing {
             percentile(sorted, 0.999),
             sorted.last().copied().unwrap_or(0)
         )
+    }
+}
+
+pub mod args {
+    //! The command line criterion sees, for setups outside criterion's own
+    //! filtering (fixtures and same-run measurements).
+
+    /// Criterion options that take a value.
+    const WITH_VALUE: [&str; 14] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--profile-time",
+        "--save-baseline",
+        "--baseline",
+        "--baseline-lenient",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--nresamples",
+        "--output-format",
+        "--color",
+        "--plotting-backend",
+    ];
+
+    fn filters() -> Vec<String> {
+        let mut out = Vec::new();
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            if WITH_VALUE.contains(&a.as_str()) {
+                args.next();
+            } else if !a.starts_with('-') {
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    /// Whether a benchmark group (`evaluate`, `sig20`, …) is selected by the
+    /// positional filter, if any: a filter selects the groups it starts with
+    /// or that start with it.
+    pub fn selected(group: &str) -> bool {
+        let f = filters();
+        f.is_empty() || f.iter().any(|f| f.starts_with(group) || group.starts_with(f.as_str()))
+    }
+
+    /// Whether criterion runs in test mode (`--test`, or `cargo test
+    /// --benches`, which passes no `--bench`): same-run extras then run short.
+    pub fn quick() -> bool {
+        let args: Vec<String> = std::env::args().collect();
+        args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench")
+    }
+
+    /// Whether criterion only profiles (`--profile-time`): extras are skipped.
+    pub fn profiling() -> bool {
+        std::env::args().any(|a| a == "--profile-time")
     }
 }
