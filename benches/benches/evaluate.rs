@@ -81,7 +81,8 @@ fn libraries(c: &mut Criterion) {
             continue;
         }
         // Same-run per-pair cost, for the table in docs/performance.md.
-        let ns = timing::batched_median_ns(15, 3, || engine.diagnose(AT));
+        let (rounds, batch) = if args::quick() { (1, 1) } else { (15, 3) };
+        let ns = timing::batched_median_ns(rounds, batch, || engine.diagnose(AT));
         eprintln!(
             "same-run: diagnose {sigs} sigs median {:.1} µs = {:.0} ns per signature = {:.1} ns per (signature, node) pair",
             ns / 1e3,
