@@ -1,0 +1,446 @@
+//! `Engine`: the core engine behind a mutex, usable from several Python
+//! threads at once. Calls that can take time run with the GIL released.
+//!
+//! Lock order: the GIL, then the engine mutex. The mutex is never held
+//! while the GIL is being acquired, so threads cannot deadlock: a call that
+//! finds the mutex taken releases the GIL before it waits.
+
+use std::sync::{Mutex, TryLockError};
+
+use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport};
+use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
+use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyDict, PyString};
+
+use crate::buffer::{Column, ColumnView};
+use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
+use crate::errors::{err, to_py_err, HealbotError};
+use crate::graph::{Library, Topology};
+use crate::results::{Diagnosis, IngestReport};
+
+/// Engine settings from a dict of `EngineConfig` fields (durations as
+/// strings such as `"5m"`); unknown keys are rejected.
+fn config_from(ob: Option<&Bound<'_, PyAny>>) -> PyResult<EngineConfig> {
+    let Some(ob) = ob.filter(|o| !o.is_none()) else { return Ok(EngineConfig::default()) };
+    if !ob.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err("config: expected a dict of engine settings or None"));
+    }
+    let value = to_json(ob)?;
+    let known = serde_json::to_value(EngineConfig::default())
+        .map_err(|e| err(ErrorKind::InvalidArgument, format!("config: {e}")))?;
+    if let (serde_json::Value::Object(given), serde_json::Value::Object(known)) = (&value, &known) {
+        for key in given.keys() {
+            if !known.contains_key(key) {
+                let mut msg = format!("config: unknown setting `{key}`");
+                if let Some(s) = healbot_core::diagnostic::did_you_mean(key, known.keys().map(String::as_str)) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                return Err(err(ErrorKind::InvalidArgument, msg));
+            }
+        }
+    }
+    serde_json::from_value(value).map_err(|e| err(ErrorKind::InvalidArgument, format!("config: {e}")))
+}
+
+fn poisoned() -> PyErr {
+    HealbotError::new_err("the engine is unusable: an earlier call failed inside the engine")
+}
+
+/// A decision engine for one topology shard: feed it telemetry, ask it what
+/// to do. Thread-safe: calls from several threads are serialised on the
+/// engine, and long calls release the GIL.
+#[pyclass(frozen, module = "healbot._native")]
+#[derive(Debug)]
+pub struct Engine {
+    engine: Mutex<CoreEngine>,
+    library: Mutex<Py<Library>>,
+    topology: Py<Topology>,
+}
+
+impl Engine {
+    /// Runs `f` on the engine: at once, with the GIL held, when the engine
+    /// is free (the fast path for short calls); otherwise with the GIL
+    /// released while waiting for it.
+    fn run<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
+        match self.engine.try_lock() {
+            Ok(mut guard) => Ok(f(&mut guard)),
+            Err(TryLockError::WouldBlock) => self.run_detached(py, f),
+            Err(TryLockError::Poisoned(_)) => Err(poisoned()),
+        }
+    }
+
+    /// Runs `f` on the engine with the GIL released (for calls that take time).
+    fn run_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
+        py.detach(|| match self.engine.lock() {
+            Ok(mut guard) => Some(f(&mut guard)),
+            Err(_) => None,
+        })
+        .ok_or_else(poisoned)
+    }
+
+    fn ingest_format(
+        &self,
+        py: Python<'_>,
+        format: PayloadFormat,
+        bytes: &[u8],
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let default_at = at_ms(at, "at")?;
+        self.run_detached(py, |e| e.ingest_payload(format, bytes, default_at))?.map(IngestReport).map_err(to_py_err)
+    }
+}
+
+/// Per-row values of an argument that is either one value for every row or
+/// a sequence of one value per row; rows that share a Python object share
+/// the converted value.
+struct PerRow<T> {
+    values: Vec<T>,
+    /// Index into `values` per row; empty when there is one value for all.
+    rows: Vec<u32>,
+}
+
+impl<T> PerRow<T> {
+    fn one(value: T) -> PerRow<T> {
+        PerRow { values: vec![value], rows: Vec::new() }
+    }
+
+    fn many(
+        seq: &Bound<'_, PyAny>,
+        n: usize,
+        what: &str,
+        convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+    ) -> PyResult<PerRow<T>> {
+        let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
+        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n) };
+        for item in seq.try_iter()? {
+            let item = item?;
+            let key = item.as_ptr() as usize;
+            let idx = match seen.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = u32::try_from(out.values.len())
+                        .map_err(|_| PyValueError::new_err(format!("{what}: too many distinct values")))?;
+                    out.values.push(convert(&item)?);
+                    seen.insert(key, i);
+                    i
+                }
+            };
+            out.rows.push(idx);
+        }
+        if out.rows.len() != n {
+            return Err(PyValueError::new_err(format!("{what}: {} items for {n} values", out.rows.len())));
+        }
+        Ok(out)
+    }
+
+    #[inline]
+    fn get(&self, row: usize) -> Option<&T> {
+        match self.rows.get(row) {
+            Some(&i) => self.values.get(i as usize),
+            None => self.values.first(),
+        }
+    }
+}
+
+/// Timestamps of a batch: one for all rows, or a numeric column (floats are
+/// epoch seconds, integers Unix milliseconds).
+enum Times {
+    One(i64),
+    Column(ColumnView),
+}
+
+impl Times {
+    #[inline]
+    fn get(&self, row: usize) -> Option<i64> {
+        match self {
+            Times::One(t) => Some(*t),
+            Times::Column(c) if c.elem().is_float() => {
+                let ms = (c.f64(row) * 1000.0).round();
+                (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64)
+            }
+            Times::Column(c) => c.i64(row),
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (library, topology, config = None))]
+    fn new(
+        py: Python<'_>,
+        library: Bound<'_, Library>,
+        topology: Bound<'_, Topology>,
+        config: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let config = config_from(config)?;
+        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+        let engine = py.detach(|| CoreEngine::new(lib, topo, config)).map_err(to_py_err)?;
+        Ok(Engine { engine: Mutex::new(engine), library: Mutex::new(library.unbind()), topology: topology.unbind() })
+    }
+
+    /// The library in use.
+    #[getter]
+    fn library(&self, py: Python<'_>) -> PyResult<Py<Library>> {
+        let guard = self.library.lock().map_err(|_| poisoned())?;
+        Ok(guard.clone_ref(py))
+    }
+
+    /// The topology in use.
+    #[getter]
+    fn topology(&self, py: Python<'_>) -> Py<Topology> {
+        self.topology.clone_ref(py)
+    }
+
+    /// The engine settings, as a dict.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let config = self.run(py, |e| e.config().clone())?;
+        to_python(py, &config)
+    }
+
+    /// Ingests one metric sample.
+    #[pyo3(signature = (name, value, labels = None, at = None))]
+    fn ingest_metric(
+        &self,
+        py: Python<'_>,
+        name: PyBackedStr,
+        value: f64,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let labels = to_labels(labels, "labels")?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.ingest_metric(&name, &labels, value, at))?.map_err(to_py_err)
+    }
+
+    /// Ingests a batch of samples given as columns, reading the numeric
+    /// columns in place (no copy).
+    #[pyo3(signature = (names, values, timestamps = None, labels = None))]
+    fn ingest_metrics(
+        &self,
+        py: Python<'_>,
+        names: &Bound<'_, PyAny>,
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let values = Column::open(values, "values")?;
+        let view = values.view();
+        let n = view.len();
+        // Held until the end of the call: the column's memory stays valid.
+        let mut time_column: Option<Column> = None;
+        let times = match timestamps {
+            Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                let c = Column::open(t, "timestamps")?;
+                if c.view().len() != n {
+                    return Err(PyValueError::new_err(format!("timestamps: {} items for {n} values", c.view().len())));
+                }
+                let v = c.view();
+                time_column = Some(c);
+                Times::Column(v)
+            }
+            other => Times::One(at_ms(other, "timestamps")?),
+        };
+        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
+            PerRow::one(s.to_cow()?.into_owned())
+        } else {
+            PerRow::many(names, n, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
+        };
+        let labels: PerRow<Labels> = match labels {
+            None => PerRow::one(Labels::new()),
+            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) => PerRow::many(l, n, "labels", |o| to_labels(Some(o), "labels"))?,
+        };
+        let report = self.run_detached(py, |e| {
+            let mut limited = 0u64;
+            let mut bad_time = 0u64;
+            for row in 0..n {
+                let (Some(name), Some(l), Some(at)) = (names.get(row), labels.get(row), times.get(row)) else {
+                    bad_time += 1;
+                    continue;
+                };
+                if e.ingest_metric(name, l, view.f64(row), at).is_err() {
+                    limited += 1;
+                }
+            }
+            let mut errors = Vec::new();
+            if bad_time > 0 {
+                errors.push(format!("{bad_time} samples had a timestamp out of range"));
+            }
+            CoreIngestReport { observations: n, errors, dropped: limited + bad_time }
+        })?;
+        drop(time_column);
+        drop(values);
+        Ok(IngestReport(report))
+    }
+
+    /// Ingests one log record: every log pattern of the library is matched
+    /// in one pass; the line itself is not kept.
+    #[pyo3(signature = (body, labels = None, at = None, severity = None))]
+    fn ingest_log(
+        &self,
+        py: Python<'_>,
+        body: String,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+        severity: Option<&str>,
+    ) -> PyResult<()> {
+        let severity = severity
+            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+            .transpose()?;
+        let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
+        self.run(py, |e| e.ingest_log(&record))
+    }
+
+    /// Ingests an Alertmanager webhook payload (dict, str or bytes).
+    fn ingest_alertmanager(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::Alertmanager, &bytes, None)
+    }
+
+    /// Ingests Prometheus text exposition; samples without a timestamp get `at`.
+    #[pyo3(signature = (text, at = None))]
+    fn ingest_prometheus_text(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(text, false)?;
+        self.ingest_format(py, PayloadFormat::PrometheusText, &bytes, at)
+    }
+
+    /// Ingests OTLP/JSON logs or metrics.
+    #[pyo3(signature = (payload, signal = None))]
+    fn ingest_otlp_json(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PyAny>,
+        signal: Option<&str>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        let format = match signal {
+            Some("logs") => PayloadFormat::OtlpLogs,
+            Some("metrics") => PayloadFormat::OtlpMetrics,
+            Some(other) => {
+                return Err(err(
+                    ErrorKind::InvalidArgument,
+                    format!("signal: expected \"logs\", \"metrics\" or None, got {other:?}"),
+                ))
+            }
+            None => {
+                let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+                match (has(b"\"resourceLogs\""), has(b"\"resourceMetrics\"")) {
+                    (true, false) => PayloadFormat::OtlpLogs,
+                    (false, true) => PayloadFormat::OtlpMetrics,
+                    _ => {
+                        return Err(err(
+                            ErrorKind::Telemetry,
+                            "OTLP payload: cannot tell logs from metrics (expected one of `resourceLogs` or \
+                             `resourceMetrics`); pass signal=\"logs\" or signal=\"metrics\"",
+                        ))
+                    }
+                }
+            }
+        };
+        self.ingest_format(py, format, &bytes, None)
+    }
+
+    /// Ingests Kubernetes Events (an EventList, a list or one event).
+    fn ingest_k8s_events(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::K8sEvents, &bytes, None)
+    }
+
+    /// Ingests PagerDuty Events API v2 events; events without a timestamp get `at`.
+    #[pyo3(signature = (payload, at = None))]
+    fn ingest_pagerduty(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::PagerDuty, &bytes, at)
+    }
+
+    /// Ingests HealBot's newline-delimited JSON observations.
+    fn ingest_ndjson(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, false)?;
+        self.ingest_format(py, PayloadFormat::Ndjson, &bytes, None)
+    }
+
+    /// Ingests a payload in a format named at run time (`alertmanager`,
+    /// `prometheus_text`, `otlp_logs`, `otlp_metrics`, `k8s_events`,
+    /// `pagerduty`, `ndjson`).
+    #[pyo3(signature = (format, payload, at = None))]
+    fn ingest_payload(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        payload: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let format: PayloadFormat = format.parse().map_err(to_py_err)?;
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, format, &bytes, at)
+    }
+
+    /// Sets (or with None clears) the host's view of a node's health.
+    #[pyo3(signature = (node, health))]
+    fn set_node_health(&self, py: Python<'_>, node: &str, health: Option<&str>) -> PyResult<()> {
+        let health = match health {
+            None => None,
+            Some("healthy") => Some(HostHealth::Healthy),
+            Some("unhealthy") => Some(HostHealth::Unhealthy),
+            Some(other) => {
+                return Err(err(
+                    ErrorKind::InvalidArgument,
+                    format!("health: expected \"healthy\", \"unhealthy\" or None, got {other:?}"),
+                ))
+            }
+        };
+        self.run(py, |e| e.set_node_health(node, health))?.map_err(|e| {
+            // An unknown node is a topology question.
+            if e.kind() == ErrorKind::InvalidArgument {
+                to_py_err(Error::new(ErrorKind::Topology, e.message()))
+            } else {
+                to_py_err(e)
+            }
+        })
+    }
+
+    /// Every signature matched at `at` (None: now), without decisions.
+    #[pyo3(signature = (at = None))]
+    fn diagnose(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Diagnosis>> {
+        let at = at_ms(at, "at")?;
+        let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
+        Ok(evaluation.diagnoses.into_iter().map(Diagnosis).collect())
+    }
+
+    /// Counters: ingested by kind, unattached and dropped by reason, live
+    /// series, firing alerts, exceptions, evaluations.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let stats = self.run(py, |e| e.stats())?;
+        to_python(py, &stats)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let topo = self.topology.bind(py).get().inner.len();
+        format!("<Engine nodes={topo}>")
+    }
+}
+
+/// Whether a timestamps argument is one time for every row rather than a column.
+fn is_scalar_time(t: &Bound<'_, PyAny>) -> bool {
+    use pyo3::types::{PyFloat, PyInt};
+    t.is_instance_of::<PyFloat>() || t.is_instance_of::<PyInt>() || t.hasattr("utcoffset").unwrap_or(false)
+}
+
+fn payload_arg<'a>(ob: &'a Bound<'_, PyAny>, json: bool) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    payload(ob, json)
+}
