@@ -97,7 +97,7 @@ impl Library {
     /// Loads a library from files; a directory stands for every `.yaml`,
     /// `.yml` and `.json` document below it, sorted.
     #[staticmethod]
-    #[pyo3(signature = (*paths))]
+    #[pyo3(signature = (*paths), text_signature = "(*paths)")]
     fn load(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Library> {
         let sources = py.detach(|| read_documents(&paths))?;
         Library::build(py, Origin::Sources(sources))
@@ -105,7 +105,7 @@ impl Library {
 
     /// Loads a library from one text.
     #[staticmethod]
-    #[pyo3(signature = (text, format = None, name = "<text>"))]
+    #[pyo3(signature = (text, format = None, name = "<text>"), text_signature = "(text, format=None, name='<text>')")]
     fn from_text(py: Python<'_>, text: String, format: Option<&str>, name: &str) -> PyResult<Library> {
         let json = format_arg(format, name)? == Format::Json;
         Library::build(py, Origin::Text { name: name.to_string(), text, json })
@@ -113,6 +113,7 @@ impl Library {
 
     /// Loads a library from several named texts (format from each name).
     #[staticmethod]
+    #[pyo3(text_signature = "(sources)")]
     fn from_sources(py: Python<'_>, sources: Vec<(String, String)>) -> PyResult<Library> {
         Library::build(py, Origin::Sources(sources))
     }
@@ -305,6 +306,7 @@ impl Topology {
 impl Topology {
     /// Loads a topology from a file.
     #[staticmethod]
+    #[pyo3(text_signature = "(path)")]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Topology> {
         let text = py.detach(|| {
             std::fs::read_to_string(&path)
@@ -317,7 +319,7 @@ impl Topology {
 
     /// Loads a topology from text.
     #[staticmethod]
-    #[pyo3(signature = (text, format = None, name = "<text>"))]
+    #[pyo3(signature = (text, format = None, name = "<text>"), text_signature = "(text, format=None, name='<text>')")]
     fn from_text(py: Python<'_>, text: String, format: Option<&str>, name: &str) -> PyResult<Topology> {
         let json = format_arg(format, name)? == Format::Json;
         Topology::build(py, name.to_string(), text, json)
