@@ -325,7 +325,7 @@ impl Topology {
         Topology::build(py, name.to_string(), text, json)
     }
 
-    /// Node ids, in declaration order.
+    /// Node ids, in the topology's node order.
     #[getter]
     fn nodes(&self) -> Vec<String> {
         self.inner.nodes().iter().map(|n| n.id().to_string()).collect()

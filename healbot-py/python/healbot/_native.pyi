@@ -277,7 +277,7 @@ class Topology:
         """
     @property
     def nodes(self) -> list[str]:
-        """Node ids."""
+        """Node ids, in the topology's node order."""
     @property
     def shards(self) -> list[list[str]]:
         """Every shard's node ids, indexed by shard number."""
