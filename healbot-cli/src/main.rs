@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage or
 //! I/O errors.
 
+mod calibrate;
 mod check;
 mod files;
 mod render;
@@ -40,6 +41,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: OutputFormat,
     },
+    /// Score confidence calibration and root-cause accuracy on synthetic incidents.
+    Calibrate {
+        /// How many incidents.
+        #[arg(long, default_value_t = 400)]
+        incidents: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write the reliability diagram.
+        #[arg(long)]
+        png: Option<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
     /// Print the JSON Schema of a document kind.
     Schema {
         /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
@@ -59,6 +75,7 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
+        Command::Calibrate { incidents, seed, png, format } => calibrate_cmd(incidents, seed, png.as_deref(), format),
     };
     ExitCode::from(code)
 }
@@ -80,4 +97,25 @@ fn schema(kind: &str) -> u8 {
             2
         }
     }
+}
+
+fn calibrate_cmd(incidents: usize, seed: u64, png: Option<&std::path::Path>, format: OutputFormat) -> u8 {
+    let report = match calibrate::run(incidents, seed) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("healbot calibrate: {e}");
+            return 2;
+        }
+    };
+    match format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        OutputFormat::Text => print!("{}", calibrate::render(&report)),
+    }
+    if let Some(path) = png {
+        if let Err(e) = calibrate::write_png(&report, path) {
+            eprintln!("healbot calibrate: {e}");
+            return 2;
+        }
+    }
+    0
 }

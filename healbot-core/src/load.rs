@@ -1119,7 +1119,7 @@ impl Checker<'_> {
                 }
                 Guard::Cooldown(d) => self.check_window(e, *d, &format!("{p}.cooldown")),
                 Guard::MaxBlastRadius(b) => {
-                    if !(b.max >= 0.0) {
+                    if b.max.is_nan() || b.max < 0.0 {
                         self.emit(
                             e,
                             &format!("{p}.max_blast_radius.max"),

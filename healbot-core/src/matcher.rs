@@ -173,8 +173,9 @@ pub struct Program {
     pub(crate) metric_names: Vec<String>,
     pub(crate) reasons: HashMap<String, u32>,
     pub(crate) log: LogMatcher,
-    /// Log-pattern id → log slot (one slot per log predicate).
-    pub(crate) log_slots: usize,
+    /// One key per log slot (pattern id), identifying the pattern across
+    /// reloads so counters of unchanged patterns are kept.
+    pub(crate) log_keys: Vec<String>,
     /// The longest window any predicate reads: the retention of the windows.
     pub(crate) retention: Duration,
 }
@@ -187,7 +188,7 @@ struct Builder<'a> {
     metric_names: Vec<String>,
     reasons: HashMap<String, u32>,
     log: LogMatcherBuilder,
-    log_slots: usize,
+    log_keys: Vec<String>,
     retention: Duration,
     reads: Vec<u32>,
     reads_health: bool,
@@ -312,9 +313,21 @@ impl Builder<'_> {
                 } else {
                     format!("contains any {:?}", l.contains_any)
                 };
+                // The key names the pattern only: a changed window or
+                // threshold keeps the counts.
+                let words = l.in_list.as_ref().and_then(|n| self.lists.get(n));
+                let key = serde_json::to_string(&(
+                    &l.regex,
+                    &l.contains,
+                    &l.contains_any,
+                    &l.startswith,
+                    &l.endswith,
+                    words,
+                    l.case_insensitive,
+                ))
+                .unwrap_or_default();
                 let pid = self.log.add(spec.case_insensitive(l.case_insensitive));
-                debug_assert_eq!(pid.as_usize(), self.log_slots);
-                self.log_slots += 1;
+                self.log_keys.push(key);
                 let window = self.window(l.window);
                 let text = format!("count(log {describe}[{}]) {} {}", l.window, l.op, l.threshold);
                 let pred = Pred::Log { slot: pid.as_u32(), window, op: l.op, threshold: l.threshold };
@@ -403,7 +416,7 @@ impl Program {
             metric_names: Vec::new(),
             reasons: HashMap::new(),
             log: LogMatcherBuilder::new(),
-            log_slots: 0,
+            log_keys: Vec::new(),
             retention: Duration::from_secs(60),
             reads: Vec::new(),
             reads_health: false,
@@ -451,7 +464,7 @@ impl Program {
             metric_names: b.metric_names,
             reasons: b.reasons,
             log,
-            log_slots: b.log_slots,
+            log_keys: b.log_keys,
             retention: b.retention,
         })
     }
@@ -547,8 +560,20 @@ impl Program {
         match &self.nodes[node as usize] {
             // Every child is evaluated (no short circuit) so that the
             // evidence lists every predicate with its observed value.
-            Node::All(kids) => kids.iter().fold(true, |acc, k| self.eval(*k, n, facts, role, out) && acc),
-            Node::Any(kids) => kids.iter().fold(false, |acc, k| self.eval(*k, n, facts, role, out) || acc),
+            Node::All(kids) => {
+                let mut all = true;
+                for k in kids {
+                    all &= self.eval(*k, n, facts, role, out);
+                }
+                all
+            }
+            Node::Any(kids) => {
+                let mut any = false;
+                for k in kids {
+                    any |= self.eval(*k, n, facts, role, out);
+                }
+                any
+            }
             Node::Not(k) => !self.eval(*k, n, facts, role, out),
             Node::AtLeast(need, kids) => {
                 let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, out)).count();

@@ -1,6 +1,8 @@
 //! Every file under `tests/data/invalid/` is an invalid document paired with
 //! the diagnostics it must produce (see the README there).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::PathBuf;
 
 use healbot_core::load::Loader;

@@ -1,6 +1,8 @@
 //! Load → serialise → load gives an equal value, for every bundled document,
 //! through JSON and back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::PathBuf;
 
 use healbot_core::load::Loader;

@@ -2,6 +2,8 @@
 //! fails when a committed schema is stale. Regenerate with
 //! `healbot schema KIND > schema/KIND.json` (or `HEALBOT_BLESS=1 cargo test --test schema`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 use std::path::PathBuf;
 
 use healbot_core::spec::{schema_for, DocumentKind};

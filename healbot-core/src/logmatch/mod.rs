@@ -945,7 +945,7 @@ impl<'b> Compiler<'b> {
                     let ex = extract(hir);
                     let Some(best) = ex.best() else { continue };
                     let proof = ex.exact.as_ref() == Some(best) && best.iter().all(Lit::is_proof);
-                    let better = chosen.as_ref().map_or(true, |(_, c, _)| literal::score(best) > literal::score(c));
+                    let better = chosen.as_ref().is_none_or(|(_, c, _)| literal::score(best) > literal::score(c));
                     if better {
                         chosen = Some((i, best.clone(), proof));
                     }

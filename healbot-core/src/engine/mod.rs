@@ -13,13 +13,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::{Diagnosis, EvidenceItem};
 use crate::library::Library;
-use crate::matcher::{series_matches, CompiledMatcher, Facts, Program};
-use crate::spec::signature::{EventTypeFilter, Status};
-use crate::spec::{Aggregation, Comparison, NodeKind};
+use crate::matcher::Program;
+
+mod decide;
+mod facts;
+mod snapshot;
+
+use crate::guard::ActionGuards;
+use crate::ledger::Ledger;
+use crate::spec::signature::Status;
 use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, Observation, PayloadFormat};
 use crate::topology::{NodeId, Topology, Traversal};
 use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
+use facts::{Health, StateFacts};
 
 /// Engine settings, with safe defaults.
 ///
@@ -126,8 +133,10 @@ pub enum Dropped {
 /// Counters a host can export.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EngineStats {
-    /// Observations ingested and attached, by kind.
+    /// Log records, alerts and events ingested and attached, by kind.
     pub ingested: BTreeMap<String, u64>,
+    /// Metric samples stored.
+    pub ingested_metrics: u64,
     /// Observations attached to no node, by reason.
     pub unattached: BTreeMap<Unattached, u64>,
     /// Samples and records dropped, by reason.
@@ -178,7 +187,14 @@ pub(crate) struct State {
     pub(crate) stats: EngineStats,
     /// The newest `at` seen by evaluate, for eviction.
     pub(crate) last_evaluated: Option<i64>,
+    /// Executions and outcomes reported by the host.
+    pub(crate) ledger: Ledger,
+    /// Recent decision ids → signature id, so executions can be attributed.
+    pub(crate) recent: BTreeMap<String, String>,
 }
+
+/// How many recent decision ids are remembered for attributing executions.
+pub(crate) const MAX_RECENT_DECISIONS: usize = 65_536;
 
 /// The result of one evaluation.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -226,7 +242,8 @@ pub struct Engine {
     pub(crate) topology: Topology,
     pub(crate) config: EngineConfig,
     pub(crate) state: State,
-    traversal: Traversal,
+    pub(crate) guards: Arc<Vec<ActionGuards>>,
+    pub(crate) traversal: Traversal,
     log_scratch: crate::logmatch::Scratch,
     log_hits: Vec<crate::logmatch::PatternId>,
 }
@@ -239,11 +256,19 @@ impl Engine {
     /// [`ErrorKind::Library`] if the library cannot be compiled for evaluation.
     pub fn new(library: Library, topology: Topology, config: EngineConfig) -> Result<Engine, Error> {
         let program = Arc::new(Program::compile(&library)?);
-        Ok(Engine::with_program(library, program, topology, config))
+        let guards = Arc::new(compile_guards(&library)?);
+        Ok(Engine::with_program(library, program, guards, topology, config))
     }
 
-    /// An engine sharing an already compiled program (one per library, many engines).
-    pub fn with_program(library: Library, program: Arc<Program>, topology: Topology, config: EngineConfig) -> Engine {
+    /// An engine sharing an already compiled program and guards (one per
+    /// library, many engines).
+    pub(crate) fn with_program(
+        library: Library,
+        program: Arc<Program>,
+        guards: Arc<Vec<ActionGuards>>,
+        topology: Topology,
+        config: EngineConfig,
+    ) -> Engine {
         let window = WindowConfig {
             retention: program.retention.max(config.staleness),
             max_series: config.max_series,
@@ -264,9 +289,12 @@ impl Engine {
                 host_health: BTreeMap::new(),
                 stats: EngineStats::default(),
                 last_evaluated: None,
+                ledger: Ledger::default(),
+                recent: BTreeMap::new(),
             },
             library,
             program,
+            guards,
             topology,
             config,
             log_scratch,
@@ -340,40 +368,16 @@ impl Engine {
     /// counted in [`EngineStats::dropped`]). Unattached samples and samples
     /// of metrics no signature reads are counted, not errors.
     pub fn ingest_metric(&mut self, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Error> {
-        let read =
-            self.program.metrics.contains_key(name) || self.topology.spec().replicas_metric.as_deref() == Some(name);
-        if !read {
+        if !self.reads_metric(name) {
             self.count_drop(Dropped::NotRead, 1);
             return Ok(());
         }
         let Some(node) = self.attach_counted(labels) else {
             return Ok(());
         };
-        let pairs: Vec<(&str, &str)> = labels.iter().collect();
-        let key = SeriesKey { node: node.index() as u32, metric: metric_key(name), labels: label_set_hash(&pairs) };
-        let id = match self.state.series.lookup(&key) {
-            Some(id) => id,
-            None => match self.state.series.resolve(key) {
-                Ok(id) => {
-                    self.state
-                        .series_by_node
-                        .entry((key.node, name.to_string()))
-                        .or_default()
-                        .push((id, labels.clone()));
-                    id
-                }
-                Err(e) => {
-                    self.count_drop(Dropped::SeriesLimit, 1);
-                    return Err(Error::new(ErrorKind::Limit, e.to_string()));
-                }
-            },
-        };
+        let id = self.series_for(node, name, labels)?;
         let outcome = self.state.series.push(id, at, value);
-        match outcome {
-            crate::window::Push::TooOld => self.count_drop(Dropped::TooOld, 1),
-            crate::window::Push::NonFinite => self.count_drop(Dropped::NonFinite, 1),
-            _ => self.count_ingested("metric"),
-        }
+        self.count_push(outcome);
         Ok(())
     }
 
@@ -522,6 +526,10 @@ impl Engine {
     /// evaluated after the others, against the health those imply, so the
     /// result never depends on evaluation order.
     pub fn diagnose(&mut self, at: i64) -> Evaluation {
+        self.diagnose_with_health(at).0
+    }
+
+    pub(crate) fn diagnose_with_health(&mut self, at: i64) -> (Evaluation, Health) {
         if self.state.last_evaluated.is_none_or(|t| at > t) {
             self.state.series.evict(at);
             for c in self.state.logs.values_mut().chain(self.state.events.values_mut()) {
@@ -533,6 +541,7 @@ impl Engine {
         let program = Arc::clone(&self.program);
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len());
+        let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut evidence = Vec::new();
         for phase in [false, true] {
@@ -542,7 +551,7 @@ impl Engine {
                         continue;
                     }
                     evidence.clear();
-                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
                     let held = program.eval_match(s, n, &facts, &mut evidence);
                     if held {
                         matched.push((s.index, n, std::mem::take(&mut evidence)));
@@ -577,7 +586,7 @@ impl Engine {
             if at - since < s.for_ms {
                 continue;
             }
-            let facts = StateFacts { engine: self, at, health: &health, topo: &topo };
+            let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
             program.eval_evidence(s, n, &facts, &mut ev);
             let coverage = facts.coverage(n, &s.reads);
             diagnoses.push(Diagnosis {
@@ -601,8 +610,76 @@ impl Engine {
         diagnoses.sort_by(|a, b| {
             (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
         });
-        Evaluation { diagnoses }
+        self.traversal = scratch.into_inner();
+        (Evaluation { diagnoses }, health)
     }
+
+    /// Resolves the series a sample of `name` with `labels` belongs to, for
+    /// repeated ingestion without hashing names and labels again.
+    /// `Ok(None)` when no signature reads the metric or the labels attach to
+    /// no node (both counted).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Limit`] when the series limit rejects a new series.
+    pub fn resolve_series(&mut self, name: &str, labels: &Labels) -> Result<Option<SeriesHandle>, Error> {
+        if !self.reads_metric(name) {
+            self.count_drop(Dropped::NotRead, 1);
+            return Ok(None);
+        }
+        let Some(node) = self.attach_counted(labels) else {
+            return Ok(None);
+        };
+        self.series_for(node, name, labels).map(|id| Some(SeriesHandle(id)))
+    }
+
+    fn reads_metric(&self, name: &str) -> bool {
+        self.program.metrics.contains_key(name) || self.topology.spec().replicas_metric.as_deref() == Some(name)
+    }
+
+    fn series_for(&mut self, node: NodeId, name: &str, labels: &Labels) -> Result<SeriesId, Error> {
+        let pairs: Vec<(&str, &str)> = labels.iter().collect();
+        let key = SeriesKey { node: node.index() as u32, metric: metric_key(name), labels: label_set_hash(&pairs) };
+        if let Some(id) = self.state.series.lookup(&key) {
+            return Ok(id);
+        }
+        match self.state.series.resolve(key) {
+            Ok(id) => {
+                self.state.series_by_node.entry((key.node, name.to_string())).or_default().push((id, labels.clone()));
+                Ok(id)
+            }
+            Err(e) => {
+                self.count_drop(Dropped::SeriesLimit, 1);
+                Err(Error::new(ErrorKind::Limit, e.to_string()))
+            }
+        }
+    }
+
+    /// Ingests one sample into a resolved series: no hashing of names or
+    /// labels, no allocation.
+    pub fn ingest_by_handle(&mut self, series: SeriesHandle, value: f64, at: i64) {
+        let outcome = self.state.series.push(series.0, at, value);
+        self.count_push(outcome);
+    }
+
+    fn count_push(&mut self, outcome: crate::window::Push) {
+        match outcome {
+            crate::window::Push::TooOld => self.count_drop(Dropped::TooOld, 1),
+            crate::window::Push::NonFinite => self.count_drop(Dropped::NonFinite, 1),
+            crate::window::Push::UnknownSeries => self.count_drop(Dropped::SeriesLimit, 1),
+            _ => self.state.stats.ingested_metrics += 1,
+        }
+    }
+}
+
+/// A resolved series, from [`Engine::resolve_series`]. Valid for the engine
+/// that issued it until the series is evicted (then samples are counted as
+/// dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeriesHandle(SeriesId);
+
+fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {
+    library.actions().iter().map(ActionGuards::compile).collect()
 }
 
 /// What [`Engine::ingest_payload`] did.
@@ -621,201 +698,4 @@ pub struct IngestReport {
 fn metric_key(name: &str) -> u32 {
     let h = crate::library::fnv1a64(name.as_bytes());
     (h ^ (h >> 32)) as u32
-}
-
-/// Node health at one evaluation: host overrides first, then diagnoses.
-#[derive(Debug)]
-pub(crate) struct Health {
-    unhealthy: Vec<bool>,
-    host: Vec<Option<HostHealth>>,
-}
-
-impl Health {
-    fn from_host(host: &BTreeMap<u32, HostHealth>, nodes: usize) -> Health {
-        let mut h = vec![None; nodes];
-        for (n, v) in host {
-            if let Some(slot) = h.get_mut(*n as usize) {
-                *slot = Some(*v);
-            }
-        }
-        Health { unhealthy: vec![false; nodes], host: h }
-    }
-
-    fn mark(&mut self, n: NodeId) {
-        if let Some(u) = self.unhealthy.get_mut(n.index()) {
-            *u = true;
-        }
-    }
-
-    /// Whether the node counts as unhealthy.
-    pub(crate) fn is_unhealthy(&self, n: NodeId) -> bool {
-        match self.host.get(n.index()).copied().flatten() {
-            Some(HostHealth::Healthy) => false,
-            Some(HostHealth::Unhealthy) => true,
-            None => self.unhealthy.get(n.index()).copied().unwrap_or(false),
-        }
-    }
-}
-
-struct StateFacts<'a> {
-    engine: &'a Engine,
-    at: i64,
-    health: &'a Health,
-    topo: &'a Topology,
-}
-
-impl StateFacts<'_> {
-    fn series(&self, n: NodeId, metric: u32) -> &[(SeriesId, Labels)] {
-        let name = &self.engine.program.metric_names[metric as usize];
-        self.engine.state.series_by_node.get(&(n.index() as u32, name.clone())).map_or(&[], Vec::as_slice)
-    }
-
-    /// Share of the metrics a signature reads that have a fresh series on the node.
-    fn coverage(&self, n: NodeId, reads: &[u32]) -> f64 {
-        if reads.is_empty() {
-            return 1.0;
-        }
-        let stale = self.engine.config.staleness.as_millis_i64();
-        let fresh = reads
-            .iter()
-            .filter(|m| {
-                self.series(n, **m)
-                    .iter()
-                    .any(|(id, _)| self.engine.state.series.last_at(*id).is_some_and(|t| self.at - t <= stale))
-            })
-            .count();
-        fresh as f64 / reads.len() as f64
-    }
-}
-
-impl Facts for StateFacts<'_> {
-    fn metric(
-        &self,
-        n: NodeId,
-        metric: u32,
-        labels: &[CompiledMatcher],
-        agg: Aggregation,
-        q: f64,
-        window: Duration,
-        op: Comparison,
-    ) -> Option<f64> {
-        let mut best: Option<f64> = None;
-        for (id, l) in self.series(n, metric) {
-            if !series_matches(labels, l) {
-                continue;
-            }
-            let Some(v) = self.engine.state.series.aggregate(*id, agg, q, window, self.at) else { continue };
-            best = Some(match (best, op) {
-                (None, _) => v,
-                (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),
-                (Some(b), Comparison::Gt | Comparison::Ge) => b.max(v),
-                (Some(b), _) => b,
-            });
-        }
-        best
-    }
-
-    fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64 {
-        self.engine.state.logs.get(&(n.index() as u32, slot)).map_or(0, |c| c.count(window, self.at))
-    }
-
-    fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64 {
-        let Some(name) = self.engine.program.reasons.iter().find(|(_, v)| **v == reason).map(|(k, _)| k) else {
-            return 0;
-        };
-        let node = n.index() as u32;
-        let count = |warning: bool| {
-            self.engine.state.events.get(&(node, name.clone(), warning)).map_or(0, |c| c.count(window, self.at))
-        };
-        match event_type {
-            Some(EventTypeFilter::Warning) => count(true),
-            Some(EventTypeFilter::Normal) => count(false),
-            None => count(true) + count(false),
-        }
-    }
-
-    fn alert_firing(&self, n: NodeId, name: &str, labels: &[CompiledMatcher]) -> bool {
-        self.engine.state.alerts.get(&(n.index() as u32)).is_some_and(|set| {
-            set.values().any(|a| a.name == name && a.starts_at <= self.at && series_matches(labels, &a.labels))
-        })
-    }
-
-    fn last_seen(&self, n: NodeId, metric: u32, labels: &[CompiledMatcher]) -> Option<i64> {
-        self.series(n, metric)
-            .iter()
-            .filter(|(_, l)| series_matches(labels, l))
-            .filter_map(|(id, _)| self.engine.state.series.last_at(*id))
-            .max()
-            .map(|t| self.at - t)
-    }
-
-    fn dependencies(&self, n: NodeId, kind: Option<NodeKind>, transitive: bool) -> (usize, usize) {
-        let mut scratch = self.topo.traversal();
-        let deps: Vec<NodeId> = if transitive {
-            self.topo.dependencies(n, &mut scratch).to_vec()
-        } else {
-            self.topo.direct_dependencies(n).to_vec()
-        };
-        let of_kind: Vec<NodeId> =
-            deps.into_iter().filter(|d| kind.is_none_or(|k| self.topo.node(*d).kind() == k)).collect();
-        let unhealthy = of_kind.iter().filter(|d| self.health.is_unhealthy(**d)).count();
-        (of_kind.len(), unhealthy)
-    }
-
-    fn healthy_replicas(&self, n: NodeId) -> u32 {
-        healthy_replicas(self.engine, self.health, n, self.at)
-    }
-
-    fn forecast(
-        &self,
-        n: NodeId,
-        metric: u32,
-        labels: &[CompiledMatcher],
-        window: Duration,
-        threshold: f64,
-        op: Comparison,
-    ) -> Option<f64> {
-        let rising = matches!(op, Comparison::Gt | Comparison::Ge);
-        self.series(n, metric)
-            .iter()
-            .filter(|(_, l)| series_matches(labels, l))
-            .filter_map(|(id, _)| {
-                let slope = self.engine.state.series.aggregate(*id, Aggregation::Slope, 0.0, window, self.at)?;
-                let last = self.engine.state.series.aggregate(*id, Aggregation::Last, 0.0, window, self.at)?;
-                let already = op.holds(last, threshold);
-                if already {
-                    return Some(0.0);
-                }
-                // Only a trend heading towards the threshold predicts a crossing.
-                if (rising && slope <= 0.0) || (!rising && slope >= 0.0) {
-                    return None;
-                }
-                self.engine.state.series.forecast_crossing(*id, window, self.at, threshold)
-            })
-            .min_by(f64::total_cmp)
-    }
-}
-
-/// Healthy replicas of a node: the latest value of the topology's
-/// `replicas_metric` when it has data, else the declared count when the node
-/// is healthy and 0 when it is not.
-pub(crate) fn healthy_replicas(engine: &Engine, health: &Health, n: NodeId, at: i64) -> u32 {
-    if let Some(metric) = &engine.topology.spec().replicas_metric {
-        if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, metric.clone())) {
-            let v = list
-                .iter()
-                .filter_map(|(id, _)| {
-                    engine.state.series.aggregate(*id, Aggregation::Last, 0.0, engine.config.staleness, at)
-                })
-                .fold(None, |acc: Option<f64>, v| Some(acc.map_or(v, |a| a + v)));
-            if let Some(v) = v {
-                return if v.is_finite() && v > 0.0 { v.min(f64::from(u32::MAX)) as u32 } else { 0 };
-            }
-        }
-    }
-    if health.is_unhealthy(n) {
-        0
-    } else {
-        engine.topology.node(n).replicas()
-    }
 }

@@ -1,0 +1,434 @@
+//! From diagnoses to decisions: root cause, confidence, action selection,
+//! guards and the verdict ladder; and the host's reports back.
+
+use std::sync::Arc;
+
+use super::{Engine, HostHealth, MAX_RECENT_DECISIONS};
+use crate::confidence::{self, Confidence, Inputs};
+use crate::decision::{
+    decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole, SignatureRef, Verdict,
+    DECISION_SCHEMA_VERSION,
+};
+use crate::diagnosis::{Diagnosis, Role as EvidenceRole};
+use crate::engine::facts::Health;
+use crate::guard::{GuardCheck, GuardCx, HealthView};
+use crate::ledger::{Execution, Ledger};
+use crate::rootcause::{self, Finding, Role};
+use crate::selection::{self, Selection};
+use crate::spec::action::Risk;
+use crate::spec::signature::Status;
+use crate::topology::{NodeId, Traversal};
+use crate::Error;
+
+struct View<'a> {
+    engine: &'a Engine,
+    health: &'a Health,
+    at: i64,
+}
+
+impl HealthView for View<'_> {
+    fn is_unhealthy(&self, n: NodeId) -> bool {
+        self.health.is_unhealthy(n)
+    }
+
+    fn healthy_replicas(&self, n: NodeId) -> u32 {
+        super::facts::healthy_replicas(self.engine, self.health, n, self.at)
+    }
+}
+
+fn failure(g: &GuardCheck) -> GuardFailure {
+    GuardFailure { guard: g.guard.to_string(), reason: g.reason.clone(), observed: g.observed, limit: g.limit }
+}
+
+fn snake<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+impl Engine {
+    /// Evaluates every signature at `at` and decides, for every diagnosis
+    /// (and every inferred suspect), what the host should do.
+    ///
+    /// Decisions are sorted by node id, then signature id. The result
+    /// depends only on the observations, the ledger and `at`: the same
+    /// inputs give byte-identical decision documents.
+    ///
+    /// # Example
+    ///
+    /// See the crate-level example in [`Engine`].
+    pub fn evaluate(&mut self, at: i64) -> Vec<Decision> {
+        let (evaluation, health) = self.diagnose_with_health(at);
+        let diags = evaluation.diagnoses;
+        let library = self.library.clone();
+        let topo = self.topology.clone();
+        let guards = Arc::clone(&self.guards);
+        let mut scratch = std::mem::replace(&mut self.traversal, Traversal::new());
+
+        // Confidence before the topology and outcome terms, for ranking.
+        let base: Vec<f64> = diags
+            .iter()
+            .map(|d| {
+                let prior = self.program.sigs[d.signature_index].prior;
+                confidence::score(&Inputs {
+                    prior,
+                    evidence: evidence_sum(d),
+                    coverage: d.coverage,
+                    explained_by_dependency: false,
+                    corroborating_dependents: 0,
+                    successes: 0,
+                    failures: 0,
+                })
+                .value
+            })
+            .collect();
+        let findings: Vec<Finding> = diags
+            .iter()
+            .zip(&base)
+            .map(|(d, c)| Finding { node: d.node, category: d.category, onset: d.onset, confidence: *c })
+            .collect();
+        let loc = rootcause::localize(&topo, &findings, self.config.onset_tolerance, &mut scratch);
+
+        // Roots decide first, best rank first, so the best-ranked root gets
+        // the budget and concurrency slots when they are scarce.
+        let mut order: Vec<usize> = (0..diags.len()).collect();
+        order.sort_by_key(|&i| match &loc.roles[i] {
+            Role::Root { rank, .. } => (0, *rank, i),
+            Role::Symptom { .. } => (1, 0, i),
+        });
+
+        // Executions decided in this evaluation count against guards as if
+        // already recorded, in a scratch copy of the ledger.
+        let mut ledger: Option<Ledger> = None;
+        let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
+        for i in order {
+            let d = &diags[i];
+            let sig = &library.signatures()[d.signature_index];
+            let id = decision_id(&d.signature, &d.node_id, d.onset);
+            let (root_cause, explained, corroborating) = match &loc.roles[i] {
+                Role::Symptom { root, path } => (
+                    RootCause {
+                        role: RootRole::Symptom,
+                        node: diags[*root].node_id.clone(),
+                        signature: Some(diags[*root].signature.clone()),
+                        path: path.iter().map(|n| topo.node(*n).id().to_string()).collect(),
+                        rank: None,
+                        score: None,
+                        explains: Vec::new(),
+                    },
+                    true,
+                    0,
+                ),
+                Role::Root { rank, score, explains } => (
+                    RootCause {
+                        role: RootRole::Root,
+                        node: d.node_id.clone(),
+                        signature: Some(d.signature.clone()),
+                        path: vec![d.node_id.clone()],
+                        rank: Some(*rank),
+                        score: Some(*score),
+                        explains: explains.iter().map(|j| diags[*j].node_id.clone()).collect(),
+                    },
+                    false,
+                    explains.len(),
+                ),
+            };
+            let mut reasons = Vec::new();
+            let mut action = None;
+            let mut rejected = Vec::new();
+            let mut chosen_action_id: Option<String> = None;
+            let verdict;
+            if explained {
+                reasons.push(format!(
+                    "symptom of {} on {}",
+                    root_cause.signature.as_deref().unwrap_or("a failure"),
+                    root_cause.node
+                ));
+                verdict = Verdict::Suppress;
+            } else if d.forecast {
+                reasons.push(
+                    "forecast notice: the failure is predicted, not present; no action runs on a forecast".into(),
+                );
+                verdict = Verdict::Observe;
+            } else if sig.actions.is_empty() {
+                reasons.push("no action configured for this signature".into());
+                verdict = Verdict::Observe;
+            } else {
+                let view = View { engine: self, health: &health, at };
+                let cx = GuardCx {
+                    topology: &topo,
+                    health: &view,
+                    ledger: ledger.as_ref().unwrap_or(&self.state.ledger),
+                    at,
+                };
+                let Selection { chosen, rejected: rej } =
+                    selection::select(&library, &guards, &sig.actions, d.node, Some(d.node), &cx, &mut scratch);
+                rejected = rej
+                    .iter()
+                    .map(|r| RejectedAction {
+                        id: library.actions()[r.action].id.clone(),
+                        target: r.target.map(|t| topo.node(t).id().to_string()),
+                        failed: r.failed.iter().map(failure).collect(),
+                    })
+                    .collect();
+                match chosen {
+                    None => {
+                        reasons.push("every candidate action failed a guard".into());
+                        verdict = Verdict::Blocked;
+                    }
+                    Some(c) => {
+                        let a = &library.actions()[c.action];
+                        chosen_action_id = Some(a.id.clone());
+                        action = Some(ChosenAction {
+                            id: a.id.clone(),
+                            operation: a.operation.clone(),
+                            target: topo.node(c.target).id().to_string(),
+                            parameters: a.parameters.clone(),
+                            risk: snake(&a.risk),
+                            min_confidence: a.min_confidence,
+                            guards_passed: c.passed.iter().map(|g| g.guard.to_string()).collect(),
+                        });
+                        for f in &c.soft_failures {
+                            reasons.push(format!("{}: {}", f.guard, f.reason));
+                        }
+                        verdict = Verdict::Execute; // refined below, once confidence is known
+                    }
+                }
+            }
+            let (successes, failures) = chosen_action_id
+                .as_deref()
+                .or_else(|| sig.actions.first().map(String::as_str))
+                .map_or((0, 0), |a| self.state.ledger.posterior(&d.signature, a));
+            let confidence = confidence::score(&Inputs {
+                prior: sig.prior.unwrap_or(0.5),
+                evidence: evidence_sum(d),
+                coverage: d.coverage,
+                explained_by_dependency: explained,
+                corroborating_dependents: corroborating,
+                successes,
+                failures,
+            });
+            let verdict = if verdict == Verdict::Execute {
+                refine(&mut reasons, &confidence, sig.status, action.as_ref(), &library, &self.state.host_health, d)
+            } else {
+                verdict
+            };
+            if verdict == Verdict::Execute && !self.config.dry_run {
+                if let Some(a) = &action {
+                    let l = ledger.get_or_insert_with(|| self.state.ledger.clone());
+                    l.record_execution(Execution {
+                        decision_id: id.clone(),
+                        signature: d.signature.clone(),
+                        action: a.id.clone(),
+                        target: a.target.clone(),
+                        at,
+                        unattended: true,
+                    });
+                }
+            }
+            let mut decision = Decision {
+                schema_version: DECISION_SCHEMA_VERSION,
+                id,
+                library_revision: library.revision().to_string(),
+                at,
+                node: d.node_id.clone(),
+                signature: Some(SignatureRef {
+                    id: sig.id.clone(),
+                    title: sig.title.clone(),
+                    category: sig.category.as_str().to_string(),
+                    severity: snake(&sig.severity),
+                    status: snake(&sig.status),
+                }),
+                onset: d.onset,
+                verdict,
+                reasons,
+                confidence,
+                evidence: d.evidence.clone(),
+                root_cause,
+                action,
+                rejected,
+                explanation: String::new(),
+            };
+            decision.explanation = decision.explain();
+            out.push(decision);
+        }
+
+        // Inferred suspects: undiagnosed dependencies shared by failing nodes.
+        for c in loc.candidates.iter().filter(|c| c.finding.is_none()) {
+            let node_id = topo.node(c.node).id().to_string();
+            let onset = c.explains.iter().map(|i| diags[*i].onset).min().unwrap_or(at);
+            let rank = loc.candidates.iter().position(|x| x == c).map(|p| p + 1);
+            let confidence = confidence::score(&Inputs {
+                prior: 0.5,
+                evidence: 0.0,
+                coverage: 1.0,
+                explained_by_dependency: false,
+                corroborating_dependents: c.explains.len(),
+                successes: 0,
+                failures: 0,
+            });
+            let explains: Vec<String> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
+            let mut decision = Decision {
+                schema_version: DECISION_SCHEMA_VERSION,
+                id: decision_id("inferred-suspect", &node_id, onset),
+                library_revision: library.revision().to_string(),
+                at,
+                node: node_id.clone(),
+                signature: None,
+                onset,
+                verdict: Verdict::Escalate,
+                reasons: vec![format!(
+                    "inferred suspect: {} failing nodes ({}) share this undiagnosed dependency; never acted on unattended",
+                    explains.len(),
+                    explains.join(", ")
+                )],
+                confidence,
+                evidence: Vec::new(),
+                root_cause: RootCause {
+                    role: RootRole::InferredSuspect,
+                    node: node_id,
+                    signature: None,
+                    path: Vec::new(),
+                    rank,
+                    score: Some(c.score),
+                    explains,
+                },
+                action: None,
+                rejected: Vec::new(),
+                explanation: String::new(),
+            };
+            decision.explanation = decision.explain();
+            out.push(decision);
+        }
+
+        self.traversal = scratch;
+        out.sort_by(|a, b| {
+            let sa = a.signature.as_ref().map_or("", |s| s.id.as_str());
+            let sb = b.signature.as_ref().map_or("", |s| s.id.as_str());
+            (a.node.as_str(), sa).cmp(&(b.node.as_str(), sb))
+        });
+        if !self.config.dry_run {
+            for d in &out {
+                let sig = d.signature.as_ref().map_or_else(String::new, |s| s.id.clone());
+                self.state.recent.insert(d.id.clone(), sig);
+            }
+            while self.state.recent.len() > MAX_RECENT_DECISIONS {
+                self.state.recent.pop_first();
+            }
+        }
+        out
+    }
+
+    /// Records that the host executed `action` on `target` for a decision.
+    /// Idempotent by decision id: a repeated report changes nothing and
+    /// returns `Ok(false)`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidArgument`] for an unknown action or node,
+    /// or in dry-run mode.
+    pub fn record_execution(
+        &mut self,
+        decision_id: &str,
+        action: &str,
+        target: &str,
+        at: i64,
+        unattended: bool,
+    ) -> Result<bool, Error> {
+        use crate::ErrorKind::InvalidArgument;
+        if self.config.dry_run {
+            return Err(Error::new(InvalidArgument, "the engine is in dry-run mode and records nothing"));
+        }
+        if self.library.action(action).is_none() {
+            return Err(Error::new(InvalidArgument, format!("unknown action `{action}`")));
+        }
+        let node = self
+            .topology
+            .lookup(target)
+            .ok_or_else(|| Error::new(InvalidArgument, format!("unknown target node `{target}`")))?;
+        let signature = self.state.recent.get(decision_id).cloned().unwrap_or_default();
+        Ok(self.state.ledger.record_execution(Execution {
+            decision_id: decision_id.to_string(),
+            signature,
+            action: action.to_string(),
+            target: self.topology.node(node).id().to_string(),
+            at,
+            unattended,
+        }))
+    }
+
+    /// Records the outcome of an execution. Idempotent: a repeated report
+    /// returns `Ok(false)` and changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ErrorKind::InvalidArgument`] when no execution was recorded
+    /// for the decision, or in dry-run mode.
+    pub fn record_outcome(&mut self, decision_id: &str, success: bool, at: i64) -> Result<bool, Error> {
+        if self.config.dry_run {
+            return Err(Error::new(
+                crate::ErrorKind::InvalidArgument,
+                "the engine is in dry-run mode and records nothing",
+            ));
+        }
+        self.state.ledger.record_outcome(decision_id, success, at)
+    }
+}
+
+fn evidence_sum(d: &Diagnosis) -> f64 {
+    // Leaves of one evidence item share its weight; count each item once by
+    // the note on its first leaf (compound items) or the leaf itself.
+    let mut total = 0.0;
+    let mut i = 0;
+    while i < d.evidence.len() {
+        let e = &d.evidence[i];
+        if let EvidenceRole::Evidence(w) = e.role {
+            let compound = e.note.as_deref().is_some_and(|n| n.starts_with("evidence item"));
+            let held = if compound { e.note.as_deref() == Some("evidence item held") } else { e.satisfied };
+            if held {
+                total += w;
+            }
+            // Skip the rest of a compound item's leaves.
+            let path_root = e.path.split('.').next().unwrap_or("");
+            i += 1;
+            while compound && i < d.evidence.len() && d.evidence[i].path.split('.').next() == Some(path_root) {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    total
+}
+
+/// Execute only when nothing stands in the way; otherwise escalate with the reasons.
+fn refine(
+    reasons: &mut Vec<String>,
+    confidence: &Confidence,
+    status: Status,
+    action: Option<&ChosenAction>,
+    library: &crate::Library,
+    host: &std::collections::BTreeMap<u32, HostHealth>,
+    _d: &Diagnosis,
+) -> Verdict {
+    let _ = host;
+    if status == Status::Experimental {
+        reasons.push("the signature is experimental: a person must approve".into());
+    }
+    if let Some(a) = action {
+        if let Some(spec) = library.action(&a.id) {
+            if spec.risk == Risk::Destructive {
+                reasons.push("destructive actions never run unattended".into());
+            }
+            if confidence.value < spec.min_confidence {
+                reasons.push(format!(
+                    "confidence {:.2} is below the {:.2} that `{}` needs to run unattended",
+                    confidence.value, spec.min_confidence, a.id
+                ));
+            }
+        }
+    }
+    if reasons.is_empty() {
+        Verdict::Execute
+    } else {
+        Verdict::Escalate
+    }
+}

@@ -1,0 +1,153 @@
+//! State you can keep: snapshots to bytes and back, and hot reload of the
+//! library.
+//!
+//! A snapshot is a header followed by the state in postcard (a stable,
+//! maintained binary format):
+//!
+//! ```text
+//! magic "HBSNAP\0\x01" | format version u16 LE | library revision (16 hex) | topology hash (16 hex) | postcard(State)
+//! ```
+//!
+//! `restore` refuses a snapshot of another library or topology, another
+//! format version, or a corrupt one, with a clear [`ErrorKind::Snapshot`]
+//! error.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{compile_guards, Engine, EngineConfig, State};
+use crate::library::{fnv1a64, Library};
+use crate::matcher::Program;
+use crate::topology::Topology;
+use crate::{Error, ErrorKind};
+
+const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
+/// The snapshot format version this engine writes and reads.
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 8 + 2 + 16 + 16;
+
+fn topology_hash(t: &Topology) -> String {
+    let text = serde_json::to_string(t.spec()).unwrap_or_default();
+    format!("{:016x}", fnv1a64(text.as_bytes()))
+}
+
+fn snapshot_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Snapshot, message)
+}
+
+impl Engine {
+    /// The engine's state (windows, alert sets, counters, pending `for`
+    /// timers, ledger, posteriors, stats) as bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::{Engine, Library, Topology};
+    /// # let library = Library::from_text("l.yaml", "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: a}\nspec: {actions: []}\n").unwrap();
+    /// # let topology = Topology::from_text("t.yaml", "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: api, kind: service}]}\n").unwrap();
+    /// let engine = Engine::new(library.clone(), topology.clone(), Default::default()).unwrap();
+    /// let bytes = engine.snapshot();
+    /// let restored = Engine::restore(library, topology, Default::default(), &bytes).unwrap();
+    /// assert_eq!(restored.snapshot(), bytes);
+    /// ```
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(4096);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(self.library.revision().as_bytes());
+        out.extend_from_slice(topology_hash(&self.topology).as_bytes());
+        // Serialising plain data structures into a Vec cannot fail; an
+        // empty body would be refused by `restore` rather than misread.
+        if let Ok(body) = postcard::to_allocvec(&self.state) {
+            out.extend_from_slice(&body);
+        }
+        out
+    }
+
+    /// An engine with the state of a snapshot.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Snapshot`] when the bytes are not a snapshot, are of
+    /// another format version, another library revision or another
+    /// topology, or are corrupt; [`ErrorKind::Library`] when the library
+    /// cannot be compiled.
+    pub fn restore(library: Library, topology: Topology, config: EngineConfig, bytes: &[u8]) -> Result<Engine, Error> {
+        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+            return Err(snapshot_error("not a HealBot snapshot (bad magic)"));
+        }
+        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+        if version != SNAPSHOT_FORMAT_VERSION {
+            return Err(snapshot_error(format!(
+                "snapshot format version {version}; this engine reads version {SNAPSHOT_FORMAT_VERSION}"
+            )));
+        }
+        let revision = String::from_utf8_lossy(&bytes[10..26]).to_string();
+        if revision != library.revision() {
+            return Err(snapshot_error(format!(
+                "snapshot of library revision {revision}; this library is revision {}",
+                library.revision()
+            )));
+        }
+        let topo = String::from_utf8_lossy(&bytes[26..42]).to_string();
+        if topo != topology_hash(&topology) {
+            return Err(snapshot_error(format!(
+                "snapshot of topology {topo}; this topology is {}",
+                topology_hash(&topology)
+            )));
+        }
+        let state: State =
+            postcard::from_bytes(&bytes[HEADER_LEN..]).map_err(|e| snapshot_error(format!("corrupt snapshot: {e}")))?;
+        // Node indexes in the state must exist in this topology.
+        let n = topology.len() as u32;
+        let bad = state.series_by_node.keys().any(|(node, _)| *node >= n)
+            || state.logs.keys().any(|(node, _)| *node >= n)
+            || state.alerts.keys().any(|node| *node >= n);
+        if bad {
+            return Err(snapshot_error("corrupt snapshot: a node index is outside the topology"));
+        }
+        let mut engine = Engine::new(library, topology, config)?;
+        let window = *engine.state.series.config();
+        engine.state = state;
+        // Limits come from the configuration, not from the snapshot.
+        engine.state.series.set_retention(window.retention);
+        Ok(engine)
+    }
+
+    /// Replaces the library: compiles the new one fully first and swaps it
+    /// in only if that succeeds, keeping the old one on error. State of
+    /// unchanged signatures (pending `for` timers) and of unchanged log
+    /// patterns is kept; series, alerts, events and the ledger are kept.
+    /// Decisions carry the new library revision from then on.
+    ///
+    /// # Errors
+    ///
+    /// The compile error of the new library; the engine keeps running the old one.
+    pub fn reload_library(&mut self, library: Library) -> Result<(), Error> {
+        let program = Arc::new(Program::compile(&library)?);
+        let guards = Arc::new(compile_guards(&library)?);
+        // Remap log counters by pattern key.
+        let old_keys = &self.program.log_keys;
+        let new_slot: BTreeMap<&str, u32> =
+            program.log_keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
+        let logs = std::mem::take(&mut self.state.logs);
+        for ((node, slot), counter) in logs {
+            if let Some(new) = old_keys.get(slot as usize).and_then(|k| new_slot.get(k.as_str())) {
+                self.state.logs.insert((node, *new), counter);
+            }
+        }
+        // Keep `for` timers of signatures whose definition did not change.
+        let unchanged = |id: &str| match (self.library.signature(id), library.signature(id)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        self.state.pending.retain(|(sig, _), _| unchanged(sig));
+        let retention = program.retention.max(self.config.staleness);
+        self.state.series.set_retention(retention);
+        self.log_scratch = program.log.scratch();
+        self.program = program;
+        self.guards = guards;
+        self.library = library;
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! End-to-end engine behaviour on the bundled shop: the cascade, determinism,
+//! snapshots, reload, idempotent outcomes and bounded memory.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+use healbot_core::decision::{RootRole, Verdict};
+use healbot_core::telemetry::{Labels, MetricSample, Observation};
+use healbot_core::{Engine, EngineConfig, ErrorKind, Library, Topology};
+
+const SIGNATURES: &str = include_str!("../../examples/shop/signatures.yaml");
+const ACTIONS: &str = include_str!("../../examples/shop/actions.yaml");
+const OVERRIDES: &str = include_str!("../../examples/shop/overrides.yaml");
+const TOPOLOGY: &str = include_str!("../../examples/shop/topology.yaml");
+
+const T0: i64 = 1_700_000_000_000;
+const STEP: i64 = 15_000;
+
+fn library() -> Library {
+    Library::from_sources([("signatures.yaml", SIGNATURES), ("actions.yaml", ACTIONS), ("overrides.yaml", OVERRIDES)])
+        .unwrap()
+}
+
+fn topology() -> Topology {
+    Topology::from_text("topology.yaml", TOPOLOGY).unwrap()
+}
+
+fn labels(service: &str) -> Labels {
+    [("service", service)].into_iter().collect()
+}
+
+/// redis-cart goes down at T0+3m; its dependents' error ratios rise 30s later.
+fn cascade() -> Vec<Observation> {
+    let mut obs = Vec::new();
+    let mut t = T0;
+    while t <= T0 + 10 * 60_000 {
+        let down = t >= T0 + 3 * 60_000;
+        obs.push(Observation::Metric(MetricSample::new(
+            "redis_up",
+            labels("redis-cart"),
+            if down { 0.0 } else { 1.0 },
+            t,
+        )));
+        for svc in ["cartservice", "checkoutservice", "frontend", "paymentservice"] {
+            let failing = svc != "paymentservice" && t >= T0 + 3 * 60_000 + 30_000;
+            let v = if failing { 0.3 } else { 0.01 };
+            obs.push(Observation::Metric(MetricSample::new("http_server_error_ratio", labels(svc), v, t)));
+        }
+        t += STEP;
+    }
+    obs
+}
+
+fn run(obs: &[Observation], eval_at: &[i64]) -> (Engine, Vec<Vec<healbot_core::Decision>>) {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut sorted: Vec<&Observation> = obs.iter().collect();
+    sorted.sort_by_key(|o| o.at());
+    for &at in eval_at {
+        while i < sorted.len() && sorted[i].at() <= at {
+            engine.ingest(sorted[i]).unwrap();
+            i += 1;
+        }
+        out.push(engine.evaluate(at));
+    }
+    (engine, out)
+}
+
+fn times() -> Vec<i64> {
+    (0..=20).map(|k| T0 + k * 30_000).collect()
+}
+
+#[test]
+fn database_fault_is_the_root_and_its_dependents_are_suppressed() {
+    let (_, all) = run(&cascade(), &times());
+    let last = all.last().unwrap();
+    let by_node =
+        |n: &str| last.iter().find(|d| d.node == n).unwrap_or_else(|| panic!("no decision on {n}: {last:#?}"));
+    let db = by_node("redis-cart");
+    assert_eq!(db.signature.as_ref().unwrap().id, "db.unavailable");
+    assert_eq!(db.root_cause.role, RootRole::Root);
+    assert_eq!(db.root_cause.rank, Some(1));
+    assert_eq!(db.action.as_ref().unwrap().id, "failover_database");
+    assert_eq!(db.verdict, Verdict::Execute, "{:#?}", db);
+    for svc in ["cartservice", "checkoutservice", "frontend"] {
+        let d = by_node(svc);
+        assert_eq!(d.verdict, Verdict::Suppress, "{svc}: {d:#?}");
+        assert_eq!(d.root_cause.node, "redis-cart");
+        assert_eq!(d.root_cause.path.first().map(String::as_str), Some(svc));
+        assert_eq!(d.root_cause.path.last().map(String::as_str), Some("redis-cart"));
+        assert!(d.action.is_none());
+    }
+    assert!(last.iter().all(|d| d.node != "paymentservice"), "a healthy service got a decision");
+    // Every decision names the library revision and explains itself.
+    for d in last {
+        assert_eq!(d.library_revision, library().revision());
+        assert!(!d.explanation.is_empty());
+    }
+}
+
+#[test]
+fn shuffled_input_gives_byte_identical_decisions() {
+    let obs = cascade();
+    let (_, a) = run(&obs, &times());
+    // Reverse the order within each evaluation step: same snapshot, other arrival order.
+    let mut shuffled = obs.clone();
+    shuffled.reverse();
+    let (_, b) = run(&shuffled, &times());
+    let json =
+        |v: &Vec<Vec<healbot_core::Decision>>| v.iter().flatten().map(|d| d.to_json()).collect::<Vec<_>>().join("\n");
+    assert_eq!(json(&a), json(&b));
+}
+
+#[test]
+fn snapshot_and_restore_give_identical_decisions() {
+    let obs = cascade();
+    let ts = times();
+    let (mut engine, _) = run(&obs, &ts[..10]);
+    let bytes = engine.snapshot();
+    let mut restored = Engine::restore(library(), topology(), EngineConfig::default(), &bytes).unwrap();
+    assert_eq!(restored.snapshot(), bytes);
+    for o in obs.iter().filter(|o| o.at() > ts[9]) {
+        engine.ingest(o).unwrap();
+        restored.ingest(o).unwrap();
+    }
+    let at = *ts.last().unwrap();
+    let a: Vec<String> = engine.evaluate(at).iter().map(|d| d.to_json()).collect();
+    let b: Vec<String> = restored.evaluate(at).iter().map(|d| d.to_json()).collect();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn restore_refuses_other_libraries_and_corrupt_bytes() {
+    let engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let bytes = engine.snapshot();
+    let other = Library::from_sources([("actions.yaml", ACTIONS)]).unwrap();
+    let err = Engine::restore(other, topology(), EngineConfig::default(), &bytes).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Snapshot);
+    assert!(err.to_string().contains("library revision"), "{err}");
+    let err = Engine::restore(library(), topology(), EngineConfig::default(), b"not a snapshot").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Snapshot);
+    let mut corrupt = bytes.clone();
+    corrupt.truncate(bytes.len().saturating_sub(3).max(43));
+    corrupt.push(0xff);
+    assert!(Engine::restore(library(), topology(), EngineConfig::default(), &corrupt).is_err());
+}
+
+#[test]
+fn outcomes_are_idempotent_and_feed_confidence() {
+    let (mut engine, all) = run(&cascade(), &times());
+    let db = all.last().unwrap().iter().find(|d| d.node == "redis-cart").unwrap().clone();
+    let at = T0 + 11 * 60_000;
+    assert!(engine.record_execution(&db.id, "failover_database", "redis-cart", at, true).unwrap());
+    assert!(!engine.record_execution(&db.id, "failover_database", "redis-cart", at, true).unwrap());
+    assert!(engine.record_outcome(&db.id, false, at + 1000).unwrap());
+    let before = engine.snapshot();
+    assert!(!engine.record_outcome(&db.id, false, at + 2000).unwrap());
+    assert_eq!(engine.snapshot(), before, "a duplicate outcome changed the state");
+    assert_eq!(engine.record_outcome("d-unknown", true, at).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        engine.record_execution(&db.id, "no_such_action", "redis-cart", at, true).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+fn a_broken_reload_keeps_the_old_library() {
+    let (mut engine, _) = run(&cascade(), &times());
+    let old = engine.library().revision().to_string();
+    let broken = Library::from_text(
+        "broken.yaml",
+        "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: b}\nspec: {signatures: [{id: x}]}\n",
+    );
+    assert!(broken.is_err());
+    // A library with one more action: signatures are unchanged, so their
+    // state (`for` timers, windows) carries over and decisions carry the new revision.
+    let extra = "apiVersion: healbot.dev/v1\nkind: ActionLibrary\nmetadata: {name: extra}\nspec:\n  actions:\n    - {id: noop, title: Noop, operation: noop, risk: low, min_confidence: 0.5}\n";
+    let bigger = Library::from_sources([
+        ("signatures.yaml", SIGNATURES),
+        ("actions.yaml", ACTIONS),
+        ("overrides.yaml", OVERRIDES),
+        ("extra.yaml", extra),
+    ])
+    .unwrap();
+    assert_ne!(bigger.revision(), old);
+    engine.reload_library(bigger.clone()).unwrap();
+    let ds = engine.evaluate(T0 + 10 * 60_000 + 1);
+    assert!(ds.iter().all(|d| d.library_revision == bigger.revision()));
+    assert!(ds.iter().any(|d| d.node == "redis-cart"), "state was lost across the reload");
+    // A changed signature (the override of its prior is gone) restarts its `for`.
+    let changed = Library::from_sources([("signatures.yaml", SIGNATURES), ("actions.yaml", ACTIONS)]).unwrap();
+    engine.reload_library(changed).unwrap();
+    let ds = engine.evaluate(T0 + 10 * 60_000 + 2);
+    assert!(ds.iter().all(|d| d.node != "redis-cart"), "a changed signature kept its `for` timer");
+}
+
+#[test]
+fn unattached_observations_are_counted_not_dropped_silently() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    engine.ingest_metric("redis_up", &labels("no-such-service"), 1.0, T0).unwrap();
+    engine.ingest_metric("redis_up", &[("host", "x")].into_iter().collect(), 1.0, T0).unwrap();
+    engine.ingest_metric("some_metric_nobody_reads", &labels("frontend"), 1.0, T0).unwrap();
+    let stats = serde_json::to_value(engine.stats()).unwrap();
+    assert_eq!(stats["unattached"]["unknown_node"], 1);
+    assert_eq!(stats["unattached"]["no_attach_label"], 1);
+    assert_eq!(stats["dropped"]["not_read"], 1);
+}
+
+#[test]
+fn a_cardinality_flood_stays_within_the_series_limit() {
+    let config = EngineConfig { max_series: 1_000, ..EngineConfig::default() };
+    let mut engine = Engine::new(library(), topology(), config).unwrap();
+    let mut refused = 0u64;
+    for i in 0..1_000_000u32 {
+        let l: Labels = [("service", "frontend".to_string()), ("request_id", i.to_string())].into_iter().collect();
+        if engine.ingest_metric("http_server_error_ratio", &l, 0.1, T0 + i64::from(i)).is_err() {
+            refused += 1;
+        }
+    }
+    let stats = engine.stats();
+    assert_eq!(stats.series, 1_000);
+    assert_eq!(refused, 999_000);
+    assert!(engine.snapshot().len() < 8 << 20, "state grew past the limit");
+}
