@@ -5,21 +5,22 @@
 //! while the GIL is being acquired, so threads cannot deadlock: a call that
 //! finds the mutex taken releases the GIL before it waits.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
-use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport};
+use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport, SeriesHandle as CoreHandle};
 use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
 use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
-use crate::results::{Diagnosis, IngestReport};
+use crate::results::{Decision, Diagnosis, IngestReport};
 
 /// Engine settings from a dict of `EngineConfig` fields (durations as
 /// strings such as `"5m"`); unknown keys are rejected.
@@ -58,9 +59,53 @@ pub struct Engine {
     engine: Mutex<CoreEngine>,
     library: Mutex<Py<Library>>,
     topology: Py<Topology>,
+    /// Tells this engine's series handles from another's.
+    serial: u64,
+}
+
+/// Serial numbers of engines, for [`SeriesHandle`] checks.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// A resolved series of one engine (a metric name and label set attached to
+/// a node), for ingesting samples without converting names and labels again.
+#[pyclass(frozen, module = "healbot._native")]
+#[derive(Debug)]
+pub struct SeriesHandle {
+    handle: CoreHandle,
+    serial: u64,
+    name: String,
+}
+
+#[pymethods]
+impl SeriesHandle {
+    /// The metric name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn __repr__(&self) -> String {
+        format!("<SeriesHandle {}>", self.name)
+    }
 }
 
 impl Engine {
+    fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
+        Engine {
+            engine: Mutex::new(engine),
+            library: Mutex::new(library),
+            topology,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    fn handle(&self, h: &SeriesHandle) -> PyResult<CoreHandle> {
+        if h.serial == self.serial {
+            Ok(h.handle)
+        } else {
+            Err(err(ErrorKind::InvalidArgument, format!("series handle `{}` belongs to another engine", h.name)))
+        }
+    }
+
     /// Runs `f` on the engine: at once, with the GIL held, when the engine
     /// is free (the fast path for short calls); otherwise with the GIL
     /// released while waiting for it.
@@ -137,11 +182,13 @@ impl<T> PerRow<T> {
     }
 
     #[inline]
+    fn index(&self, row: usize) -> u32 {
+        self.rows.get(row).copied().unwrap_or(0)
+    }
+
+    #[inline]
     fn get(&self, row: usize) -> Option<&T> {
-        match self.rows.get(row) {
-            Some(&i) => self.values.get(i as usize),
-            None => self.values.first(),
-        }
+        self.values.get(self.index(row) as usize)
     }
 }
 
@@ -179,7 +226,127 @@ impl Engine {
         let config = config_from(config)?;
         let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
         let engine = py.detach(|| CoreEngine::new(lib, topo, config)).map_err(to_py_err)?;
-        Ok(Engine { engine: Mutex::new(engine), library: Mutex::new(library.unbind()), topology: topology.unbind() })
+        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+    }
+
+    /// An engine with the state of a snapshot taken by `snapshot()`.
+    #[staticmethod]
+    #[pyo3(
+        signature = (library, topology, snapshot, config = None),
+        text_signature = "(library, topology, snapshot, config=None)"
+    )]
+    fn restore(
+        py: Python<'_>,
+        library: Bound<'_, Library>,
+        topology: Bound<'_, Topology>,
+        snapshot: &[u8],
+        config: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let config = config_from(config)?;
+        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+        let engine = py.detach(|| CoreEngine::restore(lib, topo, config, snapshot)).map_err(to_py_err)?;
+        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+    }
+
+    /// The engine's state (windows, alerts, counters, ledger, posteriors) as bytes.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.run_detached(py, |e| e.snapshot())?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Pickles through a snapshot: `(library, topology, config, snapshot)`.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let rebuild = py.import("healbot._native")?.getattr("_engine_from_state")?;
+        let (bytes, config) = self.run_detached(py, |e| (e.snapshot(), e.config().clone()))?;
+        let args = (self.library(py)?, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
+        Ok((rebuild, args.into_pyobject(py)?))
+    }
+
+    /// Replaces the library; the new one is compiled fully first and the
+    /// old one kept on error.
+    fn reload_library(&self, py: Python<'_>, library: Bound<'_, Library>) -> PyResult<()> {
+        let lib = library.get().inner.clone();
+        self.run_detached(py, |e| e.reload_library(lib))?.map_err(to_py_err)?;
+        let mut slot = self.library.lock().map_err(|_| poisoned())?;
+        *slot = library.unbind();
+        Ok(())
+    }
+
+    /// Evaluates every signature at `at` (None: now) and decides what to do.
+    #[pyo3(signature = (at = None))]
+    fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
+        let at = at_ms(at, "at")?;
+        let decisions = self.run_detached(py, |e| e.evaluate(at))?;
+        Ok(decisions.into_iter().map(Decision).collect())
+    }
+
+    /// Records that the host executed an action for a decision. Returns
+    /// False when this decision's execution was already recorded.
+    #[pyo3(signature = (decision, action = None, target = None, at = None, unattended = true))]
+    fn record_execution(
+        &self,
+        py: Python<'_>,
+        decision: &Bound<'_, PyAny>,
+        action: Option<String>,
+        target: Option<String>,
+        at: Option<&Bound<'_, PyAny>>,
+        unattended: bool,
+    ) -> PyResult<bool> {
+        let (id, chosen) = decision_arg(decision)?;
+        let missing = |what: &str| {
+            err(
+                ErrorKind::InvalidArgument,
+                format!("{what}: required unless `decision` is a Decision with a chosen action"),
+            )
+        };
+        let action = action.or_else(|| chosen.as_ref().map(|c| c.0.clone())).ok_or_else(|| missing("action"))?;
+        let target = target.or_else(|| chosen.as_ref().map(|c| c.1.clone())).ok_or_else(|| missing("target"))?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.record_execution(&id, &action, &target, at, unattended))?.map_err(to_py_err)
+    }
+
+    /// Records the outcome of an executed decision. Returns False when it
+    /// was already recorded.
+    #[pyo3(signature = (decision, success, at = None))]
+    fn record_outcome(
+        &self,
+        py: Python<'_>,
+        decision: &Bound<'_, PyAny>,
+        success: bool,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let (id, _) = decision_arg(decision)?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.record_outcome(&id, success, at))?.map_err(to_py_err)
+    }
+
+    /// Resolves the series of `name` with `labels`, for repeated ingestion.
+    /// None when no signature reads the metric or the labels attach to no
+    /// node (both counted in `stats()`).
+    #[pyo3(signature = (name, labels = None))]
+    fn resolve_series(
+        &self,
+        py: Python<'_>,
+        name: String,
+        labels: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<SeriesHandle>> {
+        let labels = to_labels(labels, "labels")?;
+        let handle = self.run(py, |e| e.resolve_series(&name, &labels))?.map_err(to_py_err)?;
+        Ok(handle.map(|handle| SeriesHandle { handle, serial: self.serial, name }))
+    }
+
+    /// Ingests one sample into a resolved series.
+    #[pyo3(signature = (series, value, at = None))]
+    fn ingest_series(
+        &self,
+        py: Python<'_>,
+        series: &Bound<'_, SeriesHandle>,
+        value: f64,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let handle = self.handle(series.get())?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.ingest_by_handle(handle, value, at))
     }
 
     /// The library in use.
@@ -256,15 +423,56 @@ impl Engine {
             Some(l) => PerRow::many(l, n, "labels", |o| to_labels(Some(o), "labels"))?,
         };
         let report = self.run_detached(py, |e| {
+            // Resolve each distinct (name, labels) pair once; then every row
+            // is a push into its series.
+            let mut resolved: std::collections::HashMap<(u32, u32), Result<Option<CoreHandle>, ()>> =
+                std::collections::HashMap::new();
             let mut limited = 0u64;
             let mut bad_time = 0u64;
+            let mut last: Option<((u32, u32), Option<CoreHandle>)> = None;
             for row in 0..n {
-                let (Some(name), Some(l), Some(at)) = (names.get(row), labels.get(row), times.get(row)) else {
+                let Some(at) = times.get(row) else {
                     bad_time += 1;
                     continue;
                 };
-                if e.ingest_metric(name, l, view.f64(row), at).is_err() {
-                    limited += 1;
+                let key = (names.index(row), labels.index(row));
+                // `resolve_series` counts what it rejects once, for the row
+                // that resolved; later rows of the key are counted one by one.
+                let (handle, counted) = match last {
+                    Some((k, h)) if k == key => (h, false),
+                    _ => {
+                        let (r, fresh) = match resolved.get(&key) {
+                            Some(r) => (*r, false),
+                            None => {
+                                let r = match (names.values.get(key.0 as usize), labels.values.get(key.1 as usize)) {
+                                    (Some(name), Some(l)) => e.resolve_series(name, l).map_err(|_| ()),
+                                    _ => Ok(None),
+                                };
+                                resolved.insert(key, r);
+                                (r, true)
+                            }
+                        };
+                        match r {
+                            Ok(h) => {
+                                last = Some((key, h));
+                                (h, fresh)
+                            }
+                            Err(()) => {
+                                limited += 1;
+                                continue;
+                            }
+                        }
+                    }
+                };
+                match handle {
+                    Some(h) => e.ingest_by_handle(h, view.f64(row), at),
+                    None if counted => {}
+                    None => {
+                        if let (Some(name), Some(l)) = (names.get(row), labels.get(row)) {
+                            // Not read or not attached: the engine counts it.
+                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                        }
+                    }
                 }
             }
             let mut errors = Vec::new();
@@ -433,6 +641,32 @@ impl Engine {
         let topo = self.topology.bind(py).get().inner.len();
         format!("<Engine nodes={topo}>")
     }
+}
+
+/// A decision argument: a `Decision` (its id and chosen action and
+/// target) or a decision id.
+type DecisionArg = (String, Option<(String, String)>);
+
+fn decision_arg(ob: &Bound<'_, PyAny>) -> PyResult<DecisionArg> {
+    if let Ok(d) = ob.cast::<Decision>() {
+        let d = &d.get().0;
+        return Ok((d.id.clone(), d.action.as_ref().map(|a| (a.id.clone(), a.target.clone()))));
+    }
+    ob.extract::<String>()
+        .map(|id| (id, None))
+        .map_err(|_| PyTypeError::new_err("decision: expected a Decision or a decision id (str)"))
+}
+
+/// Rebuilds a pickled `Engine` from its snapshot.
+#[pyfunction]
+pub fn _engine_from_state(
+    py: Python<'_>,
+    library: Bound<'_, Library>,
+    topology: Bound<'_, Topology>,
+    config: &Bound<'_, PyAny>,
+    snapshot: &[u8],
+) -> PyResult<Engine> {
+    Engine::restore(py, library, topology, snapshot, Some(config))
 }
 
 /// Whether a timestamps argument is one time for every row rather than a column.

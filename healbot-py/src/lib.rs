@@ -23,6 +23,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graph::Node>()?;
     m.add_class::<graph::BlastRadius>()?;
     m.add_class::<engine::Engine>()?;
+    m.add_class::<engine::SeriesHandle>()?;
     m.add_class::<results::Diagnostic>()?;
     m.add_class::<results::Diagnosis>()?;
     m.add_class::<results::Evidence>()?;
@@ -37,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<results::GuardFailure>()?;
     m.add_function(wrap_pyfunction!(graph::_library_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(graph::_topology_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::_engine_from_state, m)?)?;
     m.add("ENGINE_VERSION", healbot_core::ENGINE_VERSION)?;
     m.add("DECISION_SCHEMA_VERSION", healbot_core::decision::DECISION_SCHEMA_VERSION)?;
     Ok(())

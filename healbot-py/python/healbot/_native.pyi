@@ -38,6 +38,9 @@ def _library_from_state(state: tuple[list[tuple[str, str]], tuple[str, str, bool
 def _topology_from_state(state: tuple[str, str, bool]) -> Topology:
     """Rebuilds a pickled :class:`Topology` (used by ``pickle``)."""
 
+def _engine_from_state(library: Library, topology: Topology, config: Mapping[str, Any], snapshot: bytes) -> Engine:
+    """Rebuilds a pickled :class:`Engine` from its snapshot (used by ``pickle``)."""
+
 class HealbotError(Exception):
     """The base of every error HealBot raises.
 
@@ -675,6 +678,18 @@ class Decision:
         """The stable, versioned decision document, one line of JSON."""
 
 @final
+class SeriesHandle:
+    """A resolved series of one engine, from :meth:`Engine.resolve_series`.
+
+    Ingesting through a handle skips converting and hashing the metric name
+    and labels: the fastest scalar path.
+    """
+
+    @property
+    def name(self) -> str:
+        """The metric name."""
+
+@final
 class Engine:
     """A decision engine for one topology shard: feed it telemetry, ask it what to do.
 
@@ -695,6 +710,125 @@ class Engine:
         Raises:
             InvalidArgumentError: an unknown or malformed setting.
             LibraryError: the library cannot be compiled for evaluation.
+        """
+    @staticmethod
+    def restore(
+        library: Library, topology: Topology, snapshot: bytes, config: Mapping[str, Any] | None = None
+    ) -> Engine:
+        """An engine with the state of a snapshot taken by :meth:`snapshot`.
+
+        Arguments:
+            library: the library the snapshot was taken with (same revision).
+            topology: the topology the snapshot was taken with.
+            snapshot: the bytes from :meth:`snapshot`.
+            config: engine settings; limits come from here, not from the snapshot.
+
+        Returns:
+            The restored engine.
+
+        Raises:
+            SnapshotError: the bytes are not a snapshot, are corrupt, or are of
+                another format version, library revision or topology.
+            InvalidArgumentError: an unknown or malformed setting.
+        """
+    def snapshot(self) -> bytes:
+        """The engine's state (windows, alerts, counters, ledger, posteriors) as bytes.
+
+        Engines also pickle through snapshots, so they can be shipped to workers.
+
+        Returns:
+            Bytes for :meth:`restore`.
+        """
+    def __reduce__(self) -> tuple[Any, tuple[Library, Topology, dict[str, Any], bytes]]: ...
+    def reload_library(self, library: Library) -> None:
+        """Replaces the library, keeping the engine's state.
+
+        The new library is compiled fully first; on error the old one stays in use.
+        Decisions carry the new library revision from then on.
+
+        Raises:
+            LibraryError: the new library cannot be compiled for evaluation.
+        """
+    def evaluate(self, at: _Timestamp = None) -> list[Decision]:
+        """Evaluates every signature and decides, for every diagnosis, what the host should do.
+
+        The result depends only on the observations, the ledger and ``at``:
+        the same inputs give byte-identical decision documents.
+
+        Arguments:
+            at: the evaluation time; None is now (the only clock HealBot reads).
+
+        Returns:
+            Decisions sorted by node, then signature.
+
+        Raises:
+            InvalidArgumentError: a naive datetime.
+        """
+    def record_execution(
+        self,
+        decision: Decision | str,
+        action: str | None = None,
+        target: str | None = None,
+        at: _Timestamp = None,
+        unattended: bool = True,
+    ) -> bool:
+        """Records that the host executed an action for a decision (idempotent).
+
+        Arguments:
+            decision: the decision, or its id.
+            action: the action id; defaults to the decision's chosen action.
+            target: the target node; defaults to the decision's chosen target.
+            at: when it ran; None is now.
+            unattended: False when a person approved it (budgets count unattended runs).
+
+        Returns:
+            True when recorded, False when this decision's execution was already recorded.
+
+        Raises:
+            InvalidArgumentError: an unknown action or node, no action to default
+                to, or a dry-run engine.
+        """
+    def record_outcome(self, decision: Decision | str, success: bool, at: _Timestamp = None) -> bool:
+        """Records the outcome of an executed decision (idempotent).
+
+        Outcomes feed cooldowns, the circuit breaker and the confidence of
+        later decisions.
+
+        Arguments:
+            decision: the decision, or its id.
+            success: whether the action fixed the problem.
+            at: when the outcome was known; None is now.
+
+        Returns:
+            True when recorded, False when already recorded.
+
+        Raises:
+            InvalidArgumentError: no execution was recorded for the decision, or a dry-run engine.
+        """
+    def resolve_series(self, name: str, labels: _LabelsArg = None) -> SeriesHandle | None:
+        """Resolves the series of ``name`` with ``labels`` once, for repeated ingestion.
+
+        Arguments:
+            name: the metric name.
+            labels: label pairs attaching the series to a node.
+
+        Returns:
+            A handle for :meth:`ingest_series`, or None when no signature reads
+            the metric or the labels attach to no node (both counted in :meth:`stats`).
+
+        Raises:
+            LimitExceeded: the series limit rejected a new series.
+        """
+    def ingest_series(self, series: SeriesHandle, value: float, at: _Timestamp = None) -> None:
+        """Ingests one sample into a resolved series.
+
+        Arguments:
+            series: a handle from this engine's :meth:`resolve_series`.
+            value: the sample value.
+            at: the sample time; None is now.
+
+        Raises:
+            InvalidArgumentError: the handle belongs to another engine, or a naive datetime.
         """
     @property
     def library(self) -> Library:
