@@ -43,7 +43,19 @@ fn config_from(ob: Option<&Bound<'_, PyAny>>) -> PyResult<EngineConfig> {
             }
         }
     }
-    serde_json::from_value(value).map_err(|e| err(ErrorKind::InvalidArgument, format!("config: {e}")))
+    serde_json::from_value(value.clone()).map_err(|e| {
+        // Name the setting at fault: serde's message does not.
+        let culprit = value.as_object().and_then(|map| {
+            map.iter().find_map(|(k, v)| {
+                let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
+                serde_json::from_value::<EngineConfig>(one).is_err().then_some(k.clone())
+            })
+        });
+        match culprit {
+            Some(key) => err(ErrorKind::InvalidArgument, format!("config: `{key}`: {e}")),
+            None => err(ErrorKind::InvalidArgument, format!("config: {e}")),
+        }
+    })
 }
 
 fn poisoned() -> PyErr {

@@ -74,11 +74,23 @@ def cpu_engine(cpu_library: healbot.Library, small_topology: healbot.Topology) -
     return healbot.Engine(cpu_library, small_topology)
 
 
-def redis_down(engine: healbot.Engine, start: float = T0, minutes: int = 3) -> float:
-    """Feeds the shop engine a redis-cart outage with clients logging refusals; returns the last time."""
-    t = start
-    for step in range(minutes * 4 + 1):
+def redis_outage(engine: healbot.Engine, start: float = T0, steps: int = 13) -> list[healbot.Decision]:
+    """Feeds the shop engine a redis-cart outage every 15 s, its dependents erroring and
+    clients logging refusals, evaluating at each step as a runbook loop would.
+
+    Returns:
+        The decisions of the last step (at ``start + 15 * (steps - 1)``).
+    """
+    decisions: list[healbot.Decision] = []
+    for step in range(steps):
         t = start + 15 * step
         engine.ingest_metric("redis_up", 0.0, {"service": "redis-cart"}, at=t)
         engine.ingest_log("dial tcp 10.0.0.7:6379: connection refused", {"service": "redis-cart"}, at=t)
-    return t
+        for svc in ("cartservice", "checkoutservice", "frontend"):
+            engine.ingest_metric("http_server_error_ratio", 0.3, {"service": svc}, at=t)
+        decisions = engine.evaluate(at=t)
+    return decisions
+
+
+def by_node(decisions: list[healbot.Decision]) -> dict[str, healbot.Decision]:
+    return {d.node: d for d in decisions}
