@@ -8,7 +8,7 @@ are rejected with :class:`InvalidArgumentError`.
 import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Union, final
+from typing import Any, Literal, Protocol, Union, final
 
 from typing_extensions import Buffer, TypeAlias
 
@@ -23,6 +23,15 @@ _JsonPayload: TypeAlias = Union[Mapping[str, Any], Sequence[Any], str, bytes, by
 
 _TextPayload: TypeAlias = Union[str, bytes, bytearray]
 """A text payload."""
+
+class _ArrayInterface(Protocol):
+    """A numpy array (or anything with ``__array_interface__``), which also exports a buffer."""
+
+    @property
+    def __array_interface__(self) -> dict[str, Any]: ...
+
+_Column: TypeAlias = Union[Buffer, _ArrayInterface]
+"""A one-dimensional numeric column read through the buffer protocol (numpy array, array.array, memoryview)."""
 
 _StrPath: TypeAlias = Union[str, "os.PathLike[str]"]
 
@@ -855,8 +864,8 @@ class Engine:
     def ingest_metrics(
         self,
         names: str | Sequence[str],
-        values: Buffer,
-        timestamps: Buffer | _Timestamp = None,
+        values: _Column,
+        timestamps: _Column | _Timestamp = None,
         labels: _LabelsArg | Sequence[Mapping[str, str]] = None,
     ) -> IngestReport:
         """Ingests a batch of samples given as columns, reading the numeric columns in place.
