@@ -164,14 +164,15 @@ impl<T> PerRow<T> {
         PerRow { values: vec![value], rows: Vec::new() }
     }
 
+    /// One value per item of `seq`, which must have `n` items when `n` is given.
     fn many(
         seq: &Bound<'_, PyAny>,
-        n: usize,
+        n: Option<usize>,
         what: &str,
         convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
     ) -> PyResult<PerRow<T>> {
         let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
-        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n) };
+        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n.unwrap_or(0)) };
         for item in seq.try_iter()? {
             let item = item?;
             let key = item.as_ptr() as usize;
@@ -187,20 +188,123 @@ impl<T> PerRow<T> {
             };
             out.rows.push(idx);
         }
-        if out.rows.len() != n {
+        if let Some(n) = n.filter(|&n| n != out.rows.len()) {
             return Err(PyValueError::new_err(format!("{what}: {} items for {n} values", out.rows.len())));
         }
         Ok(out)
+    }
+
+    /// How many positions a sequence argument had (None for one value for all).
+    fn positions(&self) -> Option<usize> {
+        (!self.rows.is_empty() || self.values.is_empty()).then_some(self.rows.len())
     }
 
     #[inline]
     fn index(&self, row: usize) -> u32 {
         self.rows.get(row).copied().unwrap_or(0)
     }
+}
+
+/// The series of a batch, resolved once per distinct (name, labels) pair.
+struct Batch<'a> {
+    names: &'a PerRow<String>,
+    labels: &'a PerRow<Labels>,
+    /// By (name, labels): unresolved, resolved (None when not read or not
+    /// attached), or rejected by the series limit.
+    slots: Slots,
+    limited: u64,
+    bad_time: u64,
+    bad_code: u64,
+}
+
+/// A table of slots: dense while names × labels is small, else hashed.
+enum Slots {
+    Dense(Vec<Slot>, usize),
+    Sparse(std::collections::HashMap<(u32, u32), Slot>),
+}
+
+/// The most pairs a dense slot table holds.
+const MAX_DENSE_SLOTS: usize = 1 << 20;
+
+impl Slots {
+    #[inline]
+    fn get(&self, name: u32, label: u32) -> Slot {
+        match self {
+            Slots::Dense(v, width) => {
+                v.get(name as usize * *width + label as usize).copied().unwrap_or(Slot::Unresolved)
+            }
+            Slots::Sparse(m) => m.get(&(name, label)).copied().unwrap_or(Slot::Unresolved),
+        }
+    }
+
+    fn set(&mut self, name: u32, label: u32, slot: Slot) {
+        match self {
+            Slots::Dense(v, width) => {
+                if let Some(s) = v.get_mut(name as usize * *width + label as usize) {
+                    *s = slot;
+                }
+            }
+            Slots::Sparse(m) => {
+                m.insert((name, label), slot);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Unresolved,
+    Resolved(Option<CoreHandle>),
+    Limited,
+}
+
+impl<'a> Batch<'a> {
+    fn new(names: &'a PerRow<String>, labels: &'a PerRow<Labels>) -> Batch<'a> {
+        let (a, b) = (names.values.len(), labels.values.len());
+        let slots = match a.checked_mul(b).filter(|&p| p <= MAX_DENSE_SLOTS) {
+            Some(p) => Slots::Dense(vec![Slot::Unresolved; p], b),
+            None => Slots::Sparse(std::collections::HashMap::new()),
+        };
+        Batch { names, labels, slots, limited: 0, bad_time: 0, bad_code: 0 }
+    }
 
     #[inline]
-    fn get(&self, row: usize) -> Option<&T> {
-        self.values.get(self.index(row) as usize)
+    fn push(&mut self, e: &mut CoreEngine, name: u32, label: u32, value: f64, at: i64) {
+        let (Some(n), Some(l)) = (self.names.values.get(name as usize), self.labels.values.get(label as usize)) else {
+            return;
+        };
+        match self.slots.get(name, label) {
+            Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
+            // Not read or not attached: the engine counts each sample.
+            Slot::Resolved(None) => {
+                let _ = e.ingest_metric(n, l, value, at);
+            }
+            Slot::Limited => self.limited += 1,
+            Slot::Unresolved => {
+                // `resolve_series` counts what it rejects, for this sample.
+                let resolved = match e.resolve_series(n, l) {
+                    Ok(h) => Slot::Resolved(h),
+                    Err(_) => Slot::Limited,
+                };
+                self.slots.set(name, label, resolved);
+                match resolved {
+                    Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
+                    Slot::Limited => self.limited += 1,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn report(&self, n: usize) -> CoreIngestReport {
+        let mut errors = Vec::new();
+        if self.bad_time > 0 {
+            errors.push(format!("{} samples had a timestamp out of range", self.bad_time));
+        }
+        if self.bad_code > 0 {
+            errors.push(format!("{} samples had a series code out of range", self.bad_code));
+        }
+        CoreIngestReport { observations: n, errors, dropped: self.limited + self.bad_time + self.bad_code }
     }
 }
 
@@ -398,7 +502,7 @@ impl Engine {
 
     /// Ingests a batch of samples given as columns, reading the numeric
     /// columns in place (no copy).
-    #[pyo3(signature = (names, values, timestamps = None, labels = None))]
+    #[pyo3(signature = (names, values, timestamps = None, labels = None, series = None))]
     fn ingest_metrics(
         &self,
         py: Python<'_>,
@@ -406,93 +510,83 @@ impl Engine {
         values: &Bound<'_, PyAny>,
         timestamps: Option<&Bound<'_, PyAny>>,
         labels: Option<&Bound<'_, PyAny>>,
+        series: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
         let values = Column::open(values, "values")?;
         let view = values.view();
         let n = view.len();
-        // Held until the end of the call: the column's memory stays valid.
-        let mut time_column: Option<Column> = None;
-        let times = match timestamps {
+        let check_len = |c: &Column, what: &str| {
+            if c.view().len() == n {
+                Ok(())
+            } else {
+                Err(PyValueError::new_err(format!("{what}: {} items for {n} values", c.view().len())))
+            }
+        };
+        // Columns are held open until the end of the call: their memory stays valid.
+        let time_column = match timestamps {
             Some(t) if !t.is_none() && !is_scalar_time(t) => {
                 let c = Column::open(t, "timestamps")?;
-                if c.view().len() != n {
-                    return Err(PyValueError::new_err(format!("timestamps: {} items for {n} values", c.view().len())));
-                }
-                let v = c.view();
-                time_column = Some(c);
-                Times::Column(v)
+                check_len(&c, "timestamps")?;
+                Some(c)
             }
-            other => Times::One(at_ms(other, "timestamps")?),
+            _ => None,
         };
+        let times = match &time_column {
+            Some(c) => Times::Column(c.view()),
+            None => Times::One(at_ms(timestamps, "timestamps")?),
+        };
+        let code_column = match series {
+            Some(s) if !s.is_none() => {
+                let c = Column::open(s, "series")?;
+                check_len(&c, "series")?;
+                if c.view().elem().is_float() {
+                    return Err(PyTypeError::new_err("series: expected an integer column"));
+                }
+                Some(c)
+            }
+            _ => None,
+        };
+        let codes = code_column.as_ref().map(Column::view);
+        // Per row, or per series code when `series` is given.
+        let items = if codes.is_some() { None } else { Some(n) };
         let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
             PerRow::one(s.to_cow()?.into_owned())
         } else {
-            PerRow::many(names, n, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
+            PerRow::many(names, items, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
         };
         let labels: PerRow<Labels> = match labels {
             None => PerRow::one(Labels::new()),
             Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
-            Some(l) => PerRow::many(l, n, "labels", |o| to_labels(Some(o), "labels"))?,
+            Some(l) => PerRow::many(l, items, "labels", |o| to_labels(Some(o), "labels"))?,
+        };
+        let kinds = match (names.positions(), labels.positions()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items for the same series")))
+            }
+            (a, b) => a.or(b).unwrap_or(1),
         };
         let report = self.run_detached(py, |e| {
-            // Resolve each distinct (name, labels) pair once; then every row
-            // is a push into its series.
-            let mut resolved: std::collections::HashMap<(u32, u32), Result<Option<CoreHandle>, ()>> =
-                std::collections::HashMap::new();
-            let mut limited = 0u64;
-            let mut bad_time = 0u64;
-            let mut last: Option<((u32, u32), Option<CoreHandle>)> = None;
+            let mut batch = Batch::new(&names, &labels);
             for row in 0..n {
                 let Some(at) = times.get(row) else {
-                    bad_time += 1;
+                    batch.bad_time += 1;
                     continue;
                 };
-                let key = (names.index(row), labels.index(row));
-                // `resolve_series` counts what it rejects once, for the row
-                // that resolved; later rows of the key are counted one by one.
-                let (handle, counted) = match last {
-                    Some((k, h)) if k == key => (h, false),
-                    _ => {
-                        let (r, fresh) = match resolved.get(&key) {
-                            Some(r) => (*r, false),
-                            None => {
-                                let r = match (names.values.get(key.0 as usize), labels.values.get(key.1 as usize)) {
-                                    (Some(name), Some(l)) => e.resolve_series(name, l).map_err(|_| ()),
-                                    _ => Ok(None),
-                                };
-                                resolved.insert(key, r);
-                                (r, true)
-                            }
-                        };
-                        match r {
-                            Ok(h) => {
-                                last = Some((key, h));
-                                (h, fresh)
-                            }
-                            Err(()) => {
-                                limited += 1;
-                                continue;
-                            }
+                let pos = match codes {
+                    None => row,
+                    Some(c) => match c.i64(row).and_then(|v| usize::try_from(v).ok()).filter(|&v| v < kinds) {
+                        Some(v) => v,
+                        None => {
+                            batch.bad_code += 1;
+                            continue;
                         }
-                    }
+                    },
                 };
-                match handle {
-                    Some(h) => e.ingest_by_handle(h, view.f64(row), at),
-                    None if counted => {}
-                    None => {
-                        if let (Some(name), Some(l)) = (names.get(row), labels.get(row)) {
-                            // Not read or not attached: the engine counts it.
-                            let _ = e.ingest_metric(name, l, view.f64(row), at);
-                        }
-                    }
-                }
+                batch.push(e, names.index(pos), labels.index(pos), view.f64(row), at);
             }
-            let mut errors = Vec::new();
-            if bad_time > 0 {
-                errors.push(format!("{bad_time} samples had a timestamp out of range"));
-            }
-            CoreIngestReport { observations: n, errors, dropped: limited + bad_time }
+            batch.report(n)
         })?;
+        drop(code_column);
         drop(time_column);
         drop(values);
         Ok(IngestReport(report))

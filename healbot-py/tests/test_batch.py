@@ -148,3 +148,25 @@ def test_batch_matches_scalar(cpu_library: healbot.Library, small_topology: heal
         scalar.ingest_metric("cpu", v, lab, at=t)
     assert [d.to_json() for d in batch.diagnose(at=T0 + 60)] == [d.to_json() for d in scalar.diagnose(at=T0 + 60)]
     assert batch.snapshot() == scalar.snapshot()
+
+
+def test_series_codes(cpu_engine: healbot.Engine) -> None:
+    services = [{"service": s} for s in ("api", "web", "db", "nowhere")]
+    n = 4000
+    codes = np.arange(n, dtype=np.int32) % 4
+    values = np.full(n, 0.95)
+    times = T0 + np.arange(n) * 0.01
+    report = cpu_engine.ingest_metrics("cpu", values, times, services, series=codes)
+    assert (report.observations, report.dropped) == (n, 0)
+    stats = cpu_engine.stats()
+    assert stats["ingested_metrics"] == 3000 and stats["unattached"] == {"unknown_node": 1000}
+    assert diagnosed(cpu_engine, T0 + 40) == [("cpu.hot", "api"), ("cpu.hot", "db"), ("cpu.hot", "web")]
+    names = ["cpu", "mem"]
+    report = cpu_engine.ingest_metrics(names, np.ones(4), T0, [services[0], services[1]], series=np.array([0, 1, 1, 5]))
+    assert report.dropped == 1 and "series code out of range" in report.errors[0]
+    with pytest.raises(ValueError, match="names and labels"):
+        cpu_engine.ingest_metrics(["cpu"] * 3, np.ones(4), T0, services, series=np.zeros(4, dtype=np.int64))
+    with pytest.raises(TypeError, match="integer column"):
+        cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(4))
+    with pytest.raises(ValueError, match="series: 3 items for 4 values"):
+        cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(3, dtype=np.int64))

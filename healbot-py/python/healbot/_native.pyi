@@ -867,28 +867,37 @@ class Engine:
         values: _Column,
         timestamps: _Column | _Timestamp = None,
         labels: _LabelsArg | Sequence[Mapping[str, str]] = None,
+        series: _Column | None = None,
     ) -> IngestReport:
         """Ingests a batch of samples given as columns, reading the numeric columns in place.
 
-        ``values`` and ``timestamps`` are read through the buffer protocol
-        without copying: numpy arrays, ``array.array``, ``memoryview``.
-        numpy is not required.
+        ``values``, ``timestamps`` and ``series`` are read through the buffer
+        protocol without copying: numpy arrays, ``array.array``,
+        ``memoryview``. numpy is not required. The GIL is released while the
+        samples are stored.
 
         Arguments:
-            names: one metric name for every row, or one per row.
+            names: one metric name for every row, or one per row (one per
+                series with ``series``).
             values: a one-dimensional numeric column (float64, float32 or integers).
             timestamps: a numeric column of the same length (floats are epoch
                 seconds, integers Unix milliseconds), one time for every row, or
                 None for now.
-            labels: one label mapping for every row, or one per row (rows that
-                share a dict object share its conversion).
+            labels: one label mapping for every row, or one per row (one per
+                series with ``series``). Rows that share a dict object share
+                its conversion.
+            series: optional integer column of the same length giving each
+                row's series as an index into ``names`` and ``labels`` (like
+                categorical codes), so that per-row Python objects are not needed.
 
         Returns:
-            What was ingested; ``dropped`` counts rows rejected by a limit.
+            What was ingested; ``dropped`` counts rows rejected by a limit or
+            with a timestamp or series code out of range (see ``errors``).
 
         Raises:
-            TypeError: a column is not a numeric buffer.
+            TypeError: a column is not a numeric buffer, or ``series`` is not integer.
             ValueError: columns of different lengths, or not one-dimensional.
+            InvalidArgumentError: a naive datetime.
         """
     def ingest_log(
         self, body: str, labels: _LabelsArg = None, at: _Timestamp = None, severity: str | None = None
