@@ -775,6 +775,35 @@ pub fn _engine_from_state(
     Engine::restore(py, library, topology, snapshot, Some(config))
 }
 
+/// Benchmark support (benches/python): calls the core's `ingest_metric` `n`
+/// times with the same converted arguments (`at` advancing 1 ms per call),
+/// with the GIL released, so a benchmark can time the Rust call alone and
+/// compare it with the same call made from Python.
+#[pyfunction]
+#[pyo3(signature = (engine, name, value, labels, at, n))]
+pub fn _core_ingest_metric_loop(
+    py: Python<'_>,
+    engine: &Bound<'_, Engine>,
+    name: String,
+    value: f64,
+    labels: Option<&Bound<'_, PyAny>>,
+    at: Option<&Bound<'_, PyAny>>,
+    n: u64,
+) -> PyResult<u64> {
+    let labels = to_labels(labels, "labels")?;
+    let at = at_ms(at, "at")?;
+    engine.get().run_detached(py, |e| {
+        let mut failed = 0;
+        for i in 0..n {
+            let t = at.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
+            if e.ingest_metric(std::hint::black_box(&name), &labels, value, t).is_err() {
+                failed += 1;
+            }
+        }
+        failed
+    })
+}
+
 /// Whether a timestamps argument is one time for every row rather than a column.
 fn is_scalar_time(t: &Bound<'_, PyAny>) -> bool {
     use pyo3::types::{PyFloat, PyInt};

@@ -39,6 +39,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(graph::_library_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(graph::_topology_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(engine::_engine_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::_core_ingest_metric_loop, m)?)?;
     m.add("ENGINE_VERSION", healbot_core::ENGINE_VERSION)?;
     m.add("DECISION_SCHEMA_VERSION", healbot_core::decision::DECISION_SCHEMA_VERSION)?;
     Ok(())

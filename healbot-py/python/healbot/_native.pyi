@@ -24,6 +24,15 @@ _JsonPayload: TypeAlias = Union[Mapping[str, Any], Sequence[Any], str, bytes, by
 _TextPayload: TypeAlias = Union[str, bytes, bytearray]
 """A text payload."""
 
+def _core_ingest_metric_loop(
+    engine: Engine, name: str, value: float, labels: _LabelsArg, at: _Timestamp, n: int
+) -> int:
+    """Benchmark support: the core's ``ingest_metric`` called ``n`` times from Rust (``at`` + 1 ms each).
+
+    Returns:
+        How many calls a limit rejected.
+    """
+
 class _ArrayInterface(Protocol):
     """A numpy array (or anything with ``__array_interface__``), which also exports a buffer."""
 
