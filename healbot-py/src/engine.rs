@@ -100,6 +100,48 @@ impl SeriesHandle {
     }
 }
 
+/// Many resolved series of one engine, from `Engine.resolve_series_set`:
+/// scrapes of the same series then cross into Rust as bare numeric columns.
+#[pyclass(frozen, module = "healbot._native")]
+pub struct SeriesSet {
+    entries: Vec<Slot>,
+    names: Vec<String>,
+    labels: Vec<Labels>,
+    /// Per position, the index into `names` and `labels` (empty: one for all).
+    rows: (Vec<u32>, Vec<u32>),
+    serial: u64,
+}
+
+impl std::fmt::Debug for SeriesSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesSet").field("len", &self.entries.len()).finish()
+    }
+}
+
+impl SeriesSet {
+    fn pair(&self, pos: usize) -> (Option<&String>, Option<&Labels>) {
+        let n = self.rows.0.get(pos).copied().unwrap_or(0) as usize;
+        let l = self.rows.1.get(pos).copied().unwrap_or(0) as usize;
+        (self.names.get(n), self.labels.get(l))
+    }
+}
+
+#[pymethods]
+impl SeriesSet {
+    /// How many series were resolved to a stored series (the others are
+    /// not read by any signature or attach to no node; their samples are counted).
+    #[getter]
+    fn resolved(&self) -> usize {
+        self.entries.iter().filter(|s| matches!(s, Slot::Resolved(Some(_)))).count()
+    }
+    fn __len__(&self) -> usize {
+        self.entries.len()
+    }
+    fn __repr__(&self) -> String {
+        format!("<SeriesSet {} series, {} stored>", self.entries.len(), self.resolved())
+    }
+}
+
 impl Engine {
     fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
         Engine {
@@ -268,43 +310,130 @@ impl<'a> Batch<'a> {
         Batch { names, labels, slots, limited: 0, bad_time: 0, bad_code: 0 }
     }
 
+    /// The slot of (name, labels), resolving it on first use.
+    fn resolve(&mut self, e: &mut CoreEngine, name: u32, label: u32) -> Slot {
+        match self.slots.get(name, label) {
+            Slot::Unresolved => {}
+            known => return known,
+        }
+        let (Some(n), Some(l)) = (self.names.values.get(name as usize), self.labels.values.get(label as usize)) else {
+            return Slot::Resolved(None);
+        };
+        // `resolve_series` counts what it rejects.
+        let resolved = match e.resolve_series(n, l) {
+            Ok(h) => Slot::Resolved(h),
+            Err(_) => Slot::Limited,
+        };
+        self.slots.set(name, label, resolved);
+        resolved
+    }
+
     #[inline]
     fn push(&mut self, e: &mut CoreEngine, name: u32, label: u32, value: f64, at: i64) {
         let (Some(n), Some(l)) = (self.names.values.get(name as usize), self.labels.values.get(label as usize)) else {
             return;
         };
-        match self.slots.get(name, label) {
+        let unresolved = matches!(self.slots.get(name, label), Slot::Unresolved);
+        match self.resolve(e, name, label) {
             Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
-            // Not read or not attached: the engine counts each sample.
-            Slot::Resolved(None) => {
+            // Not read or not attached: the engine counts each sample
+            // (`resolve_series` counted the one that resolved it).
+            Slot::Resolved(None) if !unresolved => {
                 let _ = e.ingest_metric(n, l, value, at);
             }
             Slot::Limited => self.limited += 1,
-            Slot::Unresolved => {
-                // `resolve_series` counts what it rejects, for this sample.
-                let resolved = match e.resolve_series(n, l) {
-                    Ok(h) => Slot::Resolved(h),
-                    Err(_) => Slot::Limited,
-                };
-                self.slots.set(name, label, resolved);
-                match resolved {
-                    Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
-                    Slot::Limited => self.limited += 1,
-                    _ => {}
-                }
-            }
+            _ => {}
         }
     }
 
     fn report(&self, n: usize) -> CoreIngestReport {
-        let mut errors = Vec::new();
-        if self.bad_time > 0 {
-            errors.push(format!("{} samples had a timestamp out of range", self.bad_time));
+        batch_report(n, self.limited, self.bad_time, self.bad_code)
+    }
+}
+
+/// What a batch did: rows given, rows dropped and why.
+fn batch_report(n: usize, limited: u64, bad_time: u64, bad_code: u64) -> CoreIngestReport {
+    let mut errors = Vec::new();
+    if bad_time > 0 {
+        errors.push(format!("{bad_time} samples had a timestamp out of range"));
+    }
+    if bad_code > 0 {
+        errors.push(format!("{bad_code} samples had a series code out of range"));
+    }
+    CoreIngestReport { observations: n, errors, dropped: limited + bad_time + bad_code }
+}
+
+/// The numeric columns of a batch, held open (their memory stays valid)
+/// until dropped, which must happen with the GIL (it does: after the
+/// detached part of the call returns).
+struct Columns {
+    values: Column,
+    times: Option<Column>,
+    one_time: i64,
+    codes: Option<Column>,
+}
+
+impl Columns {
+    fn open(
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        codes: Option<&Bound<'_, PyAny>>,
+        codes_name: &str,
+    ) -> PyResult<Columns> {
+        let values = Column::open(values, "values")?;
+        let n = values.view().len();
+        let check_len = |c: &Column, what: &str| {
+            if c.view().len() == n {
+                Ok(())
+            } else {
+                Err(PyValueError::new_err(format!("{what}: {} items for {n} values", c.view().len())))
+            }
+        };
+        let (times, one_time) = match timestamps {
+            Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                let c = Column::open(t, "timestamps")?;
+                check_len(&c, "timestamps")?;
+                (Some(c), 0)
+            }
+            _ => (None, at_ms(timestamps, "timestamps")?),
+        };
+        let codes = match codes {
+            Some(s) if !s.is_none() => {
+                let c = Column::open(s, codes_name)?;
+                check_len(&c, codes_name)?;
+                if c.view().elem().is_float() {
+                    return Err(PyTypeError::new_err(format!("{codes_name}: expected an integer column")));
+                }
+                Some(c)
+            }
+            _ => None,
+        };
+        Ok(Columns { values, times, one_time, codes })
+    }
+
+    fn len(&self) -> usize {
+        self.values.view().len()
+    }
+
+    fn times(&self) -> Times {
+        match &self.times {
+            Some(c) => Times::Column(c.view()),
+            None => Times::One(self.one_time),
         }
-        if self.bad_code > 0 {
-            errors.push(format!("{} samples had a series code out of range", self.bad_code));
-        }
-        CoreIngestReport { observations: n, errors, dropped: self.limited + self.bad_time + self.bad_code }
+    }
+
+    fn codes(&self) -> Option<ColumnView> {
+        self.codes.as_ref().map(Column::view)
+    }
+}
+
+/// The series code of a row: the row itself, or its entry in `codes`
+/// (None when out of `0..kinds`).
+#[inline]
+fn position(codes: Option<ColumnView>, row: usize, kinds: usize) -> Option<usize> {
+    match codes {
+        None => Some(row),
+        Some(c) => c.i64(row).and_then(|v| usize::try_from(v).ok()).filter(|&v| v < kinds),
     }
 }
 
@@ -465,6 +594,103 @@ impl Engine {
         self.run(py, |e| e.ingest_by_handle(handle, value, at))
     }
 
+    /// Resolves many series at once (one per position of `names` and
+    /// `labels`), for ingesting scrapes as bare numeric columns.
+    #[pyo3(signature = (names, labels = None))]
+    fn resolve_series_set(
+        &self,
+        py: Python<'_>,
+        names: &Bound<'_, PyAny>,
+        labels: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SeriesSet> {
+        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
+            PerRow::one(s.to_cow()?.into_owned())
+        } else {
+            PerRow::many(names, None, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
+        };
+        let labels: PerRow<Labels> = match labels {
+            None => PerRow::one(Labels::new()),
+            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) => PerRow::many(l, None, "labels", |o| to_labels(Some(o), "labels"))?,
+        };
+        let len = match (names.positions(), labels.positions()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items")));
+            }
+            (a, b) => a.or(b).unwrap_or(1),
+        };
+        let entries = self.run_detached(py, |e| {
+            let mut batch = Batch::new(&names, &labels);
+            (0..len).map(|pos| batch.resolve(e, names.index(pos), labels.index(pos))).collect::<Vec<_>>()
+        })?;
+        let limited = entries.iter().filter(|s| matches!(s, Slot::Limited)).count();
+        if limited > 0 {
+            return Err(err(
+                ErrorKind::Limit,
+                format!("the series limit rejected {limited} of {len} series; the others were resolved"),
+            ));
+        }
+        Ok(SeriesSet {
+            entries,
+            names: names.values,
+            labels: labels.values,
+            rows: (names.rows, labels.rows),
+            serial: self.serial,
+        })
+    }
+
+    /// Ingests numeric columns into a resolved series set: row `i` goes to
+    /// series `codes[i]`, or to series `i` when `codes` is None (one scrape).
+    #[pyo3(signature = (series, values, timestamps = None, codes = None))]
+    fn ingest_series_set(
+        &self,
+        py: Python<'_>,
+        series: &Bound<'_, SeriesSet>,
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        codes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let set = series.get();
+        if set.serial != self.serial {
+            return Err(err(ErrorKind::InvalidArgument, "the series set belongs to another engine"));
+        }
+        let columns = Columns::open(values, timestamps, codes, "codes")?;
+        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
+        if codes.is_none() && n != set.entries.len() {
+            return Err(PyValueError::new_err(format!(
+                "values: {n} items for a set of {} series (pass codes to map rows to series)",
+                set.entries.len()
+            )));
+        }
+        let kinds = set.entries.len();
+        let report = self.run_detached(py, |e| {
+            let (mut bad_time, mut bad_code) = (0u64, 0u64);
+            for row in 0..n {
+                let Some(at) = times.get(row) else {
+                    bad_time += 1;
+                    continue;
+                };
+                let Some(pos) = position(codes, row, kinds) else {
+                    bad_code += 1;
+                    continue;
+                };
+                match set.entries.get(pos) {
+                    Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
+                    // Not read or not attached: the engine counts each sample.
+                    Some(Slot::Resolved(None)) => {
+                        if let (Some(name), Some(l)) = set.pair(pos) {
+                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            batch_report(n, 0, bad_time, bad_code)
+        })?;
+        drop(columns);
+        Ok(IngestReport(report))
+    }
+
     /// The library in use.
     #[getter]
     fn library(&self, py: Python<'_>) -> PyResult<Py<Library>> {
@@ -512,41 +738,8 @@ impl Engine {
         labels: Option<&Bound<'_, PyAny>>,
         series: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let values = Column::open(values, "values")?;
-        let view = values.view();
-        let n = view.len();
-        let check_len = |c: &Column, what: &str| {
-            if c.view().len() == n {
-                Ok(())
-            } else {
-                Err(PyValueError::new_err(format!("{what}: {} items for {n} values", c.view().len())))
-            }
-        };
-        // Columns are held open until the end of the call: their memory stays valid.
-        let time_column = match timestamps {
-            Some(t) if !t.is_none() && !is_scalar_time(t) => {
-                let c = Column::open(t, "timestamps")?;
-                check_len(&c, "timestamps")?;
-                Some(c)
-            }
-            _ => None,
-        };
-        let times = match &time_column {
-            Some(c) => Times::Column(c.view()),
-            None => Times::One(at_ms(timestamps, "timestamps")?),
-        };
-        let code_column = match series {
-            Some(s) if !s.is_none() => {
-                let c = Column::open(s, "series")?;
-                check_len(&c, "series")?;
-                if c.view().elem().is_float() {
-                    return Err(PyTypeError::new_err("series: expected an integer column"));
-                }
-                Some(c)
-            }
-            _ => None,
-        };
-        let codes = code_column.as_ref().map(Column::view);
+        let columns = Columns::open(values, timestamps, series, "series")?;
+        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
         // Per row, or per series code when `series` is given.
         let items = if codes.is_some() { None } else { Some(n) };
         let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
@@ -572,23 +765,15 @@ impl Engine {
                     batch.bad_time += 1;
                     continue;
                 };
-                let pos = match codes {
-                    None => row,
-                    Some(c) => match c.i64(row).and_then(|v| usize::try_from(v).ok()).filter(|&v| v < kinds) {
-                        Some(v) => v,
-                        None => {
-                            batch.bad_code += 1;
-                            continue;
-                        }
-                    },
+                let Some(pos) = position(codes, row, kinds) else {
+                    batch.bad_code += 1;
+                    continue;
                 };
                 batch.push(e, names.index(pos), labels.index(pos), view.f64(row), at);
             }
             batch.report(n)
         })?;
-        drop(code_column);
-        drop(time_column);
-        drop(values);
+        drop(columns);
         Ok(IngestReport(report))
     }
 

@@ -24,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<graph::BlastRadius>()?;
     m.add_class::<engine::Engine>()?;
     m.add_class::<engine::SeriesHandle>()?;
+    m.add_class::<engine::SeriesSet>()?;
     m.add_class::<results::Diagnostic>()?;
     m.add_class::<results::Diagnosis>()?;
     m.add_class::<results::Evidence>()?;

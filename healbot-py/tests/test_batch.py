@@ -170,3 +170,33 @@ def test_series_codes(cpu_engine: healbot.Engine) -> None:
         cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(4))
     with pytest.raises(ValueError, match="series: 3 items for 4 values"):
         cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(3, dtype=np.int64))
+
+
+def test_series_set(cpu_library: healbot.Library, small_topology: healbot.Topology) -> None:
+    engine = healbot.Engine(cpu_library, small_topology)
+    services = [{"service": s} for s in ("api", "web", "db", "nowhere")]
+    names = ["cpu", "cpu", "cpu", "cpu", "mem"]
+    series = engine.resolve_series_set(names, [*services, services[0]])
+    assert len(series) == 5 and series.resolved == 3 and "3 stored" in repr(series)
+    for r in range(4):
+        report = engine.ingest_series_set(series, np.array([0.95, 0.5, 0.99, 1.0, 7.0]), T0 + 15 * r)
+        assert (report.observations, report.dropped) == (5, 0)
+    stats = engine.stats()
+    assert stats["ingested_metrics"] == 12
+    # Counted once when resolved (by the core's resolve_series), then once per sample.
+    assert stats["unattached"] == {"unknown_node": 5} and stats["dropped"] == {"not_read": 5}
+    assert diagnosed(engine, T0 + 45) == [("cpu.hot", "api"), ("cpu.hot", "db")]
+    codes = np.array([1, 1, 9, -1], dtype=np.int64)
+    report = engine.ingest_series_set(series, np.full(4, 0.99), T0 + 50, codes=codes)
+    assert report.dropped == 2 and "series code" in report.errors[0]
+    assert diagnosed(engine, T0 + 50) == [("cpu.hot", "api"), ("cpu.hot", "db"), ("cpu.hot", "web")]
+    with pytest.raises(ValueError, match="a set of 5 series"):
+        engine.ingest_series_set(series, np.ones(3), T0)
+    with pytest.raises(healbot.InvalidArgumentError, match="another engine"):
+        healbot.Engine(cpu_library, small_topology).ingest_series_set(series, np.ones(5), T0)
+    with pytest.raises(ValueError, match="names and labels"):
+        engine.resolve_series_set(["cpu", "cpu"], services)
+    assert len(engine.resolve_series_set("cpu", {"service": "api"})) == 1
+    limited = healbot.Engine(cpu_library, small_topology, {"max_series": 2})
+    with pytest.raises(healbot.LimitExceeded, match="rejected 1 of 3"):
+        limited.resolve_series_set("cpu", services[:3])

@@ -708,6 +708,20 @@ class SeriesHandle:
         """The metric name."""
 
 @final
+class SeriesSet:
+    """Many resolved series of one engine, from :meth:`Engine.resolve_series_set`.
+
+    Scrapes of the same series then cross into Rust as bare numeric columns
+    (:meth:`Engine.ingest_series_set`), with no names or labels to convert.
+    """
+
+    @property
+    def resolved(self) -> int:
+        """How many series are stored; the others are read by no signature or attach
+        to no node, and their samples are counted in :meth:`Engine.stats`."""
+    def __len__(self) -> int: ...
+
+@final
 class Engine:
     """A decision engine for one topology shard: feed it telemetry, ask it what to do.
 
@@ -847,6 +861,47 @@ class Engine:
 
         Raises:
             InvalidArgumentError: the handle belongs to another engine, or a naive datetime.
+        """
+    def resolve_series_set(
+        self, names: str | Sequence[str], labels: _LabelsArg | Sequence[Mapping[str, str]] = None
+    ) -> SeriesSet:
+        """Resolves many series at once, for ingesting scrapes as bare numeric columns.
+
+        Arguments:
+            names: one metric name for every series, or one per series.
+            labels: one label mapping for every series, or one per series.
+
+        Returns:
+            The set, in the order given.
+
+        Raises:
+            LimitExceeded: the series limit rejected some series.
+            ValueError: ``names`` and ``labels`` of different lengths.
+        """
+    def ingest_series_set(
+        self,
+        series: SeriesSet,
+        values: _Column,
+        timestamps: _Column | _Timestamp = None,
+        codes: _Column | None = None,
+    ) -> IngestReport:
+        """Ingests numeric columns into a resolved series set, reading them in place.
+
+        Arguments:
+            series: a set from this engine's :meth:`resolve_series_set`.
+            values: one value per row.
+            timestamps: a column (floats are epoch seconds, integers Unix
+                milliseconds), one time for every row, or None for now.
+            codes: an integer column mapping row ``i`` to series ``codes[i]``;
+                None maps row ``i`` to series ``i`` (one scrape of the whole set).
+
+        Returns:
+            What was ingested; rows with a timestamp or code out of range are dropped and counted.
+
+        Raises:
+            InvalidArgumentError: the set belongs to another engine, or a naive datetime.
+            ValueError: columns of different lengths, or no codes and a length other than the set's.
+            TypeError: a column is not a numeric buffer, or ``codes`` is not integer.
         """
     @property
     def library(self) -> Library:
