@@ -25,10 +25,18 @@ if [ "$(cat "$STAMP" 2>/dev/null || true)" != "$TOOLS" ]; then
   echo "$TOOLS" >"$STAMP"
 fi
 
-echo "==> maturin develop (healbot-py)"
+# HEALBOT_PY_RELEASE=1 builds with --release (for benchmarks);
+# HEALBOT_PY_FEATURES=py310 builds the abi3-py310 variant instead of the
+# default abi3-py39 one (see healbot-py/Cargo.toml).
+FEATURES=()
+if [ -n "${HEALBOT_PY_FEATURES:-}" ]; then
+  FEATURES=(--no-default-features --features "$HEALBOT_PY_FEATURES")
+fi
+echo "==> maturin develop (healbot-py${HEALBOT_PY_RELEASE:+, release}${HEALBOT_PY_FEATURES:+, $HEALBOT_PY_FEATURES})"
 # Cargo's incremental build in the workspace target/ keeps re-runs quick.
 VIRTUAL_ENV="$VENV" PATH="$VENV/bin:$PATH" \
-  "$VENV/bin/maturin" develop --quiet --manifest-path healbot-py/Cargo.toml ${HEALBOT_PY_RELEASE:+--release}
+  "$VENV/bin/maturin" develop --quiet --manifest-path healbot-py/Cargo.toml \
+  ${HEALBOT_PY_RELEASE:+--release} ${FEATURES[@]+"${FEATURES[@]}"}
 
 echo "==> mypy.stubtest healbot"
 (cd "$ROOT/healbot-py" && "$PY" -m mypy.stubtest healbot --allowlist tests/stubtest-allowlist.txt)

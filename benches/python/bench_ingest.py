@@ -14,9 +14,10 @@
    metrics arriving as numpy columns and logs as NDJSON, an evaluation
    every 15 s. Both must name the same root cause and the same symptoms.
 
-Build the extension in release mode first, then run:
+Build the extension in release mode first (the abi3-py310 wheel, which pip
+picks on 3.10+; see healbot-py/Cargo.toml), then run:
 
-    HEALBOT_PY_RELEASE=1 ./scripts/test-python.sh -q      # builds --release into .venv
+    HEALBOT_PY_RELEASE=1 HEALBOT_PY_FEATURES=py310 ./scripts/test-python.sh -q
     .venv/bin/pip install networkx==3.6.1                   # the baseline only
     .venv/bin/python benches/python/bench_ingest.py [--quick]
 """
@@ -372,9 +373,11 @@ def run_healbot(sc: Scenario) -> list[tuple[str, str, str]]:
     library = healbot.Library.from_text(sc.library_text)
     topology = healbot.Topology.from_text(sc.topology_text, format="json")
     engine = healbot.Engine(library, topology)
+    # The scrape's series are resolved once; each scrape is then one numeric column.
+    series = engine.resolve_series_set(sc.series_names, sc.series_labels)
     decisions: list[healbot.Decision] = []
-    for t, values, codes, logs in sc.scrapes:
-        engine.ingest_metrics(sc.series_names, values, t, sc.series_labels, series=codes)
+    for t, values, _codes, logs in sc.scrapes:
+        engine.ingest_series_set(series, values, t)
         engine.ingest_ndjson(logs)
         decisions = engine.evaluate(at=t)
     return sorted((d.node, d.signature.id if d.signature else "", d.root_cause.role) for d in decisions)
