@@ -69,6 +69,8 @@ fn poisoned() -> PyErr {
 #[derive(Debug)]
 pub struct Engine {
     engine: Mutex<CoreEngine>,
+    /// Label sets `ingest_metric` converted lately (see [`LabelCache`]).
+    label_cache: Mutex<LabelCache>,
     library: Mutex<Py<Library>>,
     topology: Py<Topology>,
     /// Tells this engine's series handles from another's.
@@ -146,6 +148,7 @@ impl Engine {
     fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
         Engine {
             engine: Mutex::new(engine),
+            label_cache: Mutex::new(LabelCache::default()),
             library: Mutex::new(library),
             topology,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
@@ -244,6 +247,76 @@ impl<T> PerRow<T> {
     #[inline]
     fn index(&self, row: usize) -> u32 {
         self.rows.get(row).copied().unwrap_or(0)
+    }
+}
+
+/// Label dicts converted lately by `ingest_metric`, keyed by the identity
+/// of their key and value strings, in order. Python strings are immutable
+/// and the cache holds references to them, so the same objects in the same
+/// order always convert to the same labels: a hit skips converting and
+/// allocating. Dicts of more than [`MAX_CACHED_PAIRS`] pairs are not cached.
+#[derive(Default)]
+struct LabelCache {
+    entries: Vec<CachedLabels>,
+    /// The entry a miss replaces next, round robin.
+    next: usize,
+    /// The labels of the last dict too large to cache.
+    uncached: Labels,
+}
+
+struct CachedLabels {
+    /// The key and value objects, kept alive so their addresses stay theirs.
+    _keep_alive: Vec<Py<PyAny>>,
+    /// Their addresses, pairwise in dict order.
+    addresses: Vec<usize>,
+    labels: Labels,
+}
+
+/// Entries in a [`LabelCache`].
+const LABEL_CACHE_ENTRIES: usize = 8;
+/// Label pairs a cached dict may have.
+const MAX_CACHED_PAIRS: usize = 8;
+
+impl LabelCache {
+    /// The labels of `dict`, converted or from the cache.
+    fn get(&mut self, dict: &Bound<'_, PyDict>) -> PyResult<&Labels> {
+        let len = dict.len();
+        if len > MAX_CACHED_PAIRS {
+            self.uncached = to_labels(Some(dict.as_any()), "labels")?;
+            return Ok(&self.uncached);
+        }
+        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
+        for (i, (k, v)) in dict.iter().enumerate().take(MAX_CACHED_PAIRS) {
+            addresses[2 * i] = k.as_ptr() as usize;
+            addresses[2 * i + 1] = v.as_ptr() as usize;
+        }
+        let key = &addresses[..2 * len];
+        match self.entries.iter().position(|e| e.addresses == key) {
+            Some(i) => Ok(&self.entries[i].labels),
+            None => self.insert(dict, key.to_vec()),
+        }
+    }
+
+    fn insert(&mut self, dict: &Bound<'_, PyDict>, addresses: Vec<usize>) -> PyResult<&Labels> {
+        let labels = to_labels(Some(dict.as_any()), "labels")?;
+        let keep = dict.iter().flat_map(|(k, v)| [k.unbind(), v.unbind()]).collect();
+        let entry = CachedLabels { _keep_alive: keep, addresses, labels };
+        let slot = if self.entries.len() < LABEL_CACHE_ENTRIES {
+            self.entries.push(entry);
+            self.entries.len() - 1
+        } else {
+            let slot = self.next % LABEL_CACHE_ENTRIES;
+            self.next = slot + 1;
+            self.entries[slot] = entry;
+            slot
+        };
+        Ok(&self.entries[slot].labels)
+    }
+}
+
+impl std::fmt::Debug for LabelCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelCache").field("entries", &self.entries.len()).finish()
     }
 }
 
@@ -721,8 +794,17 @@ impl Engine {
         labels: Option<&Bound<'_, PyAny>>,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let labels = to_labels(labels, "labels")?;
         let at = at_ms(at, "at")?;
+        // Fast path: a dict whose key and value strings are the very objects
+        // of a recent call converts to the same labels, so reuse them. The
+        // cache is only tried, never waited for.
+        if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()) {
+            if let Ok(mut cache) = self.label_cache.try_lock() {
+                let labels = cache.get(dict)?;
+                return self.run(py, |e| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err);
+            }
+        }
+        let labels = to_labels(labels, "labels")?;
         self.run(py, |e| e.ingest_metric(&name, &labels, value, at))?.map_err(to_py_err)
     }
 

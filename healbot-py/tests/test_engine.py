@@ -335,3 +335,32 @@ def test_series_handles(cpu_library: healbot.Library, small_topology: healbot.To
     assert limited.resolve_series("cpu", {"service": "api"}) is not None
     with pytest.raises(healbot.LimitExceeded):
         limited.resolve_series("cpu", {"service": "web"})
+
+
+def test_label_conversions_are_reused_correctly(cpu_engine: healbot.Engine) -> None:
+    labels = {"service": "api", "core": "0"}
+    for i in range(3):
+        cpu_engine.ingest_metric("cpu", 0.95, labels, at=T0 + i)
+    labels["core"] = "1"  # mutated in place: a new series
+    cpu_engine.ingest_metric("cpu", 0.95, labels, at=T0 + 3)
+    labels["service"] = "web"  # now attached elsewhere
+    cpu_engine.ingest_metric("cpu", 0.95, labels, at=T0 + 4)
+    del labels["core"]
+    cpu_engine.ingest_metric("cpu", 0.95, labels, at=T0 + 5)
+    # Equal but distinct string objects, many distinct dicts (more than the cache holds), a large dict.
+    for i in range(20):
+        cpu_engine.ingest_metric("cpu", 0.95, {"service": "".join(["d", "b"]), "core": str(i % 10)}, at=T0 + 6)
+    big = {f"k{i}": str(i) for i in range(12)} | {"service": "db"}
+    cpu_engine.ingest_metric("cpu", 0.95, big, at=T0 + 7)
+    big["k0"] = "changed"
+    cpu_engine.ingest_metric("cpu", 0.95, big, at=T0 + 8)
+    cpu_engine.ingest_metric("cpu", 0.95, {}, at=T0 + 9)
+    stats = cpu_engine.stats()
+    # api core 0, api core 1, web core 1, web, db core 0..9, two big ones; {} attaches nowhere.
+    assert stats["series"] == 2 + 2 + 10 + 2
+    assert stats["ingested_metrics"] == 6 + 20 + 2
+    assert stats["unattached"] == {"no_attach_label": 1}
+    with pytest.raises(TypeError):
+        cpu_engine.ingest_metric("cpu", 0.95, {"service": 1}, at=T0)  # type: ignore[dict-item]
+    nodes = {d.node for d in cpu_engine.diagnose(at=T0 + 10)}
+    assert nodes == {"api", "web", "db"}
