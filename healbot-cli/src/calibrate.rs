@@ -30,19 +30,19 @@ spec:
       title: Service error rate high
       category: errors
       severity: critical
-      prior: 0.45
+      prior: 0.5
       applies_to: {kinds: [service]}
       match: {metric: {name: error_ratio, agg: avg, window: 1m, op: ">", threshold: 0.05}}
       evidence:
-        - {id: latency, when: {metric: {name: latency_p99, agg: avg, window: 1m, op: ">", threshold: 0.5}}, weight: 1.2}
-        - {id: severe, when: {metric: {name: error_ratio, agg: min, window: 1m, op: ">", threshold: 0.15}}, weight: 1.0}
-        - {id: low_traffic, when: {metric: {name: requests_per_second, agg: avg, window: 1m, op: "<", threshold: 2}}, weight: -2.5}
+        - {id: latency, when: {metric: {name: latency_p99, agg: avg, window: 1m, op: ">", threshold: 0.5}}, weight: 1.5}
+        - {id: severe, when: {metric: {name: error_ratio, agg: min, window: 1m, op: ">", threshold: 0.15}}, weight: 1.5}
+        - {id: low_traffic, when: {metric: {name: requests_per_second, agg: avg, window: 1m, op: "<", threshold: 2}}, weight: -3.5}
       actions: [restart]
     - id: db.down
       title: Database down
       category: unavailable
       severity: critical
-      prior: 0.8
+      prior: 0.9
       applies_to: {kinds: [database]}
       match: {metric: {name: up, agg: max, window: 1m, op: "<", threshold: 1}}
       actions: [failover]

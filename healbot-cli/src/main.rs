@@ -6,8 +6,20 @@
 
 mod calibrate;
 mod check;
+mod explain;
 mod files;
+mod graph;
+mod input;
 mod render;
+mod replay;
+mod series;
+mod show;
+mod test_cmd;
+mod testfile;
+
+// Evaluations on real data and importers (docs/evaluation.md).
+mod eval;
+mod import;
 
 use std::process::ExitCode;
 
@@ -41,6 +53,77 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: OutputFormat,
     },
+    /// Run library unit tests (*.hbtest files; see docs/testing.md).
+    Test {
+        /// Test files, or directories of *.hbtest files.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// List passing cases too.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Replay recorded telemetry in time order and print decisions as they change.
+    Replay {
+        /// Library documents: files or directories.
+        #[arg(long, required = true, num_args = 1..)]
+        library: Vec<std::path::PathBuf>,
+        /// The topology document.
+        #[arg(long)]
+        topology: std::path::PathBuf,
+        /// Telemetry files: HealBot NDJSON, Alertmanager webhook payloads,
+        /// Prometheus text with timestamps, OTLP/JSON, Kubernetes event lists.
+        #[arg(required = true)]
+        telemetry: Vec<std::path::PathBuf>,
+        /// Evaluation step.
+        #[arg(long, default_value = "30s", value_parser = replay::parse_step)]
+        step: healbot_core::Duration,
+        /// Output: a table (text) or NDJSON decision documents (json).
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// The telemetry format, when extension and content do not tell
+        /// (ndjson, alertmanager, prometheus_text, otlp_logs, otlp_metrics,
+        /// k8s_events, pagerduty).
+        #[arg(long, value_parser = replay::parse_payload_format)]
+        input_format: Option<healbot_core::telemetry::PayloadFormat>,
+        /// Evaluate until this time (RFC 3339, or an offset from the first observation).
+        #[arg(long)]
+        until: Option<String>,
+        /// Print every decision at every step, not only changes.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Render decision documents (JSON or NDJSON) for a person.
+    Explain {
+        /// A decision document, or NDJSON from `replay --format json`.
+        file: std::path::PathBuf,
+        /// Only the decision with this id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Only decisions on this node.
+        #[arg(long)]
+        node: Option<String>,
+        /// Pretty-printed JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the topology as Graphviz DOT (SVG or PNG with -o when `dot` is installed).
+    Graph {
+        /// The topology document.
+        #[arg(long)]
+        topology: std::path::PathBuf,
+        /// Show this node's blast radius.
+        #[arg(long)]
+        highlight: Option<String>,
+        /// Colour nodes and root-cause paths from decision documents (JSON or NDJSON).
+        #[arg(long)]
+        decisions: Option<std::path::PathBuf>,
+        /// Output file: .dot, .svg or .png (default: DOT on stdout).
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Score confidence calibration and root-cause accuracy on synthetic incidents.
     Calibrate {
         /// How many incidents.
@@ -61,6 +144,14 @@ enum Command {
         /// SignatureLibrary, ActionLibrary, Topology, Overrides or Decision.
         kind: String,
     },
+
+    // --- Evaluations and importers (docs/evaluation.md) ---
+    /// Convert rules from other tools into HealBot documents.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Measure HealBot on published datasets.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -75,7 +166,17 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { paths, format } => check::run(&paths, format),
         Command::Schema { kind } => schema(&kind),
+        Command::Test { paths, format, verbose } => test_cmd::run(&paths, format, verbose),
+        Command::Replay { library, topology, telemetry, step, format, input_format, until, all } => {
+            replay::run(&replay::Options { library, topology, telemetry, step, input_format, format, until, all })
+        }
+        Command::Explain { file, id, node, json } => explain::run(&file, id.as_deref(), node.as_deref(), json),
+        Command::Graph { topology, highlight, decisions, output } => {
+            graph::run(&topology, highlight.as_deref(), decisions.as_deref(), output.as_deref())
+        }
         Command::Calibrate { incidents, seed, png, format } => calibrate_cmd(incidents, seed, png.as_deref(), format),
+        Command::Import(cmd) => import::run(cmd),
+        Command::Eval(cmd) => eval::run(cmd),
     };
     ExitCode::from(code)
 }

@@ -20,7 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The weight of "a diagnosed dependency could explain this failure".
-pub const EXPLAINED_BY_DEPENDENCY: f64 = -1.5;
+pub const EXPLAINED_BY_DEPENDENCY: f64 = -5.0;
 /// The weight of each dependent whose own failure this one explains (up to
 /// [`MAX_CORROBORATING`]).
 pub const PER_CORROBORATING_DEPENDENT: f64 = 0.4;

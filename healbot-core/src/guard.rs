@@ -256,24 +256,11 @@ impl GroupKey {
         })
     }
 
-    /// Whether `entry` falls in the same group as running `action` on `target`.
-    fn same_group(&self, topo: &Topology, target: &NodeInfo, action: &str, entry: &Entry) -> bool {
-        let e = &entry.execution;
+    /// The target's value of this key, computed once per check.
+    fn value_of<'a>(&'a self, target: &'a NodeInfo) -> GroupValue<'a> {
         match self {
-            GroupKey::Action => e.action == action,
-            GroupKey::NodeId => e.target == target.id(),
-            _ if e.target == target.id() => true,
-            _ => {
-                let Some(other) = topo.lookup(&e.target).and_then(|n| topo.get(n)) else {
-                    return false;
-                };
-                match self {
-                    GroupKey::Kind => other.kind() == target.kind(),
-                    GroupKey::Tier => other.tier() == target.tier(),
-                    GroupKey::Label(k) => label(other, k) == label(target, k),
-                    GroupKey::Action | GroupKey::NodeId => false,
-                }
-            }
+            GroupKey::Label(k) => GroupValue::Label(k, label(target, k)),
+            _ => GroupValue::Node(self),
         }
     }
 
@@ -285,6 +272,39 @@ impl GroupKey {
             GroupKey::Tier => format!("node.tier={}", target.tier()),
             GroupKey::Label(k) => format!("node.label.{k}={}", label(target, k)),
             GroupKey::Action => format!("action={action}"),
+        }
+    }
+}
+
+/// A grouping key with the target's value resolved.
+#[derive(Clone, Copy, Debug)]
+enum GroupValue<'a> {
+    /// `node.label.<key>` and the target's value.
+    Label(&'a str, &'a str),
+    /// Any other key.
+    Node(&'a GroupKey),
+}
+
+impl GroupValue<'_> {
+    /// Whether `entry` falls in the same group as running `action` on `target`.
+    #[inline]
+    fn same_group(self, topo: &Topology, target: &NodeInfo, action: &str, entry: &Entry) -> bool {
+        let e = &entry.execution;
+        match self {
+            GroupValue::Node(GroupKey::Action) => e.action == action,
+            _ if e.target == target.id() => true,
+            GroupValue::Node(GroupKey::NodeId) => false,
+            _ => {
+                let Some(other) = topo.lookup(&e.target).and_then(|n| topo.get(n)) else {
+                    return false;
+                };
+                match self {
+                    GroupValue::Label(k, mine) => label(other, k) == mine,
+                    GroupValue::Node(GroupKey::Kind) => other.kind() == target.kind(),
+                    GroupValue::Node(GroupKey::Tier) => other.tier() == target.tier(),
+                    GroupValue::Node(_) => false,
+                }
+            }
         }
     }
 }
@@ -624,10 +644,11 @@ pub fn check(
                 })
             }
             Compiled::Throttle { key, max, per } => {
+                let group = key.value_of(info);
                 let n = cx
                     .ledger
                     .executed_after(at.saturating_sub(per.as_millis_i64()))
-                    .filter(|e| e.execution.action == action.id && key.same_group(topo, info, &action.id, e))
+                    .filter(|e| e.execution.action == action.id && group.same_group(topo, info, &action.id, e))
                     .count();
                 GuardCheck::new("throttle", n < *max as usize, Some(n as f64), Some(f64::from(*max))).because(|| {
                     format!(
@@ -639,10 +660,11 @@ pub fn check(
                 })
             }
             Compiled::MaxConcurrent { key, max, timeout } => {
+                let group = key.value_of(info);
                 let n = cx
                     .ledger
                     .in_flight(at, timeout.as_millis_i64())
-                    .filter(|e| key.same_group(topo, info, &action.id, e))
+                    .filter(|e| group.same_group(topo, info, &action.id, e))
                     .count();
                 GuardCheck::new("max_concurrent", n < *max as usize, Some(n as f64), Some(f64::from(*max))).because(
                     || {

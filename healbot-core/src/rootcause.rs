@@ -6,9 +6,13 @@
 //! onset is not later than A's plus a tolerance. A diagnosis never
 //! suppresses itself, and a diagnosis on the same node never explains
 //! another. Every other diagnosis is a root-cause candidate. Each symptom is
-//! assigned to the best-ranked root among those that explain it, with the
-//! dependency path to it. When two or more root candidates share a
-//! dependency that has no diagnosis of its own, that dependency is reported
+//! assigned to the root that explains it (following chains of symptoms)
+//! with the earliest onset, then the highest confidence, the most critical
+//! tier and the smallest id, with the dependency path to it. In a dependency cycle whose diagnoses all explain
+//! one another, the earliest (then most confident, most critical, by id)
+//! stays root, together with any other diagnosis on its node; a diagnosis
+//! that depends on such a cycle is its symptom. When two or more root
+//! candidates share a dependency that has no diagnosis of its own, that dependency is reported
 //! as an *inferred suspect* (never acted on unattended).
 //!
 //! Ranking (higher first): symptoms explained, then earlier onset, then
@@ -134,10 +138,13 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             }
         }
     }
-    let is_symptom: Vec<bool> = explainers.iter().map(|e| !e.is_empty()).collect();
-    // Roots: findings nothing explains. In a dependency cycle every member may
-    // explain another; then the earliest onset (then id) in the group stays root.
-    let mut root_of: Vec<Option<usize>> = vec![None; findings.len()];
+    // Roots. Findings nothing explains are roots. In a dependency cycle
+    // findings may explain each other with none unexplained: in every
+    // strongly connected group of the "explained by" graph that nothing
+    // outside explains (a terminal group), the earliest member is a root,
+    // with every other member on the same node (diagnoses on one node never
+    // explain each other). A singleton group with no explainer is the plain
+    // case of an unexplained finding.
     let order = |a: usize, b: usize| {
         let (fa, fb) = (&findings[a], &findings[b]);
         fa.onset
@@ -147,46 +154,46 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             .then(topo.node(fa.node).id().cmp(topo.node(fb.node).id()))
             .then(a.cmp(&b))
     };
-    let mut is_root: Vec<bool> = is_symptom.iter().map(|s| !s).collect();
-    for i in 0..findings.len() {
-        if is_symptom[i] {
-            // Follow explainers to a finding that is not itself explained.
-            let mut best: Option<usize> = None;
-            let mut seen = vec![false; findings.len()];
-            let mut stack = explainers[i].clone();
-            while let Some(j) = stack.pop() {
-                if seen[j] {
-                    continue;
-                }
-                seen[j] = true;
-                if !is_symptom[j] {
-                    best = Some(best.map_or(j, |b| if order(j, b).is_lt() { j } else { b }));
-                } else {
-                    stack.extend(explainers[j].iter().copied());
-                }
-            }
-            if best.is_none() {
-                // A cycle of mutual explanation: the earliest member is the root.
-                let mut group: Vec<usize> = seen.iter().enumerate().filter(|(_, s)| **s).map(|(j, _)| j).collect();
-                group.push(i);
-                best = group.into_iter().min_by(|a, b| order(*a, *b));
-                if best == Some(i) {
-                    is_root[i] = true;
-                    continue;
-                }
-            }
-            root_of[i] = best;
+    let earliest = |best: Option<usize>, j: usize| Some(best.map_or(j, |b| if order(j, b).is_lt() { j } else { b }));
+    let comp = components(&explainers);
+    let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
+    let mut terminal = vec![true; groups];
+    let mut first: Vec<Option<usize>> = vec![None; groups];
+    for (i, ex) in explainers.iter().enumerate() {
+        if ex.iter().any(|&j| comp[j] != comp[i]) {
+            terminal[comp[i]] = false;
         }
+        first[comp[i]] = earliest(first[comp[i]], i);
     }
-    // A finding chosen as root of a cycle is a root even though it is explained.
-    for r in root_of.iter().flatten() {
-        is_root[*r] = true;
-    }
-    for i in 0..findings.len() {
-        if is_root[i] {
-            root_of[i] = None;
+    let mut is_root: Vec<bool> = (0..findings.len())
+        .map(|i| terminal[comp[i]] && first[comp[i]].is_some_and(|m| findings[m].node == findings[i].node))
+        .collect();
+    // Every other finding is a symptom of the best root it reaches through
+    // explainers, on another node. One that reaches none (only roots on its
+    // own node, through a cycle) is a root too; decided before assigning, so
+    // the result never depends on the order findings are visited in.
+    let reachable_root = |i: usize, is_root: &[bool]| -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut seen = vec![false; findings.len()];
+        let mut stack = explainers[i].clone();
+        while let Some(j) = stack.pop() {
+            if std::mem::replace(&mut seen[j], true) {
+                continue;
+            }
+            if is_root[j] && findings[j].node != findings[i].node {
+                best = earliest(best, j);
+            }
+            stack.extend(explainers[j].iter().copied());
         }
+        best
+    };
+    let fallback: Vec<usize> =
+        (0..findings.len()).filter(|&i| !is_root[i] && reachable_root(i, &is_root).is_none()).collect();
+    for i in fallback {
+        is_root[i] = true;
     }
+    let root_of: Vec<Option<usize>> =
+        (0..findings.len()).map(|i| if is_root[i] { None } else { reachable_root(i, &is_root) }).collect();
     let mut explains: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
     for (i, r) in root_of.iter().enumerate() {
         if let Some(r) = r {
@@ -207,6 +214,8 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             .total_cmp(&a.score)
             .then_with(|| onset_of(findings, a).cmp(&onset_of(findings, b)))
             .then_with(|| topo.node(a.node).id().cmp(topo.node(b.node).id()))
+            // Two diagnoses of one node with equal scores and onsets: by category.
+            .then_with(|| category_of(findings, a).cmp(category_of(findings, b)))
     });
     let mut roles: Vec<Role> = Vec::with_capacity(findings.len());
     for i in 0..findings.len() {
@@ -219,6 +228,61 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
         }
     }
     Localization { roles, candidates }
+}
+
+/// Strongly connected components of a graph given as adjacency lists
+/// (Kosaraju, iterative): a component number per vertex.
+fn components(adj: &[Vec<usize>]) -> Vec<usize> {
+    let n = adj.len();
+    let mut finished = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    for s in 0..n {
+        if seen[s] {
+            continue;
+        }
+        seen[s] = true;
+        let mut stack = vec![(s, 0usize)];
+        while let Some((v, k)) = stack.pop() {
+            if let Some(&w) = adj[v].get(k) {
+                stack.push((v, k + 1));
+                if !seen[w] {
+                    seen[w] = true;
+                    stack.push((w, 0));
+                }
+            } else {
+                finished.push(v);
+            }
+        }
+    }
+    let mut reverse = vec![Vec::new(); n];
+    for (v, ws) in adj.iter().enumerate() {
+        for &w in ws {
+            reverse[w].push(v);
+        }
+    }
+    let mut comp = vec![usize::MAX; n];
+    let mut next = 0;
+    for &s in finished.iter().rev() {
+        if comp[s] != usize::MAX {
+            continue;
+        }
+        comp[s] = next;
+        let mut stack = vec![s];
+        while let Some(v) = stack.pop() {
+            for &w in &reverse[v] {
+                if comp[w] == usize::MAX {
+                    comp[w] = next;
+                    stack.push(w);
+                }
+            }
+        }
+        next += 1;
+    }
+    comp
+}
+
+fn category_of(findings: &[Finding], c: &Candidate) -> &'static str {
+    c.finding.map_or("", |i| findings[i].category.as_str())
 }
 
 fn onset_of(findings: &[Finding], c: &Candidate) -> i64 {
@@ -234,12 +298,17 @@ fn inferred_suspects(
     scratch: &mut Traversal,
 ) -> Vec<Candidate> {
     let mut shared: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
-    let mut nodes_done: Vec<NodeId> = Vec::new();
-    for (i, f) in findings.iter().enumerate() {
-        if !is_root[i] || !f.category.propagates() || nodes_done.contains(&f.node) {
-            continue;
-        }
-        nodes_done.push(f.node);
+    // One representative per failing node, chosen by content (earliest
+    // onset, then highest confidence) so the input order never matters.
+    let mut reps: Vec<usize> =
+        (0..findings.len()).filter(|&i| is_root[i] && findings[i].category.propagates()).collect();
+    reps.sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
+        (fa.node, fa.onset).cmp(&(fb.node, fb.onset)).then(fb.confidence.total_cmp(&fa.confidence)).then(a.cmp(&b))
+    });
+    reps.dedup_by_key(|i| findings[*i].node);
+    for &i in &reps {
+        let f = &findings[i];
         for dep in topo.dependencies(f.node, scratch) {
             if !by_node.contains_key(dep) {
                 shared.entry(*dep).or_default().push(i);
@@ -249,7 +318,8 @@ fn inferred_suspects(
     let mut suspects: Vec<Candidate> = shared
         .into_iter()
         .filter(|(_, who)| who.len() >= 2)
-        .map(|(node, who)| {
+        .map(|(node, mut who)| {
+            who.sort_unstable();
             let mean = who.iter().map(|i| findings[*i].confidence).sum::<f64>() / who.len() as f64;
             // Half-weighted: a suspect is an inference, not an observation.
             let score = 0.5 * (who.len() as f64 + mean) + 0.1 * (5.0 - f64::from(topo.node(node).tier()));
@@ -262,4 +332,219 @@ fn inferred_suspects(
     });
     suspects.truncate(MAX_SUSPECTS);
     suspects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn topo(nodes: &str) -> Topology {
+        let text =
+            format!("apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {{name: t}}\nspec:\n  nodes:\n{nodes}");
+        Topology::from_text("t.yaml", &text).unwrap()
+    }
+
+    fn f(t: &Topology, node: &str, category: Category, onset: i64) -> Finding {
+        Finding { node: t.lookup(node).unwrap(), category, onset, confidence: 0.8 }
+    }
+
+    const TOL: Duration = Duration::from_secs(60);
+
+    fn ids(t: &Topology, path: &[NodeId]) -> Vec<String> {
+        path.iter().map(|n| t.node(*n).id().to_string()).collect()
+    }
+
+    #[test]
+    fn four_level_cascade_has_one_root() {
+        let t = topo(
+            "    - {id: lb, kind: load_balancer, depends_on: [web]}\n    - {id: web, kind: service, depends_on: [api]}\n    - {id: api, kind: service, depends_on: [db]}\n    - {id: db, kind: database}\n",
+        );
+        let findings = [
+            f(&t, "lb", Category::Errors, 4_000),
+            f(&t, "web", Category::Latency, 3_000),
+            f(&t, "api", Category::Errors, 2_000),
+            f(&t, "db", Category::Unavailable, 1_000),
+        ];
+        let loc = localize(&t, &findings, TOL, &mut t.traversal());
+        assert_eq!(loc.candidates.len(), 1);
+        assert_eq!(loc.candidates[0].finding, Some(3));
+        match &loc.roles[3] {
+            Role::Root { rank, explains, .. } => assert_eq!((*rank, explains.as_slice()), (1, &[0, 1, 2][..])),
+            other => panic!("db is not a root: {other:?}"),
+        }
+        match &loc.roles[0] {
+            Role::Symptom { root, path } => {
+                assert_eq!(*root, 3);
+                assert_eq!(ids(&t, path), ["lb", "web", "api", "db"]);
+            }
+            other => panic!("lb is not a symptom: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_later_or_non_propagating_dependency_failure_explains_nothing() {
+        let t = topo("    - {id: api, kind: service, depends_on: [db]}\n    - {id: db, kind: database}\n");
+        // db failed 2 minutes after api (tolerance 1 minute): not the cause.
+        let late = [f(&t, "api", Category::Errors, 0), f(&t, "db", Category::Unavailable, 120_000)];
+        let loc = localize(&t, &late, TOL, &mut t.traversal());
+        assert!(loc.roles.iter().all(|r| matches!(r, Role::Root { .. })));
+        // Within the tolerance it is.
+        let skewed = [f(&t, "api", Category::Errors, 0), f(&t, "db", Category::Unavailable, 30_000)];
+        let loc = localize(&t, &skewed, TOL, &mut t.traversal());
+        assert!(matches!(loc.roles[0], Role::Symptom { root: 1, .. }));
+        // A configuration problem on db does not propagate.
+        let config = [f(&t, "api", Category::Errors, 10), f(&t, "db", Category::Configuration, 0)];
+        let loc = localize(&t, &config, TOL, &mut t.traversal());
+        assert!(loc.roles.iter().all(|r| matches!(r, Role::Root { .. })));
+    }
+
+    #[test]
+    fn diagnoses_on_one_node_never_explain_each_other() {
+        let t = topo("    - {id: db, kind: database}\n");
+        let findings = [f(&t, "db", Category::Unavailable, 0), f(&t, "db", Category::Latency, 10)];
+        let loc = localize(&t, &findings, TOL, &mut t.traversal());
+        assert!(loc.roles.iter().all(|r| matches!(r, Role::Root { .. })));
+    }
+
+    #[test]
+    fn shared_undiagnosed_dependency_is_an_inferred_suspect() {
+        let t = topo(
+            "    - {id: a, kind: service, depends_on: [net]}\n    - {id: b, kind: service, depends_on: [net]}\n    - {id: net, kind: external}\n",
+        );
+        let findings = [f(&t, "a", Category::Errors, 0), f(&t, "b", Category::Latency, 5)];
+        let loc = localize(&t, &findings, TOL, &mut t.traversal());
+        let suspect = loc.candidates.iter().find(|c| c.finding.is_none()).unwrap();
+        assert_eq!(t.node(suspect.node).id(), "net");
+        assert_eq!(suspect.explains, [0, 1]);
+        // One failing dependent is not enough.
+        let loc = localize(&t, &findings[..1], TOL, &mut t.traversal());
+        assert!(loc.candidates.iter().all(|c| c.finding.is_some()));
+    }
+
+    #[test]
+    fn a_cycle_keeps_one_root_its_earliest_member() {
+        let t = topo("    - {id: a, kind: service, depends_on: [b]}\n    - {id: b, kind: service, depends_on: [a]}\n");
+        let findings = [f(&t, "a", Category::Errors, 10), f(&t, "b", Category::Errors, 0)];
+        let loc = localize(&t, &findings, TOL, &mut t.traversal());
+        assert!(matches!(loc.roles[1], Role::Root { .. }), "{:?}", loc.roles);
+        assert!(matches!(loc.roles[0], Role::Symptom { root: 1, .. }), "{:?}", loc.roles);
+    }
+
+    #[test]
+    fn a_dependent_of_a_cycle_is_its_symptom_even_when_it_started_first() {
+        // c depends on the cycle a ↔ b; c's onset is earliest but within the
+        // tolerance, so the cycle explains c. c must not become a second root.
+        let t = topo(
+            "    - {id: c, kind: service, depends_on: [a]}\n    - {id: a, kind: service, depends_on: [b]}\n    - {id: b, kind: service, depends_on: [a]}\n",
+        );
+        let findings = [
+            f(&t, "c", Category::Errors, 0),
+            f(&t, "a", Category::Errors, 20_000),
+            f(&t, "b", Category::Errors, 10_000),
+        ];
+        let loc = localize(&t, &findings, TOL, &mut t.traversal());
+        let roots: Vec<usize> = (0..3).filter(|i| matches!(loc.roles[*i], Role::Root { .. })).collect();
+        assert_eq!(roots, [2], "{:?}", loc.roles);
+        assert!(matches!(loc.roles[0], Role::Symptom { root: 2, .. }), "{:?}", loc.roles);
+    }
+
+    /// A random graph of up to 12 nodes (cycles allowed) and random findings.
+    /// Dependency lists, and findings as (node, category, onset, confidence × 10).
+    type World = (Vec<Vec<usize>>, Vec<(usize, u8, i64, u8)>);
+
+    fn world() -> impl Strategy<Value = World> {
+        (2usize..12).prop_flat_map(|n| {
+            (
+                prop::collection::vec(prop::collection::btree_set(0..n, 0..3), n)
+                    .prop_map(|v| v.into_iter().map(|s| s.into_iter().collect()).collect()),
+                prop::collection::vec((0..n, 0u8..5, 0i64..300_000, 1u8..10), 0..10),
+            )
+        })
+    }
+
+    fn build(edges: &[Vec<usize>]) -> Topology {
+        let mut text = String::new();
+        for (i, deps) in edges.iter().enumerate() {
+            let deps: Vec<String> = deps.iter().filter(|d| **d != i).map(|d| format!("n{d}")).collect();
+            text.push_str(&format!("    - {{id: n{i}, kind: service, depends_on: [{}]}}\n", deps.join(", ")));
+        }
+        topo(&text)
+    }
+
+    const CATEGORIES: [Category; 5] =
+        [Category::Unavailable, Category::Latency, Category::Errors, Category::Saturation, Category::Configuration];
+
+    proptest! {
+        /// Every symptom's root is a transitive dependency, its path goes from
+        /// the symptom's node to the root's along dependencies, and a root
+        /// is never a symptom; at least one root exists when there are findings.
+        #[test]
+        fn symptoms_point_at_dependencies((edges, raw) in world()) {
+            let t = build(&edges);
+            let findings: Vec<Finding> = raw.iter().map(|(n, c, onset, conf)| Finding {
+                node: t.lookup(&format!("n{n}")).unwrap(),
+                category: CATEGORIES[*c as usize],
+                onset: *onset,
+                confidence: f64::from(*conf) / 10.0,
+            }).collect();
+            let mut s = t.traversal();
+            let loc = localize(&t, &findings, TOL, &mut s);
+            prop_assert_eq!(loc.roles.len(), findings.len());
+            if !findings.is_empty() {
+                prop_assert!(loc.roles.iter().any(|r| matches!(r, Role::Root { .. })), "no root");
+            }
+            for (i, role) in loc.roles.iter().enumerate() {
+                if let Role::Symptom { root, path } = role {
+                    prop_assert!(matches!(loc.roles[*root], Role::Root { .. }), "root {} of {} is not a root", root, i);
+                    let (from, to) = (findings[i].node, findings[*root].node);
+                    prop_assert!(from != to);
+                    prop_assert!(t.dependencies(from, &mut s).contains(&to));
+                    prop_assert_eq!(path.first(), Some(&from));
+                    prop_assert_eq!(path.last(), Some(&to));
+                    for w in path.windows(2) {
+                        prop_assert!(t.direct_dependencies(w[0]).contains(&w[1]));
+                    }
+                    prop_assert!(findings[*root].category.propagates());
+                }
+            }
+        }
+
+        /// Reversing the input order permutes the roles and nothing else.
+        #[test]
+        fn roles_do_not_depend_on_input_order((edges, raw) in world()) {
+            let t = build(&edges);
+            // Distinct (node, onset) pairs so that the two runs can be matched up.
+            let mut seen = std::collections::BTreeSet::new();
+            let findings: Vec<Finding> = raw.iter()
+                .filter(|(n, _, onset, _)| seen.insert((*n, *onset)))
+                .map(|(n, c, onset, conf)| Finding {
+                    node: t.lookup(&format!("n{n}")).unwrap(),
+                    category: CATEGORIES[*c as usize],
+                    onset: *onset,
+                    confidence: f64::from(*conf) / 10.0,
+                }).collect();
+            let reversed: Vec<Finding> = findings.iter().rev().copied().collect();
+            let mut s = t.traversal();
+            let a = localize(&t, &findings, TOL, &mut s);
+            let b = localize(&t, &reversed, TOL, &mut s);
+            let k = findings.len();
+            for i in 0..k {
+                let (ra, rb) = (&a.roles[i], &b.roles[k - 1 - i]);
+                match (ra, rb) {
+                    (Role::Root { rank: x, explains: ea, .. }, Role::Root { rank: y, explains: eb, .. }) => {
+                        prop_assert_eq!(x, y);
+                        let mut eb: Vec<usize> = eb.iter().map(|j| k - 1 - j).collect();
+                        eb.sort_unstable();
+                        prop_assert_eq!(ea, &eb);
+                    }
+                    (Role::Symptom { root: x, path: pa }, Role::Symptom { root: y, path: pb }) => {
+                        prop_assert_eq!(*x, k - 1 - y);
+                        prop_assert_eq!(pa, pb);
+                    }
+                    _ => prop_assert!(false, "finding {} is {:?} one way and {:?} the other", i, ra, rb),
+                }
+            }
+        }
+    }
 }

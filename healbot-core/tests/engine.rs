@@ -222,3 +222,52 @@ fn a_cardinality_flood_stays_within_the_series_limit() {
     assert_eq!(refused, 999_000);
     assert!(engine.snapshot().len() < 8 << 20, "state grew past the limit");
 }
+
+fn feed(engine: &mut Engine, service: &str, values: &[f64]) -> i64 {
+    let mut t = T0;
+    for v in values {
+        engine.ingest_metric("http_server_error_ratio", &labels(service), *v, t).unwrap();
+        t += STEP;
+    }
+    t - STEP
+}
+
+#[test]
+fn a_structured_exception_suppresses_the_match_and_says_so() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let end = feed(&mut engine, "adservice", &[0.3; 12]);
+    let mut last = Vec::new();
+    for k in 0..=6 {
+        last = engine.evaluate(T0 + k * 30_000);
+    }
+    let _ = end;
+    let d = last.iter().find(|d| d.node == "adservice").expect("the exception is reported");
+    assert_eq!(d.verdict, Verdict::Observe);
+    assert!(d.reasons[0].contains("exception"), "{:?}", d.reasons);
+    assert!(d.reasons[0].contains("noisy"), "{:?}", d.reasons);
+    assert!(d.action.is_none());
+    assert_eq!(engine.stats().exceptions, 7);
+}
+
+#[test]
+fn a_flapping_condition_restarts_for() {
+    // error_spike needs avg(2m) > 0.08 held for 1m. A condition that holds at
+    // one evaluation and not at the next never fires; a steady one does.
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let mut fired = false;
+    for k in 0..12i64 {
+        let t = T0 + k * 60_000;
+        let v = if k % 2 == 0 { 0.5 } else { 0.0 };
+        // Replace the whole 2m window each minute so the average flips.
+        for j in 0..8 {
+            engine.ingest_metric("http_server_error_ratio", &labels("emailservice"), v, t - 105_000 + j * STEP).ok();
+        }
+        fired |= engine.evaluate(t).iter().any(|d| d.node == "emailservice");
+    }
+    assert!(!fired, "a flapping condition fired");
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    feed(&mut engine, "emailservice", &[0.5; 20]);
+    let first = (0..10i64).find(|k| engine.evaluate(T0 + k * 30_000).iter().any(|d| d.node == "emailservice"));
+    // The condition holds from the first evaluation; `for: 1m` makes it fire two evaluations later.
+    assert_eq!(first, Some(2));
+}

@@ -58,6 +58,7 @@ impl Engine {
     pub fn evaluate(&mut self, at: i64) -> Vec<Decision> {
         let (evaluation, health) = self.diagnose_with_health(at);
         let diags = evaluation.diagnoses;
+        let excepted = evaluation.excepted;
         let library = self.library.clone();
         let topo = self.topology.clone();
         let guards = Arc::clone(&self.guards);
@@ -125,7 +126,13 @@ impl Engine {
                         path: vec![d.node_id.clone()],
                         rank: Some(*rank),
                         score: Some(*score),
-                        explains: explains.iter().map(|j| diags[*j].node_id.clone()).collect(),
+                        explains: {
+                            // A node with several diagnoses is named once.
+                            let mut nodes: Vec<String> = explains.iter().map(|j| diags[*j].node_id.clone()).collect();
+                            nodes.sort();
+                            nodes.dedup();
+                            nodes
+                        },
                     },
                     false,
                     explains.len(),
@@ -230,13 +237,7 @@ impl Engine {
                 library_revision: library.revision().to_string(),
                 at,
                 node: d.node_id.clone(),
-                signature: Some(SignatureRef {
-                    id: sig.id.clone(),
-                    title: sig.title.clone(),
-                    category: sig.category.as_str().to_string(),
-                    severity: snake(&sig.severity),
-                    status: snake(&sig.status),
-                }),
+                signature: Some(signature_ref(sig)),
                 onset: d.onset,
                 verdict,
                 reasons,
@@ -299,6 +300,49 @@ impl Engine {
             out.push(decision);
         }
 
+        // Matches an exception suppressed: said, never acted on.
+        for d in &excepted {
+            let sig = &library.signatures()[d.signature_index];
+            let note = d.evidence.last().and_then(|e| e.note.clone()).unwrap_or_default();
+            let mut decision = Decision {
+                schema_version: DECISION_SCHEMA_VERSION,
+                id: decision_id(&d.signature, &d.node_id, d.onset),
+                library_revision: library.revision().to_string(),
+                at,
+                node: d.node_id.clone(),
+                signature: Some(signature_ref(sig)),
+                onset: d.onset,
+                verdict: Verdict::Observe,
+                reasons: vec![format!(
+                    "suppressed by a structured exception{}",
+                    if note.is_empty() { String::new() } else { format!(": {note}") }
+                )],
+                confidence: confidence::score(&Inputs {
+                    prior: sig.prior.unwrap_or(0.5),
+                    evidence: 0.0,
+                    coverage: 0.0,
+                    explained_by_dependency: false,
+                    corroborating_dependents: 0,
+                    successes: 0,
+                    failures: 0,
+                }),
+                evidence: d.evidence.clone(),
+                root_cause: RootCause {
+                    role: RootRole::Root,
+                    node: d.node_id.clone(),
+                    signature: Some(d.signature.clone()),
+                    path: vec![d.node_id.clone()],
+                    rank: None,
+                    score: None,
+                    explains: Vec::new(),
+                },
+                action: None,
+                rejected: Vec::new(),
+                explanation: String::new(),
+            };
+            decision.explanation = decision.explain();
+            out.push(decision);
+        }
         self.traversal = scratch;
         out.sort_by(|a, b| {
             let sa = a.signature.as_ref().map_or("", |s| s.id.as_str());
@@ -370,6 +414,16 @@ impl Engine {
             ));
         }
         self.state.ledger.record_outcome(decision_id, success, at)
+    }
+}
+
+fn signature_ref(sig: &crate::spec::Signature) -> SignatureRef {
+    SignatureRef {
+        id: sig.id.clone(),
+        title: sig.title.clone(),
+        category: sig.category.as_str().to_string(),
+        severity: snake(&sig.severity),
+        status: snake(&sig.status),
     }
 }
 

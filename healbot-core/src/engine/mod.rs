@@ -38,7 +38,7 @@ use facts::{Health, StateFacts};
 /// assert_eq!(config.max_series, 10_000);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     /// Live series per engine.
     pub max_series: usize,
@@ -201,6 +201,9 @@ pub(crate) const MAX_RECENT_DECISIONS: usize = 65_536;
 pub struct Evaluation {
     /// Every diagnosis at this time, sorted by (node id, signature id).
     pub diagnoses: Vec<Diagnosis>,
+    /// Matches a structured exception suppressed, with the exception as
+    /// their last evidence item, sorted like `diagnoses`.
+    pub excepted: Vec<Diagnosis>,
 }
 
 /// A decision engine for one topology shard.
@@ -569,13 +572,29 @@ impl Engine {
         // `for` bookkeeping and exceptions, then evidence.
         let mut held_now = std::collections::BTreeSet::new();
         let mut diagnoses = Vec::new();
+        let mut excepted = Vec::new();
         for (si, n, mut ev) in matched {
             let s = &program.sigs[si];
             let sig = &self.library.signatures()[si];
             let key = (sig.id.clone(), n.index() as u32);
             held_now.insert(key.clone());
-            if program.exception(s, &topo, n).is_some() {
+            if let Some(item) = program.exception(s, &topo, n) {
                 self.state.stats.exceptions += 1;
+                ev.push(item);
+                excepted.push(Diagnosis {
+                    signature: sig.id.clone(),
+                    signature_index: si,
+                    node: n,
+                    node_id: topo.node(n).id().to_string(),
+                    category: sig.category,
+                    severity: sig.severity,
+                    status: sig.status,
+                    onset: at,
+                    at,
+                    evidence: ev,
+                    coverage: 1.0,
+                    forecast: s.forecast,
+                });
                 continue;
             }
             let since = if self.config.dry_run {
@@ -611,7 +630,7 @@ impl Engine {
             (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
         });
         self.traversal = scratch.into_inner();
-        (Evaluation { diagnoses }, health)
+        (Evaluation { diagnoses, excepted }, health)
     }
 
     /// Resolves the series a sample of `name` with `labels` belongs to, for

@@ -221,6 +221,178 @@ fn class_lits(class: &Class) -> Option<Vec<Lit>> {
     Some(normalize(out))
 }
 
+/// The most independent required sets kept for one pattern.
+const MAX_SETS: usize = 6;
+
+/// Every usable required set of a concatenation: each maximal run of
+/// adjacent exact parts, and each inexact part's own best set. All of them
+/// must occur in a match.
+fn concat_sets(parts: &[Extract]) -> Vec<Vec<Lit>> {
+    let mut out = Vec::new();
+    let mut push = |set: &Vec<Lit>| {
+        if usable(set) && !out.contains(set) {
+            out.push(set.clone());
+        }
+    };
+    let mut run = vec![Lit::empty()];
+    for p in parts {
+        match &p.exact {
+            Some(e) => match cross(&run, e) {
+                Some(next) => run = next,
+                None => {
+                    push(&run);
+                    run = e.clone();
+                }
+            },
+            None => {
+                push(&run);
+                if let Some(r) = p.best() {
+                    push(r);
+                }
+                run = vec![Lit::empty()];
+            }
+        }
+    }
+    push(&run);
+    out
+}
+
+/// Independent required sets of a whole pattern, best first: a line the
+/// pattern matches contains an alternative of *every* set. At most
+/// [`MAX_SETS`]; empty when the pattern has no usable literal.
+pub(crate) fn required_sets(hir: &Hir) -> Vec<Vec<Lit>> {
+    let mut sets = match hir.kind() {
+        HirKind::Capture(cap) => return required_sets(&cap.sub),
+        HirKind::Concat(subs) => {
+            let parts: Vec<Extract> = subs.iter().map(extract).collect();
+            concat_sets(&parts)
+        }
+        _ => extract(hir).best().cloned().into_iter().collect(),
+    };
+    sets.sort_by_key(|s| std::cmp::Reverse(score(s)));
+    sets.truncate(MAX_SETS);
+    sets
+}
+
+/// A pattern that is case-sensitive literals separated by `.*` gaps
+/// (`Served block .*? to /`), the shape of most log templates. Whether it
+/// matches is decided by finding each literal, leftmost, after the previous
+/// one: no regex engine needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LiteralSeq {
+    pub(crate) parts: Vec<Vec<u8>>,
+    pub(crate) anchored_start: bool,
+    pub(crate) anchored_end: bool,
+    /// Gaps match `\n` too (`(?s)`); otherwise a line holding `\n` needs
+    /// the regex.
+    pub(crate) dot_all: bool,
+}
+
+fn is_any_char(class: &Class) -> Option<bool> {
+    let Class::Unicode(c) = class else {
+        return None;
+    };
+    match c.ranges() {
+        [r] if r.start() == '\0' && r.end() == char::MAX => Some(true),
+        [a, b] if a.start() == '\0' && a.end() == '\t' && b.start() == '\x0B' && b.end() == char::MAX => Some(false),
+        _ => None,
+    }
+}
+
+/// Recognises a [`LiteralSeq`]; `None` for any other shape.
+pub(crate) fn literal_sequence(hir: &Hir) -> Option<LiteralSeq> {
+    #[derive(PartialEq)]
+    enum Item<'a> {
+        Lit(&'a [u8]),
+        Gap(bool),
+        Start,
+        End,
+    }
+    fn item(hir: &Hir) -> Option<Vec<Item<'_>>> {
+        match hir.kind() {
+            HirKind::Empty => Some(Vec::new()),
+            HirKind::Literal(l) => Some(vec![Item::Lit(&l.0)]),
+            HirKind::Look(regex_syntax::hir::Look::Start) => Some(vec![Item::Start]),
+            HirKind::Look(regex_syntax::hir::Look::End) => Some(vec![Item::End]),
+            HirKind::Capture(c) => item(&c.sub),
+            HirKind::Repetition(r) if r.min == 0 && r.max.is_none() => match r.sub.kind() {
+                HirKind::Class(c) => is_any_char(c).map(|all| vec![Item::Gap(all)]),
+                _ => None,
+            },
+            HirKind::Concat(subs) => {
+                let mut out = Vec::new();
+                for s in subs {
+                    out.extend(item(s)?);
+                }
+                Some(out)
+            }
+            _ => None,
+        }
+    }
+    let items = item(hir)?;
+    let mut seq = LiteralSeq { parts: Vec::new(), anchored_start: false, anchored_end: false, dot_all: true };
+    let mut gaps = 0;
+    let mut last_was_lit = false;
+    for (i, it) in items.iter().enumerate() {
+        match it {
+            Item::Start if i == 0 => seq.anchored_start = true,
+            Item::End if i + 1 == items.len() => seq.anchored_end = true,
+            Item::Start | Item::End => return None,
+            Item::Gap(all) => {
+                gaps += 1;
+                seq.dot_all &= *all;
+                last_was_lit = false;
+            }
+            Item::Lit(bytes) => {
+                match seq.parts.last_mut() {
+                    Some(part) if last_was_lit => part.extend_from_slice(bytes),
+                    _ => seq.parts.push(bytes.to_vec()),
+                }
+                last_was_lit = true;
+            }
+        }
+    }
+    // An anchor only binds the literal right beside it: `^.*?:` is not
+    // anchored at all.
+    let inner: &[Item<'_>] = {
+        let from = usize::from(seq.anchored_start);
+        let to = items.len() - usize::from(seq.anchored_end);
+        items.get(from..to).unwrap_or(&[])
+    };
+    if matches!(inner.first(), Some(Item::Gap(_))) {
+        seq.anchored_start = false;
+    }
+    if matches!(inner.last(), Some(Item::Gap(_))) {
+        seq.anchored_end = false;
+    }
+    // A lone literal anchored at both ends is an equality, not a sequence.
+    if seq.parts.is_empty() || (gaps == 0 && seq.anchored_start && seq.anchored_end) {
+        return None;
+    }
+    Some(seq)
+}
+
+/// Bytes that every match of `hir` contains, found in its literals
+/// (case-sensitive ones only). Used to gate patterns with no usable literal:
+/// `\w+@\w+` cannot match a line without `@`.
+pub(crate) fn required_bytes(hir: &Hir) -> Vec<u8> {
+    let mut out = match hir.kind() {
+        HirKind::Literal(l) => l.0.to_vec(),
+        HirKind::Capture(c) => required_bytes(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_bytes(&r.sub),
+        HirKind::Concat(subs) => subs.iter().flat_map(required_bytes).collect(),
+        HirKind::Alternation(subs) => {
+            let mut sets = subs.iter().map(required_bytes);
+            let first = sets.next().unwrap_or_default();
+            sets.fold(first, |acc, s| acc.into_iter().filter(|b| s.contains(b)).collect())
+        }
+        _ => Vec::new(),
+    };
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// Walks `hir`. Recursion depth is bounded by the parser's nest limit.
 pub(crate) fn extract(hir: &Hir) -> Extract {
     match hir.kind() {
@@ -275,24 +447,9 @@ pub(crate) fn extract(hir: &Hir) -> Extract {
             // Runs of adjacent exact parts, and each inexact part's own
             // required set; keep the best.
             let mut best: Option<Vec<Lit>> = None;
-            let mut run = vec![Lit::empty()];
-            for p in &parts {
-                match &p.exact {
-                    Some(e) => match cross(&run, e) {
-                        Some(next) => run = next,
-                        None => {
-                            keep_better(&mut best, Some(&run));
-                            run = e.clone();
-                        }
-                    },
-                    None => {
-                        keep_better(&mut best, Some(&run));
-                        keep_better(&mut best, p.required.as_ref());
-                        run = vec![Lit::empty()];
-                    }
-                }
+            for set in concat_sets(&parts) {
+                keep_better(&mut best, Some(&set));
             }
-            keep_better(&mut best, Some(&run));
             Extract { exact, required: best, has_look }
         }
         HirKind::Alternation(subs) => {
@@ -323,6 +480,39 @@ mod tests {
     #[test]
     fn inner_literals_of_a_template() {
         assert_eq!(best(r".*?:.*? Served block blk_.*? to /.*?", false), vec![" Served block blk_"]);
+    }
+
+    #[test]
+    fn every_run_of_a_template_is_required() {
+        let sets = required_sets(&parse(r"(.*?):(.*?) Served block blk_.*? to /.*?", false));
+        let firsts: Vec<String> = sets.iter().map(|s| String::from_utf8_lossy(&s[0].bytes).into_owned()).collect();
+        assert_eq!(firsts, vec![" Served block blk_", " to /"]);
+    }
+
+    #[test]
+    fn literal_sequences() {
+        let seq = literal_sequence(&parse(r"^(.*?):(.*?) Served block blk_.*? to /.*?$", false)).unwrap();
+        assert_eq!(seq.parts, vec![b":".to_vec(), b" Served block blk_".to_vec(), b" to /".to_vec()]);
+        // The anchors sit beside gaps, so they bind nothing.
+        assert!(!seq.anchored_start && !seq.anchored_end && !seq.dot_all);
+        let seq = literal_sequence(&parse(r"^Received .*? of size .*?$", false)).unwrap();
+        assert!(seq.anchored_start && !seq.anchored_end);
+        let seq = literal_sequence(&parse(r"^.*?x.*? end$", false)).unwrap();
+        assert!(!seq.anchored_start && seq.anchored_end);
+        assert!(literal_sequence(&parse(r"(?s)a.*b", false)).unwrap().dot_all);
+        assert!(literal_sequence(&parse(r"a.+b", false)).is_none());
+        assert!(literal_sequence(&parse(r"a\d*b", false)).is_none());
+        assert!(literal_sequence(&parse(r"error", true)).is_none());
+        assert!(literal_sequence(&parse(r"^abc$", false)).is_none());
+        assert!(literal_sequence(&parse(r"a^b", false)).is_none());
+    }
+
+    #[test]
+    fn required_bytes_of_literal_free_patterns() {
+        assert_eq!(required_bytes(&parse(r"\w+@\w+\.\w+", false)), b".@".to_vec());
+        assert_eq!(required_bytes(&parse(r"a(?:x|yx)+", false)), b"ax".to_vec());
+        assert!(required_bytes(&parse(r"\d*@", false)) == b"@".to_vec());
+        assert!(required_bytes(&parse(r"(?:@)?", false)).is_empty());
     }
 
     #[test]

@@ -8,21 +8,30 @@
 //!
 //! ## How it works
 //!
-//! [`LogMatcherBuilder::build`] parses every pattern and extracts, from its
-//! syntax tree, a small set of literals at least one of which occurs in
-//! every line the pattern matches (inner literals too, not only prefixes:
-//! `.*? Served block blk_.*?` gives `" Served block blk_"`). Literals are
-//! deduplicated and compiled into one Aho-Corasick automaton. A search:
+//! [`LogMatcherBuilder::build`] parses every pattern and extracts from its
+//! syntax tree its *required literal sets*: sets of strings such that every
+//! line the pattern matches holds one string of each set. Inner literals
+//! count, not only prefixes: `^.*?:.*? Served block blk_.*? to /.*?$` needs
+//! `" Served block blk_"` and `" to /"`. Case-insensitive letters stay in a
+//! literal only when their case folding is ASCII (`k` also matches U+212A
+//! KELVIN SIGN, so it becomes two alternatives). Literals are deduplicated
+//! across the library. For each pattern, the set whose literals the fewest
+//! other patterns share becomes its *trigger*. A search:
 //!
-//! 1. runs the automaton once over the line (overlapping, so no literal hides
-//!    another) and marks the patterns whose literal occurred as candidates;
-//! 2. runs the *fallback set* — the few patterns with no usable literal
-//!    (`\d+`), compiled together into one multi-pattern regex — when there
-//!    are any ([`MatcherStats::fallback`] counts them);
-//! 3. confirms each candidate: not at all when the literal *is* the pattern
-//!    (`foo|bar`, a case-sensitive `contains`), by a byte comparison for
-//!    `startswith` / `endswith`, otherwise with the pattern's own
-//!    [`regex_automata::meta::Regex`].
+//! 1. finds every occurrence of every literal in one pass (a sampled hash
+//!    scan over 4-byte windows with an L1-resident bitmap, each hit verified
+//!    in full; see `prefilter.rs`), and makes the patterns a hit literal
+//!    triggers *candidates*;
+//! 2. drops the candidates missing one of their other required sets;
+//! 3. checks the *fallback* patterns, the few with no usable literal
+//!    (`\d+`, [`MatcherStats::fallback`] counts them): anchored ones and ones
+//!    with a rare required byte (`@`, found with `memchr` first) alone, the
+//!    rest in one multi-pattern pass once there are more than a handful;
+//! 4. confirms each candidate: not at all when the literals *are* the
+//!    pattern (`foo|bar`, `contains`), by a byte comparison for
+//!    `startswith` / `endswith`, by finding the literals in order for
+//!    patterns made of literals and `.*` gaps (most log templates), and
+//!    otherwise with the pattern's own [`regex_automata::meta::Regex`].
 //!
 //! Regexes are the `regex` crate family's, so matching is linear in the line.
 //! Each pattern's compiled size is limited ([`LogMatcherBuilder::size_limit`]):
@@ -57,6 +66,7 @@
 //! ```
 
 mod literal;
+mod prefilter;
 #[cfg(test)]
 mod tests;
 
@@ -64,18 +74,43 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex_automata::meta;
+use regex_automata::util::prefilter::Prefilter as UtilPrefilter;
 use regex_automata::util::syntax;
-use regex_automata::{Input, MatchKind, PatternSet};
+use regex_automata::{Input, MatchKind, PatternSet, Span};
 use regex_syntax::hir::{Hir, Look};
 
-use literal::{extract, usable, Lit};
+use literal::{extract, literal_sequence, required_sets, usable, Lit, LiteralSeq};
 
-/// The default limit on one pattern's compiled size, in bytes.
+/// The default limit on one pattern's compiled size, in bytes (1 MiB).
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::logmatch::{LogMatcherBuilder, PatternSpec, DEFAULT_SIZE_LIMIT};
+/// let mut b = LogMatcherBuilder::new();
+/// b.add(PatternSpec::contains(["x".repeat(DEFAULT_SIZE_LIMIT + 1)]));
+/// assert!(b.build().unwrap_err().is_size_limit());
+/// ```
 pub const DEFAULT_SIZE_LIMIT: usize = 1 << 20;
-/// The default capacity of one pattern's lazy DFA cache in a [`Scratch`].
-pub const DEFAULT_CACHE_CAPACITY: usize = 256 << 10;
+/// The default capacity of one pattern's lazy DFA cache in a [`Scratch`]
+/// (2 MiB, as the `regex` crate); a bound, not an allocation.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::logmatch::{LogMatcherBuilder, DEFAULT_CACHE_CAPACITY};
+/// let mut b = LogMatcherBuilder::new();
+/// b.cache_capacity(DEFAULT_CACHE_CAPACITY / 4);
+/// assert!(b.build().is_ok());
+/// ```
+pub const DEFAULT_CACHE_CAPACITY: usize = 2 << 20;
+/// The most literal sets the prefilter requires of one `contains` pattern
+/// (the other literals are confirmed by regex).
+const MAX_SETS_PER_PATTERN: usize = 16;
+/// Up to this many literal-free, unanchored, ungated patterns are each
+/// scanned alone; more share one multi-pattern pass.
+const MAX_SOLO_SCANS: usize = 8;
 /// How deeply a regex may nest groups and repetitions.
 const NEST_LIMIT: u32 = 64;
 
@@ -432,7 +467,7 @@ impl LogMatcherBuilder {
     }
 
     /// Limits the lazy DFA cache each pattern may grow in a [`Scratch`]
-    /// (default [`DEFAULT_CACHE_CAPACITY`], 256 KiB). Caches only grow for
+    /// (default [`DEFAULT_CACHE_CAPACITY`], 2 MiB, as the `regex` crate). Caches only grow for
     /// patterns that actually run, and past the limit the regex engine
     /// clears its cache rather than grow it.
     ///
@@ -496,31 +531,135 @@ enum Confirm {
     Suffix(Box<[u8]>),
     /// Every one of these regexes (indices into `LogMatcher::regexes`) matches.
     All(Box<[u32]>),
+    /// Literals in order with `.*` gaps (see [`SeqConfirm`]).
+    Sequence(Box<SeqConfirm>),
 }
 
-/// One distinct prefilter literal.
+/// Confirms a pattern of literals separated by `.*` gaps by finding each
+/// literal, leftmost, after the previous one (no regex engine). A line
+/// holding `\n`, which a non-`(?s)` gap cannot cross, goes to `regex`.
 #[derive(Clone, Debug)]
-struct LitEntry {
-    /// The exact bytes to compare when the automaton folds case but this
-    /// literal must not (`None`: no comparison).
-    verify: Option<Box<[u8]>>,
-    /// The patterns this literal makes candidates: `targets[start..end]`.
+struct SeqConfirm {
+    parts: Box<[(Box<[u8]>, UtilPrefilter)]>,
+    anchored_start: bool,
+    anchored_end: bool,
+    dot_all: bool,
+    regex: u32,
+}
+
+impl SeqConfirm {
+    fn new(seq: LiteralSeq, regex: u32) -> Option<SeqConfirm> {
+        let parts = seq
+            .parts
+            .into_iter()
+            .map(|p| {
+                let finder = UtilPrefilter::new(MatchKind::LeftmostFirst, &[&p])?;
+                Some((p.into_boxed_slice(), finder))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(SeqConfirm {
+            parts: parts.into(),
+            anchored_start: seq.anchored_start,
+            anchored_end: seq.anchored_end,
+            dot_all: seq.dot_all,
+            regex,
+        })
+    }
+
+    /// Whether the sequence matches `line`; `None` when the regex must
+    /// decide.
+    fn is_match(&self, line: &[u8], has_newline: &mut Option<bool>) -> Option<bool> {
+        if !self.dot_all && *has_newline.get_or_insert_with(|| line.contains(&b'\n')) {
+            return None;
+        }
+        let n = self.parts.len();
+        let mut at = 0;
+        for (i, (bytes, finder)) in self.parts.iter().enumerate() {
+            if i == 0 && self.anchored_start {
+                if !line.starts_with(bytes) {
+                    return Some(false);
+                }
+                at = bytes.len();
+            } else if i + 1 == n && self.anchored_end {
+                return Some(line.len() >= at + bytes.len() && line.ends_with(bytes));
+            } else {
+                match finder.find(line, Span::from(at..line.len())) {
+                    Some(span) => at = span.end,
+                    None => return Some(false),
+                }
+            }
+        }
+        Some(true)
+    }
+}
+
+/// A range of indices into one of the flat arrays below.
+#[derive(Clone, Copy, Debug)]
+struct Range32 {
     start: u32,
     end: u32,
 }
 
+/// The literal prefilter and the sets each pattern requires.
+///
+/// Every pattern with literals has one or more *required sets* (a matching
+/// line holds an alternative of each). One set, the *trigger*, is indexed:
+/// a hit on one of its literals makes the pattern a candidate. The others
+/// are checked against the literals hit on the line before any regex runs.
 #[derive(Clone, Debug)]
 struct Prefilter {
-    ac: AhoCorasick,
-    lits: Box<[LitEntry]>,
-    targets: Box<[u32]>,
+    finder: prefilter::Prefilter,
+    /// Per literal, the patterns it triggers: `triggers[start..end]`.
+    lit_triggers: Box<[Range32]>,
+    triggers: Box<[u32]>,
+    /// Pattern `p`'s other sets are `rest_offsets[p]..rest_offsets[p + 1]`,
+    /// indices into `rest_sets`; set `k` is
+    /// `set_lits[rest_sets[k]..rest_sets[k + 1]]`.
+    rest_offsets: Box<[u32]>,
+    rest_sets: Box<[u32]>,
+    set_lits: Box<[u32]>,
+}
+
+impl Prefilter {
+    /// Whether every non-trigger set of pattern `p` had a literal hit.
+    fn rest_satisfied(&self, p: u32, lit_hits: &[u64]) -> bool {
+        let hit = |l: u32| lit_hits.get(l as usize / 64).is_some_and(|w| w & (1 << (l % 64)) != 0);
+        let (Some(&a), Some(&b)) = (self.rest_offsets.get(p as usize), self.rest_offsets.get(p as usize + 1)) else {
+            return true;
+        };
+        (a..b).all(|k| {
+            let (Some(&s), Some(&e)) = (self.rest_sets.get(k as usize), self.rest_sets.get(k as usize + 1)) else {
+                return false;
+            };
+            self.set_lits.get(s as usize..e as usize).is_some_and(|set| set.iter().any(|&l| hit(l)))
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
 struct Fallback {
-    set: meta::Regex,
+    /// Patterns scanned together in one multi-pattern pass per line.
+    set: Option<meta::Regex>,
     /// The pattern id of each member of `set`.
-    patterns: Box<[u32]>,
+    set_patterns: Box<[u32]>,
+    /// Patterns checked alone: anchored ones (the regex looks at the start
+    /// only) and ones gated by a rare byte they require.
+    solo: Box<[Solo]>,
+}
+
+/// A literal-free pattern checked on its own.
+#[derive(Clone, Debug)]
+struct Solo {
+    pattern: u32,
+    /// A byte every match contains, searched with `memchr` first.
+    gate: Option<UtilPrefilter>,
+    regex: u32,
+}
+
+impl Fallback {
+    fn len(&self) -> usize {
+        self.set_patterns.len() + self.solo.len()
+    }
 }
 
 /// Counts describing a compiled [`LogMatcher`].
@@ -619,6 +758,9 @@ pub struct Scratch {
     fingerprint: u64,
     /// Candidate bitset, one bit per pattern.
     seen: Vec<u64>,
+    /// Literals hit on this line, one bit per literal, and their list.
+    lit_hits: Vec<u64>,
+    lit_touched: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
     caches: Vec<Option<meta::Cache>>,
@@ -643,14 +785,16 @@ impl LogMatcher {
     /// # Ok::<(), healbot_core::logmatch::PatternError>(())
     /// ```
     pub fn scratch(&self) -> Scratch {
-        let fallback_len = self.fallback.as_ref().map_or(0, |f| f.patterns.len());
+        let fallback_len = self.fallback.as_ref().map_or(0, |f| f.set_patterns.len());
         Scratch {
             fingerprint: self.fingerprint,
             seen: vec![0; self.confirm.len().div_ceil(64)],
+            lit_hits: vec![0; self.literal_len().div_ceil(64)],
+            lit_touched: Vec::with_capacity(64),
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
-            fallback_cache: self.fallback.as_ref().map(|f| f.set.create_cache()),
+            fallback_cache: self.fallback.as_ref().and_then(|f| f.set.as_ref()).map(meta::Regex::create_cache),
             fallback_set: PatternSet::new(fallback_len),
         }
     }
@@ -752,30 +896,44 @@ impl LogMatcher {
         self.confirm.len()
     }
 
+    fn regex_matches(&self, r: u32, line: &[u8], caches: &mut [Option<meta::Cache>]) -> bool {
+        let (Some(re), Some(slot)) = (self.regexes.get(r as usize), caches.get_mut(r as usize)) else {
+            return false;
+        };
+        let cache = slot.get_or_insert_with(|| re.create_cache());
+        re.search_half_with(cache, &Input::new(line).earliest(true)).is_some()
+    }
+
+    fn literal_len(&self) -> usize {
+        self.prefilter.as_ref().map_or(0, |p| p.lit_triggers.len())
+    }
+
     /// Fills `scratch.hits` with the matching pattern ids, sorted.
     fn search(&self, line: &[u8], scratch: &mut Scratch) {
         if scratch.fingerprint != self.fingerprint
             || scratch.seen.len() != self.confirm.len().div_ceil(64)
+            || scratch.lit_hits.len() != self.literal_len().div_ceil(64)
             || scratch.caches.len() != self.regexes.len()
         {
             *scratch = self.scratch();
         }
-        let Scratch { seen, candidates, hits, caches, fallback_cache, fallback_set, .. } = scratch;
+        let Scratch { seen, lit_hits, lit_touched, candidates, hits, caches, fallback_cache, fallback_set, .. } =
+            scratch;
         candidates.clear();
         hits.clear();
 
         if let Some(pf) = &self.prefilter {
-            for m in pf.ac.find_overlapping_iter(line) {
-                let Some(lit) = pf.lits.get(m.pattern().as_usize()) else {
-                    continue;
-                };
-                if let Some(want) = &lit.verify {
-                    if line.get(m.start()..m.end()) != Some(&want[..]) {
-                        continue;
-                    }
+            pf.finder.for_each_hit(line, |lit| {
+                let (word, bit) = (lit / 64, 1u64 << (lit % 64));
+                match lit_hits.get_mut(word) {
+                    Some(w) if *w & bit == 0 => *w |= bit,
+                    _ => return,
                 }
-                let targets = pf.targets.get(lit.start as usize..lit.end as usize).unwrap_or(&[]);
-                for &p in targets {
+                lit_touched.push(lit as u32);
+                let Some(r) = pf.lit_triggers.get(lit) else {
+                    return;
+                };
+                for &p in pf.triggers.get(r.start as usize..r.end as usize).unwrap_or(&[]) {
                     let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
                     if let Some(w) = seen.get_mut(word) {
                         if *w & bit == 0 {
@@ -784,32 +942,50 @@ impl LogMatcher {
                         }
                     }
                 }
+            });
+            // Drop the candidates missing a required set, and reset `seen`.
+            candidates.retain(|&p| {
+                if let Some(w) = seen.get_mut(p as usize / 64) {
+                    *w = 0;
+                }
+                pf.rest_satisfied(p, lit_hits)
+            });
+            for &l in lit_touched.iter() {
+                if let Some(w) = lit_hits.get_mut(l as usize / 64) {
+                    *w = 0;
+                }
             }
+            lit_touched.clear();
         }
-        if let (Some(fb), Some(cache)) = (&self.fallback, fallback_cache.as_mut()) {
-            fallback_set.clear();
-            fb.set.which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
-            for pid in fallback_set.iter() {
-                if let Some(&p) = fb.patterns.get(pid.as_usize()) {
-                    candidates.push(p);
+        if let Some(fb) = &self.fallback {
+            if let (Some(set), Some(cache)) = (&fb.set, fallback_cache.as_mut()) {
+                fallback_set.clear();
+                set.which_overlapping_matches_with(cache, &Input::new(line), fallback_set);
+                for pid in fallback_set.iter() {
+                    if let Some(&p) = fb.set_patterns.get(pid.as_usize()) {
+                        candidates.push(p);
+                    }
+                }
+            }
+            for solo in fb.solo.iter() {
+                let gated_out = solo.gate.as_ref().is_some_and(|g| g.find(line, Span::from(0..line.len())).is_none());
+                if !gated_out && self.regex_matches(solo.regex, line, caches) {
+                    candidates.push(solo.pattern);
                 }
             }
         }
+        // Whether the line holds `\n`, computed once if a sequence asks.
+        let mut has_newline = None;
         for &p in candidates.iter() {
-            if let Some(w) = seen.get_mut(p as usize / 64) {
-                *w = 0;
-            }
             let ok = match self.confirm.get(p as usize) {
                 Some(Confirm::None) => true,
                 Some(Confirm::Prefix(b)) => line.starts_with(b),
                 Some(Confirm::Suffix(b)) => line.ends_with(b),
-                Some(Confirm::All(res)) => res.iter().all(|&r| {
-                    let (Some(re), Some(slot)) = (self.regexes.get(r as usize), caches.get_mut(r as usize)) else {
-                        return false;
-                    };
-                    let cache = slot.get_or_insert_with(|| re.create_cache());
-                    re.search_half_with(cache, &Input::new(line).earliest(true)).is_some()
-                }),
+                Some(Confirm::All(res)) => res.iter().all(|&r| self.regex_matches(r, line, caches)),
+                Some(Confirm::Sequence(sc)) => match sc.is_match(line, &mut has_newline) {
+                    Some(yes) => yes,
+                    None => self.regex_matches(sc.regex, line, caches),
+                },
                 None => false,
             };
             if ok {
@@ -822,9 +998,9 @@ impl LogMatcher {
 
 /// What one pattern compiles to before the shared structures are built.
 struct Plan {
-    /// Literals, one of which occurs in every matching line; `None` puts the
-    /// pattern in the fallback set with `fallback_hir`.
-    literals: Option<Vec<Lit>>,
+    /// Sets of literals; a matching line holds an alternative of every set.
+    /// Empty puts the pattern in the fallback set with `fallback_hir`.
+    literals: Vec<Vec<Lit>>,
     fallback_hir: Option<Hir>,
     confirm: PlanConfirm,
 }
@@ -834,6 +1010,8 @@ enum PlanConfirm {
     Prefix(Vec<u8>),
     Suffix(Vec<u8>),
     Regexes(Vec<Hir>),
+    /// The sequence, and the regex for lines it cannot decide.
+    Sequence(LiteralSeq, Hir),
 }
 
 struct Compiler<'b> {
@@ -881,6 +1059,7 @@ impl<'b> Compiler<'b> {
 
     fn plan(&self, index: usize, spec: &PatternSpec) -> Result<Plan, PatternError> {
         let ci = spec.case_insensitive;
+        let fallback = |hir: Hir, confirm: PlanConfirm| Plan { literals: Vec::new(), fallback_hir: Some(hir), confirm };
         match &spec.pattern {
             LogPattern::Regex(p) => {
                 let hir = self.parse(index, p, ci)?;
@@ -888,40 +1067,44 @@ impl<'b> Compiler<'b> {
                 if let Some(exact) = ex.exact.as_ref().filter(|e| !ex.has_look && usable(e)) {
                     if exact.iter().all(Lit::is_proof) {
                         return Ok(Plan {
-                            literals: Some(exact.clone()),
+                            literals: vec![exact.clone()],
                             fallback_hir: None,
                             confirm: PlanConfirm::None,
                         });
                     }
                 }
-                Ok(match ex.best() {
-                    Some(best) => Plan {
-                        literals: Some(best.clone()),
+                let sets = prefer_long(required_sets(&hir));
+                Ok(if sets.is_empty() {
+                    fallback(hir, PlanConfirm::None)
+                } else {
+                    Plan {
+                        literals: sets,
                         fallback_hir: None,
-                        confirm: PlanConfirm::Regexes(vec![hir]),
-                    },
-                    None => Plan { literals: None, fallback_hir: Some(hir), confirm: PlanConfirm::None },
+                        confirm: match literal_sequence(&hir) {
+                            Some(seq) => PlanConfirm::Sequence(seq, hir),
+                            None => PlanConfirm::Regexes(vec![hir]),
+                        },
+                    }
                 })
             }
             LogPattern::StartsWith(s) | LogPattern::EndsWith(s) => {
                 let starts = matches!(spec.pattern, LogPattern::StartsWith(_));
                 let lit = self.literal_hir(index, s, ci)?;
-                let best = extract(&lit).best().cloned();
+                let sets = prefer_long(required_sets(&lit));
                 let anchored = if starts {
                     Hir::concat(vec![Hir::look(Look::Start), lit])
                 } else {
                     Hir::concat(vec![lit, Hir::look(Look::End)])
                 };
-                Ok(match (best, ci) {
-                    (Some(best), false) => {
-                        let bytes = s.as_bytes().to_vec();
-                        let confirm = if starts { PlanConfirm::Prefix(bytes) } else { PlanConfirm::Suffix(bytes) };
-                        Plan { literals: Some(best), fallback_hir: None, confirm }
-                    }
-                    (Some(best), true) => {
-                        Plan { literals: Some(best), fallback_hir: None, confirm: PlanConfirm::Regexes(vec![anchored]) }
-                    }
-                    (None, _) => Plan { literals: None, fallback_hir: Some(anchored), confirm: PlanConfirm::None },
+                let confirm = match (ci, starts) {
+                    (false, true) => PlanConfirm::Prefix(s.as_bytes().to_vec()),
+                    (false, false) => PlanConfirm::Suffix(s.as_bytes().to_vec()),
+                    (true, _) => PlanConfirm::Regexes(vec![anchored.clone()]),
+                };
+                Ok(if sets.is_empty() {
+                    fallback(anchored, PlanConfirm::None)
+                } else {
+                    Plan { literals: sets, fallback_hir: None, confirm }
                 })
             }
             LogPattern::Contains(all) => {
@@ -935,35 +1118,44 @@ impl<'b> Compiler<'b> {
                 let mut distinct: Vec<&String> = all.iter().collect();
                 distinct.sort();
                 distinct.dedup();
-                let mut hirs = Vec::with_capacity(distinct.len());
-                for s in &distinct {
-                    hirs.push(self.literal_hir(index, s, ci)?);
-                }
-                // The most selective literal triggers; the others confirm.
-                let mut chosen: Option<(usize, Vec<Lit>, bool)> = None;
-                for (i, hir) in hirs.iter().enumerate() {
-                    let ex = extract(hir);
-                    let Some(best) = ex.best() else { continue };
-                    let proof = ex.exact.as_ref() == Some(best) && best.iter().all(Lit::is_proof);
-                    let better = chosen.as_ref().is_none_or(|(_, c, _)| literal::score(best) > literal::score(c));
-                    if better {
-                        chosen = Some((i, best.clone(), proof));
+                // Each literal with a usable set is required by the
+                // prefilter (up to `MAX_SETS_PER_PATTERN`, most selective
+                // first); a regex confirms the others and any whose hit does
+                // not prove it.
+                let mut with_sets: Vec<(i64, Vec<Lit>, bool, Hir)> = Vec::new();
+                let mut confirm = Vec::new();
+                for text in &distinct {
+                    let hir = self.literal_hir(index, text, ci)?;
+                    let ex = extract(&hir);
+                    match ex.best().cloned() {
+                        Some(best) => {
+                            let proof = ex.exact.as_ref() == Some(&best) && best.iter().all(Lit::is_proof);
+                            with_sets.push((literal::score(&best), best, proof, hir));
+                        }
+                        None => confirm.push(hir),
                     }
                 }
-                Ok(match chosen {
-                    Some((i, best, proof)) => {
-                        let rest: Vec<Hir> =
-                            hirs.into_iter().enumerate().filter(|&(j, _)| j != i || !proof).map(|(_, h)| h).collect();
-                        let confirm = if rest.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(rest) };
-                        Plan { literals: Some(best), fallback_hir: None, confirm }
+                with_sets.sort_by_key(|w| std::cmp::Reverse(w.0));
+                let mut sets = Vec::new();
+                for (i, (_, set, proof, hir)) in with_sets.into_iter().enumerate() {
+                    if i < MAX_SETS_PER_PATTERN {
+                        sets.push(set);
+                        if !proof {
+                            confirm.push(hir);
+                        }
+                    } else {
+                        confirm.push(hir);
                     }
-                    None => {
-                        let mut hirs = hirs.into_iter();
-                        let first = hirs.next();
-                        let rest: Vec<Hir> = hirs.collect();
-                        let confirm = if rest.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(rest) };
-                        Plan { literals: None, fallback_hir: first, confirm }
-                    }
+                }
+                if sets.is_empty() {
+                    let first = confirm.remove(0);
+                    let rest = if confirm.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(confirm) };
+                    return Ok(fallback(first, rest));
+                }
+                Ok(Plan {
+                    literals: sets,
+                    fallback_hir: None,
+                    confirm: if confirm.is_empty() { PlanConfirm::None } else { PlanConfirm::Regexes(confirm) },
                 })
             }
         }
@@ -976,8 +1168,10 @@ impl<'b> Compiler<'b> {
         }
         let mut confirm = Vec::with_capacity(specs.len());
         let mut regexes: Vec<meta::Regex> = Vec::new();
-        let mut lit_index: HashMap<Lit, usize> = HashMap::new();
-        let mut lit_targets: Vec<(Lit, Vec<u32>)> = Vec::new();
+        let mut lit_index: HashMap<Lit, u32> = HashMap::new();
+        let mut lits: Vec<Lit> = Vec::new();
+        // Per pattern, its required sets as literal ids (empty: fallback).
+        let mut pattern_sets: Vec<Vec<Vec<u32>>> = Vec::with_capacity(specs.len());
         let mut fallback_hirs: Vec<Hir> = Vec::new();
         let mut fallback_ids: Vec<u32> = Vec::new();
         let mut stats = MatcherStats { patterns: specs.len(), ..MatcherStats::default() };
@@ -990,6 +1184,18 @@ impl<'b> Compiler<'b> {
                 PlanConfirm::None => Confirm::None,
                 PlanConfirm::Prefix(b) => Confirm::Prefix(b.into()),
                 PlanConfirm::Suffix(b) => Confirm::Suffix(b.into()),
+                PlanConfirm::Sequence(seq, hir) => {
+                    let re = meta::Builder::new()
+                        .configure(config.clone())
+                        .build_from_hir(&hir)
+                        .map_err(|e| build_error(index, &e))?;
+                    let id = regexes.len() as u32;
+                    regexes.push(re);
+                    match SeqConfirm::new(seq, id) {
+                        Some(sc) => Confirm::Sequence(Box::new(sc)),
+                        None => Confirm::All(Box::new([id])),
+                    }
+                }
                 PlanConfirm::Regexes(hirs) => {
                     let mut ids = Vec::with_capacity(hirs.len());
                     for hir in &hirs {
@@ -1003,23 +1209,31 @@ impl<'b> Compiler<'b> {
                     Confirm::All(ids.into())
                 }
             };
-            match (plan.literals, plan.fallback_hir) {
-                (Some(lits), _) => {
+            let mut sets = Vec::with_capacity(plan.literals.len());
+            match (plan.literals.is_empty(), plan.fallback_hir) {
+                (false, _) => {
                     stats.with_literal += 1;
                     if matches!(c, Confirm::None) {
                         stats.unconfirmed += 1;
                     }
-                    for lit in lits {
-                        let slot = *lit_index.entry(lit.clone()).or_insert_with(|| {
-                            lit_targets.push((lit, Vec::new()));
-                            lit_targets.len() - 1
-                        });
-                        if let Some((_, targets)) = lit_targets.get_mut(slot) {
-                            targets.push(id);
+                    for set in plan.literals {
+                        let mut ids: Vec<u32> = set
+                            .into_iter()
+                            .map(|lit| {
+                                *lit_index.entry(lit.clone()).or_insert_with(|| {
+                                    lits.push(lit);
+                                    (lits.len() - 1) as u32
+                                })
+                            })
+                            .collect();
+                        ids.sort_unstable();
+                        ids.dedup();
+                        if !sets.contains(&ids) {
+                            sets.push(ids);
                         }
                     }
                 }
-                (None, Some(hir)) => {
+                (true, Some(hir)) => {
                     // Checked alone first so an error names this pattern.
                     meta::Builder::new()
                         .configure(config.clone())
@@ -1028,70 +1242,148 @@ impl<'b> Compiler<'b> {
                     fallback_hirs.push(hir);
                     fallback_ids.push(id);
                 }
-                (None, None) => {
+                (true, None) => {
                     return Err(PatternError::new(index, PatternErrorKind::Invalid, "pattern has nothing to match"));
                 }
             }
+            pattern_sets.push(sets);
             confirm.push(c);
         }
 
-        let prefilter = if lit_targets.is_empty() {
+        let prefilter = if lits.is_empty() {
             None
         } else {
-            let folded = lit_targets.iter().any(|(l, _)| l.folded);
-            let mut targets = Vec::new();
-            let mut lits = Vec::with_capacity(lit_targets.len());
-            for (lit, ts) in &lit_targets {
-                let start = targets.len() as u32;
-                targets.extend_from_slice(ts);
-                let verify =
-                    (folded && !lit.folded && lit.strict_letters).then(|| lit.bytes.clone().into_boxed_slice());
-                lits.push(LitEntry { verify, start, end: targets.len() as u32 });
+            // How many patterns each literal serves: the trigger of a
+            // pattern is its set whose literals are shared the least, so a
+            // literal common to many patterns wakes few of them.
+            let mut shared = vec![0u32; lits.len()];
+            for sets in &pattern_sets {
+                let mut mine: Vec<u32> = sets.iter().flatten().copied().collect();
+                mine.sort_unstable();
+                mine.dedup();
+                for l in mine {
+                    if let Some(c) = shared.get_mut(l as usize) {
+                        *c += 1;
+                    }
+                }
             }
-            let patterns: Vec<&[u8]> = lit_targets.iter().map(|(l, _)| l.bytes.as_slice()).collect();
-            let mut ac_builder = AhoCorasick::builder();
-            ac_builder.match_kind(AcMatchKind::Standard).ascii_case_insensitive(folded);
-            // A DFA is fastest; past its size bound, let the crate choose.
-            let ac = match ac_builder.kind(Some(AhoCorasickKind::DFA)).build(&patterns) {
-                Ok(ac) => ac,
-                Err(_) => ac_builder.kind(None).build(&patterns).map_err(|e| {
-                    PatternError::new(
-                        specs.len().saturating_sub(1),
-                        PatternErrorKind::SizeLimit,
-                        format!("literal prefilter: {e}"),
-                    )
-                })?,
-            };
-            Some(Prefilter { ac, lits: lits.into(), targets: targets.into() })
+            let mut triggers_of: Vec<Vec<u32>> = vec![Vec::new(); lits.len()];
+            let mut rest_offsets = Vec::with_capacity(pattern_sets.len() + 1);
+            let mut rest_sets: Vec<u32> = Vec::new();
+            let mut set_lits: Vec<u32> = Vec::new();
+            rest_offsets.push(0u32);
+            rest_sets.push(0);
+            for (p, sets) in pattern_sets.iter().enumerate() {
+                let cost = |set: &Vec<u32>| {
+                    set.iter().map(|&l| shared.get(l as usize).copied().unwrap_or(0)).max().unwrap_or(0)
+                };
+                // `sets` are best first by literal score; the first of the
+                // least shared wins.
+                let trigger = (0..sets.len()).min_by_key(|&i| (cost(&sets[i]), i));
+                for (i, set) in sets.iter().enumerate() {
+                    if Some(i) == trigger {
+                        for &l in set {
+                            if let Some(t) = triggers_of.get_mut(l as usize) {
+                                t.push(p as u32);
+                            }
+                        }
+                    } else {
+                        set_lits.extend_from_slice(set);
+                        rest_sets.push(set_lits.len() as u32);
+                    }
+                }
+                rest_offsets.push((rest_sets.len() - 1) as u32);
+            }
+            let mut triggers = Vec::new();
+            let mut lit_triggers = Vec::with_capacity(lits.len());
+            for t in &triggers_of {
+                let start = triggers.len() as u32;
+                triggers.extend_from_slice(t);
+                lit_triggers.push(Range32 { start, end: triggers.len() as u32 });
+            }
+            let needles = lits
+                .iter()
+                .map(|lit| prefilter::Needle { bytes: lit.bytes.clone().into(), folded: lit.folded })
+                .collect();
+            Some(Prefilter {
+                finder: prefilter::Prefilter::new(needles),
+                lit_triggers: lit_triggers.into(),
+                triggers: triggers.into(),
+                rest_offsets: rest_offsets.into(),
+                rest_sets: rest_sets.into(),
+                set_lits: set_lits.into(),
+            })
         };
 
         let fallback = if fallback_hirs.is_empty() {
             None
         } else {
-            let limit = self.builder.size_limit.saturating_mul(fallback_hirs.len());
-            let set_config = self.meta_config(limit).match_kind(MatchKind::All);
-            let set = meta::Builder::new().configure(set_config).build_many_from_hir(&fallback_hirs).map_err(|e| {
-                let index = fallback_ids.last().map_or(0, |&i| i as usize);
-                let mut err = build_error(index, &e);
-                err.message = format!("the set of patterns without literals is too large: {}", err.message);
-                err
-            })?;
-            Some(Fallback { set, patterns: fallback_ids.into() })
+            let mut set_hirs = Vec::new();
+            let mut set_patterns = Vec::new();
+            let mut solo = Vec::new();
+            // Anchored patterns and patterns gated by a rare byte are cheap
+            // alone; so is a full scan per pattern while there are few of
+            // them. Past `MAX_SOLO_SCANS` ungated ones, they share one
+            // multi-pattern pass.
+            let plans: Vec<(Hir, u32, bool, Option<UtilPrefilter>)> = fallback_hirs
+                .into_iter()
+                .zip(fallback_ids)
+                .map(|(hir, id)| {
+                    let anchored = hir.properties().look_set_prefix().contains(Look::Start);
+                    let gate = literal::required_bytes(&hir)
+                        .into_iter()
+                        .filter(|b| b.is_ascii() && prefilter::commonness(*b) <= 2)
+                        .min_by_key(|&b| (prefilter::commonness(b), b))
+                        .and_then(|b| UtilPrefilter::new(MatchKind::LeftmostFirst, &[[b]]));
+                    (hir, id, anchored, gate)
+                })
+                .collect();
+            let ungated = plans.iter().filter(|(_, _, anchored, gate)| !anchored && gate.is_none()).count();
+            for (hir, id, anchored, gate) in plans {
+                if anchored || gate.is_some() || ungated <= MAX_SOLO_SCANS {
+                    let re = meta::Builder::new()
+                        .configure(config.clone())
+                        .build_from_hir(&hir)
+                        .map_err(|e| build_error(id as usize, &e))?;
+                    solo.push(Solo { pattern: id, gate, regex: regexes.len() as u32 });
+                    regexes.push(re);
+                } else {
+                    set_hirs.push(hir);
+                    set_patterns.push(id);
+                }
+            }
+            let set = if set_hirs.is_empty() {
+                None
+            } else {
+                let limit = self.builder.size_limit.saturating_mul(set_hirs.len());
+                let set_config = self.meta_config(limit).match_kind(MatchKind::All);
+                Some(meta::Builder::new().configure(set_config).build_many_from_hir(&set_hirs).map_err(|e| {
+                    let index = set_patterns.last().map_or(0, |&i| i as usize);
+                    let mut err = build_error(index, &e);
+                    err.message = format!("the set of patterns without literals is too large: {}", err.message);
+                    err
+                })?)
+            };
+            Some(Fallback { set, set_patterns: set_patterns.into(), solo: solo.into() })
         };
 
-        stats.fallback = fallback.as_ref().map_or(0, |f| f.patterns.len());
-        stats.literals = lit_targets.len();
+        stats.fallback = fallback.as_ref().map_or(0, Fallback::len);
+        stats.literals = lits.len();
         stats.regexes = regexes.len();
         stats.heap_bytes = regexes.iter().map(meta::Regex::memory_usage).sum::<usize>()
             + prefilter.as_ref().map_or(0, |p| {
-                p.ac.memory_usage()
-                    + p.targets.len() * 4
-                    + p.lits
+                p.finder.memory_usage()
+                    + p.lit_triggers.len() * std::mem::size_of::<Range32>()
+                    + (p.triggers.len() + p.rest_offsets.len() + p.rest_sets.len() + p.set_lits.len()) * 4
+            })
+            + fallback.as_ref().map_or(0, |f| {
+                f.set.as_ref().map_or(0, meta::Regex::memory_usage)
+                    + f.set_patterns.len() * 4
+                    + f.solo
                         .iter()
-                        .map(|l| std::mem::size_of::<LitEntry>() + l.verify.as_ref().map_or(0, |v| v.len()))
+                        .map(|s| std::mem::size_of::<Solo>() + s.gate.as_ref().map_or(0, UtilPrefilter::memory_usage))
                         .sum::<usize>()
             })
-            + fallback.as_ref().map_or(0, |f| f.set.memory_usage() + f.patterns.len() * 4)
             + confirm.len() * std::mem::size_of::<Confirm>()
             + confirm
                 .iter()
@@ -1099,6 +1391,10 @@ impl<'b> Compiler<'b> {
                     Confirm::None => 0,
                     Confirm::Prefix(b) | Confirm::Suffix(b) => b.len(),
                     Confirm::All(r) => r.len() * 4,
+                    Confirm::Sequence(sc) => {
+                        std::mem::size_of::<SeqConfirm>()
+                            + sc.parts.iter().map(|(b, f)| b.len() + f.memory_usage() + 64).sum::<usize>()
+                    }
                 })
                 .sum::<usize>()
             + regexes.len() * std::mem::size_of::<meta::Regex>();
@@ -1121,6 +1417,19 @@ impl<'b> Compiler<'b> {
         self.builder.size_limit.hash(&mut h);
         self.builder.cache_capacity.hash(&mut h);
         h.finish()
+    }
+}
+
+/// Keeps only the sets whose alternatives are all long enough for the
+/// prefilter's sampled scan, when there is one: for a pattern confirmed by
+/// its own regex, extra sets only sharpen the filter, and short ones (`" to
+/// /"`) cost a full-rate scan and fire often.
+fn prefer_long(sets: Vec<Vec<Lit>>) -> Vec<Vec<Lit>> {
+    let long = |s: &Vec<Lit>| s.iter().all(|l| l.bytes.len() >= prefilter::SAMPLED_MIN_LEN);
+    if sets.iter().any(long) {
+        sets.into_iter().filter(long).collect()
+    } else {
+        sets
     }
 }
 

@@ -117,6 +117,19 @@ fn literal_free_regex_goes_to_fallback() {
 }
 
 #[test]
+fn many_literal_free_patterns_share_one_pass() {
+    let mut specs: Vec<PatternSpec> = (1..=12).map(|n| PatternSpec::regex(format!(r"\b\d{{{n}}}\b"))).collect();
+    specs.push(PatternSpec::regex(r"\w+@\w+"));
+    specs.push(PatternSpec::regex(r"^[A-Z]+:"));
+    specs.push(PatternSpec::contains(["x", "y"]));
+    let m = build(&specs);
+    assert_eq!(m.stats().fallback, specs.len());
+    for line in ["a 1 22 333 x", "ERROR: me@host 4444 y", "", "x y 123456789012"] {
+        assert_eq!(ids(&m, line), naive(&specs, line), "{line:?}");
+    }
+}
+
+#[test]
 fn unicode_lines() {
     let specs = [
         PatternSpec::contains(["Größe"]),
@@ -243,6 +256,23 @@ fn spec() -> impl Strategy<Value = PatternSpec> {
         (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("{}|{}", regex::escape(&a), regex::escape(&b)))),
         (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("{}.*{}", regex::escape(&a), regex::escape(&b)))),
         (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(r"{}\d+{}", regex::escape(&a), regex::escape(&b)))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("^{}.*?{}$", regex::escape(&a), regex::escape(&b)))),
+        (lit(), lit(), lit()).prop_map(|(a, b, c)| LogPattern::Regex(format!(
+            "(?s){}.*{}(.*){}",
+            regex::escape(&a),
+            regex::escape(&b),
+            regex::escape(&c)
+        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "^.*?{}.*?{}.*?$",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(
+            "^(.*){}(.*?){}$",
+            regex::escape(&a),
+            regex::escape(&b)
+        ))),
         lit().prop_map(|l| LogPattern::Regex(format!("^{}", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!(r"{}\b", regex::escape(&l)))),
         lit().prop_map(|l| LogPattern::Regex(format!("(?:{})+$", regex::escape(&l)))),
@@ -260,7 +290,7 @@ fn line() -> impl Strategy<Value = String> {
     let pieces = proptest::sample::select(
         &[
             "a", "b", "c", "E", "r", "R", "e", "K", "k", "\u{212A}", "S", "ſ", "s", "é", "É", "1", "2", " ", "x", "y",
-            "ab", "abc", "Err", "ERR", "ka",
+            "ab", "abc", "Err", "ERR", "ka", "\n",
         ][..],
     );
     proptest::collection::vec(pieces, 0..12).prop_map(|v| v.concat())

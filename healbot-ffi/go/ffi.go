@@ -1,0 +1,213 @@
+package healbot
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../include
+#include <stdlib.h>
+#include "healbot.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// ABIVersion is the version of the C ABI this package was written for. The
+// package panics when it loads if libhealbot or its header say otherwise.
+const ABIVersion = 1
+
+func init() {
+	if got := uint32(C.healbot_abi_version()); got != ABIVersion || C.HEALBOT_ABI_VERSION != ABIVersion {
+		panic(fmt.Sprintf("healbot: libhealbot implements ABI %d and its header says %d, but this package needs ABI %d",
+			got, C.HEALBOT_ABI_VERSION, ABIVersion))
+	}
+}
+
+// Version is the version of the linked libhealbot (MAJOR.MINOR.PATCH).
+func Version() string {
+	return C.GoString(C.healbot_version())
+}
+
+// Code is a result code of the C ABI.
+type Code uint32
+
+// The result codes; their numbers are the ABI's.
+const (
+	CodeOK            Code = C.HEALBOT_RESULT_OK
+	CodeNullParameter Code = C.HEALBOT_RESULT_NULL_PARAMETER
+	CodeInvalidInput  Code = C.HEALBOT_RESULT_INVALID_INPUT
+	CodeLibrary       Code = C.HEALBOT_RESULT_LIBRARY
+	CodeTopology      Code = C.HEALBOT_RESULT_TOPOLOGY
+	CodeTelemetry     Code = C.HEALBOT_RESULT_TELEMETRY
+	CodeLimit         Code = C.HEALBOT_RESULT_LIMIT
+	CodeSnapshot      Code = C.HEALBOT_RESULT_SNAPSHOT
+	CodePanic         Code = C.HEALBOT_RESULT_PANIC
+	CodeOther         Code = C.HEALBOT_RESULT_OTHER
+)
+
+// String is the library's description of the code.
+func (c Code) String() string {
+	return C.GoString(C.healbot_result_message(C.uint32_t(c)))
+}
+
+// Diagnostic is one problem found in a document, with its position.
+type Diagnostic struct {
+	Severity   string // "error" or "warning"
+	Code       string // stable kind code: "unknown-field", "invalid-duration", …
+	File       string
+	Line       int // 1-based
+	Column     int // 1-based, in characters
+	Path       string
+	Message    string
+	Expected   string // empty when unknown
+	Found      string // empty when unknown
+	Suggestion string // empty when none
+}
+
+// String renders the diagnostic as the HealBot CLI does.
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: %s[%s]: %s", d.File, d.Line, d.Column, d.Severity, d.Code, d.Message)
+	if d.Path != "" {
+		fmt.Fprintf(&b, " (at %s)", d.Path)
+	}
+	if d.Expected != "" {
+		fmt.Fprintf(&b, "; expected %s", d.Expected)
+	}
+	if d.Found != "" {
+		fmt.Fprintf(&b, ", found %s", d.Found)
+	}
+	if d.Suggestion != "" {
+		fmt.Fprintf(&b, "; %s", d.Suggestion)
+	}
+	return b.String()
+}
+
+// Error is an error from libhealbot: its code, message and diagnostics.
+// Compare codes with errors.Is against ErrLimit, ErrLibrary, …
+type Error struct {
+	Code        Code
+	Message     string
+	Diagnostics []Diagnostic
+}
+
+// Error renders the message, then one diagnostic per line.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("healbot: ")
+	b.WriteString(e.Message)
+	for _, d := range e.Diagnostics {
+		b.WriteString("\n  ")
+		b.WriteString(d.String())
+	}
+	return b.String()
+}
+
+// Is reports whether target is an *Error with the same code: errors.Is(err,
+// healbot.ErrLimit).
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Code == e.Code
+}
+
+// Sentinels for errors.Is, one per code.
+var (
+	ErrNullParameter = &Error{Code: CodeNullParameter, Message: CodeNullParameter.String()}
+	ErrInvalidInput  = &Error{Code: CodeInvalidInput, Message: CodeInvalidInput.String()}
+	ErrLibrary       = &Error{Code: CodeLibrary, Message: CodeLibrary.String()}
+	ErrTopology      = &Error{Code: CodeTopology, Message: CodeTopology.String()}
+	ErrTelemetry     = &Error{Code: CodeTelemetry, Message: CodeTelemetry.String()}
+	ErrLimit         = &Error{Code: CodeLimit, Message: CodeLimit.String()}
+	ErrSnapshot      = &Error{Code: CodeSnapshot, Message: CodeSnapshot.String()}
+	ErrPanic         = &Error{Code: CodePanic, Message: CodePanic.String()}
+	ErrOther         = &Error{Code: CodeOther, Message: CodeOther.String()}
+)
+
+// ErrClosed is returned by methods of a closed Library, Topology or Engine.
+var ErrClosed = errors.New("healbot: use of a closed handle")
+
+func goString(p *C.char) string {
+	if p == nil {
+		return ""
+	}
+	return C.GoString(p)
+}
+
+// takeError turns a result and its error object into a Go error, freeing
+// the error object.
+func takeError(r C.healbot_result, cerr *C.healbot_error) error {
+	if r == C.HEALBOT_RESULT_OK {
+		return nil
+	}
+	e := &Error{Code: Code(r), Message: Code(r).String()}
+	if cerr != nil {
+		defer C.healbot_error_free(cerr)
+		e.Message = goString(C.healbot_error_message(cerr))
+		n := int(C.healbot_error_diagnostic_count(cerr))
+		for i := 0; i < n; i++ {
+			d := C.healbot_error_diagnostic(cerr, C.size_t(i))
+			if d == nil {
+				continue
+			}
+			sev := "error"
+			if d.severity == C.HEALBOT_SEVERITY_WARNING {
+				sev = "warning"
+			}
+			e.Diagnostics = append(e.Diagnostics, Diagnostic{
+				Severity:   sev,
+				Code:       goString(d.code),
+				File:       goString(d.file),
+				Line:       int(d.line),
+				Column:     int(d.column),
+				Path:       goString(d.path),
+				Message:    goString(d.message),
+				Expected:   goString(d.expected),
+				Found:      goString(d.found),
+				Suggestion: goString(d.suggestion),
+			})
+		}
+	}
+	return e
+}
+
+// takeBuffer copies a library buffer into Go memory and frees it.
+func takeBuffer(buf *C.healbot_buffer) []byte {
+	defer C.healbot_buffer_free(buf)
+	n := C.healbot_buffer_len(buf)
+	if n == 0 {
+		return []byte{}
+	}
+	return C.GoBytes(unsafe.Pointer(C.healbot_buffer_data(buf)), C.int(n))
+}
+
+// bytesPtr is the address of b's first byte (nil when empty). The caller
+// keeps b alive across the C call with runtime.KeepAlive.
+func bytesPtr(b []byte) *C.uint8_t {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
+}
+
+func charPtr(b []byte) *C.char {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.char)(unsafe.Pointer(&b[0]))
+}
+
+// testPanic makes libhealbot panic on purpose (healbot_test_panic), to test
+// that a panic comes back as an error with CodePanic.
+func testPanic() error {
+	var cerr *C.healbot_error
+	r := C.healbot_test_panic(&cerr)
+	return takeError(r, cerr)
+}
+
+// abiVersion is healbot_abi_version(), a call that does nothing else: the
+// floor of cgo overhead, for benchmarks.
+func abiVersion() uint32 {
+	return uint32(C.healbot_abi_version())
+}

@@ -1,0 +1,3 @@
+module healbot.dev/healbot-go
+
+go 1.22

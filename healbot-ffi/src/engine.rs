@@ -1,0 +1,890 @@
+//! The engine handle: ingestion, health, stats.
+
+use std::collections::HashMap;
+use std::ffi::c_char;
+use std::sync::{Mutex, MutexGuard};
+
+use healbot_core::engine::{HostHealth, SeriesHandle};
+use healbot_core::telemetry::{Labels, PayloadFormat};
+use healbot_core::{Engine, EngineConfig};
+
+use crate::boundary::{self, array, bytes, guard, handle, out, string, write, write_opt, Failure};
+use crate::buffer::healbot_buffer;
+use crate::document::{healbot_library, healbot_topology, library, topology};
+use crate::error::{healbot_error, healbot_result};
+
+/// A decision engine for one topology shard: windows, alerts, counters,
+/// ledger and posteriors.
+///
+/// Thread-safe: every call on an engine takes its internal lock, so
+/// threads may share one engine and their calls are serialised. Calls on
+/// different engines run in parallel. Owned by the caller until
+/// `healbot_engine_free`, which must not race with any other call on the
+/// same engine. After a panic inside a call the engine answers
+/// `HEALBOT_RESULT_PANIC` to every call; free it.
+#[derive(Debug)]
+pub struct healbot_engine {
+    inner: Mutex<Inner>,
+}
+
+/// An engine and the series handles given out for it.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    /// Handle `n` (as C sees it) is `series[n - 1]`; 0 is "no series".
+    series: Vec<SeriesHandle>,
+    numbers: HashMap<SeriesHandle, u64>,
+}
+
+impl Inner {
+    /// The C number of a core series handle (the same handle, the same number).
+    fn number(&mut self, h: SeriesHandle) -> u64 {
+        if let Some(n) = self.numbers.get(&h) {
+            return *n;
+        }
+        self.series.push(h);
+        let n = self.series.len() as u64;
+        self.numbers.insert(h, n);
+        n
+    }
+
+    /// The core series handle of a C number; `None` for 0.
+    fn handle(&self, n: u64) -> Result<Option<SeriesHandle>, Failure> {
+        if n == 0 {
+            return Ok(None);
+        }
+        usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| self.series.get(i))
+            .copied()
+            .map(Some)
+            .ok_or_else(|| Failure::invalid(format!("series handle {n} was not issued by this engine")))
+    }
+}
+
+impl healbot_engine {
+    pub(crate) fn boxed(engine: Engine) -> *mut healbot_engine {
+        let inner = Inner { engine, series: Vec::new(), numbers: HashMap::new() };
+        Box::into_raw(Box::new(healbot_engine { inner: Mutex::new(inner) }))
+    }
+
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>, Failure> {
+        self.inner.lock().map_err(|_| {
+            Failure::new(
+                healbot_result::Panic,
+                "the engine panicked during an earlier call and can no longer be used; free it",
+            )
+        })
+    }
+}
+
+/// Shared access to an engine handle argument.
+///
+/// # Safety
+///
+/// `p` is NULL or a live engine.
+pub(crate) unsafe fn engine_ref<'a>(p: *const healbot_engine) -> Result<&'a healbot_engine, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { handle(p, "engine") }
+}
+
+pub(crate) fn config(json: &[u8]) -> Result<EngineConfig, Failure> {
+    if json.is_empty() {
+        return Ok(EngineConfig::default());
+    }
+    serde_json::from_slice(json).map_err(|e| Failure::invalid(format!("invalid engine configuration: {e}")))
+}
+
+/// Creates an engine over a library and a topology.
+///
+/// `config_json` is an optional JSON object of engine settings (`max_series`,
+/// `max_samples_per_series`, `out_of_order_tolerance`, `max_payload_bytes`,
+/// `dry_run`, …; absent fields keep their defaults); `(NULL, 0)` means all
+/// defaults. The engine keeps its own references: `library` and `topology`
+/// may be freed right after this call.
+///
+/// # Safety
+///
+/// `library` and `topology` are live handles; `config_json` is readable for
+/// `config_len` bytes (NULL when 0); `engine_out` and `err_out` (nullable)
+/// are writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_new(
+    library: *const healbot_library,
+    topology: *const healbot_topology,
+    config_json: *const u8,
+    config_len: usize,
+    engine_out: *mut *mut healbot_engine,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(engine_out, "engine_out")?;
+        // SAFETY: per this function's contract.
+        let (lib, topo) = unsafe { (self::library(library, "library")?, self::topology(topology, "topology")?) };
+        // SAFETY: per this function's contract.
+        let config = config(unsafe { bytes(config_json, config_len, "config_json") }?)?;
+        let engine = Engine::new(lib.library.clone(), topo.topology.clone(), config)?;
+        write(out_p, healbot_engine::boxed(engine));
+        Ok(())
+    })
+}
+
+/// Frees an engine. NULL is accepted and ignored.
+///
+/// # Safety
+///
+/// `engine` is NULL or an engine from this library not yet freed, and no
+/// other thread uses it during or after this call.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_free(engine: *mut healbot_engine) {
+    guard((), || {
+        if !engine.is_null() {
+            // SAFETY: the caller passes an engine this crate boxed, once.
+            drop(unsafe { Box::from_raw(engine) });
+        }
+    });
+}
+
+/// Ingests one metric sample: `name`, a packed label buffer (see the
+/// header's introduction), a value and a time in Unix milliseconds.
+///
+/// Samples that attach to no node, of metrics no signature reads, too old
+/// or not finite are counted in the stats, not errors. Fails with
+/// `HEALBOT_RESULT_LIMIT` when the series limit rejects a new series.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `name` is a NUL-terminated string; `labels`
+/// is readable for `labels_len` bytes (NULL when 0); `err_out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_metric(
+    engine: *mut healbot_engine,
+    name: *const c_char,
+    labels: *const c_char,
+    labels_len: usize,
+    value: f64,
+    at_ms: i64,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, name, labels) =
+            unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
+        let labels = boundary::labels(labels)?;
+        e.lock()?.engine.ingest_metric(name, &labels, value, at_ms)?;
+        Ok(())
+    })
+}
+
+/// Collects the rejections of a batch into one error.
+#[derive(Default)]
+struct Rejections {
+    count: usize,
+    first: Option<(usize, Failure)>,
+}
+
+impl Rejections {
+    fn add(&mut self, index: usize, f: Failure) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some((index, f));
+        }
+    }
+
+    fn finish(self, total: usize) -> Result<(), Failure> {
+        match self.first {
+            None => Ok(()),
+            Some((index, mut f)) => {
+                f.message = format!(
+                    "{} of {total} samples were rejected; the first, at index {index}: {}",
+                    self.count, f.message
+                );
+                Err(f)
+            }
+        }
+    }
+}
+
+/// Ingests `count` metric samples, each with its own name and labels:
+/// sample `i` is `names[i]` with the packed label buffer `labels[i]` of
+/// `labels_lens[i]` bytes (NULL when 0), value `values[i]` at `at_ms[i]`.
+///
+/// Every sample is tried. When some are rejected (a limit, a malformed
+/// label buffer) the others are still ingested, and the call fails with the
+/// code of the first rejection and a message saying how many were rejected.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `names`, `labels`, `labels_lens`, `values`
+/// and `at_ms` are arrays of `count` elements (NULL when 0) whose strings
+/// and buffers are valid as for `healbot_engine_ingest_metric`; `err_out`
+/// is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_metrics(
+    engine: *mut healbot_engine,
+    names: *const *const c_char,
+    labels: *const *const c_char,
+    labels_lens: *const usize,
+    values: *const f64,
+    at_ms: *const i64,
+    count: usize,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, names, labels, lens, values, ats) = unsafe {
+            (
+                engine_ref(engine)?,
+                array(names, count, "names")?,
+                array(labels, count, "labels")?,
+                array(labels_lens, count, "labels_lens")?,
+                array(values, count, "values")?,
+                array(at_ms, count, "at_ms")?,
+            )
+        };
+        let mut guard = e.lock()?;
+        let mut rejected = Rejections::default();
+        for i in 0..count {
+            let mut sample = || -> Result<(), Failure> {
+                // SAFETY: per this function's contract.
+                let (name, l) =
+                    unsafe { (string(names[i], "names[i]")?, bytes(labels[i].cast(), lens[i], "labels[i]")?) };
+                guard.engine.ingest_metric(name, &boundary::labels(l)?, values[i], ats[i])?;
+                Ok(())
+            };
+            if let Err(f) = sample() {
+                rejected.add(i, f);
+            }
+        }
+        rejected.finish(count)
+    })
+}
+
+/// Consecutive samples of one series in a batch. `Engine::ingest_metric`
+/// is `Engine::resolve_series` then `Engine::ingest_by_handle`, and nothing
+/// evicts series during a batch, so the first sample of a run resolves the
+/// series and the others go by handle: the same effect and counts as one
+/// `ingest_metric` per sample, without hashing the name and labels again.
+#[derive(Default)]
+struct Run {
+    resolved: bool,
+    handle: Option<SeriesHandle>,
+}
+
+impl Run {
+    fn ingest(&mut self, engine: &mut Engine, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Failure> {
+        if let Some(h) = self.handle {
+            engine.ingest_by_handle(h, value, at);
+            return Ok(());
+        }
+        if self.resolved {
+            // Not kept (counted per sample) or over the series limit.
+            return engine.ingest_metric(name, labels, value, at).map_err(Failure::from);
+        }
+        self.resolved = true;
+        self.handle = engine.resolve_series(name, labels)?;
+        if let Some(h) = self.handle {
+            engine.ingest_by_handle(h, value, at);
+        }
+        Ok(())
+    }
+}
+
+/// Ingests `count` samples of one series: `name` with one packed label
+/// buffer, values `values[i]` at `at_ms[i]`. Rejections as for
+/// `healbot_engine_ingest_metrics`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `name` is a NUL-terminated string; `labels`
+/// is readable for `labels_len` bytes (NULL when 0); `values` and `at_ms`
+/// are arrays of `count` elements (NULL when 0); `err_out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_series(
+    engine: *mut healbot_engine,
+    name: *const c_char,
+    labels: *const c_char,
+    labels_len: usize,
+    values: *const f64,
+    at_ms: *const i64,
+    count: usize,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, name, labels, values, ats) = unsafe {
+            (
+                engine_ref(engine)?,
+                string(name, "name")?,
+                bytes(labels.cast(), labels_len, "labels")?,
+                array(values, count, "values")?,
+                array(at_ms, count, "at_ms")?,
+            )
+        };
+        let labels = boundary::labels(labels)?;
+        let mut guard = e.lock()?;
+        let mut rejected = Rejections::default();
+        let mut run = Run::default();
+        for (i, (v, at)) in values.iter().zip(ats).enumerate() {
+            if let Err(f) = run.ingest(&mut guard.engine, name, &labels, *v, *at) {
+                rejected.add(i, f);
+            }
+        }
+        rejected.finish(count)
+    })
+}
+
+/// One packed series record: its name bytes, its label bytes, and the rest of the buffer.
+type Record<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// Splits the next packed series record off `buf`: the name, then label
+/// pairs, then an empty string.
+fn next_record(buf: &[u8]) -> Result<Record<'_>, Failure> {
+    let malformed = || Failure::invalid("a series record in the packed buffer is not terminated by an empty string");
+    let name_end = buf.iter().position(|b| *b == 0).ok_or_else(malformed)?;
+    let mut i = name_end + 1;
+    loop {
+        let len = buf.get(i..).and_then(|rest| rest.iter().position(|b| *b == 0)).ok_or_else(malformed)?;
+        if len == 0 {
+            return Ok((&buf[..name_end], &buf[name_end + 1..i], &buf[i + 1..]));
+        }
+        i += len + 1;
+    }
+}
+
+/// Ingests `count` samples given as packed series records, the form a
+/// binding fills in one buffer: record `i` is the metric name, a NUL, its
+/// label pairs each key and value followed by a NUL, then one more NUL
+/// (`"cpu\0service\0api\0\0mem\0\0"` is `cpu{service="api"}` then `mem`),
+/// with value `values[i]` at `at_ms[i]`. Rejections as for
+/// `healbot_engine_ingest_metrics`; a buffer holding fewer than `count`
+/// records is `HEALBOT_RESULT_INVALID_INPUT` for the missing samples.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `records` is readable for `records_len`
+/// bytes (NULL when 0); `values` and `at_ms` are arrays of `count` elements
+/// (NULL when 0); `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_packed(
+    engine: *mut healbot_engine,
+    records: *const c_char,
+    records_len: usize,
+    values: *const f64,
+    at_ms: *const i64,
+    count: usize,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, mut rest, values, ats) = unsafe {
+            (
+                engine_ref(engine)?,
+                bytes(records.cast(), records_len, "records")?,
+                array(values, count, "values")?,
+                array(at_ms, count, "at_ms")?,
+            )
+        };
+        let mut guard = e.lock()?;
+        let mut rejected = Rejections::default();
+        // Consecutive samples of one series reuse its parsed labels and handle.
+        let mut last: Option<(&[u8], &[u8], String, Labels)> = None;
+        let mut run = Run::default();
+        for i in 0..count {
+            let mut sample = || -> Result<(), Failure> {
+                let (name, labels, tail) = next_record(rest)?;
+                rest = tail;
+                let same = last.as_ref().is_some_and(|(n, l, _, _)| *n == name && *l == labels);
+                if !same {
+                    let n = boundary::text(name, "records")?.to_string();
+                    last = Some((name, labels, n, boundary::labels(labels)?));
+                    run = Run::default();
+                }
+                if let Some((_, _, n, l)) = &last {
+                    run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
+                }
+                Ok(())
+            };
+            if let Err(f) = sample() {
+                rejected.add(i, f);
+            }
+        }
+        rejected.finish(count)
+    })
+}
+
+/// Resolves the series of metric `name` with a packed label buffer, for
+/// ingesting many samples by handle (`healbot_engine_ingest_by_handle`,
+/// `healbot_engine_ingest_handles`) without hashing names and labels again.
+///
+/// Writes a handle to `series_out`: a number valid for this engine only (the
+/// same series gives the same number), or 0 when no signature reads the
+/// metric or the labels attach to no node (both counted in the stats);
+/// samples for 0 need not be sent, and ingesting them does nothing. A
+/// handle of an evicted series still works: its samples are counted as
+/// dropped. Fails with `HEALBOT_RESULT_LIMIT` when the series limit rejects
+/// a new series.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `name` is a NUL-terminated string; `labels`
+/// is readable for `labels_len` bytes (NULL when 0); `series_out` and
+/// `err_out` (nullable) are writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_resolve_series(
+    engine: *mut healbot_engine,
+    name: *const c_char,
+    labels: *const c_char,
+    labels_len: usize,
+    series_out: *mut u64,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(series_out, "series_out")?;
+        // SAFETY: per this function's contract.
+        let (e, name, labels) =
+            unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
+        let labels = boundary::labels(labels)?;
+        let mut guard = e.lock()?;
+        let n = match guard.engine.resolve_series(name, &labels)? {
+            Some(h) => guard.number(h),
+            None => 0,
+        };
+        write(out_p, n);
+        Ok(())
+    })
+}
+
+/// Ingests one sample into a series resolved by
+/// `healbot_engine_resolve_series`: no hashing, no allocation. Handle 0 is
+/// accepted and does nothing; a number this engine did not issue is
+/// `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_by_handle(
+    engine: *mut healbot_engine,
+    series: u64,
+    value: f64,
+    at_ms: i64,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let mut guard = e.lock()?;
+        if let Some(h) = guard.handle(series)? {
+            guard.engine.ingest_by_handle(h, value, at_ms);
+        }
+        Ok(())
+    })
+}
+
+/// Ingests `count` samples by series handle: `values[i]` at `at_ms[i]` into
+/// `series[i]`, under one lock. Rejections (numbers this engine did not
+/// issue) as for `healbot_engine_ingest_metrics`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `series`, `values` and `at_ms` are arrays of
+/// `count` elements (NULL when 0); `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_handles(
+    engine: *mut healbot_engine,
+    series: *const u64,
+    values: *const f64,
+    at_ms: *const i64,
+    count: usize,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, series, values, ats) = unsafe {
+            (
+                engine_ref(engine)?,
+                array(series, count, "series")?,
+                array(values, count, "values")?,
+                array(at_ms, count, "at_ms")?,
+            )
+        };
+        let mut guard = e.lock()?;
+        let mut rejected = Rejections::default();
+        for (i, ((s, v), at)) in series.iter().zip(values).zip(ats).enumerate() {
+            match guard.handle(*s) {
+                Ok(Some(h)) => guard.engine.ingest_by_handle(h, *v, *at),
+                Ok(None) => {}
+                Err(f) => rejected.add(i, f),
+            }
+        }
+        rejected.finish(count)
+    })
+}
+
+/// The telemetry payload formats HealBot reads. Passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum healbot_payload_format {
+    /// Alertmanager webhook v4 (Grafana's variant too).
+    Alertmanager = 1,
+    /// Prometheus text exposition 0.0.4.
+    PrometheusText = 2,
+    /// OTLP/JSON logs (`resourceLogs`).
+    OtlpLogs = 3,
+    /// OTLP/JSON metrics (`resourceMetrics`).
+    OtlpMetrics = 4,
+    /// Kubernetes Events (core v1 and events.k8s.io/v1).
+    K8sEvents = 5,
+    /// PagerDuty Events API v2.
+    PagerDuty = 6,
+    /// HealBot's own newline-delimited JSON.
+    Ndjson = 7,
+}
+
+fn payload_format(f: u32) -> Result<PayloadFormat, Failure> {
+    Ok(match f {
+        1 => PayloadFormat::Alertmanager,
+        2 => PayloadFormat::PrometheusText,
+        3 => PayloadFormat::OtlpLogs,
+        4 => PayloadFormat::OtlpMetrics,
+        5 => PayloadFormat::K8sEvents,
+        6 => PayloadFormat::PagerDuty,
+        7 => PayloadFormat::Ndjson,
+        _ => return Err(Failure::invalid(format!("unknown payload format {f}; expected 1 to 7"))),
+    })
+}
+
+fn payload_format_code(f: PayloadFormat) -> healbot_payload_format {
+    match f {
+        PayloadFormat::Alertmanager => healbot_payload_format::Alertmanager,
+        PayloadFormat::PrometheusText => healbot_payload_format::PrometheusText,
+        PayloadFormat::OtlpLogs => healbot_payload_format::OtlpLogs,
+        PayloadFormat::OtlpMetrics => healbot_payload_format::OtlpMetrics,
+        PayloadFormat::K8sEvents => healbot_payload_format::K8sEvents,
+        PayloadFormat::PagerDuty => healbot_payload_format::PagerDuty,
+        PayloadFormat::Ndjson => healbot_payload_format::Ndjson,
+    }
+}
+
+/// The format named `name` (`alertmanager`, `prometheus_text`,
+/// `otlp_logs`, `otlp_metrics`, `k8s_events`, `pagerduty`, `ndjson`, case
+/// and `-`/`_` insensitive, with a few aliases), written to `format_out`.
+///
+/// # Safety
+///
+/// `name` is a NUL-terminated string; `format_out` and `err_out`
+/// (nullable) are writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_payload_format_from_name(
+    name: *const c_char,
+    format_out: *mut healbot_payload_format,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(format_out, "format_out")?;
+        // SAFETY: per this function's contract.
+        let name = unsafe { string(name, "name") }?;
+        let f: PayloadFormat = name.parse()?;
+        write(out_p, payload_format_code(f));
+        Ok(())
+    })
+}
+
+/// What `healbot_engine_ingest_payload` did.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct healbot_ingest_report {
+    /// Observations parsed from the payload.
+    pub observations: usize,
+    /// Malformed records (skipped; the rest still counted).
+    pub malformed: usize,
+    /// Records dropped by a limit.
+    pub dropped: u64,
+}
+
+/// Parses a payload in a native format (`format` is a
+/// `healbot_payload_format`) and ingests every good record. Malformed
+/// records are counted, not errors. `default_at_ms` is the time of records
+/// that carry none (Prometheus text, PagerDuty). `report_out` may be NULL.
+///
+/// Fails with `HEALBOT_RESULT_TELEMETRY` or `HEALBOT_RESULT_LIMIT` when
+/// the payload as a whole cannot be read.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `payload` is readable for `payload_len`
+/// bytes (NULL when 0); `report_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_payload(
+    engine: *mut healbot_engine,
+    format: u32,
+    payload: *const u8,
+    payload_len: usize,
+    default_at_ms: i64,
+    report_out: *mut healbot_ingest_report,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, payload) = unsafe { (engine_ref(engine)?, bytes(payload, payload_len, "payload")?) };
+        let format = payload_format(format)?;
+        let report = e.lock()?.engine.ingest_payload(format, payload, default_at_ms)?;
+        write_opt(
+            report_out,
+            healbot_ingest_report {
+                observations: report.observations,
+                malformed: report.errors.len(),
+                dropped: report.dropped,
+            },
+        );
+        Ok(())
+    })
+}
+
+/// The host's view of a node's health. Passed as `uint32_t`.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum healbot_health {
+    /// Forget the host's view; diagnoses decide.
+    Unset = 0,
+    /// The host asserts the node is healthy.
+    Healthy = 1,
+    /// The host asserts the node is unhealthy.
+    Unhealthy = 2,
+}
+
+/// Sets (or with `HEALBOT_HEALTH_UNSET` clears) the host's view of a
+/// node's health (`health` is a `healbot_health`), which overrides what
+/// diagnoses say. An unknown node is `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `node` is a NUL-terminated string;
+/// `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_set_node_health(
+    engine: *mut healbot_engine,
+    node: *const c_char,
+    health: u32,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, node) = unsafe { (engine_ref(engine)?, string(node, "node")?) };
+        let health = match health {
+            0 => None,
+            1 => Some(HostHealth::Healthy),
+            2 => Some(HostHealth::Unhealthy),
+            _ => return Err(Failure::invalid(format!("unknown health {health}; expected 0, 1 or 2"))),
+        };
+        e.lock()?.engine.set_node_health(node, health)?;
+        Ok(())
+    })
+}
+
+/// The engine's counters as a JSON object (`ingested`, `unattached`,
+/// `dropped` by reason, `series`, `alerts`, `exceptions`, `evaluations`),
+/// written to `json_out`; free it with `healbot_buffer_free`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `json_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_stats_json(
+    engine: *const healbot_engine,
+    json_out: *mut *mut healbot_buffer,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(json_out, "json_out")?;
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let stats = e.lock()?.engine.stats();
+        let json = serde_json::to_vec(&stats)
+            .map_err(|err| Failure::new(healbot_result::Other, format!("cannot serialise stats: {err}")))?;
+        write(out_p, healbot_buffer::boxed(json));
+        Ok(())
+    })
+}
+
+/// Locks an engine and panics while holding the lock, on purpose. For
+/// tests only: it shows that the panic comes back as `HEALBOT_RESULT_PANIC`
+/// and that every later call on that engine answers `HEALBOT_RESULT_PANIC`
+/// too. Never call it in production code.
+///
+/// # Safety
+///
+/// `engine` is NULL or a live engine; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_test_panic(
+    engine: *mut healbot_engine,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let _guard = e.lock()?;
+        // The deliberate panic of this test hook: it poisons the engine's lock.
+        #[allow(clippy::panic)]
+        {
+            panic!("healbot_engine_test_panic was called")
+        }
+    })
+}
+
+/// Records that the host executed `action_id` on node `target` for the
+/// decision `decision_id`, at `at_ms`, unattended or approved by a person.
+/// It feeds cooldowns, budgets and the circuit breaker. Idempotent by
+/// decision id: `*recorded_out` (may be NULL) says whether this call
+/// recorded anything. An unknown action or node, or an engine in dry-run
+/// mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `decision_id`, `action_id` and `target` are
+/// NUL-terminated strings; `recorded_out` and `err_out` are NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_record_execution(
+    engine: *mut healbot_engine,
+    decision_id: *const c_char,
+    action_id: *const c_char,
+    target: *const c_char,
+    at_ms: i64,
+    unattended: bool,
+    recorded_out: *mut bool,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, id, action, target) = unsafe {
+            (
+                engine_ref(engine)?,
+                string(decision_id, "decision_id")?,
+                string(action_id, "action_id")?,
+                string(target, "target")?,
+            )
+        };
+        let recorded = e.lock()?.engine.record_execution(id, action, target, at_ms, unattended)?;
+        write_opt(recorded_out, recorded);
+        Ok(())
+    })
+}
+
+/// Records the outcome of an execution recorded for `decision_id`. It
+/// feeds the circuit breaker and the success posteriors behind confidence.
+/// Idempotent: `*recorded_out` (may be NULL) says whether this call
+/// recorded anything. No execution recorded for the decision, or an engine
+/// in dry-run mode, is `HEALBOT_RESULT_INVALID_INPUT`.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `decision_id` is a NUL-terminated string;
+/// `recorded_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_record_outcome(
+    engine: *mut healbot_engine,
+    decision_id: *const c_char,
+    success: bool,
+    at_ms: i64,
+    recorded_out: *mut bool,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, id) = unsafe { (engine_ref(engine)?, string(decision_id, "decision_id")?) };
+        let recorded = e.lock()?.engine.record_outcome(id, success, at_ms)?;
+        write_opt(recorded_out, recorded);
+        Ok(())
+    })
+}
+
+/// Swaps the engine's library for `library`, keeping windows, counters and
+/// the ledger. The new library is compiled fully first: on error the old
+/// one stays in use. Series handles stay valid.
+///
+/// # Safety
+///
+/// `engine` and `library` are live handles; `err_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_reload_library(
+    engine: *mut healbot_engine,
+    library: *const healbot_library,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        // SAFETY: per this function's contract.
+        let (e, lib) = unsafe { (engine_ref(engine)?, self::library(library, "library")?) };
+        e.lock()?.engine.reload_library(lib.library.clone())?;
+        Ok(())
+    })
+}
+
+/// The engine's state (windows, alerts, counters, ledger, posteriors) as
+/// bytes, written to `snapshot_out`; free it with `healbot_buffer_free`.
+/// `healbot_engine_restore` reads it back.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `snapshot_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_snapshot(
+    engine: *const healbot_engine,
+    snapshot_out: *mut *mut healbot_buffer,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(snapshot_out, "snapshot_out")?;
+        // SAFETY: per this function's contract.
+        let e = unsafe { engine_ref(engine) }?;
+        let bytes = e.lock()?.engine.snapshot();
+        write(out_p, healbot_buffer::boxed(bytes));
+        Ok(())
+    })
+}
+
+/// Creates an engine from a snapshot of one over the same library (by
+/// revision), with the given topology and settings (as for
+/// `healbot_engine_new`). A corrupt snapshot, one of another format version
+/// or of another library is `HEALBOT_RESULT_SNAPSHOT`. Series handles of the
+/// old engine are not valid for the new one.
+///
+/// # Safety
+///
+/// `library` and `topology` are live handles; `config_json` is readable for
+/// `config_len` bytes and `snapshot` for `snapshot_len` bytes (each NULL
+/// when its length is 0); `engine_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_restore(
+    library: *const healbot_library,
+    topology: *const healbot_topology,
+    config_json: *const u8,
+    config_len: usize,
+    snapshot: *const u8,
+    snapshot_len: usize,
+    engine_out: *mut *mut healbot_engine,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    boundary::run(err_out, || {
+        let out_p = out(engine_out, "engine_out")?;
+        // SAFETY: per this function's contract.
+        let (lib, topo, config, snapshot) = unsafe {
+            (
+                self::library(library, "library")?,
+                self::topology(topology, "topology")?,
+                bytes(config_json, config_len, "config_json")?,
+                bytes(snapshot, snapshot_len, "snapshot")?,
+            )
+        };
+        let config = self::config(config)?;
+        let engine = Engine::restore(lib.library.clone(), topo.topology.clone(), config, snapshot)?;
+        write(out_p, healbot_engine::boxed(engine));
+        Ok(())
+    })
+}
