@@ -718,7 +718,8 @@ class SeriesSet:
     @property
     def resolved(self) -> int:
         """How many series are stored; the others are read by no signature or attach
-        to no node, and their samples are counted in :meth:`Engine.stats`."""
+        to no node, and are counted in :meth:`Engine.stats` once when resolved and
+        then once per sample."""
     def __len__(self) -> int: ...
 
 @final
