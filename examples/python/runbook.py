@@ -7,7 +7,10 @@ this one prints ``WOULD EXECUTE``, then report back with
 ``engine.record_execution(decision)`` and ``engine.record_outcome(decision, ok)``.
 
 Usage:
-    python examples/python/runbook.py [WEBHOOK.json] [--scrape METRICS.prom] [--at 2026-03-02T10:00:00Z]
+    python examples/python/runbook.py [WEBHOOK] [--scrape METRICS.prom] [--at 2026-03-02T10:00:00Z]
+
+The bundled webhook is named ``*.payload`` rather than ``*.json`` because
+``healbot check examples/`` reads every ``*.json`` below it as a document.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ SHOP = HERE.parent / "shop"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("webhook", nargs="?", type=Path, default=HERE / "alertmanager-webhook.json")
+    parser.add_argument("webhook", nargs="?", type=Path, default=HERE / "alertmanager-webhook.payload")
     parser.add_argument("--scrape", type=Path, help="Prometheus text exposition scraped with the alert")
     parser.add_argument("--at", help="evaluation time, ISO 8601 with a zone (default: now)")
     args = parser.parse_args(argv)

@@ -24,7 +24,7 @@ def run(*args: str) -> str:
 
 def test_runbook_prints_decision_and_why() -> None:
     out = run("--at", "2026-03-02T10:00:00Z")
-    assert out.startswith("ingested 2 alerts from alertmanager-webhook.json")
+    assert out.startswith("ingested 2 alerts from alertmanager-webhook.payload")
     assert "[ESCALATE] Crash loop on cartservice" in out
     assert "needs approval: rollback on cartservice (rollback_deploy)" in out
     assert "because: confidence 0.50 is below the 0.90" in out
