@@ -1,1 +1,47 @@
-//! Python bindings for HealBot.
+//! Python bindings for HealBot: the native module `healbot._native`.
+//!
+//! The bindings translate between Python and the core and hold no logic of
+//! their own. Every core error becomes an exception in one place
+//! ([`errors::to_py_err`]); calls that can take time release the GIL; the
+//! engine sits behind a mutex so several Python threads can share it.
+
+mod buffer;
+mod convert;
+mod engine;
+mod errors;
+mod graph;
+mod results;
+
+use pyo3::prelude::*;
+
+/// The native module. Import `healbot` instead.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    m.add_class::<graph::Library>()?;
+    m.add_class::<graph::Topology>()?;
+    m.add_class::<graph::Node>()?;
+    m.add_class::<graph::BlastRadius>()?;
+    m.add_class::<engine::Engine>()?;
+    m.add_class::<engine::SeriesHandle>()?;
+    m.add_class::<engine::SeriesSet>()?;
+    m.add_class::<results::Diagnostic>()?;
+    m.add_class::<results::Diagnosis>()?;
+    m.add_class::<results::Evidence>()?;
+    m.add_class::<results::IngestReport>()?;
+    m.add_class::<results::Decision>()?;
+    m.add_class::<results::SignatureRef>()?;
+    m.add_class::<results::Confidence>()?;
+    m.add_class::<results::ConfidenceTerm>()?;
+    m.add_class::<results::RootCause>()?;
+    m.add_class::<results::Action>()?;
+    m.add_class::<results::RejectedAction>()?;
+    m.add_class::<results::GuardFailure>()?;
+    m.add_function(wrap_pyfunction!(graph::_library_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(graph::_topology_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::_engine_from_state, m)?)?;
+    m.add_function(wrap_pyfunction!(engine::_core_ingest_metric_loop, m)?)?;
+    m.add("ENGINE_VERSION", healbot_core::ENGINE_VERSION)?;
+    m.add("DECISION_SCHEMA_VERSION", healbot_core::decision::DECISION_SCHEMA_VERSION)?;
+    Ok(())
+}

@@ -167,7 +167,7 @@ impl Prefilter {
                             + 8 * key_uses.get(&(width, key)).copied().unwrap_or(0)
                     })
                     .sum();
-                if best.map_or(true, |(c, _)| cost < c) {
+                if best.is_none_or(|(c, _)| cost < c) {
                     best = Some((cost, offset));
                 }
             }

@@ -1,0 +1,535 @@
+#!/usr/bin/env python3
+"""Benchmarks of the Python package, in one run:
+
+1. Scalar call overhead: ``Engine.ingest_metric`` and ``Engine.ingest_series``
+   called N times from a Python loop, against the same N calls made from
+   Rust (``_core_ingest_metric_loop`` for ``ingest_metric``; a columnar batch
+   into one series for the handle path). Overhead = Python per call - the
+   Python ``for`` loop alone - the Rust call.
+2. Batch throughput: ``Engine.ingest_metrics`` over numpy columns, samples/s.
+3. End to end against a pure-Python baseline written the way a runbook
+   author would (stdlib ``re`` for log signatures, ``networkx`` for
+   dependencies and blast radius, deques for windows) on the same scenario:
+   a generated topology, a database outage cascading to its dependents,
+   metrics arriving as numpy columns and logs as NDJSON, an evaluation
+   every 15 s. Both must name the same root cause and the same symptoms.
+
+Build the extension in release mode first (the abi3-py310 wheel, which pip
+picks on 3.10+; see healbot-py/Cargo.toml), then run:
+
+    HEALBOT_PY_RELEASE=1 HEALBOT_PY_FEATURES=py310 ./scripts/test-python.sh -q
+    .venv/bin/pip install networkx==3.6.1                   # the baseline only
+    .venv/bin/python benches/python/bench_ingest.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import healbot
+from healbot import _native
+
+T0 = 1_700_000_000.0
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    """The fastest of `repeat` runs, in seconds (the least disturbed by other load)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+# ---------------------------------------------------------------- 1. scalar
+
+SCALAR_LIBRARY = """\
+apiVersion: healbot.dev/v1
+kind: SignatureLibrary
+metadata: {name: bench}
+spec:
+  signatures:
+    - id: cpu.hot
+      title: CPU hot
+      category: saturation
+      severity: warning
+      match: {metric: {name: cpu, agg: avg, window: 1m, op: ">", threshold: 0.9}}
+"""
+
+SCALAR_TOPOLOGY = """\
+apiVersion: healbot.dev/v1
+kind: Topology
+metadata: {name: bench}
+spec:
+  nodes:
+    - {id: api, kind: service}
+"""
+
+
+def bench_scalar(n: int, repeat: int) -> dict[str, float]:
+    library = healbot.Library.from_text(SCALAR_LIBRARY)
+    topology = healbot.Topology.from_text(SCALAR_TOPOLOGY)
+
+    def fresh() -> healbot.Engine:
+        return healbot.Engine(library, topology)
+
+    labels = {"service": "api", "instance": "10.0.0.1:9100"}
+    values = [0.5] * n
+    times = [T0 + i / 1000 for i in range(n)]
+    results: dict[str, float] = {}
+
+    def loop_only() -> None:
+        for v, t in zip(values, times):
+            pass
+
+    results["python for-loop alone"] = best_of(loop_only, repeat) / n
+
+    def py_metric() -> None:
+        engine = fresh()
+        ingest = engine.ingest_metric
+        for v, t in zip(values, times):
+            ingest("cpu", v, labels, t)
+
+    def rust_metric() -> None:
+        engine = fresh()
+        _native._core_ingest_metric_loop(engine, "cpu", 0.5, labels, T0, n)
+
+    results["ingest_metric from Python"] = best_of(py_metric, repeat) / n
+    results["ingest_metric in Rust (same call)"] = best_of(rust_metric, repeat) / n
+
+    def py_series() -> None:
+        engine = fresh()
+        handle = engine.resolve_series("cpu", labels)
+        assert handle is not None
+        ingest = engine.ingest_series
+        for v, t in zip(values, times):
+            ingest(handle, v, t)
+
+    values_np = np.array(values)
+    times_np = np.array(times)
+
+    def rust_series() -> None:
+        engine = fresh()
+        engine.ingest_metrics("cpu", values_np, times_np, labels)
+
+    results["ingest_series from Python"] = best_of(py_series, repeat) / n
+    results["ingest by handle in Rust (batch of the same N)"] = best_of(rust_series, repeat) / n
+    return results
+
+
+# ---------------------------------------------------------------- 2. batch
+
+
+def bench_batch(n: int, series: int, repeat: int) -> dict[str, float]:
+    library = healbot.Library.from_text(SCALAR_LIBRARY)
+    topology = healbot.Topology.from_text(SCALAR_TOPOLOGY)
+    labels = [{"service": "api", "instance": f"10.0.{i // 256}.{i % 256}:9100"} for i in range(series)]
+    rounds = n // series
+    rng = np.random.default_rng(1)
+    values = rng.uniform(0, 1, rounds * series)
+    # Scrape order: every series once per 15 s round.
+    codes = np.tile(np.arange(series, dtype=np.int32), rounds)
+    times_s = T0 + np.repeat(np.arange(rounds, dtype=np.float64) * 15.0, series)
+    times_ms = (times_s * 1000).astype(np.int64)
+    # Series-major order: each series' samples contiguous.
+    codes_blocked = np.repeat(np.arange(series, dtype=np.int32), rounds)
+    times_blocked = T0 + np.tile(np.arange(rounds, dtype=np.float64) * 15.0, series)
+    out: dict[str, float] = {}
+
+    def run(times: np.ndarray[Any, Any], codes: np.ndarray[Any, Any]) -> Callable[[], None]:
+        def go() -> None:
+            engine = healbot.Engine(library, topology, {"max_samples_per_series": 512})
+            report = engine.ingest_metrics("cpu", values, times, labels, series=codes)
+            assert report.dropped == 0, report
+
+        return go
+
+    total = rounds * series
+    out["scrape order, float seconds"] = total / best_of(run(times_s, codes), repeat)
+    out["scrape order, int64 milliseconds"] = total / best_of(run(times_ms, codes), repeat)
+    out["series-major order"] = total / best_of(run(times_blocked, codes_blocked), repeat)
+    small = min(total, 1_000_000)
+    per_row = [labels[c] for c in codes[:small].tolist()]
+
+    def per_row_dicts() -> None:
+        engine = healbot.Engine(library, topology, {"max_samples_per_series": 512})
+        engine.ingest_metrics("cpu", values[:small], times_s[:small], per_row)
+
+    out["one dict per row (no series codes)"] = small / best_of(per_row_dicts, repeat)
+    return out
+
+
+# ---------------------------------------------------------------- 3. end to end
+
+LOG_SIGNATURES = [
+    ("oom", "resource", ["OutOfMemoryError", "Killed process"]),
+    ("fd", "resource", ["Too many open files"]),
+    ("disk", "resource", ["No space left on device"]),
+    ("cert", "configuration", ["certificate has expired", "x509: certificate"]),
+    ("deadlock", "errors", ["deadlock detected"]),
+    ("segv", "unavailable", ["segmentation fault", "SIGSEGV"]),
+    ("panic", "unavailable", ["panic: runtime error"]),
+    ("dns", "errors", ["no such host", "SERVFAIL"]),
+    ("tls", "errors", ["tls: handshake failure"]),
+    ("quota", "resource", ["quota exceeded", "rate limit exceeded"]),
+    ("gc", "latency", ["GC overhead limit exceeded"]),
+    ("thread", "saturation", ["unable to create new native thread"]),
+    ("broken_pipe", "errors", ["broken pipe"]),
+    ("readonly", "errors", ["read-only file system"]),
+    ("auth", "configuration", ["authentication failed for user"]),
+    ("schema", "deployment", ["relation does not exist", "column does not exist"]),
+    ("kafka", "errors", ["NOT_LEADER_FOR_PARTITION"]),
+    ("grpc", "unavailable", ["code = Unavailable"]),
+    ("stack", "errors", ["StackOverflowError"]),
+    ("nullptr", "errors", ["NullPointerException"]),
+]
+POOL_WORDS = ["pool exhausted", "timeout waiting for connection", "too many clients"]
+REFUSED_WORDS = ["connection refused", "ECONNREFUSED"]
+UNREAD_METRICS = [f"process_metric_{i}" for i in range(12)]
+
+
+def e2e_library() -> str:
+    sigs = [
+        """\
+    - id: db.unavailable
+      title: Database unavailable
+      category: unavailable
+      severity: critical
+      applies_to: {kinds: [database]}
+      match: {metric: {name: up, agg: max, window: 1m, op: "<", threshold: 1}}
+      evidence:
+        - when: {log: {contains_any: ["connection refused", "ECONNREFUSED"], window: 5m, threshold: 3}}
+          weight: 1.0
+      actions: [failover]""",
+        """\
+    - id: svc.error_spike
+      title: Error-rate spike
+      category: errors
+      severity: critical
+      applies_to: {kinds: [service]}
+      match: {metric: {name: error_ratio, agg: avg, window: 2m, op: ">", threshold: 0.05}}
+      evidence:
+        - when: {metric: {name: latency_p99, agg: avg, window: 2m, op: ">", threshold: 1.0}}
+          weight: 0.5
+      actions: [restart]""",
+        """\
+    - id: svc.pool_exhausted
+      title: Connection pool exhausted
+      category: saturation
+      severity: critical
+      applies_to: {kinds: [service]}
+      match:
+        all:
+          - metric: {name: pool_usage, agg: max, window: 2m, op: ">=", threshold: 0.95}
+          - log: {in_list: pool_words, case_insensitive: true, window: 5m, threshold: 1}
+      evidence:
+        - when: {dependency: {kind: database, state: unhealthy}}
+          weight: -1.5
+      actions: [flush_pool]""",
+    ]
+    for sid, category, words in LOG_SIGNATURES:
+        quoted = ", ".join(json.dumps(w) for w in words)
+        sigs.append(
+            f"""\
+    - id: log.{sid}
+      title: Log signature {sid}
+      category: {category}
+      severity: warning
+      applies_to: {{kinds: [service]}}
+      match: {{log: {{contains_any: [{quoted}], window: 5m, threshold: 3}}}}
+      actions: [page]"""
+        )
+    return (
+        "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: e2e}\nspec:\n"
+        f"  lists:\n    pool_words: {json.dumps(POOL_WORDS)}\n  signatures:\n"
+        + "\n".join(sigs)
+        + """
+---
+apiVersion: healbot.dev/v1
+kind: ActionLibrary
+metadata: {name: e2e-actions}
+spec:
+  actions:
+    - {id: failover, title: Failover, operation: failover, risk: medium, min_confidence: 0.7}
+    - id: restart
+      title: Restart
+      operation: restart
+      risk: medium
+      min_confidence: 0.8
+      guards:
+        - dependencies_healthy: {transitive: true}
+        - max_blast_radius: {max: 400, tier_weighted: true}
+    - id: flush_pool
+      title: Flush pool
+      operation: flush_connection_pool
+      risk: low
+      min_confidence: 0.6
+      guards: [{dependencies_healthy: {kinds: [database]}}]
+    - {id: page, title: Page, operation: page, risk: low, min_confidence: 0.0}
+"""
+    )
+
+
+def e2e_topology(layers: int, width: int, databases: int) -> tuple[str, list[dict[str, Any]]]:
+    """Services in layers, each calling three services of the next layer; the last layer calls databases."""
+    nodes: list[dict[str, Any]] = []
+    for layer in range(layers):
+        for i in range(width):
+            if layer + 1 < layers:
+                deps = sorted({f"svc-{layer + 1}-{(i + k) % width}" for k in range(3)})
+            else:
+                deps = [f"db-{i % databases}"]
+            tier = min(4, 1 + layer * 4 // layers)
+            nodes.append({"id": f"svc-{layer}-{i}", "kind": "service", "tier": tier, "depends_on": deps})
+    for d in range(databases):
+        nodes.append({"id": f"db-{d}", "kind": "database", "tier": 1})
+    doc = {"apiVersion": "healbot.dev/v1", "kind": "Topology", "metadata": {"name": "e2e"}, "spec": {"nodes": nodes}}
+    return json.dumps(doc), nodes
+
+
+class Scenario:
+    """One outage, as the telemetry both implementations receive."""
+
+    def __init__(self, layers: int, width: int, databases: int, rounds: int, logs_per_service: int) -> None:
+        self.topology_text, self.nodes = e2e_topology(layers, width, databases)
+        self.library_text = e2e_library()
+        self.rounds = rounds
+        services = [n["id"] for n in self.nodes if n["kind"] == "service"]
+        dbs = [n["id"] for n in self.nodes if n["kind"] == "database"]
+        self.failed = dbs[0]
+        # Who is hit: every transitive dependent of the failed database.
+        callers: dict[str, list[str]] = defaultdict(list)
+        for n in self.nodes:
+            for d in n.get("depends_on", []):
+                callers[d].append(n["id"])
+        hit: set[str] = set()
+        todo = [self.failed]
+        while todo:
+            for c in callers[todo.pop()]:
+                if c not in hit:
+                    hit.add(c)
+                    todo.append(c)
+        self.hit = hit
+        # Series: (name, node) for every service metric and database `up`.
+        series: list[tuple[str, dict[str, str]]] = []
+        for s in services:
+            for name in ["error_ratio", "latency_p99", "pool_usage", *UNREAD_METRICS]:
+                series.append((name, {"service": s, "instance": f"{s}:9100"}))
+        for d in dbs:
+            series.append(("up", {"service": d}))
+        self.series_names = [name for name, _ in series]
+        self.series_labels = [labels for _, labels in series]
+        rng = np.random.default_rng(3)
+        fault_round = rounds // 3
+        self.scrapes: list[tuple[float, np.ndarray[Any, Any], np.ndarray[Any, Any], bytes]] = []
+        benign = [
+            "GET /api/cart 200 12ms",
+            "user session refreshed",
+            "cache hit ratio 0.93",
+            "request completed in 8ms",
+        ]
+        for r in range(rounds):
+            t = T0 + 15 * r
+            down = r >= fault_round
+            values = np.empty(len(series))
+            for i, (name, labels) in enumerate(series):
+                node = labels["service"]
+                if name == "up":
+                    values[i] = 0.0 if (down and node == self.failed) else 1.0
+                elif name == "error_ratio":
+                    values[i] = 0.3 if (down and node in hit) else 0.01
+                elif name == "latency_p99":
+                    values[i] = 2.5 if (down and node in hit) else 0.2
+                elif name == "pool_usage":
+                    values[i] = 0.99 if (down and node in hit) else 0.4
+                else:
+                    values[i] = rng.uniform(0, 100)
+            lines = []
+            for s in services:
+                for k in range(logs_per_service):
+                    body = benign[(k + r) % len(benign)]
+                    if down and s in hit and k % 4 == 0:
+                        body = "timeout waiting for connection from pool" if k % 8 == 0 else "dial: connection refused"
+                    if s.endswith("-7") and k == 1:
+                        body = "java.lang.OutOfMemoryError: Java heap space"
+                    lines.append(json.dumps({"type": "log", "body": body, "attributes": {"service": s}, "at": int(t * 1000)}))
+            if down:
+                lines.append(json.dumps({"type": "log", "body": "ECONNREFUSED", "attributes": {"service": self.failed}, "at": int(t * 1000)}))
+            codes = np.arange(len(series), dtype=np.int32)
+            self.scrapes.append((t, values, codes, ("\n".join(lines) + "\n").encode()))
+
+
+def run_healbot(sc: Scenario) -> list[tuple[str, str, str]]:
+    library = healbot.Library.from_text(sc.library_text)
+    topology = healbot.Topology.from_text(sc.topology_text, format="json")
+    engine = healbot.Engine(library, topology)
+    # The scrape's series are resolved once; each scrape is then one numeric column.
+    series = engine.resolve_series_set(sc.series_names, sc.series_labels)
+    decisions: list[healbot.Decision] = []
+    for t, values, _codes, logs in sc.scrapes:
+        engine.ingest_series_set(series, values, t)
+        engine.ingest_ndjson(logs)
+        decisions = engine.evaluate(at=t)
+    return sorted((d.node, d.signature.id if d.signature else "", d.root_cause.role) for d in decisions)
+
+
+def run_baseline(sc: Scenario) -> list[tuple[str, str, str]]:
+    """What a runbook author writes without HealBot."""
+    import networkx as nx
+
+    doc = json.loads(sc.topology_text)
+    graph = nx.DiGraph()
+    kinds: dict[str, str] = {}
+    tiers: dict[str, int] = {}
+    for n in doc["spec"]["nodes"]:
+        graph.add_node(n["id"])
+        kinds[n["id"]] = n["kind"]
+        tiers[n["id"]] = n.get("tier", 3)
+        for d in n.get("depends_on", []):
+            graph.add_edge(n["id"], d)
+    log_rules = [(f"log.{sid}", re.compile("|".join(map(re.escape, words)))) for sid, _, words in LOG_SIGNATURES]
+    pool_rx = re.compile("|".join(map(re.escape, POOL_WORDS)), re.IGNORECASE)
+    refused_rx = re.compile("|".join(map(re.escape, REFUSED_WORDS)))
+    read = {"up", "error_ratio", "latency_p99", "pool_usage"}
+    windows: dict[tuple[str, str], deque[tuple[float, float]]] = defaultdict(deque)
+    hits: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+    decisions: list[tuple[str, str, str]] = []
+
+    def window(node: str, name: str, t: float, span: float) -> list[float]:
+        return [v for (at, v) in windows[(node, name)] if t - span < at <= t]
+
+    def count(node: str, rule: str, t: float, span: float) -> int:
+        return sum(1 for at in hits[(node, rule)] if t - span < at <= t)
+
+    for t, values, codes, logs in sc.scrapes:
+        for code, v in zip(codes.tolist(), values.tolist()):
+            name = sc.series_names[code]
+            if name not in read:
+                continue
+            node = sc.series_labels[code]["service"]
+            q = windows[(node, name)]
+            q.append((t, v))
+            while q and q[0][0] < t - 300:
+                q.popleft()
+        for line in logs.splitlines():
+            rec = json.loads(line)
+            node = rec["attributes"].get("service")
+            if node not in kinds:
+                continue
+            at = rec["at"] / 1000
+            body = rec["body"]
+            for rule, rx in log_rules:
+                if rx.search(body):
+                    hits[(node, rule)].append(at)
+            if pool_rx.search(body):
+                hits[(node, "pool")].append(at)
+            if refused_rx.search(body):
+                hits[(node, "refused")].append(at)
+        # Evaluate.
+        diagnosed: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for node in graph.nodes:
+            if kinds[node] == "database":
+                ups = window(node, "up", t, 60)
+                if ups and max(ups) < 1:
+                    diagnosed[node].append(("db.unavailable", "unavailable"))
+                continue
+            errs = window(node, "error_ratio", t, 120)
+            if errs and sum(errs) / len(errs) > 0.05:
+                diagnosed[node].append(("svc.error_spike", "errors"))
+            pool = window(node, "pool_usage", t, 120)
+            if pool and max(pool) >= 0.95 and count(node, "pool", t, 300) >= 1:
+                diagnosed[node].append(("svc.pool_exhausted", "saturation"))
+            for rule, _ in log_rules:
+                if count(node, rule, t, 300) >= 3:
+                    diagnosed[node].append((rule, "other"))
+        propagating = {"unavailable", "latency", "errors", "saturation"}
+        unhealthy = {n for n, ds in diagnosed.items() if any(c in propagating for _, c in ds)}
+        decisions = []
+        for node, ds in diagnosed.items():
+            deps = nx.descendants(graph, node)
+            bad_deps = deps & unhealthy
+            role = "symptom" if bad_deps else "root"
+            # Blast radius and dependency guards for the remediation.
+            radius = sum(8 >> (tiers[a] - 1) for a in nx.ancestors(graph, node))
+            dbs_ok = all(d not in unhealthy for d in deps if kinds[d] == "database")
+            _ = (radius, dbs_ok)
+            for sig, _category in ds:
+                decisions.append((node, sig, role))
+    return sorted(decisions)
+
+
+def bench_e2e(sc: Scenario, repeat: int) -> dict[str, Any]:
+    ours = run_healbot(sc)
+    theirs = run_baseline(sc)
+    roots_ours = {(n, s) for n, s, r in ours if r == "root"}
+    roots_theirs = {(n, s) for n, s, r in theirs if r == "root"}
+    assert {n for n, _ in roots_ours} == {n for n, _ in roots_theirs}, (roots_ours, roots_theirs)
+    assert {(n, s) for n, s, _ in ours} == {(n, s) for n, s, _ in theirs}
+    t_ours = best_of(lambda: run_healbot(sc), repeat)
+    t_theirs = best_of(lambda: run_baseline(sc), max(1, repeat // 2))
+    samples = sum(len(v) for _, v, _, _ in sc.scrapes)
+    lines = sum(logs.count(b"\n") for _, _, _, logs in sc.scrapes)
+    return {
+        "nodes": len(sc.nodes),
+        "evaluations": sc.rounds,
+        "metric samples": samples,
+        "log lines": lines,
+        "log signatures": len(LOG_SIGNATURES) + 2,
+        "decisions (last evaluation)": len(ours),
+        "root causes": sorted(n for n, _ in roots_ours),
+        "healbot s": t_ours,
+        "baseline s": t_theirs,
+        "speed-up": t_theirs / t_ours,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = parser.parse_args()
+    quick = args.quick
+    repeat = 2 if quick else 5
+
+    print(f"healbot {healbot.__version__}, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    print("\n== 1. scalar ingest (ns per call, best of", repeat, "runs)")
+    scalar = bench_scalar(100_000 if quick else 1_000_000, repeat)
+    for k, v in scalar.items():
+        print(f"  {k:<48} {v * 1e9:8.1f} ns")
+    loop = scalar["python for-loop alone"]
+    over_metric = scalar["ingest_metric from Python"] - loop - scalar["ingest_metric in Rust (same call)"]
+    over_series = scalar["ingest_series from Python"] - loop - scalar["ingest by handle in Rust (batch of the same N)"]
+    print(f"  => binding overhead, ingest_metric (name + 2-label dict): {over_metric * 1e9:6.1f} ns")
+    print(f"  => binding overhead, ingest_series (resolved handle):     {over_series * 1e9:6.1f} ns")
+
+    print("\n== 2. batch ingest_metrics (samples/s, best of", repeat, "runs)")
+    batch = bench_batch(1_000_000 if quick else 10_000_000, 1000, repeat)
+    for k, v in batch.items():
+        print(f"  {k:<48} {v / 1e6:8.1f} M samples/s")
+
+    print("\n== 3. end to end vs pure Python (re + networkx)")
+    sc = Scenario(layers=6, width=50 if quick else 100, databases=4, rounds=8 if quick else 20, logs_per_service=20)
+    e2e = bench_e2e(sc, 2 if quick else 3)
+    for k, v in e2e.items():
+        print(f"  {k:<32} {v:.4g}" if isinstance(v, float) else f"  {k:<32} {v}")
+    summary = {
+        "scalar_overhead_ns": {"ingest_metric": over_metric * 1e9, "ingest_series": over_series * 1e9},
+        "scalar_ns": {k: v * 1e9 for k, v in scalar.items()},
+        "batch_samples_per_s": batch,
+        "end_to_end": e2e,
+    }
+    print("\n" + json.dumps(summary, default=str, indent=None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+//! Conversions between Python values and the core's: timestamps, labels,
+//! JSON-like values and payloads.
+
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use healbot_core::telemetry::Labels;
+use healbot_core::ErrorKind;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
+
+use crate::errors::err;
+
+/// How deep a dict/list may nest when converted to JSON (a guard against
+/// self-referencing containers and stack exhaustion).
+const MAX_DEPTH: usize = 128;
+
+static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UTC_EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The current time in Unix milliseconds: the only clock HealBot reads, used
+/// when a Python caller passes `at=None`.
+pub fn now_ms() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
+    }
+}
+
+fn datetime_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATETIME.import(py, "datetime", "datetime")
+}
+
+fn date_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
+    DATE.import(py, "datetime", "date")
+}
+
+/// Epoch seconds (as a float) to Unix milliseconds, rounded.
+pub fn seconds_to_ms(seconds: f64, what: &str) -> PyResult<i64> {
+    let ms = (seconds * 1000.0).round();
+    // i64::MAX as f64 rounds up to 2^63, which does not fit: compare strictly.
+    if !ms.is_finite() || ms >= i64::MAX as f64 || ms < i64::MIN as f64 {
+        return Err(err(ErrorKind::InvalidArgument, format!("{what}: {seconds} is not a representable time")));
+    }
+    Ok(ms as i64)
+}
+
+/// A timestamp argument in Unix milliseconds: `None` is now; a float or an
+/// int is epoch seconds; a `datetime` must be timezone-aware.
+pub fn at_ms(at: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<i64> {
+    let Some(at) = at else { return Ok(now_ms()) };
+    if at.is_none() {
+        return Ok(now_ms());
+    }
+    if let Ok(f) = at.cast::<PyFloat>() {
+        return seconds_to_ms(f.value(), what);
+    }
+    if at.is_instance_of::<PyInt>() && !at.is_instance_of::<PyBool>() {
+        let secs: i64 = at
+            .extract()
+            .map_err(|_| err(ErrorKind::InvalidArgument, format!("{what}: {at} is not a representable time")))?;
+        return secs
+            .checked_mul(1000)
+            .ok_or_else(|| err(ErrorKind::InvalidArgument, format!("{what}: {secs} is not a representable time")));
+    }
+    let py = at.py();
+    if at.is_instance(datetime_type(py)?)? {
+        if at.call_method0("utcoffset")?.is_none() {
+            return Err(err(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "{what}: naive datetime {} has no time zone; pass an aware one, e.g. \
+                     datetime.now(timezone.utc) or dt.replace(tzinfo=timezone.utc)",
+                    at.str()?
+                ),
+            ));
+        }
+        // Exact: (at - epoch) in whole microseconds, floored to milliseconds.
+        let delta = at.call_method1("__sub__", (utc_epoch(py)?,))?;
+        let days: i64 = delta.getattr("days")?.extract()?;
+        let seconds: i64 = delta.getattr("seconds")?.extract()?;
+        let us: i64 = delta.getattr("microseconds")?.extract()?;
+        let micros = days * 86_400_000_000 + seconds * 1_000_000 + us;
+        return Ok(micros.div_euclid(1000));
+    }
+    if at.is_instance(date_type(py)?)? {
+        return Err(PyTypeError::new_err(format!(
+            "{what}: a date is not a point in time; pass a timezone-aware datetime or epoch seconds"
+        )));
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what}: expected a timezone-aware datetime, epoch seconds (float) or None, got {}",
+        at.get_type().name()?
+    )))
+}
+
+/// Unix milliseconds as a timezone-aware UTC `datetime`.
+pub fn ms_to_datetime(py: Python<'_>, ms: i64) -> PyResult<Bound<'_, PyAny>> {
+    let delta = py.import("datetime")?.getattr("timedelta")?.call1((0, 0, 0, ms))?;
+    utc_epoch(py)?.call_method1("__add__", (delta,))
+}
+
+/// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
+fn utc_epoch(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    Ok(UTC_EPOCH
+        .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            let utc = py.import("datetime")?.getattr("timezone")?.getattr("utc")?;
+            Ok(datetime_type(py)?.call1((1970, 1, 1, 0, 0, 0, 0, utc))?.unbind())
+        })?
+        .bind(py))
+}
+
+fn type_name(ob: &Bound<'_, PyAny>) -> String {
+    ob.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+}
+
+/// A label set from `None` or a mapping of `str` to `str`.
+pub fn labels(ob: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Labels> {
+    let Some(ob) = ob else { return Ok(Labels::new()) };
+    if ob.is_none() {
+        return Ok(Labels::new());
+    }
+    let mut pairs: Vec<(PyBackedStr, PyBackedStr)> = Vec::new();
+    if let Ok(dict) = ob.cast::<PyDict>() {
+        pairs.reserve(dict.len());
+        for (k, v) in dict.iter() {
+            pairs.push((label_text(&k, what, "key")?, label_text(&v, what, "value")?));
+        }
+    } else if let Ok(map) = ob.cast::<PyMapping>() {
+        for item in map.items()?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            pairs.push((label_text(&k, what, "key")?, label_text(&v, what, "value")?));
+        }
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "{what}: expected a mapping of str to str or None, got {}",
+            type_name(ob)
+        )));
+    }
+    Ok(pairs.iter().map(|(k, v)| (&**k, &**v)).collect())
+}
+
+fn label_text(ob: &Bound<'_, PyAny>, what: &str, part: &str) -> PyResult<PyBackedStr> {
+    ob.extract::<PyBackedStr>()
+        .map_err(|_| PyTypeError::new_err(format!("{what}: every label {part} must be a str, got {}", type_name(ob))))
+}
+
+/// A Python value (None, bool, int, float, str, dict with str keys,
+/// list, tuple) as JSON.
+pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
+    to_json_at(ob, 0)
+}
+
+fn to_json_at(ob: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    if depth > MAX_DEPTH {
+        return Err(err(ErrorKind::InvalidArgument, format!("value nested deeper than {MAX_DEPTH} levels")));
+    }
+    if ob.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = ob.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = ob.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if ob.is_instance_of::<PyInt>() {
+        if let Ok(i) = ob.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = ob.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(err(ErrorKind::InvalidArgument, format!("integer {ob} does not fit in 64 bits")));
+    }
+    if let Ok(f) = ob.cast::<PyFloat>() {
+        return serde_json::Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| err(ErrorKind::InvalidArgument, format!("{} is not a JSON number", f.value())));
+    }
+    if let Ok(d) = ob.cast::<PyDict>() {
+        let mut map = serde_json::Map::new();
+        for (k, v) in d.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err(format!("dict keys must be str, got {}", type_name(&k))))?
+                .to_cow()?
+                .into_owned();
+            map.insert(key, to_json_at(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if ob.is_instance_of::<PyList>() || ob.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for item in ob.try_iter()? {
+            out.push(to_json_at(&item?, depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    Err(PyTypeError::new_err(format!("cannot convert {} to JSON", type_name(ob))))
+}
+
+/// JSON as Python values (dict, list, str, int, float, bool, None).
+pub fn from_json<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(from_json(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, from_json(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// Any serialisable core value as Python values.
+pub fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot convert a result: {e}")))?;
+    from_json(py, &json)
+}
+
+/// The snake_case spelling of a serialisable unit enum.
+pub fn enum_str<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A payload argument as bytes: `bytes`, `bytearray`, `str` (UTF-8) or,
+/// where `json` is allowed, a `dict` or `list` serialised as JSON.
+pub fn payload<'a>(ob: &'a Bound<'_, PyAny>, json: bool) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(b) = ob.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(b.as_bytes()));
+    }
+    if let Ok(s) = ob.cast::<PyString>() {
+        return Ok(Cow::Owned(s.to_cow()?.into_owned().into_bytes()));
+    }
+    if let Ok(b) = ob.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(b.to_vec()));
+    }
+    if json && (ob.is_instance_of::<PyDict>() || ob.is_instance_of::<PyList>()) {
+        let value = to_json(ob)?;
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot serialise the payload: {e}")))?;
+        return Ok(Cow::Owned(bytes));
+    }
+    let expected = if json { "dict, list, str or bytes" } else { "str or bytes" };
+    Err(PyTypeError::new_err(format!("payload: expected {expected}, got {}", type_name(ob))))
+}

@@ -1,0 +1,1082 @@
+//! `Engine`: the core engine behind a mutex, usable from several Python
+//! threads at once. Calls that can take time run with the GIL released.
+//!
+//! Lock order: the GIL, then the engine mutex. The mutex is never held
+//! while the GIL is being acquired, so threads cannot deadlock: a call that
+//! finds the mutex taken releases the GIL before it waits.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, TryLockError};
+
+use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport, SeriesHandle as CoreHandle};
+use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
+use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+
+use crate::buffer::{Column, ColumnView};
+use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
+use crate::errors::{err, to_py_err, HealbotError};
+use crate::graph::{Library, Topology};
+use crate::results::{Decision, Diagnosis, IngestReport};
+
+/// Engine settings from a dict of `EngineConfig` fields (durations as
+/// strings such as `"5m"`); unknown keys are rejected.
+fn config_from(ob: Option<&Bound<'_, PyAny>>) -> PyResult<EngineConfig> {
+    let Some(ob) = ob.filter(|o| !o.is_none()) else { return Ok(EngineConfig::default()) };
+    if !ob.is_instance_of::<PyDict>() {
+        return Err(PyTypeError::new_err("config: expected a dict of engine settings or None"));
+    }
+    let value = to_json(ob)?;
+    let known = serde_json::to_value(EngineConfig::default())
+        .map_err(|e| err(ErrorKind::InvalidArgument, format!("config: {e}")))?;
+    if let (serde_json::Value::Object(given), serde_json::Value::Object(known)) = (&value, &known) {
+        for key in given.keys() {
+            if !known.contains_key(key) {
+                let mut msg = format!("config: unknown setting `{key}`");
+                if let Some(s) = healbot_core::diagnostic::did_you_mean(key, known.keys().map(String::as_str)) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                return Err(err(ErrorKind::InvalidArgument, msg));
+            }
+        }
+    }
+    serde_json::from_value(value.clone()).map_err(|e| {
+        // Name the setting at fault: serde's message does not.
+        let culprit = value.as_object().and_then(|map| {
+            map.iter().find_map(|(k, v)| {
+                let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
+                serde_json::from_value::<EngineConfig>(one).is_err().then_some(k.clone())
+            })
+        });
+        match culprit {
+            Some(key) => err(ErrorKind::InvalidArgument, format!("config: `{key}`: {e}")),
+            None => err(ErrorKind::InvalidArgument, format!("config: {e}")),
+        }
+    })
+}
+
+fn poisoned() -> PyErr {
+    HealbotError::new_err("the engine is unusable: an earlier call failed inside the engine")
+}
+
+/// A decision engine for one topology shard: feed it telemetry, ask it what
+/// to do. Thread-safe: calls from several threads are serialised on the
+/// engine, and long calls release the GIL.
+#[pyclass(frozen, module = "healbot._native")]
+#[derive(Debug)]
+pub struct Engine {
+    engine: Mutex<CoreEngine>,
+    /// Label sets `ingest_metric` converted lately (see [`LabelCache`]).
+    label_cache: Mutex<LabelCache>,
+    library: Mutex<Py<Library>>,
+    topology: Py<Topology>,
+    /// Tells this engine's series handles from another's.
+    serial: u64,
+}
+
+/// Serial numbers of engines, for [`SeriesHandle`] checks.
+static NEXT_SERIAL: AtomicU64 = AtomicU64::new(1);
+
+/// A resolved series of one engine (a metric name and label set attached to
+/// a node), for ingesting samples without converting names and labels again.
+#[pyclass(frozen, module = "healbot._native")]
+#[derive(Debug)]
+pub struct SeriesHandle {
+    handle: CoreHandle,
+    serial: u64,
+    name: String,
+}
+
+#[pymethods]
+impl SeriesHandle {
+    /// The metric name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn __repr__(&self) -> String {
+        format!("<SeriesHandle {}>", self.name)
+    }
+}
+
+/// Many resolved series of one engine, from `Engine.resolve_series_set`:
+/// scrapes of the same series then cross into Rust as bare numeric columns.
+#[pyclass(frozen, module = "healbot._native")]
+pub struct SeriesSet {
+    entries: Vec<Slot>,
+    names: Vec<String>,
+    labels: Vec<Labels>,
+    /// Per position, the index into `names` and `labels` (empty: one for all).
+    rows: (Vec<u32>, Vec<u32>),
+    serial: u64,
+}
+
+impl std::fmt::Debug for SeriesSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesSet").field("len", &self.entries.len()).finish()
+    }
+}
+
+impl SeriesSet {
+    fn pair(&self, pos: usize) -> (Option<&String>, Option<&Labels>) {
+        let n = self.rows.0.get(pos).copied().unwrap_or(0) as usize;
+        let l = self.rows.1.get(pos).copied().unwrap_or(0) as usize;
+        (self.names.get(n), self.labels.get(l))
+    }
+}
+
+#[pymethods]
+impl SeriesSet {
+    /// How many series were resolved to a stored series (the others are
+    /// not read by any signature or attach to no node; their samples are counted).
+    #[getter]
+    fn resolved(&self) -> usize {
+        self.entries.iter().filter(|s| matches!(s, Slot::Resolved(Some(_)))).count()
+    }
+    fn __len__(&self) -> usize {
+        self.entries.len()
+    }
+    fn __repr__(&self) -> String {
+        format!("<SeriesSet {} series, {} stored>", self.entries.len(), self.resolved())
+    }
+}
+
+impl Engine {
+    fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
+        Engine {
+            engine: Mutex::new(engine),
+            label_cache: Mutex::new(LabelCache::default()),
+            library: Mutex::new(library),
+            topology,
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    fn handle(&self, h: &SeriesHandle) -> PyResult<CoreHandle> {
+        if h.serial == self.serial {
+            Ok(h.handle)
+        } else {
+            Err(err(ErrorKind::InvalidArgument, format!("series handle `{}` belongs to another engine", h.name)))
+        }
+    }
+
+    /// Runs `f` on the engine: at once, with the GIL held, when the engine
+    /// is free (the fast path for short calls); otherwise with the GIL
+    /// released while waiting for it.
+    fn run<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
+        match self.engine.try_lock() {
+            Ok(mut guard) => Ok(f(&mut guard)),
+            Err(TryLockError::WouldBlock) => self.run_detached(py, f),
+            Err(TryLockError::Poisoned(_)) => Err(poisoned()),
+        }
+    }
+
+    /// Runs `f` on the engine with the GIL released (for calls that take time).
+    fn run_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
+        py.detach(|| match self.engine.lock() {
+            Ok(mut guard) => Some(f(&mut guard)),
+            Err(_) => None,
+        })
+        .ok_or_else(poisoned)
+    }
+
+    fn ingest_format(
+        &self,
+        py: Python<'_>,
+        format: PayloadFormat,
+        bytes: &[u8],
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let default_at = at_ms(at, "at")?;
+        self.run_detached(py, |e| e.ingest_payload(format, bytes, default_at))?.map(IngestReport).map_err(to_py_err)
+    }
+}
+
+/// Per-row values of an argument that is either one value for every row or
+/// a sequence of one value per row; rows that share a Python object share
+/// the converted value.
+struct PerRow<T> {
+    values: Vec<T>,
+    /// Index into `values` per row; empty when there is one value for all.
+    rows: Vec<u32>,
+}
+
+impl<T> PerRow<T> {
+    fn one(value: T) -> PerRow<T> {
+        PerRow { values: vec![value], rows: Vec::new() }
+    }
+
+    /// One value per item of `seq`, which must have `n` items when `n` is given.
+    fn many(
+        seq: &Bound<'_, PyAny>,
+        n: Option<usize>,
+        what: &str,
+        convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+    ) -> PyResult<PerRow<T>> {
+        let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
+        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n.unwrap_or(0)) };
+        for item in seq.try_iter()? {
+            let item = item?;
+            let key = item.as_ptr() as usize;
+            let idx = match seen.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = u32::try_from(out.values.len())
+                        .map_err(|_| PyValueError::new_err(format!("{what}: too many distinct values")))?;
+                    out.values.push(convert(&item)?);
+                    seen.insert(key, i);
+                    i
+                }
+            };
+            out.rows.push(idx);
+        }
+        if let Some(n) = n.filter(|&n| n != out.rows.len()) {
+            return Err(PyValueError::new_err(format!("{what}: {} items for {n} values", out.rows.len())));
+        }
+        Ok(out)
+    }
+
+    /// How many positions a sequence argument had (None for one value for all).
+    fn positions(&self) -> Option<usize> {
+        (!self.rows.is_empty() || self.values.is_empty()).then_some(self.rows.len())
+    }
+
+    #[inline]
+    fn index(&self, row: usize) -> u32 {
+        self.rows.get(row).copied().unwrap_or(0)
+    }
+}
+
+/// Label dicts converted lately by `ingest_metric`, keyed by the identity
+/// of their key and value strings, in order. Python strings are immutable
+/// and the cache holds references to them, so the same objects in the same
+/// order always convert to the same labels: a hit skips converting and
+/// allocating. Dicts of more than [`MAX_CACHED_PAIRS`] pairs are not cached.
+#[derive(Default)]
+struct LabelCache {
+    entries: Vec<CachedLabels>,
+    /// The entry a miss replaces next, round robin.
+    next: usize,
+    /// The labels of the last dict too large to cache.
+    uncached: Labels,
+}
+
+struct CachedLabels {
+    /// The key and value objects, kept alive so their addresses stay theirs.
+    _keep_alive: Vec<Py<PyAny>>,
+    /// Their addresses, pairwise in dict order.
+    addresses: Vec<usize>,
+    labels: Labels,
+}
+
+/// Entries in a [`LabelCache`].
+const LABEL_CACHE_ENTRIES: usize = 8;
+/// Label pairs a cached dict may have.
+const MAX_CACHED_PAIRS: usize = 8;
+
+impl LabelCache {
+    /// The labels of `dict`, converted or from the cache.
+    fn get(&mut self, dict: &Bound<'_, PyDict>) -> PyResult<&Labels> {
+        let len = dict.len();
+        if len > MAX_CACHED_PAIRS {
+            self.uncached = to_labels(Some(dict.as_any()), "labels")?;
+            return Ok(&self.uncached);
+        }
+        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
+        for (i, (k, v)) in dict.iter().enumerate().take(MAX_CACHED_PAIRS) {
+            addresses[2 * i] = k.as_ptr() as usize;
+            addresses[2 * i + 1] = v.as_ptr() as usize;
+        }
+        let key = &addresses[..2 * len];
+        match self.entries.iter().position(|e| e.addresses == key) {
+            Some(i) => Ok(&self.entries[i].labels),
+            None => self.insert(dict, key.to_vec()),
+        }
+    }
+
+    fn insert(&mut self, dict: &Bound<'_, PyDict>, addresses: Vec<usize>) -> PyResult<&Labels> {
+        let labels = to_labels(Some(dict.as_any()), "labels")?;
+        let keep = dict.iter().flat_map(|(k, v)| [k.unbind(), v.unbind()]).collect();
+        let entry = CachedLabels { _keep_alive: keep, addresses, labels };
+        let slot = if self.entries.len() < LABEL_CACHE_ENTRIES {
+            self.entries.push(entry);
+            self.entries.len() - 1
+        } else {
+            let slot = self.next % LABEL_CACHE_ENTRIES;
+            self.next = slot + 1;
+            self.entries[slot] = entry;
+            slot
+        };
+        Ok(&self.entries[slot].labels)
+    }
+}
+
+impl std::fmt::Debug for LabelCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabelCache").field("entries", &self.entries.len()).finish()
+    }
+}
+
+/// The series of a batch, resolved once per distinct (name, labels) pair.
+struct Batch<'a> {
+    names: &'a PerRow<String>,
+    labels: &'a PerRow<Labels>,
+    /// By (name, labels): unresolved, resolved (None when not read or not
+    /// attached), or rejected by the series limit.
+    slots: Slots,
+    limited: u64,
+    bad_time: u64,
+    bad_code: u64,
+}
+
+/// A table of slots: dense while names × labels is small, else hashed.
+enum Slots {
+    Dense(Vec<Slot>, usize),
+    Sparse(std::collections::HashMap<(u32, u32), Slot>),
+}
+
+/// The most pairs a dense slot table holds.
+const MAX_DENSE_SLOTS: usize = 1 << 20;
+
+impl Slots {
+    #[inline]
+    fn get(&self, name: u32, label: u32) -> Slot {
+        match self {
+            Slots::Dense(v, width) => {
+                v.get(name as usize * *width + label as usize).copied().unwrap_or(Slot::Unresolved)
+            }
+            Slots::Sparse(m) => m.get(&(name, label)).copied().unwrap_or(Slot::Unresolved),
+        }
+    }
+
+    fn set(&mut self, name: u32, label: u32, slot: Slot) {
+        match self {
+            Slots::Dense(v, width) => {
+                if let Some(s) = v.get_mut(name as usize * *width + label as usize) {
+                    *s = slot;
+                }
+            }
+            Slots::Sparse(m) => {
+                m.insert((name, label), slot);
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Slot {
+    Unresolved,
+    Resolved(Option<CoreHandle>),
+    Limited,
+}
+
+impl<'a> Batch<'a> {
+    fn new(names: &'a PerRow<String>, labels: &'a PerRow<Labels>) -> Batch<'a> {
+        let (a, b) = (names.values.len(), labels.values.len());
+        let slots = match a.checked_mul(b).filter(|&p| p <= MAX_DENSE_SLOTS) {
+            Some(p) => Slots::Dense(vec![Slot::Unresolved; p], b),
+            None => Slots::Sparse(std::collections::HashMap::new()),
+        };
+        Batch { names, labels, slots, limited: 0, bad_time: 0, bad_code: 0 }
+    }
+
+    /// The slot of (name, labels), resolving it on first use.
+    fn resolve(&mut self, e: &mut CoreEngine, name: u32, label: u32) -> Slot {
+        match self.slots.get(name, label) {
+            Slot::Unresolved => {}
+            known => return known,
+        }
+        let (Some(n), Some(l)) = (self.names.values.get(name as usize), self.labels.values.get(label as usize)) else {
+            return Slot::Resolved(None);
+        };
+        // `resolve_series` counts what it rejects.
+        let resolved = match e.resolve_series(n, l) {
+            Ok(h) => Slot::Resolved(h),
+            Err(_) => Slot::Limited,
+        };
+        self.slots.set(name, label, resolved);
+        resolved
+    }
+
+    #[inline]
+    fn push(&mut self, e: &mut CoreEngine, name: u32, label: u32, value: f64, at: i64) {
+        let (Some(n), Some(l)) = (self.names.values.get(name as usize), self.labels.values.get(label as usize)) else {
+            return;
+        };
+        let unresolved = matches!(self.slots.get(name, label), Slot::Unresolved);
+        match self.resolve(e, name, label) {
+            Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
+            // Not read or not attached: the engine counts each sample
+            // (`resolve_series` counted the one that resolved it).
+            Slot::Resolved(None) if !unresolved => {
+                let _ = e.ingest_metric(n, l, value, at);
+            }
+            Slot::Limited => self.limited += 1,
+            _ => {}
+        }
+    }
+
+    fn report(&self, n: usize) -> CoreIngestReport {
+        batch_report(n, self.limited, self.bad_time, self.bad_code)
+    }
+}
+
+/// What a batch did: rows given, rows dropped and why.
+fn batch_report(n: usize, limited: u64, bad_time: u64, bad_code: u64) -> CoreIngestReport {
+    let mut errors = Vec::new();
+    if bad_time > 0 {
+        errors.push(format!("{bad_time} samples had a timestamp out of range"));
+    }
+    if bad_code > 0 {
+        errors.push(format!("{bad_code} samples had a series code out of range"));
+    }
+    CoreIngestReport { observations: n, errors, dropped: limited + bad_time + bad_code }
+}
+
+/// The numeric columns of a batch, held open (their memory stays valid)
+/// until dropped, which must happen with the GIL (it does: after the
+/// detached part of the call returns).
+struct Columns {
+    values: Column,
+    times: Option<Column>,
+    one_time: i64,
+    codes: Option<Column>,
+}
+
+impl Columns {
+    fn open(
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        codes: Option<&Bound<'_, PyAny>>,
+        codes_name: &str,
+    ) -> PyResult<Columns> {
+        let values = Column::open(values, "values")?;
+        let n = values.view().len();
+        let check_len = |c: &Column, what: &str| {
+            if c.view().len() == n {
+                Ok(())
+            } else {
+                Err(PyValueError::new_err(format!("{what}: {} items for {n} values", c.view().len())))
+            }
+        };
+        let (times, one_time) = match timestamps {
+            Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                let c = Column::open(t, "timestamps")?;
+                check_len(&c, "timestamps")?;
+                (Some(c), 0)
+            }
+            _ => (None, at_ms(timestamps, "timestamps")?),
+        };
+        let codes = match codes {
+            Some(s) if !s.is_none() => {
+                let c = Column::open(s, codes_name)?;
+                check_len(&c, codes_name)?;
+                if c.view().elem().is_float() {
+                    return Err(PyTypeError::new_err(format!("{codes_name}: expected an integer column")));
+                }
+                Some(c)
+            }
+            _ => None,
+        };
+        Ok(Columns { values, times, one_time, codes })
+    }
+
+    fn len(&self) -> usize {
+        self.values.view().len()
+    }
+
+    fn times(&self) -> Times {
+        match &self.times {
+            Some(c) => Times::Column(c.view()),
+            None => Times::One(self.one_time),
+        }
+    }
+
+    fn codes(&self) -> Option<ColumnView> {
+        self.codes.as_ref().map(Column::view)
+    }
+}
+
+/// The series code of a row: the row itself, or its entry in `codes`
+/// (None when out of `0..kinds`).
+#[inline]
+fn position(codes: Option<ColumnView>, row: usize, kinds: usize) -> Option<usize> {
+    match codes {
+        None => Some(row),
+        Some(c) => c.i64(row).and_then(|v| usize::try_from(v).ok()).filter(|&v| v < kinds),
+    }
+}
+
+/// Timestamps of a batch: one for all rows, or a numeric column (floats are
+/// epoch seconds, integers Unix milliseconds).
+enum Times {
+    One(i64),
+    Column(ColumnView),
+}
+
+impl Times {
+    #[inline]
+    fn get(&self, row: usize) -> Option<i64> {
+        match self {
+            Times::One(t) => Some(*t),
+            Times::Column(c) if c.elem().is_float() => {
+                let ms = (c.f64(row) * 1000.0).round();
+                (ms.is_finite() && ms.abs() < 9.2e18).then_some(ms as i64)
+            }
+            Times::Column(c) => c.i64(row),
+        }
+    }
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (library, topology, config = None))]
+    fn new(
+        py: Python<'_>,
+        library: Bound<'_, Library>,
+        topology: Bound<'_, Topology>,
+        config: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let config = config_from(config)?;
+        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+        let engine = py.detach(|| CoreEngine::new(lib, topo, config)).map_err(to_py_err)?;
+        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+    }
+
+    /// An engine with the state of a snapshot taken by `snapshot()`.
+    #[staticmethod]
+    #[pyo3(
+        signature = (library, topology, snapshot, config = None),
+        text_signature = "(library, topology, snapshot, config=None)"
+    )]
+    fn restore(
+        py: Python<'_>,
+        library: Bound<'_, Library>,
+        topology: Bound<'_, Topology>,
+        snapshot: &[u8],
+        config: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Engine> {
+        let config = config_from(config)?;
+        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+        let engine = py.detach(|| CoreEngine::restore(lib, topo, config, snapshot)).map_err(to_py_err)?;
+        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+    }
+
+    /// The engine's state (windows, alerts, counters, ledger, posteriors) as bytes.
+    fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.run_detached(py, |e| e.snapshot())?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    /// Pickles through a snapshot: `(library, topology, config, snapshot)`.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let rebuild = py.import("healbot._native")?.getattr("_engine_from_state")?;
+        let (bytes, config) = self.run_detached(py, |e| (e.snapshot(), e.config().clone()))?;
+        let args = (self.library(py)?, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
+        Ok((rebuild, args.into_pyobject(py)?))
+    }
+
+    /// Replaces the library; the new one is compiled fully first and the
+    /// old one kept on error.
+    fn reload_library(&self, py: Python<'_>, library: Bound<'_, Library>) -> PyResult<()> {
+        let lib = library.get().inner.clone();
+        self.run_detached(py, |e| e.reload_library(lib))?.map_err(to_py_err)?;
+        let mut slot = self.library.lock().map_err(|_| poisoned())?;
+        *slot = library.unbind();
+        Ok(())
+    }
+
+    /// Evaluates every signature at `at` (None: now) and decides what to do.
+    #[pyo3(signature = (at = None))]
+    fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
+        let at = at_ms(at, "at")?;
+        let decisions = self.run_detached(py, |e| e.evaluate(at))?;
+        Ok(decisions.into_iter().map(Decision).collect())
+    }
+
+    /// Records that the host executed an action for a decision. Returns
+    /// False when this decision's execution was already recorded.
+    #[pyo3(signature = (decision, action = None, target = None, at = None, unattended = true))]
+    fn record_execution(
+        &self,
+        py: Python<'_>,
+        decision: &Bound<'_, PyAny>,
+        action: Option<String>,
+        target: Option<String>,
+        at: Option<&Bound<'_, PyAny>>,
+        unattended: bool,
+    ) -> PyResult<bool> {
+        let (id, chosen) = decision_arg(decision)?;
+        let missing = |what: &str| {
+            err(
+                ErrorKind::InvalidArgument,
+                format!("{what}: required unless `decision` is a Decision with a chosen action"),
+            )
+        };
+        let action = action.or_else(|| chosen.as_ref().map(|c| c.0.clone())).ok_or_else(|| missing("action"))?;
+        let target = target.or_else(|| chosen.as_ref().map(|c| c.1.clone())).ok_or_else(|| missing("target"))?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.record_execution(&id, &action, &target, at, unattended))?.map_err(to_py_err)
+    }
+
+    /// Records the outcome of an executed decision. Returns False when it
+    /// was already recorded.
+    #[pyo3(signature = (decision, success, at = None))]
+    fn record_outcome(
+        &self,
+        py: Python<'_>,
+        decision: &Bound<'_, PyAny>,
+        success: bool,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        let (id, _) = decision_arg(decision)?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.record_outcome(&id, success, at))?.map_err(to_py_err)
+    }
+
+    /// Resolves the series of `name` with `labels`, for repeated ingestion.
+    /// None when no signature reads the metric or the labels attach to no
+    /// node (both counted in `stats()`).
+    #[pyo3(signature = (name, labels = None))]
+    fn resolve_series(
+        &self,
+        py: Python<'_>,
+        name: String,
+        labels: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<SeriesHandle>> {
+        let labels = to_labels(labels, "labels")?;
+        let handle = self.run(py, |e| e.resolve_series(&name, &labels))?.map_err(to_py_err)?;
+        Ok(handle.map(|handle| SeriesHandle { handle, serial: self.serial, name }))
+    }
+
+    /// Ingests one sample into a resolved series.
+    #[pyo3(signature = (series, value, at = None))]
+    fn ingest_series(
+        &self,
+        py: Python<'_>,
+        series: &Bound<'_, SeriesHandle>,
+        value: f64,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let handle = self.handle(series.get())?;
+        let at = at_ms(at, "at")?;
+        self.run(py, |e| e.ingest_by_handle(handle, value, at))
+    }
+
+    /// Resolves many series at once (one per position of `names` and
+    /// `labels`), for ingesting scrapes as bare numeric columns.
+    #[pyo3(signature = (names, labels = None))]
+    fn resolve_series_set(
+        &self,
+        py: Python<'_>,
+        names: &Bound<'_, PyAny>,
+        labels: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<SeriesSet> {
+        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
+            PerRow::one(s.to_cow()?.into_owned())
+        } else {
+            PerRow::many(names, None, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
+        };
+        let labels: PerRow<Labels> = match labels {
+            None => PerRow::one(Labels::new()),
+            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) => PerRow::many(l, None, "labels", |o| to_labels(Some(o), "labels"))?,
+        };
+        let len = match (names.positions(), labels.positions()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items")));
+            }
+            (a, b) => a.or(b).unwrap_or(1),
+        };
+        let entries = self.run_detached(py, |e| {
+            let mut batch = Batch::new(&names, &labels);
+            (0..len).map(|pos| batch.resolve(e, names.index(pos), labels.index(pos))).collect::<Vec<_>>()
+        })?;
+        let limited = entries.iter().filter(|s| matches!(s, Slot::Limited)).count();
+        if limited > 0 {
+            return Err(err(
+                ErrorKind::Limit,
+                format!("the series limit rejected {limited} of {len} series; the others were resolved"),
+            ));
+        }
+        Ok(SeriesSet {
+            entries,
+            names: names.values,
+            labels: labels.values,
+            rows: (names.rows, labels.rows),
+            serial: self.serial,
+        })
+    }
+
+    /// Ingests numeric columns into a resolved series set: row `i` goes to
+    /// series `codes[i]`, or to series `i` when `codes` is None (one scrape).
+    #[pyo3(signature = (series, values, timestamps = None, codes = None))]
+    fn ingest_series_set(
+        &self,
+        py: Python<'_>,
+        series: &Bound<'_, SeriesSet>,
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        codes: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let set = series.get();
+        if set.serial != self.serial {
+            return Err(err(ErrorKind::InvalidArgument, "the series set belongs to another engine"));
+        }
+        let columns = Columns::open(values, timestamps, codes, "codes")?;
+        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
+        if codes.is_none() && n != set.entries.len() {
+            return Err(PyValueError::new_err(format!(
+                "values: {n} items for a set of {} series (pass codes to map rows to series)",
+                set.entries.len()
+            )));
+        }
+        let kinds = set.entries.len();
+        let report = self.run_detached(py, |e| {
+            let (mut bad_time, mut bad_code) = (0u64, 0u64);
+            for row in 0..n {
+                let Some(at) = times.get(row) else {
+                    bad_time += 1;
+                    continue;
+                };
+                let Some(pos) = position(codes, row, kinds) else {
+                    bad_code += 1;
+                    continue;
+                };
+                match set.entries.get(pos) {
+                    Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
+                    // Not read or not attached: the engine counts each sample.
+                    Some(Slot::Resolved(None)) => {
+                        if let (Some(name), Some(l)) = set.pair(pos) {
+                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            batch_report(n, 0, bad_time, bad_code)
+        })?;
+        drop(columns);
+        Ok(IngestReport(report))
+    }
+
+    /// The library in use.
+    #[getter]
+    fn library(&self, py: Python<'_>) -> PyResult<Py<Library>> {
+        let guard = self.library.lock().map_err(|_| poisoned())?;
+        Ok(guard.clone_ref(py))
+    }
+
+    /// The topology in use.
+    #[getter]
+    fn topology(&self, py: Python<'_>) -> Py<Topology> {
+        self.topology.clone_ref(py)
+    }
+
+    /// The engine settings, as a dict.
+    #[getter]
+    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let config = self.run(py, |e| e.config().clone())?;
+        to_python(py, &config)
+    }
+
+    /// Ingests one metric sample.
+    #[pyo3(signature = (name, value, labels = None, at = None))]
+    fn ingest_metric(
+        &self,
+        py: Python<'_>,
+        name: PyBackedStr,
+        value: f64,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let at = at_ms(at, "at")?;
+        // Fast path: a dict whose key and value strings are the very objects
+        // of a recent call converts to the same labels, so reuse them. The
+        // cache is only tried, never waited for.
+        if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()) {
+            if let Ok(mut cache) = self.label_cache.try_lock() {
+                let labels = cache.get(dict)?;
+                return self.run(py, |e| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err);
+            }
+        }
+        let labels = to_labels(labels, "labels")?;
+        self.run(py, |e| e.ingest_metric(&name, &labels, value, at))?.map_err(to_py_err)
+    }
+
+    /// Ingests a batch of samples given as columns, reading the numeric
+    /// columns in place (no copy).
+    #[pyo3(signature = (names, values, timestamps = None, labels = None, series = None))]
+    fn ingest_metrics(
+        &self,
+        py: Python<'_>,
+        names: &Bound<'_, PyAny>,
+        values: &Bound<'_, PyAny>,
+        timestamps: Option<&Bound<'_, PyAny>>,
+        labels: Option<&Bound<'_, PyAny>>,
+        series: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let columns = Columns::open(values, timestamps, series, "series")?;
+        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
+        // Per row, or per series code when `series` is given.
+        let items = if codes.is_some() { None } else { Some(n) };
+        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
+            PerRow::one(s.to_cow()?.into_owned())
+        } else {
+            PerRow::many(names, items, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
+        };
+        let labels: PerRow<Labels> = match labels {
+            None => PerRow::one(Labels::new()),
+            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) => PerRow::many(l, items, "labels", |o| to_labels(Some(o), "labels"))?,
+        };
+        let kinds = match (names.positions(), labels.positions()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items for the same series")))
+            }
+            (a, b) => a.or(b).unwrap_or(1),
+        };
+        let report = self.run_detached(py, |e| {
+            let mut batch = Batch::new(&names, &labels);
+            for row in 0..n {
+                let Some(at) = times.get(row) else {
+                    batch.bad_time += 1;
+                    continue;
+                };
+                let Some(pos) = position(codes, row, kinds) else {
+                    batch.bad_code += 1;
+                    continue;
+                };
+                batch.push(e, names.index(pos), labels.index(pos), view.f64(row), at);
+            }
+            batch.report(n)
+        })?;
+        drop(columns);
+        Ok(IngestReport(report))
+    }
+
+    /// Ingests one log record: every log pattern of the library is matched
+    /// in one pass; the line itself is not kept.
+    #[pyo3(signature = (body, labels = None, at = None, severity = None))]
+    fn ingest_log(
+        &self,
+        py: Python<'_>,
+        body: String,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+        severity: Option<&str>,
+    ) -> PyResult<()> {
+        let severity = severity
+            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+            .transpose()?;
+        let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
+        self.run(py, |e| e.ingest_log(&record))
+    }
+
+    /// Ingests an Alertmanager webhook payload (dict, str or bytes).
+    fn ingest_alertmanager(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::Alertmanager, &bytes, None)
+    }
+
+    /// Ingests Prometheus text exposition; samples without a timestamp get `at`.
+    #[pyo3(signature = (text, at = None))]
+    fn ingest_prometheus_text(
+        &self,
+        py: Python<'_>,
+        text: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(text, false)?;
+        self.ingest_format(py, PayloadFormat::PrometheusText, &bytes, at)
+    }
+
+    /// Ingests OTLP/JSON logs or metrics.
+    #[pyo3(signature = (payload, signal = None))]
+    fn ingest_otlp_json(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PyAny>,
+        signal: Option<&str>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        let format = match signal {
+            Some("logs") => PayloadFormat::OtlpLogs,
+            Some("metrics") => PayloadFormat::OtlpMetrics,
+            Some(other) => {
+                return Err(err(
+                    ErrorKind::InvalidArgument,
+                    format!("signal: expected \"logs\", \"metrics\" or None, got {other:?}"),
+                ))
+            }
+            None => {
+                let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+                match (has(b"\"resourceLogs\""), has(b"\"resourceMetrics\"")) {
+                    (true, false) => PayloadFormat::OtlpLogs,
+                    (false, true) => PayloadFormat::OtlpMetrics,
+                    _ => {
+                        return Err(err(
+                            ErrorKind::Telemetry,
+                            "OTLP payload: cannot tell logs from metrics (expected one of `resourceLogs` or \
+                             `resourceMetrics`); pass signal=\"logs\" or signal=\"metrics\"",
+                        ))
+                    }
+                }
+            }
+        };
+        self.ingest_format(py, format, &bytes, None)
+    }
+
+    /// Ingests Kubernetes Events (an EventList, a list or one event).
+    fn ingest_k8s_events(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::K8sEvents, &bytes, None)
+    }
+
+    /// Ingests PagerDuty Events API v2 events; events without a timestamp get `at`.
+    #[pyo3(signature = (payload, at = None))]
+    fn ingest_pagerduty(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, PayloadFormat::PagerDuty, &bytes, at)
+    }
+
+    /// Ingests HealBot's newline-delimited JSON observations.
+    fn ingest_ndjson(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
+        let bytes = payload_arg(payload, false)?;
+        self.ingest_format(py, PayloadFormat::Ndjson, &bytes, None)
+    }
+
+    /// Ingests a payload in a format named at run time (`alertmanager`,
+    /// `prometheus_text`, `otlp_logs`, `otlp_metrics`, `k8s_events`,
+    /// `pagerduty`, `ndjson`).
+    #[pyo3(signature = (format, payload, at = None))]
+    fn ingest_payload(
+        &self,
+        py: Python<'_>,
+        format: &str,
+        payload: &Bound<'_, PyAny>,
+        at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<IngestReport> {
+        let format: PayloadFormat = format.parse().map_err(to_py_err)?;
+        let bytes = payload_arg(payload, true)?;
+        self.ingest_format(py, format, &bytes, at)
+    }
+
+    /// Sets (or with None clears) the host's view of a node's health.
+    #[pyo3(signature = (node, health))]
+    fn set_node_health(&self, py: Python<'_>, node: &str, health: Option<&str>) -> PyResult<()> {
+        let health = match health {
+            None => None,
+            Some("healthy") => Some(HostHealth::Healthy),
+            Some("unhealthy") => Some(HostHealth::Unhealthy),
+            Some(other) => {
+                return Err(err(
+                    ErrorKind::InvalidArgument,
+                    format!("health: expected \"healthy\", \"unhealthy\" or None, got {other:?}"),
+                ))
+            }
+        };
+        self.run(py, |e| e.set_node_health(node, health))?.map_err(|e| {
+            // An unknown node is a topology question.
+            if e.kind() == ErrorKind::InvalidArgument {
+                to_py_err(Error::new(ErrorKind::Topology, e.message()))
+            } else {
+                to_py_err(e)
+            }
+        })
+    }
+
+    /// Every signature matched at `at` (None: now), without decisions.
+    #[pyo3(signature = (at = None))]
+    fn diagnose(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Diagnosis>> {
+        let at = at_ms(at, "at")?;
+        let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
+        Ok(evaluation.diagnoses.into_iter().map(Diagnosis).collect())
+    }
+
+    /// Counters: ingested by kind, unattached and dropped by reason, live
+    /// series, firing alerts, exceptions, evaluations.
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let stats = self.run(py, |e| e.stats())?;
+        to_python(py, &stats)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let topo = self.topology.bind(py).get().inner.len();
+        format!("<Engine nodes={topo}>")
+    }
+}
+
+/// A decision argument: a `Decision` (its id and chosen action and
+/// target) or a decision id.
+type DecisionArg = (String, Option<(String, String)>);
+
+fn decision_arg(ob: &Bound<'_, PyAny>) -> PyResult<DecisionArg> {
+    if let Ok(d) = ob.cast::<Decision>() {
+        let d = &d.get().0;
+        return Ok((d.id.clone(), d.action.as_ref().map(|a| (a.id.clone(), a.target.clone()))));
+    }
+    ob.extract::<String>()
+        .map(|id| (id, None))
+        .map_err(|_| PyTypeError::new_err("decision: expected a Decision or a decision id (str)"))
+}
+
+/// Rebuilds a pickled `Engine` from its snapshot.
+#[pyfunction]
+pub fn _engine_from_state(
+    py: Python<'_>,
+    library: Bound<'_, Library>,
+    topology: Bound<'_, Topology>,
+    config: &Bound<'_, PyAny>,
+    snapshot: &[u8],
+) -> PyResult<Engine> {
+    Engine::restore(py, library, topology, snapshot, Some(config))
+}
+
+/// Benchmark support (benches/python): calls the core's `ingest_metric` `n`
+/// times with the same converted arguments (`at` advancing 1 ms per call),
+/// with the GIL released, so a benchmark can time the Rust call alone and
+/// compare it with the same call made from Python.
+#[pyfunction]
+#[pyo3(signature = (engine, name, value, labels, at, n))]
+pub fn _core_ingest_metric_loop(
+    py: Python<'_>,
+    engine: &Bound<'_, Engine>,
+    name: String,
+    value: f64,
+    labels: Option<&Bound<'_, PyAny>>,
+    at: Option<&Bound<'_, PyAny>>,
+    n: u64,
+) -> PyResult<u64> {
+    let labels = to_labels(labels, "labels")?;
+    let at = at_ms(at, "at")?;
+    engine.get().run_detached(py, |e| {
+        let mut failed = 0;
+        for i in 0..n {
+            let t = at.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
+            if e.ingest_metric(std::hint::black_box(&name), &labels, value, t).is_err() {
+                failed += 1;
+            }
+        }
+        failed
+    })
+}
+
+/// Whether a timestamps argument is one time for every row rather than a column.
+fn is_scalar_time(t: &Bound<'_, PyAny>) -> bool {
+    use pyo3::types::{PyFloat, PyInt};
+    t.is_instance_of::<PyFloat>() || t.is_instance_of::<PyInt>() || t.hasattr("utcoffset").unwrap_or(false)
+}
+
+fn payload_arg<'a>(ob: &'a Bound<'_, PyAny>, json: bool) -> PyResult<std::borrow::Cow<'a, [u8]>> {
+    payload(ob, json)
+}
