@@ -90,22 +90,63 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// The terms of a confidence, in log-odds, before any text is written.
+struct Parts {
+    prior: f64,
+    evidence: f64,
+    coverage: f64,
+    /// The evidence scaled by coverage.
+    scaled: f64,
+    coverage_shift: f64,
+    topology: f64,
+    outcomes: f64,
+}
+
+impl Parts {
+    fn of(i: &Inputs) -> Parts {
+        let coverage = if i.coverage.is_finite() { i.coverage.clamp(0.0, 1.0) } else { 0.0 };
+        let evidence = if i.evidence.is_finite() { i.evidence } else { 0.0 };
+        let prior = logit(if i.prior.is_finite() { i.prior } else { 0.5 });
+        let scaled = coverage * evidence;
+        let coverage_shift = scaled - evidence;
+        let topology = if i.explained_by_dependency { EXPLAINED_BY_DEPENDENCY } else { 0.0 }
+            + PER_CORROBORATING_DEPENDENT * i.corroborating_dependents.min(MAX_CORROBORATING) as f64;
+        let outcomes = ((1.0 + f64::from(i.successes)) / (1.0 + f64::from(i.failures)))
+            .ln()
+            .clamp(-MAX_OUTCOME_TERM, MAX_OUTCOME_TERM);
+        Parts { prior, evidence, coverage, scaled, coverage_shift, topology, outcomes }
+    }
+
+    fn log_odds(&self) -> f64 {
+        self.prior + self.scaled + self.topology + self.outcomes
+    }
+}
+
+/// The confidence value alone: what [`score`] computes, without writing its
+/// terms. For ranking, where only the number is read.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::confidence::{score, value, Inputs};
+///
+/// let i = Inputs { prior: 0.3, evidence: 2.0, coverage: 0.5, explained_by_dependency: false,
+///                  corroborating_dependents: 1, successes: 2, failures: 1 };
+/// assert_eq!(value(&i), score(&i).value);
+/// ```
+pub fn value(i: &Inputs) -> f64 {
+    sigmoid(Parts::of(i).log_odds())
+}
+
 /// Computes a confidence from its inputs. Monotone: more positive evidence
 /// never lowers it; an extra failed outcome never raises it.
 pub fn score(i: &Inputs) -> Confidence {
-    let coverage = if i.coverage.is_finite() { i.coverage.clamp(0.0, 1.0) } else { 0.0 };
-    let evidence = if i.evidence.is_finite() { i.evidence } else { 0.0 };
-    let prior = logit(if i.prior.is_finite() { i.prior } else { 0.5 });
-    let ev = coverage * evidence;
-    let coverage_shift = ev - evidence;
-    let topology = if i.explained_by_dependency { EXPLAINED_BY_DEPENDENCY } else { 0.0 }
-        + PER_CORROBORATING_DEPENDENT * i.corroborating_dependents.min(MAX_CORROBORATING) as f64;
-    let outcomes = ((1.0 + f64::from(i.successes)) / (1.0 + f64::from(i.failures)))
-        .ln()
-        .clamp(-MAX_OUTCOME_TERM, MAX_OUTCOME_TERM);
-    let log_odds = prior + ev + topology + outcomes;
+    let p = Parts::of(i);
+    let log_odds = p.log_odds();
+    let coverage = p.coverage;
+    let evidence = p.evidence;
     let terms = vec![
-        Term { name: "prior".into(), value: prior, detail: format!("prior probability {:.3}", i.prior) },
+        Term { name: "prior".into(), value: p.prior, detail: format!("prior probability {:.3}", i.prior) },
         Term {
             name: "evidence".into(),
             value: evidence,
@@ -113,7 +154,7 @@ pub fn score(i: &Inputs) -> Confidence {
         },
         Term {
             name: "coverage".into(),
-            value: coverage_shift,
+            value: p.coverage_shift,
             detail: format!(
                 "{:.0}% of the series read had fresh data; evidence scaled by {coverage:.2}",
                 coverage * 100.0
@@ -121,7 +162,7 @@ pub fn score(i: &Inputs) -> Confidence {
         },
         Term {
             name: "topology".into(),
-            value: topology,
+            value: p.topology,
             detail: format!(
                 "{}{} corroborating dependents",
                 if i.explained_by_dependency { "a diagnosed dependency could explain it; " } else { "" },
@@ -130,7 +171,7 @@ pub fn score(i: &Inputs) -> Confidence {
         },
         Term {
             name: "outcomes".into(),
-            value: outcomes,
+            value: p.outcomes,
             detail: format!("{} successful and {} failed outcomes recorded", i.successes, i.failures),
         },
     ];
@@ -165,6 +206,7 @@ mod tests {
             prop_assert!((0.0..=1.0).contains(&c.value));
             let sum: f64 = c.terms.iter().map(|t| t.value).sum();
             prop_assert!((sum - c.log_odds).abs() < 1e-9);
+            prop_assert_eq!(value(&i), c.value);
         }
 
         #[test]

@@ -97,6 +97,10 @@ pub struct Diagnosis {
     pub at: i64,
     /// Every predicate of `match` and `evidence`, evaluated.
     pub evidence: Vec<EvidenceItem>,
+    /// Sum of the weights of the evidence items that held (the evidence
+    /// term of the confidence, before coverage scaling).
+    #[serde(default)]
+    pub evidence_weight: f64,
     /// Share of the series the signature reads that had fresh data, in [0, 1].
     pub coverage: f64,
     /// Whether the diagnosis comes from a forecast predicate (a notice, never

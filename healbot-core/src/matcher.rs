@@ -14,6 +14,7 @@
 //! `<`/`<=`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::diagnosis::{EvidenceItem, Role};
 use crate::library::Library;
@@ -161,6 +162,8 @@ pub(crate) struct SigProgram {
     pub(crate) forecast: bool,
     /// Metric ids the signature reads, for the coverage term.
     pub(crate) reads: Vec<u32>,
+    /// `applies_to` rendered: signatures with equal keys apply to the same nodes.
+    applies_key: String,
 }
 
 /// The library compiled for evaluation. Immutable and shareable.
@@ -170,8 +173,11 @@ pub struct Program {
     nodes: Vec<Node>,
     preds: Vec<Pred>,
     pub(crate) metrics: HashMap<String, u32>,
-    pub(crate) metric_names: Vec<String>,
+    /// [`name_key`] of each interned metric: how the engine's state keys them.
+    pub(crate) metric_keys: Vec<u64>,
     pub(crate) reasons: HashMap<String, u32>,
+    /// [`name_key`] of each interned event reason.
+    pub(crate) reason_keys: Vec<u64>,
     pub(crate) log: LogMatcher,
     /// One key per log slot (pattern id), identifying the pattern across
     /// reloads so counters of unchanged patterns are kept.
@@ -450,27 +456,53 @@ impl Program {
                 reads_health,
                 forecast,
                 reads: b.reads.clone(),
+                applies_key: format!("{:?}{}", s.applies_to.kinds, render_matchers(&s.applies_to.labels)),
             });
         }
         let log = b
             .log
             .build()
             .map_err(|e| Error::new(ErrorKind::Library, format!("log pattern {}: {}", e.index(), e.message())))?;
+        let metric_keys = b.metric_names.iter().map(|m| name_key(m)).collect();
+        let mut reason_keys = vec![0; b.reasons.len()];
+        for (name, id) in &b.reasons {
+            if let Some(slot) = reason_keys.get_mut(*id as usize) {
+                *slot = name_key(name);
+            }
+        }
         Ok(Program {
             sigs,
             nodes: b.nodes,
             preds: b.preds,
             metrics: b.metrics,
-            metric_names: b.metric_names,
+            metric_keys,
             reasons: b.reasons,
+            reason_keys,
             log,
             log_keys: b.log_keys,
             retention: b.retention,
         })
     }
 
+    /// The nodes of `topo` each signature is evaluated on, by signature
+    /// index. Computed once per (program, topology) so `diagnose` never tests
+    /// `applies_to` again; signatures with the same `applies_to` share one list.
+    pub(crate) fn applicable(&self, topo: &Topology) -> Vec<Arc<[NodeId]>> {
+        let mut by_key: HashMap<&str, Arc<[NodeId]>> = HashMap::new();
+        self.sigs
+            .iter()
+            .map(|s| {
+                Arc::clone(
+                    by_key
+                        .entry(s.applies_key.as_str())
+                        .or_insert_with(|| topo.node_ids().filter(|n| self.applies(s, topo, *n)).collect()),
+                )
+            })
+            .collect()
+    }
+
     /// Whether signature `s` is evaluated on node `n` (kind, labels).
-    pub(crate) fn applies(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> bool {
+    fn applies(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> bool {
         let info = topo.node(n);
         if !s.kinds.is_empty() && !s.kinds.contains(&info.kind()) {
             return false;
@@ -490,7 +522,7 @@ impl Program {
     pub(crate) fn exception(&self, s: &SigProgram, topo: &Topology, n: NodeId) -> Option<EvidenceItem> {
         let info = topo.node(n);
         for (i, x) in s.exceptions.iter().enumerate() {
-            let tier = info.tier().to_string();
+            let tier = if x.field == "node.tier" { info.tier().to_string() } else { String::new() };
             let value = match x.field.as_str() {
                 "node.id" => Some(info.id()),
                 "node.kind" => Some(info.kind().as_str()),
@@ -522,7 +554,38 @@ impl Program {
         None
     }
 
-    /// Evaluates `match` of `s` on `n`; evidence items are appended to `out`.
+    /// Whether `match` of `s` holds on `n`. Records nothing and stops as soon
+    /// as the answer is known: this is the pass every (signature, node) pair
+    /// pays, and almost all of them do not match.
+    pub(crate) fn holds(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts) -> bool {
+        self.holds_node(s.root, n, facts)
+    }
+
+    fn holds_node(&self, node: u32, n: NodeId, facts: &dyn Facts) -> bool {
+        match &self.nodes[node as usize] {
+            Node::All(kids) => kids.iter().all(|k| self.holds_node(*k, n, facts)),
+            Node::Any(kids) => kids.iter().any(|k| self.holds_node(*k, n, facts)),
+            Node::Not(k) => !self.holds_node(*k, n, facts),
+            Node::AtLeast(need, kids) => {
+                let need = *need as usize;
+                let mut held = 0;
+                for (i, k) in kids.iter().enumerate() {
+                    held += usize::from(self.holds_node(*k, n, facts));
+                    if held >= need {
+                        return true;
+                    }
+                    if held + (kids.len() - i - 1) < need {
+                        return false;
+                    }
+                }
+                held >= need
+            }
+            Node::Leaf { pred, .. } => self.eval_pred(&self.preds[*pred as usize], n, facts).0,
+        }
+    }
+
+    /// Evaluates `match` of `s` on `n`, recording every predicate; evidence
+    /// items are appended to `out`. Gives the same answer as [`Program::holds`].
     pub(crate) fn eval_match(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, out: &mut Vec<EvidenceItem>) -> bool {
         self.eval(s.root, n, facts, Role::Required, out)
     }
@@ -600,39 +663,39 @@ impl Program {
                     window,
                     satisfied,
                     role,
-                    note,
+                    note: note.render(),
                 });
                 satisfied
             }
         }
     }
 
-    fn eval_pred(&self, p: &Pred, n: NodeId, facts: &dyn Facts) -> (bool, Option<f64>, Option<String>) {
+    fn eval_pred(&self, p: &Pred, n: NodeId, facts: &dyn Facts) -> (bool, Option<f64>, Note) {
         match p {
             Pred::Metric { metric, labels, agg, q, window, op, threshold } => {
                 match facts.metric(n, *metric, labels, *agg, *q, *window, *op) {
-                    Some(v) => (op.holds(v, *threshold), Some(v), None),
-                    None => (false, None, Some("no data in window".into())),
+                    Some(v) => (op.holds(v, *threshold), Some(v), Note::None),
+                    None => (false, None, Note::NoData),
                 }
             }
             Pred::Log { slot, window, op, threshold } => {
                 let c = facts.log_count(n, *slot, *window) as f64;
-                (op.holds(c, *threshold), Some(c), None)
+                (op.holds(c, *threshold), Some(c), Note::None)
             }
             Pred::Event { reason, event_type, window, op, threshold } => {
                 let c = facts.event_count(n, *reason, *event_type, *window) as f64;
-                (op.holds(c, *threshold), Some(c), None)
+                (op.holds(c, *threshold), Some(c), Note::None)
             }
             Pred::Alert { name, labels } => {
                 let firing = facts.alert_firing(n, name, labels);
-                (firing, Some(if firing { 1.0 } else { 0.0 }), None)
+                (firing, Some(if firing { 1.0 } else { 0.0 }), Note::None)
             }
             Pred::Absent { metric, labels, for_ } => match facts.last_seen(n, *metric, labels) {
                 Some(age) => {
                     let held = age >= for_.as_millis_i64();
-                    (held, Some(age as f64 / 1000.0), Some(format!("last sample {}s ago", age / 1000)))
+                    (held, Some(age as f64 / 1000.0), Note::LastSample(age))
                 }
-                None => (true, None, Some("never seen".into())),
+                None => (true, None, Note::NeverSeen),
             },
             Pred::Dependency { kind, state, transitive } => {
                 let (total, unhealthy) = facts.dependencies(n, *kind, *transitive);
@@ -640,23 +703,61 @@ impl Program {
                     HealthState::Unhealthy => unhealthy > 0,
                     HealthState::Healthy => total > 0 && unhealthy == 0,
                 };
-                (held, Some(unhealthy as f64), Some(format!("{unhealthy} of {total} unhealthy")))
+                (held, Some(unhealthy as f64), Note::Unhealthy { unhealthy, total })
             }
             Pred::Replicas { min_healthy } => {
                 let h = facts.healthy_replicas(n);
-                (h >= *min_healthy, Some(f64::from(h)), None)
+                (h >= *min_healthy, Some(f64::from(h)), Note::None)
             }
             Pred::Forecast { metric, labels, window, op, threshold, within } => {
                 match facts.forecast(n, *metric, labels, *window, *threshold, *op) {
                     Some(secs) => {
                         let held = secs <= within.as_secs_f64();
-                        (held, Some(secs), Some(format!("crosses in {:.0}s", secs)))
+                        (held, Some(secs), Note::Crosses(secs))
                     }
-                    None => (false, None, Some("no crossing predicted".into())),
+                    None => (false, None, Note::NoCrossing),
                 }
             }
         }
     }
+}
+
+/// A predicate's remark, kept as numbers and rendered only when evidence is
+/// recorded (the quiet pass never formats anything).
+enum Note {
+    None,
+    NoData,
+    /// Milliseconds since the last sample.
+    LastSample(i64),
+    NeverSeen,
+    Unhealthy {
+        unhealthy: usize,
+        total: usize,
+    },
+    /// Seconds until the forecast crossing.
+    Crosses(f64),
+    NoCrossing,
+}
+
+impl Note {
+    fn render(&self) -> Option<String> {
+        Some(match self {
+            Note::None => return None,
+            Note::NoData => "no data in window".into(),
+            Note::LastSample(age) => format!("last sample {}s ago", age / 1000),
+            Note::NeverSeen => "never seen".into(),
+            Note::Unhealthy { unhealthy, total } => format!("{unhealthy} of {total} unhealthy"),
+            Note::Crosses(secs) => format!("crosses in {secs:.0}s"),
+            Note::NoCrossing => "no crossing predicted".into(),
+        })
+    }
+}
+
+/// The key the engine's state files a metric name or event reason under:
+/// stable across library reloads (unlike interned ids), and a plain integer
+/// so evaluation looks series up without building a `String`.
+pub(crate) fn name_key(name: &str) -> u64 {
+    crate::library::fnv1a64(name.as_bytes())
 }
 
 fn compile_exceptions(s: &Signature, library: &Library) -> Vec<CompiledException> {
@@ -713,4 +814,110 @@ pub(crate) trait Facts {
 /// Whether a series is labelled as the matchers ask.
 pub(crate) fn series_matches(labels: &[CompiledMatcher], series: &Labels) -> bool {
     all_match(labels, series)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Facts where metric `m{i}` has value `values[i]` (or no data when NaN).
+    struct Table(Vec<f64>);
+
+    impl Facts for Table {
+        fn metric(
+            &self,
+            _: NodeId,
+            metric: u32,
+            _: &[CompiledMatcher],
+            _: Aggregation,
+            _: f64,
+            _: Duration,
+            _: Comparison,
+        ) -> Option<f64> {
+            self.0.get(metric as usize).copied().filter(|v| !v.is_nan())
+        }
+        fn log_count(&self, _: NodeId, _: u32, _: Duration) -> u64 {
+            0
+        }
+        fn event_count(&self, _: NodeId, _: u32, _: Option<EventTypeFilter>, _: Duration) -> u64 {
+            0
+        }
+        fn alert_firing(&self, _: NodeId, _: &str, _: &[CompiledMatcher]) -> bool {
+            false
+        }
+        fn last_seen(&self, _: NodeId, _: u32, _: &[CompiledMatcher]) -> Option<i64> {
+            None
+        }
+        fn dependencies(&self, _: NodeId, _: Option<NodeKind>, _: bool) -> (usize, usize) {
+            (0, 0)
+        }
+        fn healthy_replicas(&self, _: NodeId) -> u32 {
+            0
+        }
+        fn forecast(
+            &self,
+            _: NodeId,
+            _: u32,
+            _: &[CompiledMatcher],
+            _: Duration,
+            _: f64,
+            _: Comparison,
+        ) -> Option<f64> {
+            None
+        }
+    }
+
+    /// A random condition tree over metrics m0..m5, as YAML flow text.
+    fn condition() -> impl Strategy<Value = String> {
+        let leaf = (0u32..6, 0u32..10)
+            .prop_map(|(m, t)| format!("{{metric: {{name: m{m}, agg: last, window: 1m, op: '>', threshold: {t}}}}}"));
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(|v| format!("{{all: [{}]}}", v.join(", "))),
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(|v| format!("{{any: [{}]}}", v.join(", "))),
+                inner.clone().prop_map(|c| format!("{{not: {c}}}")),
+                (proptest::collection::vec(inner, 1..5), 1u32..4).prop_map(|(v, n)| {
+                    let n = n.min(v.len() as u32);
+                    format!("{{at_least: {{n: {n}, of: [{}]}}}}", v.join(", "))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The quiet, short-circuiting pass answers exactly as the recording one.
+        #[test]
+        fn quiet_pass_agrees_with_the_recording_pass(
+            c in condition(),
+            values in proptest::collection::vec(prop_oneof![Just(f64::NAN), 0.0f64..10.0], 6),
+        ) {
+            let text = format!(
+                "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {{name: p}}\nspec:\n  signatures:\n    - id: s\n      title: s\n      category: errors\n      severity: warning\n      match: {c}\n"
+            );
+            let library = Library::from_text("p.yaml", &text).expect("generated signature loads");
+            let program = Program::compile(&library).unwrap();
+            let s = &program.sigs[0];
+            // Interned ids follow first use; map m{i} to its value.
+            let mut by_id = vec![f64::NAN; program.metric_keys.len()];
+            for (name, id) in &program.metrics {
+                let i: usize = name[1..].parse().unwrap();
+                by_id[*id as usize] = values[i];
+            }
+            let facts = Table(by_id);
+            let topo = Topology::from_text(
+                "t.yaml",
+                "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: a, kind: service}]}\n",
+            )
+            .unwrap();
+            let n = topo.node_ids().next().unwrap();
+            let mut out = Vec::new();
+            let recorded = program.eval_match(s, n, &facts, &mut out);
+            prop_assert_eq!(program.holds(s, n, &facts), recorded);
+            // The recording pass lists every leaf.
+            prop_assert_eq!(out.len(), c.matches("metric:").count());
+        }
+    }
 }

@@ -9,7 +9,7 @@ use crate::decision::{
     decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole, SignatureRef, Verdict,
     DECISION_SCHEMA_VERSION,
 };
-use crate::diagnosis::{Diagnosis, Role as EvidenceRole};
+use crate::diagnosis::Diagnosis;
 use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
 use crate::ledger::{Execution, Ledger};
@@ -40,10 +40,6 @@ fn failure(g: &GuardCheck) -> GuardFailure {
     GuardFailure { guard: g.guard.to_string(), reason: g.reason.clone(), observed: g.observed, limit: g.limit }
 }
 
-fn snake<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
 impl Engine {
     /// Evaluates every signature at `at` and decides, for every diagnosis
     /// (and every inferred suspect), what the host should do.
@@ -57,7 +53,7 @@ impl Engine {
     /// See the crate-level example in [`Engine`].
     pub fn evaluate(&mut self, at: i64) -> Vec<Decision> {
         let (evaluation, health) = self.diagnose_with_health(at);
-        let diags = evaluation.diagnoses;
+        let mut diags = evaluation.diagnoses;
         let excepted = evaluation.excepted;
         let library = self.library.clone();
         let topo = self.topology.clone();
@@ -69,16 +65,15 @@ impl Engine {
             .iter()
             .map(|d| {
                 let prior = self.program.sigs[d.signature_index].prior;
-                confidence::score(&Inputs {
+                confidence::value(&Inputs {
                     prior,
-                    evidence: evidence_sum(d),
+                    evidence: d.evidence_weight,
                     coverage: d.coverage,
                     explained_by_dependency: false,
                     corroborating_dependents: 0,
                     successes: 0,
                     failures: 0,
                 })
-                .value
             })
             .collect();
         let findings: Vec<Finding> = diags
@@ -97,8 +92,10 @@ impl Engine {
         });
 
         // Executions decided in this evaluation count against guards as if
-        // already recorded, in a scratch copy of the ledger.
+        // already recorded, in a scratch copy of the ledger — made only when
+        // a later decision runs guards after an execution was decided.
         let mut ledger: Option<Ledger> = None;
+        let mut decided: Vec<Execution> = Vec::new();
         let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
         for i in order {
             let d = &diags[i];
@@ -159,6 +156,12 @@ impl Engine {
                 reasons.push("no action configured for this signature".into());
                 verdict = Verdict::Observe;
             } else {
+                if !decided.is_empty() {
+                    let l = ledger.get_or_insert_with(|| self.state.ledger.clone());
+                    for e in decided.drain(..) {
+                        l.record_execution(e);
+                    }
+                }
                 let view = View { engine: self, health: &health, at };
                 let cx = GuardCx {
                     topology: &topo,
@@ -189,7 +192,7 @@ impl Engine {
                             operation: a.operation.clone(),
                             target: topo.node(c.target).id().to_string(),
                             parameters: a.parameters.clone(),
-                            risk: snake(&a.risk),
+                            risk: a.risk.as_str().to_string(),
                             min_confidence: a.min_confidence,
                             guards_passed: c.passed.iter().map(|g| g.guard.to_string()).collect(),
                         });
@@ -206,7 +209,7 @@ impl Engine {
                 .map_or((0, 0), |a| self.state.ledger.posterior(&d.signature, a));
             let confidence = confidence::score(&Inputs {
                 prior: sig.prior.unwrap_or(0.5),
-                evidence: evidence_sum(d),
+                evidence: d.evidence_weight,
                 coverage: d.coverage,
                 explained_by_dependency: explained,
                 corroborating_dependents: corroborating,
@@ -220,8 +223,7 @@ impl Engine {
             };
             if verdict == Verdict::Execute && !self.config.dry_run {
                 if let Some(a) = &action {
-                    let l = ledger.get_or_insert_with(|| self.state.ledger.clone());
-                    l.record_execution(Execution {
+                    decided.push(Execution {
                         decision_id: id.clone(),
                         signature: d.signature.clone(),
                         action: a.id.clone(),
@@ -242,7 +244,7 @@ impl Engine {
                 verdict,
                 reasons,
                 confidence,
-                evidence: d.evidence.clone(),
+                evidence: std::mem::take(&mut diags[i].evidence),
                 root_cause,
                 action,
                 rejected,
@@ -301,7 +303,7 @@ impl Engine {
         }
 
         // Matches an exception suppressed: said, never acted on.
-        for d in &excepted {
+        for mut d in excepted {
             let sig = &library.signatures()[d.signature_index];
             let note = d.evidence.last().and_then(|e| e.note.clone()).unwrap_or_default();
             let mut decision = Decision {
@@ -326,7 +328,7 @@ impl Engine {
                     successes: 0,
                     failures: 0,
                 }),
-                evidence: d.evidence.clone(),
+                evidence: std::mem::take(&mut d.evidence),
                 root_cause: RootCause {
                     role: RootRole::Root,
                     node: d.node_id.clone(),
@@ -422,35 +424,9 @@ fn signature_ref(sig: &crate::spec::Signature) -> SignatureRef {
         id: sig.id.clone(),
         title: sig.title.clone(),
         category: sig.category.as_str().to_string(),
-        severity: snake(&sig.severity),
-        status: snake(&sig.status),
+        severity: sig.severity.as_str().to_string(),
+        status: sig.status.as_str().to_string(),
     }
-}
-
-fn evidence_sum(d: &Diagnosis) -> f64 {
-    // Leaves of one evidence item share its weight; count each item once by
-    // the note on its first leaf (compound items) or the leaf itself.
-    let mut total = 0.0;
-    let mut i = 0;
-    while i < d.evidence.len() {
-        let e = &d.evidence[i];
-        if let EvidenceRole::Evidence(w) = e.role {
-            let compound = e.note.as_deref().is_some_and(|n| n.starts_with("evidence item"));
-            let held = if compound { e.note.as_deref() == Some("evidence item held") } else { e.satisfied };
-            if held {
-                total += w;
-            }
-            // Skip the rest of a compound item's leaves.
-            let path_root = e.path.split('.').next().unwrap_or("");
-            i += 1;
-            while compound && i < d.evidence.len() && d.evidence[i].path.split('.').next() == Some(path_root) {
-                i += 1;
-            }
-            continue;
-        }
-        i += 1;
-    }
-    total
 }
 
 /// Execute only when nothing stands in the way; otherwise escalate with the reasons.

@@ -57,8 +57,8 @@ pub(crate) struct StateFacts<'a> {
 
 impl StateFacts<'_> {
     fn series(&self, n: NodeId, metric: u32) -> &[(SeriesId, Labels)] {
-        let name = &self.engine.program.metric_names[metric as usize];
-        self.engine.state.series_by_node.get(&(n.index() as u32, name.clone())).map_or(&[], Vec::as_slice)
+        let Some(&key) = self.engine.program.metric_keys.get(metric as usize) else { return &[] };
+        self.engine.state.series_by_node.get(&(n.index() as u32, key)).map_or(&[], Vec::as_slice)
     }
 
     /// Share of the metrics a signature reads that have a fresh series on the node.
@@ -111,13 +111,10 @@ impl Facts for StateFacts<'_> {
     }
 
     fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64 {
-        let Some(name) = self.engine.program.reasons.iter().find(|(_, v)| **v == reason).map(|(k, _)| k) else {
-            return 0;
-        };
+        let Some(&key) = self.engine.program.reason_keys.get(reason as usize) else { return 0 };
         let node = n.index() as u32;
-        let count = |warning: bool| {
-            self.engine.state.events.get(&(node, name.clone(), warning)).map_or(0, |c| c.count(window, self.at))
-        };
+        let count =
+            |warning: bool| self.engine.state.events.get(&(node, key, warning)).map_or(0, |c| c.count(window, self.at));
         match event_type {
             Some(EventTypeFilter::Warning) => count(true),
             Some(EventTypeFilter::Normal) => count(false),
@@ -191,8 +188,8 @@ impl Facts for StateFacts<'_> {
 /// `replicas_metric` when it has data, else the declared count when the node
 /// is healthy and 0 when it is not.
 pub(crate) fn healthy_replicas(engine: &Engine, health: &Health, n: NodeId, at: i64) -> u32 {
-    if let Some(metric) = &engine.topology.spec().replicas_metric {
-        if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, metric.clone())) {
+    if let Some(key) = engine.replicas_key {
+        if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, key)) {
             let v = list
                 .iter()
                 .filter_map(|(id, _)| {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnosis::{Diagnosis, EvidenceItem};
 use crate::library::Library;
-use crate::matcher::Program;
+use crate::matcher::{name_key, Program};
 
 mod decide;
 mod facts;
@@ -173,12 +173,12 @@ pub enum HostHealth {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) series: SeriesStore,
-    /// (node, metric name) → series with their labels.
-    pub(crate) series_by_node: BTreeMap<(u32, String), Vec<(SeriesId, Labels)>>,
+    /// (node, [`name_key`] of the metric) → series with their labels.
+    pub(crate) series_by_node: BTreeMap<(u32, u64), Vec<(SeriesId, Labels)>>,
     /// (node, log pattern slot) → match counts.
     pub(crate) logs: BTreeMap<(u32, u32), BucketCounter>,
-    /// (node, event reason, warning?) → event counts.
-    pub(crate) events: BTreeMap<(u32, String, bool), BucketCounter>,
+    /// (node, [`name_key`] of the event reason, warning?) → event counts.
+    pub(crate) events: BTreeMap<(u32, u64, bool), BucketCounter>,
     /// node → fingerprint → firing alert.
     pub(crate) alerts: BTreeMap<u32, BTreeMap<String, ActiveAlert>>,
     /// (signature id, node) → since when `match` has held.
@@ -247,6 +247,10 @@ pub struct Engine {
     pub(crate) state: State,
     pub(crate) guards: Arc<Vec<ActionGuards>>,
     pub(crate) traversal: Traversal,
+    /// The nodes each signature applies to, by signature index.
+    applicable: Vec<Arc<[NodeId]>>,
+    /// [`name_key`] of the topology's replicas metric.
+    pub(crate) replicas_key: Option<u64>,
     log_scratch: crate::logmatch::Scratch,
     log_hits: Vec<crate::logmatch::PatternId>,
 }
@@ -282,6 +286,8 @@ impl Engine {
         let log_scratch = program.log.scratch();
         Engine {
             traversal: topology.traversal(),
+            applicable: program.applicable(&topology),
+            replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
                 series_by_node: BTreeMap::new(),
@@ -450,7 +456,7 @@ impl Engine {
         let n = u32::try_from(event.count.max(1)).unwrap_or(u32::MAX);
         self.state
             .events
-            .entry((node.index() as u32, event.reason.clone(), warning))
+            .entry((node.index() as u32, name_key(&event.reason), warning))
             .or_insert_with(|| BucketCounter::new(bucket, retention))
             .add(event.last_at, n);
     }
@@ -546,18 +552,17 @@ impl Engine {
         let mut health = Health::from_host(&self.state.host_health, topo.len());
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
-        let mut evidence = Vec::new();
         for phase in [false, true] {
             for s in program.sigs.iter().filter(|s| s.status != Status::Disabled && s.reads_health == phase) {
-                for n in topo.node_ids() {
-                    if !program.applies(s, &topo, n) {
-                        continue;
-                    }
-                    evidence.clear();
+                let nodes = self.applicable.get(s.index).map_or(&[][..], |a| &a[..]);
+                for &n in nodes {
                     let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
-                    let held = program.eval_match(s, n, &facts, &mut evidence);
-                    if held {
-                        matched.push((s.index, n, std::mem::take(&mut evidence)));
+                    // Quiet first: most pairs do not match, and only a
+                    // match needs its evidence recorded.
+                    if program.holds(s, n, &facts) {
+                        let mut evidence = Vec::new();
+                        program.eval_match(s, n, &facts, &mut evidence);
+                        matched.push((s.index, n, evidence));
                     }
                 }
             }
@@ -592,6 +597,7 @@ impl Engine {
                     onset: at,
                     at,
                     evidence: ev,
+                    evidence_weight: 0.0,
                     coverage: 1.0,
                     forecast: s.forecast,
                 });
@@ -606,7 +612,7 @@ impl Engine {
                 continue;
             }
             let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
-            program.eval_evidence(s, n, &facts, &mut ev);
+            let evidence_weight = program.eval_evidence(s, n, &facts, &mut ev);
             let coverage = facts.coverage(n, &s.reads);
             diagnoses.push(Diagnosis {
                 signature: sig.id.clone(),
@@ -619,6 +625,7 @@ impl Engine {
                 onset: since,
                 at,
                 evidence: ev,
+                evidence_weight,
                 coverage,
                 forecast: s.forecast,
             });
@@ -664,7 +671,7 @@ impl Engine {
         }
         match self.state.series.resolve(key) {
             Ok(id) => {
-                self.state.series_by_node.entry((key.node, name.to_string())).or_default().push((id, labels.clone()));
+                self.state.series_by_node.entry((key.node, name_key(name))).or_default().push((id, labels.clone()));
                 Ok(id)
             }
             Err(e) => {

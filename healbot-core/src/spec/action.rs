@@ -105,6 +105,18 @@ pub enum Risk {
     Destructive,
 }
 
+impl Risk {
+    /// The snake_case spelling, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+            Risk::Destructive => "destructive",
+        }
+    }
+}
+
 /// A check an action must pass. Written as a single-key map.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -160,6 +160,17 @@ pub enum SignatureSeverity {
     Critical,
 }
 
+impl SignatureSeverity {
+    /// The snake_case spelling, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureSeverity::Info => "info",
+            SignatureSeverity::Warning => "warning",
+            SignatureSeverity::Critical => "critical",
+        }
+    }
+}
+
 /// Lifecycle of a signature.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -171,6 +182,17 @@ pub enum Status {
     Experimental,
     /// Loaded and validated, never evaluated.
     Disabled,
+}
+
+impl Status {
+    /// The snake_case spelling, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Stable => "stable",
+            Status::Experimental => "experimental",
+            Status::Disabled => "disabled",
+        }
+    }
 }
 
 /// The node selector of a signature: kinds (any of) and label matchers (all of).
