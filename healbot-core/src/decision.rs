@@ -219,7 +219,7 @@ impl Decision {
             .evidence
             .iter()
             .filter(|e| e.satisfied && matches!(e.role, crate::diagnosis::Role::Required))
-            .map(|e| e.predicate.as_str())
+            .map(|e| &*e.predicate)
             .collect();
         if !held.is_empty() {
             let _ = write!(s, " because {}", held.join(" and "));

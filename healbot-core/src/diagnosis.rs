@@ -1,6 +1,8 @@
 //! Diagnoses: a signature matched on a node at a time, with the evidence
 //! that made it.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::spec::signature::{Category, SignatureSeverity, Status};
@@ -47,12 +49,13 @@ pub enum Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EvidenceItem {
     /// Where the predicate sits in the signature (`match.all[1].metric`).
-    pub path: String,
+    /// Shared with the compiled signature: copying an item copies no text.
+    pub path: Arc<str>,
     /// The predicate's id, when it has one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
     /// The predicate rendered for people (`avg(cpu[5m]) > 0.9`).
-    pub predicate: String,
+    pub predicate: Arc<str>,
     /// The observed value; `None` when there was no data.
     pub observed: Option<f64>,
     /// The comparison, for predicates that compare.

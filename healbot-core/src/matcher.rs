@@ -132,7 +132,7 @@ enum Node {
     Any(Vec<u32>),
     Not(u32),
     AtLeast(u32, Vec<u32>),
-    Leaf { pred: u32, path: String, id: Option<String>, text: String },
+    Leaf { pred: u32, path: Arc<str>, id: Option<Arc<str>>, text: Arc<str> },
 }
 
 /// A compiled exception.
@@ -233,6 +233,7 @@ impl Builder<'_> {
 
     fn leaf(&mut self, pred: Pred, path: String, id: Option<String>, text: String) -> u32 {
         self.preds.push(pred);
+        let (path, id, text) = (path.into(), id.map(Into::into), text.into());
         self.push(Node::Leaf { pred: self.preds.len() as u32 - 1, path, id, text })
     }
 
@@ -538,9 +539,9 @@ impl Program {
             });
             if hit {
                 return Some(EvidenceItem {
-                    path: format!("exceptions[{i}]"),
+                    path: format!("exceptions[{i}]").into(),
                     id: None,
-                    predicate: format!("{} {:?} {:?}", x.field, x.op, x.values),
+                    predicate: format!("{} {:?} {:?}", x.field, x.op, x.values).into(),
                     observed: None,
                     op: None,
                     threshold: None,
@@ -554,23 +555,26 @@ impl Program {
         None
     }
 
-    /// Whether `match` of `s` holds on `n`. Records nothing and stops as soon
-    /// as the answer is known: this is the pass every (signature, node) pair
-    /// pays, and almost all of them do not match.
-    pub(crate) fn holds(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts) -> bool {
-        self.holds_node(s.root, n, facts)
+    /// Whether `match` of `s` holds on `n`. Stops as soon as the answer is
+    /// known and formats nothing: this is the pass every (signature, node)
+    /// pair pays, and almost all of them do not match. The leaves it
+    /// evaluates are noted in `seen` (plain numbers, no allocation once the
+    /// buffer has grown) so [`Program::eval_match`] need not evaluate them again.
+    pub(crate) fn holds(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, seen: &mut Vec<Seen>) -> bool {
+        seen.clear();
+        self.holds_node(s.root, n, facts, seen)
     }
 
-    fn holds_node(&self, node: u32, n: NodeId, facts: &dyn Facts) -> bool {
+    fn holds_node(&self, node: u32, n: NodeId, facts: &dyn Facts, seen: &mut Vec<Seen>) -> bool {
         match &self.nodes[node as usize] {
-            Node::All(kids) => kids.iter().all(|k| self.holds_node(*k, n, facts)),
-            Node::Any(kids) => kids.iter().any(|k| self.holds_node(*k, n, facts)),
-            Node::Not(k) => !self.holds_node(*k, n, facts),
+            Node::All(kids) => kids.iter().all(|k| self.holds_node(*k, n, facts, seen)),
+            Node::Any(kids) => kids.iter().any(|k| self.holds_node(*k, n, facts, seen)),
+            Node::Not(k) => !self.holds_node(*k, n, facts, seen),
             Node::AtLeast(need, kids) => {
                 let need = *need as usize;
                 let mut held = 0;
                 for (i, k) in kids.iter().enumerate() {
-                    held += usize::from(self.holds_node(*k, n, facts));
+                    held += usize::from(self.holds_node(*k, n, facts, seen));
                     if held >= need {
                         return true;
                     }
@@ -580,14 +584,28 @@ impl Program {
                 }
                 held >= need
             }
-            Node::Leaf { pred, .. } => self.eval_pred(&self.preds[*pred as usize], n, facts).0,
+            Node::Leaf { pred, .. } => {
+                let (satisfied, observed, note) = self.eval_pred(&self.preds[*pred as usize], n, facts);
+                seen.push(Seen { node, satisfied, observed, note });
+                satisfied
+            }
         }
     }
 
     /// Evaluates `match` of `s` on `n`, recording every predicate; evidence
-    /// items are appended to `out`. Gives the same answer as [`Program::holds`].
-    pub(crate) fn eval_match(&self, s: &SigProgram, n: NodeId, facts: &dyn Facts, out: &mut Vec<EvidenceItem>) -> bool {
-        self.eval(s.root, n, facts, Role::Required, out)
+    /// items are appended to `out`. Leaves the quiet pass already evaluated
+    /// (`seen`, from [`Program::holds`] on the same state) are reused: both
+    /// passes walk the tree in the same order, the quiet one a subsequence.
+    pub(crate) fn eval_match(
+        &self,
+        s: &SigProgram,
+        n: NodeId,
+        facts: &dyn Facts,
+        seen: &[Seen],
+        out: &mut Vec<EvidenceItem>,
+    ) -> bool {
+        let mut seen = seen.iter().peekable();
+        self.eval(s.root, n, facts, Role::Required, &mut seen, out)
     }
 
     /// Evaluates the evidence of `s` on `n`; returns the sum of the weights
@@ -602,7 +620,7 @@ impl Program {
         let mut total = 0.0;
         for (root, weight) in &s.evidence {
             let start = out.len();
-            let held = self.eval(*root, n, facts, Role::Evidence(*weight), out);
+            let held = self.eval(*root, n, facts, Role::Evidence(*weight), &mut [].iter().peekable(), out);
             // A compound evidence item is reported by its leaves; mark whether
             // the item as a whole held on the first one.
             let compound = out.len() - start > 1;
@@ -619,32 +637,44 @@ impl Program {
         total
     }
 
-    fn eval(&self, node: u32, n: NodeId, facts: &dyn Facts, role: Role, out: &mut Vec<EvidenceItem>) -> bool {
+    fn eval(
+        &self,
+        node: u32,
+        n: NodeId,
+        facts: &dyn Facts,
+        role: Role,
+        seen: &mut Known<'_>,
+        out: &mut Vec<EvidenceItem>,
+    ) -> bool {
         match &self.nodes[node as usize] {
             // Every child is evaluated (no short circuit) so that the
             // evidence lists every predicate with its observed value.
             Node::All(kids) => {
                 let mut all = true;
                 for k in kids {
-                    all &= self.eval(*k, n, facts, role, out);
+                    all &= self.eval(*k, n, facts, role, seen, out);
                 }
                 all
             }
             Node::Any(kids) => {
                 let mut any = false;
                 for k in kids {
-                    any |= self.eval(*k, n, facts, role, out);
+                    any |= self.eval(*k, n, facts, role, seen, out);
                 }
                 any
             }
-            Node::Not(k) => !self.eval(*k, n, facts, role, out),
+            Node::Not(k) => !self.eval(*k, n, facts, role, seen, out),
             Node::AtLeast(need, kids) => {
-                let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, out)).count();
+                let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, seen, out)).count();
                 held >= *need as usize
             }
             Node::Leaf { pred, path, id, text } => {
-                let (satisfied, observed, note) = self.eval_pred(&self.preds[*pred as usize], n, facts);
-                let (op, threshold, window) = match &self.preds[*pred as usize] {
+                let p = &self.preds[*pred as usize];
+                let (satisfied, observed, note) = match seen.next_if(|k| k.node == node) {
+                    Some(k) => (k.satisfied, k.observed, k.note),
+                    None => self.eval_pred(p, n, facts),
+                };
+                let (op, threshold, window) = match p {
                     Pred::Metric { op, threshold, window, .. }
                     | Pred::Log { op, threshold, window, .. }
                     | Pred::Event { op, threshold, window, .. }
@@ -722,8 +752,22 @@ impl Program {
     }
 }
 
+/// A leaf the quiet pass evaluated: its node in the condition arena and
+/// what it found.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seen {
+    node: u32,
+    satisfied: bool,
+    observed: Option<f64>,
+    note: Note,
+}
+
+/// The quiet pass's leaves, consumed in order by the recording pass.
+type Known<'a> = std::iter::Peekable<std::slice::Iter<'a, Seen>>;
+
 /// A predicate's remark, kept as numbers and rendered only when evidence is
 /// recorded (the quiet pass never formats anything).
+#[derive(Clone, Copy, Debug)]
 enum Note {
     None,
     NoData,
@@ -914,8 +958,13 @@ mod tests {
             .unwrap();
             let n = topo.node_ids().next().unwrap();
             let mut out = Vec::new();
-            let recorded = program.eval_match(s, n, &facts, &mut out);
-            prop_assert_eq!(program.holds(s, n, &facts), recorded);
+            let recorded = program.eval_match(s, n, &facts, &[], &mut out);
+            let mut seen = Vec::new();
+            prop_assert_eq!(program.holds(s, n, &facts, &mut seen), recorded);
+            // Reusing the quiet pass's leaves gives the same evidence.
+            let mut reused = Vec::new();
+            prop_assert_eq!(program.eval_match(s, n, &facts, &seen, &mut reused), recorded);
+            prop_assert_eq!(&reused, &out);
             // The recording pass lists every leaf.
             prop_assert_eq!(out.len(), c.matches("metric:").count());
         }

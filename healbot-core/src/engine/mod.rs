@@ -251,6 +251,8 @@ pub struct Engine {
     applicable: Vec<Arc<[NodeId]>>,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
+    /// Leaves the quiet pass evaluated, reused by the recording pass.
+    seen: Vec<crate::matcher::Seen>,
     log_scratch: crate::logmatch::Scratch,
     log_hits: Vec<crate::logmatch::PatternId>,
 }
@@ -306,6 +308,7 @@ impl Engine {
             guards,
             topology,
             config,
+            seen: Vec::new(),
             log_scratch,
             log_hits: Vec::new(),
         }
@@ -552,6 +555,7 @@ impl Engine {
         let mut health = Health::from_host(&self.state.host_health, topo.len());
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
+        let mut seen = std::mem::take(&mut self.seen);
         for phase in [false, true] {
             for s in program.sigs.iter().filter(|s| s.status != Status::Disabled && s.reads_health == phase) {
                 let nodes = self.applicable.get(s.index).map_or(&[][..], |a| &a[..]);
@@ -559,9 +563,9 @@ impl Engine {
                     let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
-                    if program.holds(s, n, &facts) {
+                    if program.holds(s, n, &facts, &mut seen) {
                         let mut evidence = Vec::new();
-                        program.eval_match(s, n, &facts, &mut evidence);
+                        program.eval_match(s, n, &facts, &seen, &mut evidence);
                         matched.push((s.index, n, evidence));
                     }
                 }
@@ -637,6 +641,7 @@ impl Engine {
             (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
         });
         self.traversal = scratch.into_inner();
+        self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
     }
 
