@@ -14,6 +14,19 @@
 //! absorbed: a `TimeStamp` column that disagrees with `Time`, non-finite or
 //! empty values, rows of the wrong width, a column constant for the whole
 //! day while the pod serves requests.
+//!
+//! The files are found by the dataset's own names (the fault list
+//! `*fault_list.json`; `metric/dependency.csv`, `metric/<pod>_metric.csv`,
+//! `metric/source_50.csv`, `metric/destination_50.csv`,
+//! `metric/front_service.csv`), unless the folder holds a `manifest.json`
+//! that names them (paths relative to the folder; only `faults` and
+//! `dependencies` are required):
+//!
+//! ```json
+//! {"faults": "faults.json", "dependencies": "calls.csv", "front": "front.csv",
+//!  "edges_source": "caller-side.csv", "edges_destination": "callee-side.csv",
+//!  "pods": {"frontend-6b8c7d9f5b-abcde": "frontend.csv"}}
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -33,7 +46,8 @@ pub enum EvalCommand {
 /// Arguments of `healbot eval nezha`.
 #[derive(Debug, clap::Args)]
 pub struct NezhaArgs {
-    /// The dataset folder (the fault list `*fault_list.json` and `metric/`).
+    /// The dataset folder (the fault list `*fault_list.json` and `metric/`,
+    /// or the files a `manifest.json` in it names).
     #[arg(default_value = "../shared/corpora/nezha-ob-2022-08-22")]
     pub dir: PathBuf,
     /// Signature libraries (files or folders).
@@ -197,17 +211,123 @@ struct RawFault {
     inject_type: String,
 }
 
-/// The fault list: `{"03": [{inject_time, inject_timestamp, inject_pod, inject_type}], ...}`.
-fn read_faults(dir: &Path, q: &mut Quality) -> Result<Vec<Fault>, EvalError> {
-    let mut lists: Vec<PathBuf> = std::fs::read_dir(dir)
+/// What a metric file holds.
+#[derive(Debug)]
+enum MetricFile {
+    /// One pod's metrics, a row a minute (`<pod>_metric.csv`).
+    Pod(String),
+    /// Median latency per call edge as the caller measured it (`source_50.csv`).
+    EdgeSource,
+    /// Median latency per call edge as the callee measured it (`destination_50.csv`).
+    EdgeDestination,
+    /// The entry service's success rate and latency (`front_service.csv`).
+    Front,
+}
+
+/// Where the metric files are.
+#[derive(Debug)]
+enum MetricFiles {
+    /// Every file of Nezha's `metric/` folder with a name it gives.
+    Folder(PathBuf),
+    /// The files a manifest names.
+    Listed(Vec<(PathBuf, MetricFile)>),
+}
+
+/// `manifest.json`: a dataset's files under names of its own, relative to
+/// its folder (see the module documentation).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    faults: PathBuf,
+    dependencies: PathBuf,
+    #[serde(default)]
+    pods: BTreeMap<String, PathBuf>,
+    edges_source: Option<PathBuf>,
+    edges_destination: Option<PathBuf>,
+    front: Option<PathBuf>,
+}
+
+/// The files of a dataset.
+#[derive(Debug)]
+struct Layout {
+    faults: PathBuf,
+    dependencies: PathBuf,
+    metrics: MetricFiles,
+}
+
+impl Layout {
+    /// The files a `manifest.json` in `dir` names, or else Nezha's.
+    fn discover(dir: &Path) -> Result<Layout, EvalError> {
+        let manifest = dir.join("manifest.json");
+        if !manifest.is_file() {
+            return Layout::nezha(dir);
+        }
+        let m: Manifest = serde_json::from_str(&read(&manifest)?)
+            .map_err(|e| EvalError::Invalid(format!("{}: not a dataset manifest: {e}", manifest.display())))?;
+        let mut metrics: Vec<(PathBuf, MetricFile)> =
+            m.pods.into_iter().map(|(pod, p)| (dir.join(p), MetricFile::Pod(pod))).collect();
+        let named = [
+            (m.edges_source, MetricFile::EdgeSource),
+            (m.edges_destination, MetricFile::EdgeDestination),
+            (m.front, MetricFile::Front),
+        ];
+        metrics.extend(named.into_iter().filter_map(|(p, kind)| Some((dir.join(p?), kind))));
+        metrics.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Layout {
+            faults: dir.join(m.faults),
+            dependencies: dir.join(m.dependencies),
+            metrics: MetricFiles::Listed(metrics),
+        })
+    }
+
+    /// Nezha's names: the first `*fault_list.json` and `metric/`.
+    fn nezha(dir: &Path) -> Result<Layout, EvalError> {
+        let mut lists: Vec<PathBuf> = list_dir(dir)?
+            .into_iter()
+            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("fault_list.json")))
+            .collect();
+        lists.sort();
+        let Some(faults) = lists.into_iter().next() else {
+            return Err(EvalError::Invalid(format!("{}: no *fault_list.json", dir.display())));
+        };
+        let metric = dir.join("metric");
+        Ok(Layout { faults, dependencies: metric.join("dependency.csv"), metrics: MetricFiles::Folder(metric) })
+    }
+
+    /// The metric files, in the order they are read (by path).
+    fn metric_files(self) -> Result<Vec<(PathBuf, MetricFile)>, EvalError> {
+        let dir = match self.metrics {
+            MetricFiles::Listed(files) => return Ok(files),
+            MetricFiles::Folder(dir) => dir,
+        };
+        let mut files = list_dir(&dir)?;
+        files.sort();
+        Ok(files
+            .into_iter()
+            .filter_map(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let kind = match name {
+                    "source_50.csv" => MetricFile::EdgeSource,
+                    "destination_50.csv" => MetricFile::EdgeDestination,
+                    "front_service.csv" => MetricFile::Front,
+                    _ => MetricFile::Pod(name.strip_suffix("_metric.csv")?.to_string()),
+                };
+                Some((p, kind))
+            })
+            .collect())
+    }
+}
+
+/// The paths of a folder's entries, unsorted.
+fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, EvalError> {
+    Ok(std::fs::read_dir(dir)
         .map_err(|e| EvalError::Io(format!("{}: {e}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with("fault_list.json")))
-        .collect();
-    lists.sort();
-    let Some(path) = lists.first() else {
-        return Err(EvalError::Invalid(format!("{}: no *fault_list.json", dir.display())));
-    };
+        .collect())
+}
+
+/// The fault list: `{"03": [{inject_time, inject_timestamp, inject_pod, inject_type}], ...}`.
+fn read_faults(path: &Path, q: &mut Quality) -> Result<Vec<Fault>, EvalError> {
     let text = read(path)?;
     let raw: BTreeMap<String, Vec<RawFault>> = serde_json::from_str(&text)
         .map_err(|e| EvalError::Invalid(format!("{}: not a Nezha fault list: {e}", path.display())))?;
@@ -241,9 +361,8 @@ fn read_faults(dir: &Path, q: &mut Quality) -> Result<Vec<Fault>, EvalError> {
 
 /// Services and hosts from `dependency.csv` (`Source,Target,Weight`): a
 /// target that is an IPv4 address is the host the source runs on.
-fn read_topology(dir: &Path) -> Result<(TopologySpec, BTreeMap<String, String>), EvalError> {
-    let path = dir.join("metric").join("dependency.csv");
-    let text = read(&path)?;
+fn read_topology(path: &Path) -> Result<(TopologySpec, BTreeMap<String, String>), EvalError> {
+    let text = read(path)?;
     let mut calls: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut hosts: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut host_ids = BTreeSet::new();
@@ -469,9 +588,10 @@ fn value(csv: &str, col: &str, text: &str, q: &mut Quality) -> Option<f64> {
     }
 }
 
-/// `metric/<pod>_metric.csv`: one row a minute per pod.
+/// `metric/<pod>_metric.csv`: one row a minute of the pod `file_pod`.
 fn read_pod_file(
     path: &Path,
+    file_pod: &str,
     host_of: &BTreeMap<String, String>,
     hosts_done: &mut BTreeSet<String>,
     q: &mut Quality,
@@ -480,8 +600,7 @@ fn read_pod_file(
     let csv = read_csv(path, q)?;
     let times = row_times(&csv, "Time", "TimeStamp", q)?;
     let pod_col = column(&csv, "PodName")?;
-    let file_pod = csv.name.trim_end_matches("_metric.csv").to_string();
-    let service = healbot_core::telemetry::derive_app_name("Pod", &file_pod);
+    let service = healbot_core::telemetry::derive_app_name("Pod", file_pod);
     let mismatched = csv.rows.iter().filter(|(_, f)| f[pod_col] != file_pod).count();
     if mismatched > 0 {
         q.findings.push(format!("{}: {mismatched} rows name another pod in `PodName`; skipped", csv.name));
@@ -818,34 +937,29 @@ fn load_library(paths: &[PathBuf]) -> Result<Library, EvalError> {
 pub fn nezha(args: &NezhaArgs) -> Result<NezhaReport, EvalError> {
     let dir = &args.dir;
     let mut q = Quality::default();
-    let faults = read_faults(dir, &mut q)?;
-    let (spec, host_of) = read_topology(dir)?;
+    let layout = Layout::discover(dir)?;
+    let faults = read_faults(&layout.faults, &mut q)?;
+    let (spec, host_of) = read_topology(&layout.dependencies)?;
     let topology = Topology::compile(&spec).map_err(|problems| {
         let msgs: Vec<String> = problems.iter().map(ToString::to_string).collect();
         EvalError::Invalid(format!("the call graph is not a valid topology: {}", msgs.join("; ")))
     })?;
     let library = load_library(&args.library)?;
 
-    let metric_dir = dir.join("metric");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&metric_dir)
-        .map_err(|e| EvalError::Io(format!("{}: {e}", metric_dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
     let mut samples = Vec::new();
     let mut hosts_done = BTreeSet::new();
     let mut services = BTreeSet::new();
     let (mut source, mut destination) = (None, None);
-    for p in &files {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.ends_with("_metric.csv") {
-            services.insert(read_pod_file(p, &host_of, &mut hosts_done, &mut q, &mut samples)?);
-        } else if name == "source_50.csv" {
-            source = Some(read_edge_file(p, "source", &mut q, &mut samples)?);
-        } else if name == "destination_50.csv" {
-            destination = Some(read_edge_file(p, "destination", &mut q, &mut samples)?);
-        } else if name == "front_service.csv" {
-            read_front_file(p, &mut q, &mut samples)?;
+    for (p, kind) in layout.metric_files()? {
+        match kind {
+            MetricFile::Pod(pod) => {
+                services.insert(read_pod_file(&p, &pod, &host_of, &mut hosts_done, &mut q, &mut samples)?);
+            }
+            MetricFile::EdgeSource => source = Some(read_edge_file(&p, "source", &mut q, &mut samples)?),
+            MetricFile::EdgeDestination => {
+                destination = Some(read_edge_file(&p, "destination", &mut q, &mut samples)?);
+            }
+            MetricFile::Front => read_front_file(&p, &mut q, &mut samples)?,
         }
     }
     if let (Some(s), Some(d)) = (&source, &destination) {

@@ -1,24 +1,33 @@
 //! `healbot eval nezha` end to end on a synthetic Nezha-shaped folder
 //! (tests/fixtures/nezha/: three services, one fault, the real day's
-//! data-quality faults), with the shipped general library.
+//! data-quality faults, files named by its manifest), with the shipped
+//! general library.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+use std::path::Path;
+use std::process::Output;
+
+use common::{healbot, repo, tmpdir};
+
+fn fixture() -> std::path::PathBuf {
+    repo().join("healbot-cli/tests/fixtures/nezha")
 }
 
-fn eval(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_healbot"))
+fn eval_dir(dir: &Path, args: &[&str]) -> Output {
+    healbot()
         .args(["eval", "nezha"])
-        .arg(repo().join("healbot-cli/tests/fixtures/nezha"))
+        .arg(dir)
         .arg("--library")
         .arg(repo().join("library/rca-general.yaml"))
         .args(args)
         .output()
         .unwrap()
+}
+
+fn eval(args: &[&str]) -> Output {
+    eval_dir(&fixture(), args)
 }
 
 #[test]
@@ -38,14 +47,53 @@ fn finds_the_injected_service_and_reports_the_data_faults() {
     let findings: Vec<&str> =
         doc["data_quality"]["findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
     assert!(
-        findings.iter().any(|f| f.starts_with("currencyservice-5d7f9c6b8d-klmno_metric.csv: `TimeStamp` is off")
-            && f.contains("+199999999 s")),
+        findings
+            .iter()
+            .any(|f| f.starts_with("synthetic-pod-currencyservice.csv: `TimeStamp` is off")
+                && f.contains("+199999999 s")),
         "{findings:#?}"
     );
     assert!(findings.iter().any(|f| f.contains("`PodSuccessRate(%)` is 0 in all 40 rows")), "{findings:#?}");
     let skipped = doc["data_quality"]["skipped"].as_array().unwrap();
     assert!(skipped.iter().any(|s| s["column"] == "PodClientLatencyP90(s)" && s["reason"] == "NaN or infinite"));
-    assert!(skipped.iter().any(|s| s["file"] == "source_50.csv" && s["reason"] == "empty"));
+    assert!(skipped.iter().any(|s| s["file"] == "synthetic-edges-caller.csv" && s["reason"] == "empty"));
+}
+
+/// The manifest's files laid out under the dataset's own names, without a
+/// manifest: the discovery `healbot eval nezha` uses on the real corpus.
+#[test]
+fn finds_the_files_by_the_dataset_names_without_a_manifest() {
+    let dir = tmpdir("eval-nezha-layout");
+    std::fs::create_dir(dir.join("metric")).unwrap();
+    let layout = [
+        ("synthetic-faults.json", "2022-08-22-fault_list.json"),
+        ("synthetic-calls.csv", "metric/dependency.csv"),
+        ("synthetic-front.csv", "metric/front_service.csv"),
+        ("synthetic-edges-caller.csv", "metric/source_50.csv"),
+        ("synthetic-edges-callee.csv", "metric/destination_50.csv"),
+        ("synthetic-pod-frontend.csv", "metric/frontend-6b8c7d9f5b-abcde_metric.csv"),
+        ("synthetic-pod-cartservice.csv", "metric/cartservice-7c9d6f8b4d-fghij_metric.csv"),
+        ("synthetic-pod-currencyservice.csv", "metric/currencyservice-5d7f9c6b8d-klmno_metric.csv"),
+    ];
+    for (from, to) in layout {
+        std::fs::copy(fixture().join(from), dir.join(to)).unwrap();
+    }
+    let by_manifest = eval(&["--verbose"]);
+    let by_names = eval_dir(&dir, &["--verbose"]);
+    assert_eq!(by_names.status.code(), Some(0), "{}", String::from_utf8_lossy(&by_names.stderr));
+    // The same report but for the first line (folder, wall-clock time) and the file names.
+    let normalise = |o: &[u8]| {
+        let mut text = String::from_utf8_lossy(o).lines().skip(1).collect::<Vec<_>>().join("\n");
+        for (from, to) in layout {
+            text = text.replace(to.trim_start_matches("metric/"), from);
+        }
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        lines.join("\n")
+    };
+    assert_eq!(normalise(&by_names.stdout), normalise(&by_manifest.stdout));
+    assert!(String::from_utf8_lossy(&by_names.stdout).contains("currencyservice-5d7f9c6b8d-klmno_metric.csv"));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -64,10 +112,16 @@ fn text_report_is_deterministic() {
 
 #[test]
 fn bad_inputs_exit_with_a_message() {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_healbot")).args(["eval", "nezha", "/nonexistent/nezha"]).output().unwrap();
+    let out = healbot().args(["eval", "nezha", "/nonexistent/nezha"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/nezha"));
+
+    let dir = tmpdir("eval-bad-manifest");
+    std::fs::write(dir.join("manifest.json"), r#"{"faults": "f.json", "metrics": "m.csv"}"#).unwrap();
+    let out = eval_dir(&dir, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a dataset manifest"));
+    let _ = std::fs::remove_dir_all(dir);
 
     let lib = std::env::temp_dir().join(format!("healbot-eval-bad-{}.yaml", std::process::id()));
     std::fs::write(
@@ -75,13 +129,7 @@ fn bad_inputs_exit_with_a_message() {
         "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: x}\nspec: {signatures: [{id: a}]}\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_healbot"))
-        .args(["eval", "nezha"])
-        .arg(repo().join("healbot-cli/tests/fixtures/nezha"))
-        .arg("--library")
-        .arg(&lib)
-        .output()
-        .unwrap();
+    let out = healbot().args(["eval", "nezha"]).arg(fixture()).arg("--library").arg(&lib).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not load"));
     let _ = std::fs::remove_file(lib);

@@ -129,15 +129,9 @@ type GuardFailure struct {
 // EvaluateJSON evaluates at a time and returns the decisions as one JSON
 // array of decision documents, as libhealbot renders them.
 func (e *Engine) EvaluateJSON(at time.Time) ([]byte, error) {
-	var buf *C.healbot_buffer
-	var cerr *C.healbot_error
-	e.mu.RLock()
-	r := C.healbot_engine_evaluate_json(e.ptr, C.int64_t(at.UnixMilli()), &buf, &cerr)
-	e.mu.RUnlock()
-	if r != C.HEALBOT_RESULT_OK {
-		return nil, e.fail(r, cerr)
-	}
-	return takeBuffer(buf), nil
+	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+		return C.healbot_engine_evaluate_json(p, C.int64_t(at.UnixMilli()), buf, cerr)
+	})
 }
 
 // Evaluate evaluates every signature at a time and returns the decisions.
@@ -167,7 +161,7 @@ func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time
 		&recorded, &cerr)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return false, e.fail(r, cerr)
+		return false, e.check(r, cerr)
 	}
 	return bool(recorded), nil
 }
@@ -183,7 +177,7 @@ func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (b
 	r := C.healbot_engine_record_outcome(e.ptr, cid, C.bool(success), C.int64_t(at.UnixMilli()), &recorded, &cerr)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return false, e.fail(r, cerr)
+		return false, e.check(r, cerr)
 	}
 	return bool(recorded), nil
 }
@@ -200,49 +194,24 @@ func (e *Engine) ReloadLibrary(lib *Library) error {
 	e.mu.RLock()
 	r := C.healbot_engine_reload_library(e.ptr, lib.ptr, &cerr)
 	e.mu.RUnlock()
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
 // Snapshot returns the engine's state as bytes for RestoreEngine.
 func (e *Engine) Snapshot() ([]byte, error) {
-	var buf *C.healbot_buffer
-	var cerr *C.healbot_error
-	e.mu.RLock()
-	r := C.healbot_engine_snapshot(e.ptr, &buf, &cerr)
-	e.mu.RUnlock()
-	if r != C.HEALBOT_RESULT_OK {
-		return nil, e.fail(r, cerr)
-	}
-	return takeBuffer(buf), nil
+	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+		return C.healbot_engine_snapshot(p, buf, cerr)
+	})
 }
 
 // RestoreEngine creates an engine from a snapshot taken with the same
 // library, with settings as for NewEngineWithConfig ("" for defaults).
 func RestoreEngine(lib *Library, topo *Topology, configJSON string, snapshot []byte) (*Engine, error) {
-	if lib == nil || topo == nil {
-		return nil, &Error{Code: CodeNullParameter, Message: "library and topology must not be nil"}
-	}
-	lib.mu.RLock()
-	defer lib.mu.RUnlock()
-	topo.mu.RLock()
-	defer topo.mu.RUnlock()
-	if lib.ptr == nil || topo.ptr == nil {
-		return nil, ErrClosed
-	}
-	cfg := []byte(configJSON)
-	var p *C.healbot_engine
-	var cerr *C.healbot_error
-	r := C.healbot_engine_restore(lib.ptr, topo.ptr, bytesPtr(cfg), C.size_t(len(cfg)), bytesPtr(snapshot),
-		C.size_t(len(snapshot)), &p, &cerr)
-	runtime.KeepAlive(cfg)
-	runtime.KeepAlive(snapshot)
-	if err := takeError(r, cerr); err != nil {
-		return nil, err
-	}
-	return newEngine(p), nil
+	defer runtime.KeepAlive(snapshot)
+	return createEngine(lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
+		cfgLen C.size_t, p **C.healbot_engine, cerr **C.healbot_error) C.healbot_result {
+		return C.healbot_engine_restore(l, t, cfg, cfgLen, bytesPtr(snapshot), C.size_t(len(snapshot)), p, cerr)
+	})
 }
 
 // Series is a resolved series of one engine, for ingestion without hashing
@@ -263,7 +232,7 @@ func (e *Engine) ResolveSeries(name string, labels Labels) (Series, error) {
 	e.mu.RUnlock()
 	runtime.KeepAlive(buf)
 	if r != C.HEALBOT_RESULT_OK {
-		return 0, e.fail(r, cerr)
+		return 0, e.check(r, cerr)
 	}
 	return Series(s), nil
 }
@@ -299,10 +268,7 @@ func (e *Engine) IngestSamples(series []Series, values []float64, atMs []int64) 
 	runtime.KeepAlive(series)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(atMs)
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
 // retry repeats a failed call with an error object, so the hot path passes
@@ -313,5 +279,5 @@ func (e *Engine) retry(_ C.healbot_result, call func(**C.healbot_error) C.healbo
 	e.mu.RLock()
 	r := call(&cerr)
 	e.mu.RUnlock()
-	return e.fail(r, cerr)
+	return e.check(r, cerr)
 }

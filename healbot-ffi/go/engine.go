@@ -46,6 +46,18 @@ func NewEngine(lib *Library, topo *Topology) (*Engine, error) {
 // object (max_series, max_samples_per_series, out_of_order_tolerance,
 // max_payload_bytes, dry_run, …; absent fields keep their defaults).
 func NewEngineWithConfig(lib *Library, topo *Topology, configJSON string) (*Engine, error) {
+	return createEngine(lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
+		cfgLen C.size_t, p **C.healbot_engine, cerr **C.healbot_error) C.healbot_result {
+		return C.healbot_engine_new(l, t, cfg, cfgLen, p, cerr)
+	})
+}
+
+// createEngine holds lib and topo open across create, which makes an engine
+// from them and the settings configJSON (healbot_engine_new or _restore), and
+// wraps what it makes.
+func createEngine(lib *Library, topo *Topology, configJSON string, create func(*C.healbot_library,
+	*C.healbot_topology, *C.uint8_t, C.size_t, **C.healbot_engine, **C.healbot_error) C.healbot_result,
+) (*Engine, error) {
 	if lib == nil || topo == nil {
 		return nil, &Error{Code: CodeNullParameter, Message: "library and topology must not be nil"}
 	}
@@ -59,18 +71,14 @@ func NewEngineWithConfig(lib *Library, topo *Topology, configJSON string) (*Engi
 	cfg := []byte(configJSON)
 	var p *C.healbot_engine
 	var cerr *C.healbot_error
-	r := C.healbot_engine_new(lib.ptr, topo.ptr, bytesPtr(cfg), C.size_t(len(cfg)), &p, &cerr)
+	r := create(lib.ptr, topo.ptr, bytesPtr(cfg), C.size_t(len(cfg)), &p, &cerr)
 	runtime.KeepAlive(cfg)
 	if err := takeError(r, cerr); err != nil {
 		return nil, err
 	}
-	return newEngine(p), nil
-}
-
-func newEngine(p *C.healbot_engine) *Engine {
 	e := &Engine{ptr: p}
 	runtime.SetFinalizer(e, (*Engine).Close)
-	return e
+	return e, nil
 }
 
 // Close frees the engine. It is idempotent and waits for calls in flight.
@@ -130,14 +138,28 @@ func (e *Engine) IngestMetric(name string, labels Labels, value float64, at time
 	runtime.KeepAlive(buf)
 	*bp = buf
 	scratch.Put(bp)
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
-// fail maps a failed call to an error; a nil engine pointer means Close ran.
-func (e *Engine) fail(r C.healbot_result, cerr *C.healbot_error) error {
+// buffer makes call on the engine and returns the buffer it writes, copied
+// into Go memory (the library's copy is freed).
+func (e *Engine) buffer(call func(*C.healbot_engine, **C.healbot_buffer, **C.healbot_error) C.healbot_result) (
+	[]byte, error,
+) {
+	var buf *C.healbot_buffer
+	var cerr *C.healbot_error
+	e.mu.RLock()
+	r := call(e.ptr, &buf, &cerr)
+	e.mu.RUnlock()
+	if r != C.HEALBOT_RESULT_OK {
+		return nil, e.check(r, cerr)
+	}
+	return takeBuffer(buf), nil
+}
+
+// check maps a call's result to an error, nil for success; a nil engine
+// pointer means Close ran.
+func (e *Engine) check(r C.healbot_result, cerr *C.healbot_error) error {
 	err := takeError(r, cerr)
 	if r == C.HEALBOT_RESULT_NULL_PARAMETER {
 		e.mu.RLock()
@@ -188,10 +210,7 @@ func (e *Engine) IngestMetrics(samples []Sample) error {
 	runtime.KeepAlive(records)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(ats)
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
 // IngestSeries ingests many samples of one series: values[i] at atMs[i]
@@ -217,10 +236,7 @@ func (e *Engine) IngestSeries(name string, labels Labels, values []float64, atMs
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(atMs)
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
 // PayloadFormat is a telemetry payload format libhealbot reads natively.
@@ -268,7 +284,7 @@ func (e *Engine) IngestPayload(format PayloadFormat, payload []byte, defaultAt t
 	e.mu.RUnlock()
 	runtime.KeepAlive(payload)
 	if r != C.HEALBOT_RESULT_OK {
-		return IngestReport{}, e.fail(r, cerr)
+		return IngestReport{}, e.check(r, cerr)
 	}
 	return IngestReport{Observations: int(rep.observations), Malformed: int(rep.malformed), Dropped: uint64(rep.dropped)}, nil
 }
@@ -308,10 +324,7 @@ func (e *Engine) SetNodeHealth(node string, h Health) error {
 	e.mu.RLock()
 	r := C.healbot_engine_set_node_health(e.ptr, cnode, C.uint32_t(h), &cerr)
 	e.mu.RUnlock()
-	if r != C.HEALBOT_RESULT_OK {
-		return e.fail(r, cerr)
-	}
-	return nil
+	return e.check(r, cerr)
 }
 
 // Stats are the engine's counters.
@@ -328,15 +341,9 @@ type Stats struct {
 
 // StatsJSON returns the engine's counters as libhealbot renders them.
 func (e *Engine) StatsJSON() ([]byte, error) {
-	var buf *C.healbot_buffer
-	var cerr *C.healbot_error
-	e.mu.RLock()
-	r := C.healbot_engine_stats_json(e.ptr, &buf, &cerr)
-	e.mu.RUnlock()
-	if r != C.HEALBOT_RESULT_OK {
-		return nil, e.fail(r, cerr)
-	}
-	return takeBuffer(buf), nil
+	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+		return C.healbot_engine_stats_json(p, buf, cerr)
+	})
 }
 
 // Stats returns the engine's counters.

@@ -7,6 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use healbot_core::telemetry::Labels;
 use healbot_core::{Diagnostic, Error};
 
+use crate::buffer::healbot_buffer;
 use crate::error::{healbot_error, healbot_result};
 
 /// Why a call failed, before it becomes a `healbot_error`.
@@ -72,9 +73,76 @@ pub(crate) fn run(err_out: *mut *mut healbot_error, f: impl FnOnce() -> Result<(
     result
 }
 
+/// Runs `f` as [`run`] does, checking the out-parameter `p` (named `name`)
+/// before anything else and writing what `f` returns to it on success.
+pub(crate) fn run_out<T>(
+    err_out: *mut *mut healbot_error,
+    p: *mut T,
+    name: &str,
+    f: impl FnOnce() -> Result<T, Failure>,
+) -> healbot_result {
+    run(err_out, || {
+        let p = out(p, name)?;
+        write(p, f()?);
+        Ok(())
+    })
+}
+
+/// As [`run_out`] for a new object: `*p` receives it boxed, and the caller
+/// frees it with its `_free` function.
+pub(crate) fn run_new<T>(
+    err_out: *mut *mut healbot_error,
+    p: *mut *mut T,
+    name: &str,
+    f: impl FnOnce() -> Result<T, Failure>,
+) -> healbot_result {
+    run_out(err_out, p, name, || f().map(|value| Box::into_raw(Box::new(value))))
+}
+
+/// Runs `f` as [`run`] does and writes what it returns to the optional
+/// (nullable) out-parameter `p` on success.
+pub(crate) fn run_opt_out<T>(
+    err_out: *mut *mut healbot_error,
+    p: *mut T,
+    f: impl FnOnce() -> Result<T, Failure>,
+) -> healbot_result {
+    run(err_out, || {
+        write_opt(p, f()?);
+        Ok(())
+    })
+}
+
 /// Runs an infallible accessor inside a panic boundary, `default` on panic.
 pub(crate) fn guard<T>(default: T, f: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or(default)
+}
+
+/// `f` of the object behind `p` inside a panic boundary: `default` for NULL
+/// and on panic.
+///
+/// # Safety
+///
+/// `p` is NULL or a live `T`.
+pub(crate) unsafe fn read<T, R: Copy>(p: *const T, default: R, f: impl FnOnce(&T) -> R) -> R {
+    guard(default, || {
+        // SAFETY: per this function's contract.
+        unsafe { p.as_ref() }.map_or(default, f)
+    })
+}
+
+/// Frees an object this library boxed and handed out; NULL is ignored.
+///
+/// # Safety
+///
+/// `p` is NULL or an object of type `T` boxed by this library and not yet
+/// freed; it must not be used after this call.
+pub(crate) unsafe fn free<T>(p: *mut T) {
+    guard((), || {
+        if !p.is_null() {
+            // SAFETY: per this function's contract: boxed by this library, freed once.
+            drop(unsafe { Box::from_raw(p) });
+        }
+    });
 }
 
 /// Checks an out-parameter before any work is done.
@@ -129,14 +197,8 @@ pub(crate) unsafe fn string<'a>(p: *const c_char, name: &str) -> Result<&'a str,
 ///
 /// `p` is NULL or readable for `len` bytes during `'a`.
 pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize, name: &str) -> Result<&'a [u8], Failure> {
-    if len == 0 {
-        return Ok(&[]);
-    }
-    if p.is_null() {
-        return Err(Failure::null(name));
-    }
-    // SAFETY: non-NULL and readable for `len` bytes per the contract.
-    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+    // SAFETY: per this function's contract.
+    unsafe { array(p, len, name) }
 }
 
 /// A `(pointer, count)` array argument; `(NULL, 0)` is the empty slice.
@@ -158,6 +220,33 @@ pub(crate) unsafe fn array<'a, T>(p: *const T, len: usize, name: &str) -> Result
 /// A UTF-8 text argument given as bytes.
 pub(crate) fn text<'a>(b: &'a [u8], name: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(b).map_err(|e| Failure::invalid(format!("argument `{name}` is not UTF-8: {e}")))
+}
+
+/// A `(pointer, length)` UTF-8 text argument; `(NULL, 0)` is the empty string.
+///
+/// # Safety
+///
+/// As for [`bytes`].
+pub(crate) unsafe fn text_arg<'a>(p: *const u8, len: usize, name: &str) -> Result<&'a str, Failure> {
+    // SAFETY: per this function's contract.
+    text(unsafe { bytes(p, len, name) }?, name)
+}
+
+/// A `(pointer, length)` packed label buffer argument as a label set.
+///
+/// # Safety
+///
+/// As for [`bytes`].
+pub(crate) unsafe fn labels_arg(p: *const c_char, len: usize, name: &str) -> Result<Labels, Failure> {
+    // SAFETY: per this function's contract.
+    labels(unsafe { bytes(p.cast(), len, name) }?)
+}
+
+/// A serialised JSON document (`serde_json::to_vec`'s result) as a buffer;
+/// `what` names the document in the error.
+pub(crate) fn json_buffer(json: serde_json::Result<Vec<u8>>, what: &str) -> Result<healbot_buffer, Failure> {
+    json.map(healbot_buffer::new)
+        .map_err(|e| Failure::new(healbot_result::Other, format!("cannot serialise {what}: {e}")))
 }
 
 /// Splits a packed label buffer into its pairs (see the crate docs).

@@ -2,7 +2,7 @@
 
 use std::ptr;
 
-use crate::boundary::guard;
+use crate::boundary::{free, read};
 
 /// Bytes owned by the library: a JSON document or a snapshot.
 ///
@@ -21,10 +21,6 @@ impl healbot_buffer {
         data.push(0);
         healbot_buffer { data }
     }
-
-    pub(crate) fn boxed(data: Vec<u8>) -> *mut healbot_buffer {
-        Box::into_raw(Box::new(healbot_buffer::new(data)))
-    }
 }
 
 /// The bytes of a buffer (NULL for a NULL buffer), valid until it is freed.
@@ -34,10 +30,8 @@ impl healbot_buffer {
 /// `buf` is NULL or a live buffer.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_buffer_data(buf: *const healbot_buffer) -> *const u8 {
-    guard(ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live buffer.
-        unsafe { buf.as_ref() }.map_or(ptr::null(), |b| b.data.as_ptr())
-    })
+    // SAFETY: the caller passes NULL or a live buffer.
+    unsafe { read(buf, ptr::null(), |b| b.data.as_ptr()) }
 }
 
 /// The length of a buffer in bytes, without the trailing NUL (0 for NULL).
@@ -47,10 +41,8 @@ pub unsafe extern "C" fn healbot_buffer_data(buf: *const healbot_buffer) -> *con
 /// `buf` is NULL or a live buffer.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_buffer_len(buf: *const healbot_buffer) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live buffer.
-        unsafe { buf.as_ref() }.map_or(0, |b| b.data.len().saturating_sub(1))
-    })
+    // SAFETY: the caller passes NULL or a live buffer.
+    unsafe { read(buf, 0, |b| b.data.len().saturating_sub(1)) }
 }
 
 /// Frees a buffer. NULL is accepted and ignored.
@@ -61,10 +53,6 @@ pub unsafe extern "C" fn healbot_buffer_len(buf: *const healbot_buffer) -> usize
 /// nor its data may be used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_buffer_free(buf: *mut healbot_buffer) {
-    guard((), || {
-        if !buf.is_null() {
-            // SAFETY: the caller passes a buffer this library boxed, once.
-            drop(unsafe { Box::from_raw(buf) });
-        }
-    });
+    // SAFETY: the caller passes NULL or a buffer this library boxed, once.
+    unsafe { free(buf) }
 }

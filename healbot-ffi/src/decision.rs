@@ -1,15 +1,15 @@
 //! Decisions as typed structs.
 
-use std::ffi::{c_char, CString};
+use std::ffi::c_char;
 use std::ptr;
 
 use healbot_core::decision::RootRole;
 use healbot_core::{Decision, Verdict};
 
-use crate::boundary::{self, guard, out, write, Failure};
+use crate::boundary::{free, json_buffer, read, run_new};
 use crate::buffer::healbot_buffer;
-use crate::engine::{engine_ref, healbot_engine};
-use crate::error::{cstring, healbot_error, healbot_result};
+use crate::engine::{healbot_engine, locked};
+use crate::error::{healbot_error, healbot_result, CStrings};
 
 /// What the host should do about a decision.
 #[repr(u32)]
@@ -119,42 +119,37 @@ pub struct healbot_decision {
 pub struct healbot_decisions {
     items: Vec<healbot_decision>,
     /// Owns the strings the items point into.
-    _strings: Vec<CString>,
+    _strings: CStrings,
 }
 
 impl healbot_decisions {
     pub(crate) fn new(decisions: &[Decision]) -> healbot_decisions {
-        let mut strings = Vec::new();
-        let mut keep = |s: &str| {
-            let c = cstring(s);
-            let p = c.as_ptr();
-            strings.push(c);
-            p
-        };
-        let mut items = Vec::with_capacity(decisions.len());
-        for d in decisions {
-            let sig = d.signature.as_ref().map(|s| s.id.as_str());
-            let action = d.action.as_ref();
-            items.push(healbot_decision {
-                id: keep(&d.id),
-                node: keep(&d.node),
-                signature_id: sig.map_or(ptr::null(), &mut keep),
-                verdict: healbot_verdict::of(d.verdict),
-                root_role: match d.root_cause.role {
-                    RootRole::Root => healbot_root_role::Root,
-                    RootRole::Symptom => healbot_root_role::Symptom,
-                    RootRole::InferredSuspect => healbot_root_role::InferredSuspect,
-                },
-                root_cause_node: keep(&d.root_cause.node),
-                confidence: d.confidence.value,
-                onset_ms: d.onset,
-                at_ms: d.at,
-                action_id: action.map_or(ptr::null(), |a| keep(&a.id)),
-                action_operation: action.map_or(ptr::null(), |a| keep(&a.operation)),
-                action_target: action.map_or(ptr::null(), |a| keep(&a.target)),
-                json: keep(&d.to_json()),
-            });
-        }
+        let mut strings = CStrings::default();
+        let items = decisions
+            .iter()
+            .map(|d| {
+                let action = d.action.as_ref();
+                healbot_decision {
+                    id: strings.keep(&d.id),
+                    node: strings.keep(&d.node),
+                    signature_id: strings.keep_opt(d.signature.as_ref().map(|s| s.id.as_str())),
+                    verdict: healbot_verdict::of(d.verdict),
+                    root_role: match d.root_cause.role {
+                        RootRole::Root => healbot_root_role::Root,
+                        RootRole::Symptom => healbot_root_role::Symptom,
+                        RootRole::InferredSuspect => healbot_root_role::InferredSuspect,
+                    },
+                    root_cause_node: strings.keep(&d.root_cause.node),
+                    confidence: d.confidence.value,
+                    onset_ms: d.onset,
+                    at_ms: d.at,
+                    action_id: strings.keep_opt(action.map(|a| a.id.as_str())),
+                    action_operation: strings.keep_opt(action.map(|a| a.operation.as_str())),
+                    action_target: strings.keep_opt(action.map(|a| a.target.as_str())),
+                    json: strings.keep(&d.to_json()),
+                }
+            })
+            .collect();
         healbot_decisions { items, _strings: strings }
     }
 }
@@ -166,10 +161,8 @@ impl healbot_decisions {
 /// `decisions` is NULL or a live `healbot_decisions`.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_decisions_count(decisions: *const healbot_decisions) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live value.
-        unsafe { decisions.as_ref() }.map_or(0, |d| d.items.len())
-    })
+    // SAFETY: the caller passes NULL or a live value.
+    unsafe { read(decisions, 0, |d| d.items.len()) }
 }
 
 /// The decision at `index`, owned by `decisions`; NULL when `decisions` is
@@ -184,12 +177,8 @@ pub unsafe extern "C" fn healbot_decisions_get(
     decisions: *const healbot_decisions,
     index: usize,
 ) -> *const healbot_decision {
-    guard(ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live value.
-        unsafe { decisions.as_ref() }
-            .and_then(|d| d.items.get(index))
-            .map_or(ptr::null(), |d| d as *const healbot_decision)
-    })
+    // SAFETY: the caller passes NULL or a live value.
+    unsafe { read(decisions, ptr::null(), |d| d.items.get(index).map_or(ptr::null(), ptr::from_ref)) }
 }
 
 /// Frees decisions. NULL is accepted and ignored.
@@ -200,12 +189,8 @@ pub unsafe extern "C" fn healbot_decisions_get(
 /// it nor anything it handed out may be used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_decisions_free(decisions: *mut healbot_decisions) {
-    guard((), || {
-        if !decisions.is_null() {
-            // SAFETY: the caller passes a value this crate boxed, once.
-            drop(unsafe { Box::from_raw(decisions) });
-        }
-    });
+    // SAFETY: the caller passes NULL or a value this crate boxed, once.
+    unsafe { free(decisions) }
 }
 
 /// Evaluates every signature at `at_ms` (Unix ms) and writes the decisions,
@@ -224,13 +209,10 @@ pub unsafe extern "C" fn healbot_engine_evaluate(
     decisions_out: *mut *mut healbot_decisions,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(decisions_out, "decisions_out")?;
+    run_new(err_out, decisions_out, "decisions_out", || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let decisions = e.lock()?.engine.evaluate(at_ms);
-        write(out_p, Box::into_raw(Box::new(healbot_decisions::new(&decisions))));
-        Ok(())
+        let decisions = unsafe { locked(engine) }?.engine.evaluate(at_ms);
+        Ok(healbot_decisions::new(&decisions))
     })
 }
 
@@ -249,14 +231,9 @@ pub unsafe extern "C" fn healbot_engine_evaluate_json(
     json_out: *mut *mut healbot_buffer,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(json_out, "json_out")?;
+    run_new(err_out, json_out, "json_out", || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let decisions = e.lock()?.engine.evaluate(at_ms);
-        let json = serde_json::to_vec(&decisions)
-            .map_err(|err| Failure::new(healbot_result::Other, format!("cannot serialise decisions: {err}")))?;
-        write(out_p, healbot_buffer::boxed(json));
-        Ok(())
+        let decisions = unsafe { locked(engine) }?.engine.evaluate(at_ms);
+        json_buffer(serde_json::to_vec(&decisions), "decisions")
     })
 }

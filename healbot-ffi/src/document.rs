@@ -6,7 +6,7 @@ use std::ptr;
 use healbot_core::load::{Format, LoadConfig, Loader};
 use healbot_core::{Error, ErrorKind, Library, Topology};
 
-use crate::boundary::{self, bytes, guard, handle, out, string, text, write, Failure};
+use crate::boundary::{array, free, handle, read, run_new, string, text_arg, Failure};
 use crate::error::{cstring, healbot_error, healbot_result};
 
 /// How a document's text is written. Passed as `uint32_t`.
@@ -79,15 +79,10 @@ pub unsafe extern "C" fn healbot_library_new(
     library_out: *mut *mut healbot_library,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(library_out, "library_out")?;
+    run_new(err_out, library_out, "library_out", || {
         // SAFETY: per this function's contract.
-        let name = unsafe { string(name, "name") }?;
-        // SAFETY: per this function's contract.
-        let src = text(unsafe { bytes(text_ptr, text_len, "text") }?, "text")?;
-        let library = Library::from_text_format(name, src, self::format(name, format)?)?;
-        write(out_p, Box::into_raw(Box::new(healbot_library::new(library))));
-        Ok(())
+        let (name, src) = unsafe { (string(name, "name")?, text_arg(text_ptr, text_len, "text")?) };
+        Ok(healbot_library::new(Library::from_text_format(name, src, self::format(name, format)?)?))
     })
 }
 
@@ -110,27 +105,16 @@ pub unsafe extern "C" fn healbot_library_new_from_sources(
     library_out: *mut *mut healbot_library,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(library_out, "library_out")?;
+    run_new(err_out, library_out, "library_out", || {
         // SAFETY: per this function's contract.
-        let (names, texts, lens) = unsafe {
-            (
-                boundary::array(names, count, "names")?,
-                boundary::array(texts, count, "texts")?,
-                boundary::array(lens, count, "lens")?,
-            )
-        };
+        let (names, texts, lens) =
+            unsafe { (array(names, count, "names")?, array(texts, count, "texts")?, array(lens, count, "lens")?) };
         let mut sources = Vec::with_capacity(count);
         for ((n, t), l) in names.iter().zip(texts).zip(lens) {
             // SAFETY: per this function's contract.
-            let n = unsafe { string(*n, "names[i]") }?;
-            // SAFETY: per this function's contract.
-            let t = text(unsafe { bytes(*t, *l, "texts[i]") }?, "texts[i]")?;
-            sources.push((n, t));
+            sources.push(unsafe { (string(*n, "names[i]")?, text_arg(*t, *l, "texts[i]")?) });
         }
-        let library = Library::from_sources(sources)?;
-        write(out_p, Box::into_raw(Box::new(healbot_library::new(library))));
-        Ok(())
+        Ok(healbot_library::new(Library::from_sources(sources)?))
     })
 }
 
@@ -142,10 +126,8 @@ pub unsafe extern "C" fn healbot_library_new_from_sources(
 /// `library` is NULL or a live library; the string lives as long as it.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_library_revision(library: *const healbot_library) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live library.
-        unsafe { library.as_ref() }.map_or(ptr::null(), |l| l.revision.as_ptr())
-    })
+    // SAFETY: the caller passes NULL or a live library.
+    unsafe { read(library, ptr::null(), |l| l.revision.as_ptr()) }
 }
 
 /// How many signatures the library holds (0 for NULL).
@@ -155,10 +137,8 @@ pub unsafe extern "C" fn healbot_library_revision(library: *const healbot_librar
 /// `library` is NULL or a live library.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_library_signature_count(library: *const healbot_library) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live library.
-        unsafe { library.as_ref() }.map_or(0, |l| l.library.signatures().len())
-    })
+    // SAFETY: the caller passes NULL or a live library.
+    unsafe { read(library, 0, |l| l.library.signatures().len()) }
 }
 
 /// How many actions the library holds (0 for NULL).
@@ -168,10 +148,8 @@ pub unsafe extern "C" fn healbot_library_signature_count(library: *const healbot
 /// `library` is NULL or a live library.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_library_action_count(library: *const healbot_library) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live library.
-        unsafe { library.as_ref() }.map_or(0, |l| l.library.actions().len())
-    })
+    // SAFETY: the caller passes NULL or a live library.
+    unsafe { read(library, 0, |l| l.library.actions().len()) }
 }
 
 /// Frees a library. NULL is accepted and ignored. Engines created from it
@@ -183,12 +161,8 @@ pub unsafe extern "C" fn healbot_library_action_count(library: *const healbot_li
 /// other thread uses it during or after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_library_free(library: *mut healbot_library) {
-    guard((), || {
-        if !library.is_null() {
-            // SAFETY: the caller passes a library this crate boxed, once.
-            drop(unsafe { Box::from_raw(library) });
-        }
-    });
+    // SAFETY: the caller passes NULL or a library this crate boxed, once.
+    unsafe { free(library) }
 }
 
 /// Loads a topology from one text (one Topology document).
@@ -211,12 +185,9 @@ pub unsafe extern "C" fn healbot_topology_new(
     topology_out: *mut *mut healbot_topology,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(topology_out, "topology_out")?;
+    run_new(err_out, topology_out, "topology_out", || {
         // SAFETY: per this function's contract.
-        let name = unsafe { string(name, "name") }?;
-        // SAFETY: per this function's contract.
-        let src = text(unsafe { bytes(text_ptr, text_len, "text") }?, "text")?;
+        let (name, src) = unsafe { (string(name, "name")?, text_arg(text_ptr, text_len, "text")?) };
         let mut loader = Loader::new(LoadConfig::default());
         loader.add_with_format(name, src, self::format(name, format)?);
         // As `Topology::from_text`, with an explicit format.
@@ -225,8 +196,7 @@ pub unsafe extern "C" fn healbot_topology_new(
             .map_err(|e| Error::with_diagnostics(ErrorKind::Topology, e.message(), e.diagnostics().to_vec()))?;
         let topology =
             loaded.topology.ok_or_else(|| Error::new(ErrorKind::Topology, "no Topology document was given"))?;
-        write(out_p, Box::into_raw(Box::new(healbot_topology { topology })));
-        Ok(())
+        Ok(healbot_topology { topology })
     })
 }
 
@@ -237,10 +207,8 @@ pub unsafe extern "C" fn healbot_topology_new(
 /// `topology` is NULL or a live topology.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_topology_node_count(topology: *const healbot_topology) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live topology.
-        unsafe { topology.as_ref() }.map_or(0, |t| t.topology.len())
-    })
+    // SAFETY: the caller passes NULL or a live topology.
+    unsafe { read(topology, 0, |t| t.topology.len()) }
 }
 
 /// Frees a topology. NULL is accepted and ignored. Engines created from it
@@ -252,12 +220,8 @@ pub unsafe extern "C" fn healbot_topology_node_count(topology: *const healbot_to
 /// no other thread uses it during or after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_topology_free(topology: *mut healbot_topology) {
-    guard((), || {
-        if !topology.is_null() {
-            // SAFETY: the caller passes a topology this crate boxed, once.
-            drop(unsafe { Box::from_raw(topology) });
-        }
-    });
+    // SAFETY: the caller passes NULL or a topology this crate boxed, once.
+    unsafe { free(topology) }
 }
 
 /// Shared access to a library handle argument.

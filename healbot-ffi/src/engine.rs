@@ -8,7 +8,9 @@ use healbot_core::engine::{HostHealth, SeriesHandle};
 use healbot_core::telemetry::{Labels, PayloadFormat};
 use healbot_core::{Engine, EngineConfig};
 
-use crate::boundary::{self, array, bytes, guard, handle, out, string, write, write_opt, Failure};
+use crate::boundary::{
+    self, array, bytes, free, handle, json_buffer, labels_arg, run, run_new, run_opt_out, run_out, string, Failure,
+};
 use crate::buffer::healbot_buffer;
 use crate::document::{healbot_library, healbot_topology, library, topology};
 use crate::error::{healbot_error, healbot_result};
@@ -60,12 +62,20 @@ impl Inner {
             .map(Some)
             .ok_or_else(|| Failure::invalid(format!("series handle {n} was not issued by this engine")))
     }
+
+    /// Ingests one sample by C series number; 0 does nothing.
+    fn ingest_by_number(&mut self, n: u64, value: f64, at: i64) -> Result<(), Failure> {
+        if let Some(h) = self.handle(n)? {
+            self.engine.ingest_by_handle(h, value, at);
+        }
+        Ok(())
+    }
 }
 
 impl healbot_engine {
-    pub(crate) fn boxed(engine: Engine) -> *mut healbot_engine {
+    fn new(engine: Engine) -> healbot_engine {
         let inner = Inner { engine, series: Vec::new(), numbers: HashMap::new() };
-        Box::into_raw(Box::new(healbot_engine { inner: Mutex::new(inner) }))
+        healbot_engine { inner: Mutex::new(inner) }
     }
 
     pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>, Failure> {
@@ -86,6 +96,16 @@ impl healbot_engine {
 pub(crate) unsafe fn engine_ref<'a>(p: *const healbot_engine) -> Result<&'a healbot_engine, Failure> {
     // SAFETY: per this function's contract.
     unsafe { handle(p, "engine") }
+}
+
+/// An engine handle argument, locked.
+///
+/// # Safety
+///
+/// `p` is NULL or a live engine.
+pub(crate) unsafe fn locked<'a>(p: *const healbot_engine) -> Result<MutexGuard<'a, Inner>, Failure> {
+    // SAFETY: per this function's contract.
+    unsafe { engine_ref(p) }?.lock()
 }
 
 pub(crate) fn config(json: &[u8]) -> Result<EngineConfig, Failure> {
@@ -117,15 +137,12 @@ pub unsafe extern "C" fn healbot_engine_new(
     engine_out: *mut *mut healbot_engine,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(engine_out, "engine_out")?;
+    run_new(err_out, engine_out, "engine_out", || {
         // SAFETY: per this function's contract.
         let (lib, topo) = unsafe { (self::library(library, "library")?, self::topology(topology, "topology")?) };
         // SAFETY: per this function's contract.
         let config = config(unsafe { bytes(config_json, config_len, "config_json") }?)?;
-        let engine = Engine::new(lib.library.clone(), topo.topology.clone(), config)?;
-        write(out_p, healbot_engine::boxed(engine));
-        Ok(())
+        Ok(healbot_engine::new(Engine::new(lib.library.clone(), topo.topology.clone(), config)?))
     })
 }
 
@@ -137,12 +154,8 @@ pub unsafe extern "C" fn healbot_engine_new(
 /// other thread uses it during or after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_engine_free(engine: *mut healbot_engine) {
-    guard((), || {
-        if !engine.is_null() {
-            // SAFETY: the caller passes an engine this crate boxed, once.
-            drop(unsafe { Box::from_raw(engine) });
-        }
-    });
+    // SAFETY: the caller passes NULL or an engine this crate boxed, once.
+    unsafe { free(engine) }
 }
 
 /// Ingests one metric sample: `name`, a packed label buffer (see the
@@ -167,41 +180,32 @@ pub unsafe extern "C" fn healbot_engine_ingest_metric(
     at_ms: i64,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, name, labels) =
-            unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
-        let labels = boundary::labels(labels)?;
-        e.lock()?.engine.ingest_metric(name, &labels, value, at_ms)?;
-        Ok(())
+            unsafe { (engine_ref(engine)?, string(name, "name")?, labels_arg(labels, labels_len, "labels")?) };
+        Ok(e.lock()?.engine.ingest_metric(name, &labels, value, at_ms)?)
     })
 }
 
-/// Collects the rejections of a batch into one error.
-#[derive(Default)]
-struct Rejections {
-    count: usize,
-    first: Option<(usize, Failure)>,
-}
-
-impl Rejections {
-    fn add(&mut self, index: usize, f: Failure) {
-        self.count += 1;
-        if self.first.is_none() {
-            self.first = Some((index, f));
+/// Tries `sample(i)` for every `i` below `count`, every one even when some
+/// are rejected, and collects the rejections into one error: the first,
+/// with how many there were.
+fn each_sample(count: usize, mut sample: impl FnMut(usize) -> Result<(), Failure>) -> Result<(), Failure> {
+    let mut rejected = 0;
+    let mut first = None;
+    for i in 0..count {
+        if let Err(f) = sample(i) {
+            rejected += 1;
+            first.get_or_insert((i, f));
         }
     }
-
-    fn finish(self, total: usize) -> Result<(), Failure> {
-        match self.first {
-            None => Ok(()),
-            Some((index, mut f)) => {
-                f.message = format!(
-                    "{} of {total} samples were rejected; the first, at index {index}: {}",
-                    self.count, f.message
-                );
-                Err(f)
-            }
+    match first {
+        None => Ok(()),
+        Some((index, mut f)) => {
+            f.message =
+                format!("{rejected} of {count} samples were rejected; the first, at index {index}: {}", f.message);
+            Err(f)
         }
     }
 }
@@ -231,7 +235,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_metrics(
     count: usize,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, names, labels, lens, values, ats) = unsafe {
             (
@@ -244,20 +248,11 @@ pub unsafe extern "C" fn healbot_engine_ingest_metrics(
             )
         };
         let mut guard = e.lock()?;
-        let mut rejected = Rejections::default();
-        for i in 0..count {
-            let mut sample = || -> Result<(), Failure> {
-                // SAFETY: per this function's contract.
-                let (name, l) =
-                    unsafe { (string(names[i], "names[i]")?, bytes(labels[i].cast(), lens[i], "labels[i]")?) };
-                guard.engine.ingest_metric(name, &boundary::labels(l)?, values[i], ats[i])?;
-                Ok(())
-            };
-            if let Err(f) = sample() {
-                rejected.add(i, f);
-            }
-        }
-        rejected.finish(count)
+        each_sample(count, |i| {
+            // SAFETY: per this function's contract.
+            let (name, l) = unsafe { (string(names[i], "names[i]")?, labels_arg(labels[i], lens[i], "labels[i]")?) };
+            Ok(guard.engine.ingest_metric(name, &l, values[i], ats[i])?)
+        })
     })
 }
 
@@ -312,7 +307,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
     count: usize,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, name, labels, values, ats) = unsafe {
             (
@@ -325,14 +320,8 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
         };
         let labels = boundary::labels(labels)?;
         let mut guard = e.lock()?;
-        let mut rejected = Rejections::default();
         let mut run = Run::default();
-        for (i, (v, at)) in values.iter().zip(ats).enumerate() {
-            if let Err(f) = run.ingest(&mut guard.engine, name, &labels, *v, *at) {
-                rejected.add(i, f);
-            }
-        }
-        rejected.finish(count)
+        each_sample(count, |i| run.ingest(&mut guard.engine, name, &labels, values[i], ats[i]))
     })
 }
 
@@ -377,7 +366,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
     count: usize,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, mut rest, values, ats) = unsafe {
             (
@@ -388,30 +377,23 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
             )
         };
         let mut guard = e.lock()?;
-        let mut rejected = Rejections::default();
         // Consecutive samples of one series reuse its parsed labels and handle.
         let mut last: Option<(&[u8], &[u8], String, Labels)> = None;
         let mut run = Run::default();
-        for i in 0..count {
-            let mut sample = || -> Result<(), Failure> {
-                let (name, labels, tail) = next_record(rest)?;
-                rest = tail;
-                let same = last.as_ref().is_some_and(|(n, l, _, _)| *n == name && *l == labels);
-                if !same {
-                    let n = boundary::text(name, "records")?.to_string();
-                    last = Some((name, labels, n, boundary::labels(labels)?));
-                    run = Run::default();
-                }
-                if let Some((_, _, n, l)) = &last {
-                    run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
-                }
-                Ok(())
-            };
-            if let Err(f) = sample() {
-                rejected.add(i, f);
+        each_sample(count, |i| {
+            let (name, labels, tail) = next_record(rest)?;
+            rest = tail;
+            let same = last.as_ref().is_some_and(|(n, l, _, _)| *n == name && *l == labels);
+            if !same {
+                let n = boundary::text(name, "records")?.to_string();
+                last = Some((name, labels, n, boundary::labels(labels)?));
+                run = Run::default();
             }
-        }
-        rejected.finish(count)
+            if let Some((_, _, n, l)) = &last {
+                run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
+            }
+            Ok(())
+        })
     })
 }
 
@@ -441,19 +423,15 @@ pub unsafe extern "C" fn healbot_engine_resolve_series(
     series_out: *mut u64,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(series_out, "series_out")?;
+    run_out(err_out, series_out, "series_out", || {
         // SAFETY: per this function's contract.
         let (e, name, labels) =
-            unsafe { (engine_ref(engine)?, string(name, "name")?, bytes(labels.cast(), labels_len, "labels")?) };
-        let labels = boundary::labels(labels)?;
+            unsafe { (engine_ref(engine)?, string(name, "name")?, labels_arg(labels, labels_len, "labels")?) };
         let mut guard = e.lock()?;
-        let n = match guard.engine.resolve_series(name, &labels)? {
+        Ok(match guard.engine.resolve_series(name, &labels)? {
             Some(h) => guard.number(h),
             None => 0,
-        };
-        write(out_p, n);
-        Ok(())
+        })
     })
 }
 
@@ -473,14 +451,9 @@ pub unsafe extern "C" fn healbot_engine_ingest_by_handle(
     at_ms: i64,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let mut guard = e.lock()?;
-        if let Some(h) = guard.handle(series)? {
-            guard.engine.ingest_by_handle(h, value, at_ms);
-        }
-        Ok(())
+        unsafe { locked(engine) }?.ingest_by_number(series, value, at_ms)
     })
 }
 
@@ -501,7 +474,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_handles(
     count: usize,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, series, values, ats) = unsafe {
             (
@@ -512,15 +485,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_handles(
             )
         };
         let mut guard = e.lock()?;
-        let mut rejected = Rejections::default();
-        for (i, ((s, v), at)) in series.iter().zip(values).zip(ats).enumerate() {
-            match guard.handle(*s) {
-                Ok(Some(h)) => guard.engine.ingest_by_handle(h, *v, *at),
-                Ok(None) => {}
-                Err(f) => rejected.add(i, f),
-            }
-        }
-        rejected.finish(count)
+        each_sample(count, |i| guard.ingest_by_number(series[i], values[i], ats[i]))
     })
 }
 
@@ -583,13 +548,10 @@ pub unsafe extern "C" fn healbot_payload_format_from_name(
     format_out: *mut healbot_payload_format,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(format_out, "format_out")?;
+    run_out(err_out, format_out, "format_out", || {
         // SAFETY: per this function's contract.
-        let name = unsafe { string(name, "name") }?;
-        let f: PayloadFormat = name.parse()?;
-        write(out_p, payload_format_code(f));
-        Ok(())
+        let f: PayloadFormat = unsafe { string(name, "name") }?.parse()?;
+        Ok(payload_format_code(f))
     })
 }
 
@@ -627,20 +589,16 @@ pub unsafe extern "C" fn healbot_engine_ingest_payload(
     report_out: *mut healbot_ingest_report,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run_opt_out(err_out, report_out, || {
         // SAFETY: per this function's contract.
         let (e, payload) = unsafe { (engine_ref(engine)?, bytes(payload, payload_len, "payload")?) };
         let format = payload_format(format)?;
         let report = e.lock()?.engine.ingest_payload(format, payload, default_at_ms)?;
-        write_opt(
-            report_out,
-            healbot_ingest_report {
-                observations: report.observations,
-                malformed: report.errors.len(),
-                dropped: report.dropped,
-            },
-        );
-        Ok(())
+        Ok(healbot_ingest_report {
+            observations: report.observations,
+            malformed: report.errors.len(),
+            dropped: report.dropped,
+        })
     })
 }
 
@@ -671,7 +629,7 @@ pub unsafe extern "C" fn healbot_engine_set_node_health(
     health: u32,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, node) = unsafe { (engine_ref(engine)?, string(node, "node")?) };
         let health = match health {
@@ -680,8 +638,7 @@ pub unsafe extern "C" fn healbot_engine_set_node_health(
             2 => Some(HostHealth::Unhealthy),
             _ => return Err(Failure::invalid(format!("unknown health {health}; expected 0, 1 or 2"))),
         };
-        e.lock()?.engine.set_node_health(node, health)?;
-        Ok(())
+        Ok(e.lock()?.engine.set_node_health(node, health)?)
     })
 }
 
@@ -699,15 +656,10 @@ pub unsafe extern "C" fn healbot_engine_stats_json(
     json_out: *mut *mut healbot_buffer,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(json_out, "json_out")?;
+    run_new(err_out, json_out, "json_out", || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let stats = e.lock()?.engine.stats();
-        let json = serde_json::to_vec(&stats)
-            .map_err(|err| Failure::new(healbot_result::Other, format!("cannot serialise stats: {err}")))?;
-        write(out_p, healbot_buffer::boxed(json));
-        Ok(())
+        let stats = unsafe { locked(engine) }?.engine.stats();
+        json_buffer(serde_json::to_vec(&stats), "stats")
     })
 }
 
@@ -724,10 +676,9 @@ pub unsafe extern "C" fn healbot_engine_test_panic(
     engine: *mut healbot_engine,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let _guard = e.lock()?;
+        let _guard = unsafe { locked(engine) }?;
         // The deliberate panic of this test hook: it poisons the engine's lock.
         #[allow(clippy::panic)]
         {
@@ -759,7 +710,7 @@ pub unsafe extern "C" fn healbot_engine_record_execution(
     recorded_out: *mut bool,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run_opt_out(err_out, recorded_out, || {
         // SAFETY: per this function's contract.
         let (e, id, action, target) = unsafe {
             (
@@ -769,9 +720,7 @@ pub unsafe extern "C" fn healbot_engine_record_execution(
                 string(target, "target")?,
             )
         };
-        let recorded = e.lock()?.engine.record_execution(id, action, target, at_ms, unattended)?;
-        write_opt(recorded_out, recorded);
-        Ok(())
+        Ok(e.lock()?.engine.record_execution(id, action, target, at_ms, unattended)?)
     })
 }
 
@@ -794,12 +743,10 @@ pub unsafe extern "C" fn healbot_engine_record_outcome(
     recorded_out: *mut bool,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run_opt_out(err_out, recorded_out, || {
         // SAFETY: per this function's contract.
         let (e, id) = unsafe { (engine_ref(engine)?, string(decision_id, "decision_id")?) };
-        let recorded = e.lock()?.engine.record_outcome(id, success, at_ms)?;
-        write_opt(recorded_out, recorded);
-        Ok(())
+        Ok(e.lock()?.engine.record_outcome(id, success, at_ms)?)
     })
 }
 
@@ -816,11 +763,10 @@ pub unsafe extern "C" fn healbot_engine_reload_library(
     library: *const healbot_library,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
+    run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, lib) = unsafe { (engine_ref(engine)?, self::library(library, "library")?) };
-        e.lock()?.engine.reload_library(lib.library.clone())?;
-        Ok(())
+        Ok(e.lock()?.engine.reload_library(lib.library.clone())?)
     })
 }
 
@@ -838,13 +784,9 @@ pub unsafe extern "C" fn healbot_engine_snapshot(
     snapshot_out: *mut *mut healbot_buffer,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(snapshot_out, "snapshot_out")?;
+    run_new(err_out, snapshot_out, "snapshot_out", || {
         // SAFETY: per this function's contract.
-        let e = unsafe { engine_ref(engine) }?;
-        let bytes = e.lock()?.engine.snapshot();
-        write(out_p, healbot_buffer::boxed(bytes));
-        Ok(())
+        Ok(healbot_buffer::new(unsafe { locked(engine) }?.engine.snapshot()))
     })
 }
 
@@ -871,8 +813,7 @@ pub unsafe extern "C" fn healbot_engine_restore(
     engine_out: *mut *mut healbot_engine,
     err_out: *mut *mut healbot_error,
 ) -> healbot_result {
-    boundary::run(err_out, || {
-        let out_p = out(engine_out, "engine_out")?;
+    run_new(err_out, engine_out, "engine_out", || {
         // SAFETY: per this function's contract.
         let (lib, topo, config, snapshot) = unsafe {
             (
@@ -883,8 +824,6 @@ pub unsafe extern "C" fn healbot_engine_restore(
             )
         };
         let config = self::config(config)?;
-        let engine = Engine::restore(lib.library.clone(), topo.topology.clone(), config, snapshot)?;
-        write(out_p, healbot_engine::boxed(engine));
-        Ok(())
+        Ok(healbot_engine::new(Engine::restore(lib.library.clone(), topo.topology.clone(), config, snapshot)?))
     })
 }

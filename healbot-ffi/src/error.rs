@@ -5,7 +5,7 @@ use std::ptr;
 
 use healbot_core::{Diagnostic, ErrorKind, Severity};
 
-use crate::boundary::guard;
+use crate::boundary::{free, guard, read};
 
 /// The result of a call. Numbers are stable: new codes are only added.
 #[repr(u32)]
@@ -126,7 +126,7 @@ pub struct healbot_error {
     result: healbot_result,
     message: CString,
     /// Owns the strings the diagnostics point into.
-    _strings: Vec<CString>,
+    _strings: CStrings,
     diagnostics: Vec<healbot_diagnostic>,
 }
 
@@ -138,37 +138,47 @@ pub(crate) fn cstring(s: &str) -> CString {
     }
 }
 
+/// The C strings an object hands out pointers into; they live as long as it.
+#[derive(Debug, Default)]
+pub(crate) struct CStrings(Vec<CString>);
+
+impl CStrings {
+    /// A NUL-terminated copy of `s` (see [`cstring`]), kept here.
+    pub(crate) fn keep(&mut self, s: &str) -> *const c_char {
+        let c = cstring(s);
+        let p = c.as_ptr();
+        self.0.push(c);
+        p
+    }
+
+    /// As [`CStrings::keep`], NULL for `None`.
+    pub(crate) fn keep_opt(&mut self, s: Option<&str>) -> *const c_char {
+        s.map_or(ptr::null(), |s| self.keep(s))
+    }
+}
+
 impl healbot_error {
     pub(crate) fn new(result: healbot_result, message: &str, diagnostics: &[Diagnostic]) -> healbot_error {
-        let mut strings = Vec::new();
-        let mut keep = |s: &str| {
-            let c = cstring(s);
-            let p = c.as_ptr();
-            strings.push(c);
-            p
-        };
-        let mut diags = Vec::with_capacity(diagnostics.len());
-        for d in diagnostics {
-            let opt = |s: &Option<String>, keep: &mut dyn FnMut(&str) -> *const c_char| {
-                s.as_deref().map_or(ptr::null(), &mut *keep)
-            };
-            diags.push(healbot_diagnostic {
+        let mut strings = CStrings::default();
+        let diagnostics = diagnostics
+            .iter()
+            .map(|d| healbot_diagnostic {
                 severity: match d.severity {
                     Severity::Warning => healbot_severity::Warning,
                     Severity::Error => healbot_severity::Error,
                 },
-                code: keep(d.kind.code()),
-                file: keep(&d.file),
+                code: strings.keep(d.kind.code()),
+                file: strings.keep(&d.file),
                 line: d.line,
                 column: d.column,
-                path: keep(&d.path),
-                message: keep(&d.message),
-                expected: opt(&d.expected, &mut keep),
-                found: opt(&d.found, &mut keep),
-                suggestion: opt(&d.suggestion, &mut keep),
-            });
-        }
-        healbot_error { result, message: cstring(message), _strings: strings, diagnostics: diags }
+                path: strings.keep(&d.path),
+                message: strings.keep(&d.message),
+                expected: strings.keep_opt(d.expected.as_deref()),
+                found: strings.keep_opt(d.found.as_deref()),
+                suggestion: strings.keep_opt(d.suggestion.as_deref()),
+            })
+            .collect();
+        healbot_error { result, message: cstring(message), _strings: strings, diagnostics }
     }
 }
 
@@ -180,12 +190,8 @@ impl healbot_error {
 /// be used after this call.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_error_free(err: *mut healbot_error) {
-    guard((), || {
-        if !err.is_null() {
-            // SAFETY: the caller passes an error this library boxed, once.
-            drop(unsafe { Box::from_raw(err) });
-        }
-    });
+    // SAFETY: the caller passes NULL or an error this library boxed, once.
+    unsafe { free(err) }
 }
 
 /// The result code of an error (`HEALBOT_RESULT_NULL_PARAMETER` for NULL).
@@ -195,10 +201,8 @@ pub unsafe extern "C" fn healbot_error_free(err: *mut healbot_error) {
 /// `err` is NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_error_result(err: *const healbot_error) -> healbot_result {
-    guard(healbot_result::Panic, || {
-        // SAFETY: the caller passes NULL or a live error.
-        unsafe { err.as_ref() }.map_or(healbot_result::NullParameter, |e| e.result)
-    })
+    // SAFETY: the caller passes NULL or a live error.
+    guard(healbot_result::Panic, || unsafe { read(err, healbot_result::NullParameter, |e| e.result) })
 }
 
 /// The message of an error, NUL-terminated, without its diagnostics. Owned
@@ -209,10 +213,8 @@ pub unsafe extern "C" fn healbot_error_result(err: *const healbot_error) -> heal
 /// `err` is NULL or a live error; the string lives as long as the error.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_error_message(err: *const healbot_error) -> *const c_char {
-    guard(ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live error.
-        unsafe { err.as_ref() }.map_or(ptr::null(), |e| e.message.as_ptr())
-    })
+    // SAFETY: the caller passes NULL or a live error.
+    unsafe { read(err, ptr::null(), |e| e.message.as_ptr()) }
 }
 
 /// How many diagnostics an error carries (0 for NULL).
@@ -222,10 +224,8 @@ pub unsafe extern "C" fn healbot_error_message(err: *const healbot_error) -> *co
 /// `err` is NULL or a live error.
 #[no_mangle]
 pub unsafe extern "C" fn healbot_error_diagnostic_count(err: *const healbot_error) -> usize {
-    guard(0, || {
-        // SAFETY: the caller passes NULL or a live error.
-        unsafe { err.as_ref() }.map_or(0, |e| e.diagnostics.len())
-    })
+    // SAFETY: the caller passes NULL or a live error.
+    unsafe { read(err, 0, |e| e.diagnostics.len()) }
 }
 
 /// The diagnostic at `index` (in source order), owned by the error; NULL
@@ -239,10 +239,6 @@ pub unsafe extern "C" fn healbot_error_diagnostic(
     err: *const healbot_error,
     index: usize,
 ) -> *const healbot_diagnostic {
-    guard(ptr::null(), || {
-        // SAFETY: the caller passes NULL or a live error.
-        unsafe { err.as_ref() }
-            .and_then(|e| e.diagnostics.get(index))
-            .map_or(ptr::null(), |d| d as *const healbot_diagnostic)
-    })
+    // SAFETY: the caller passes NULL or a live error.
+    unsafe { read(err, ptr::null(), |e| e.diagnostics.get(index).map_or(ptr::null(), ptr::from_ref)) }
 }
