@@ -228,6 +228,11 @@ mod vectorscan {
 
     use hyperscan_sys as hs;
 
+    /// Report each pattern at most once per scan.
+    pub const SINGLEMATCH: c_uint = hs::HS_FLAG_SINGLEMATCH;
+    /// `^` and `$` also match at line breaks inside the scanned text.
+    pub const MULTILINE: c_uint = hs::HS_FLAG_MULTILINE;
+
     /// A block-mode database; each pattern's id is its index in the input.
     #[derive(Debug)]
     pub struct Database {
@@ -247,21 +252,19 @@ mod vectorscan {
     }
 
     impl Database {
-        /// Compiles `(pattern, caseless)` pairs once, all with
-        /// `HS_FLAG_SINGLEMATCH`, in block mode. A pattern Vectorscan
-        /// rejects is left out (the database is compiled again without
-        /// it) and returned with the compiler's message.
-        pub fn compile(patterns: &[(String, bool)]) -> (Database, Vec<(usize, String)>) {
+        /// Compiles `(pattern, caseless)` pairs once in block mode, each
+        /// with `flags` (plus `HS_FLAG_CASELESS` where asked). A pattern
+        /// Vectorscan rejects is left out (the database is compiled again
+        /// without it) and returned with the compiler's message.
+        pub fn compile(patterns: &[(String, bool)], flags: c_uint) -> (Database, Vec<(usize, String)>) {
             let mut keep: Vec<usize> = (0..patterns.len()).collect();
             let mut rejected = Vec::new();
             loop {
                 let exprs: Vec<CString> =
                     keep.iter().map(|&i| CString::new(patterns[i].0.as_str()).expect("no NUL in patterns")).collect();
                 let ptrs: Vec<*const std::ffi::c_char> = exprs.iter().map(|e| e.as_ptr()).collect();
-                let flags: Vec<c_uint> = keep
-                    .iter()
-                    .map(|&i| hs::HS_FLAG_SINGLEMATCH | if patterns[i].1 { hs::HS_FLAG_CASELESS } else { 0 })
-                    .collect();
+                let flags: Vec<c_uint> =
+                    keep.iter().map(|&i| flags | if patterns[i].1 { hs::HS_FLAG_CASELESS } else { 0 }).collect();
                 let ids: Vec<c_uint> = keep.iter().map(|&i| i as c_uint).collect();
                 let mut db = ptr::null_mut();
                 let mut err = ptr::null_mut();
@@ -315,29 +318,29 @@ mod vectorscan {
             n
         }
 
-        /// Calls `f` with the id of each pattern that matches `line` (once
-        /// each: `HS_FLAG_SINGLEMATCH`), in the order of their match ends.
-        pub fn scan<F: FnMut(u32)>(&self, line: &str, scratch: &mut Scratch, f: &mut F) {
-            unsafe extern "C" fn on_match<F: FnMut(u32)>(
+        /// Calls `f(id, end)` for each match in `text`, in the order of
+        /// their ends (with `HS_FLAG_SINGLEMATCH`, once per pattern).
+        pub fn scan<F: FnMut(u32, u64)>(&self, text: &str, scratch: &mut Scratch, f: &mut F) {
+            unsafe extern "C" fn on_match<F: FnMut(u32, u64)>(
                 id: c_uint,
                 _from: c_ulonglong,
-                _to: c_ulonglong,
+                to: c_ulonglong,
                 _flags: c_uint,
                 ctx: *mut c_void,
             ) -> c_int {
                 // SAFETY: `ctx` is the `&mut F` passed to hs_scan below.
                 let f = unsafe { &mut *ctx.cast::<F>() };
-                f(id);
+                f(id, to);
                 0
             }
             // SAFETY: the database and scratch are valid and belong together
-            // (the scratch was allocated for this database); `line` outlives
+            // (the scratch was allocated for this database); `text` outlives
             // the call; `ctx` is `f`, used only during the call.
             let rc = unsafe {
                 hs::hs_scan(
                     self.db,
-                    line.as_ptr().cast(),
-                    line.len() as c_uint,
+                    text.as_ptr().cast(),
+                    c_uint::try_from(text.len()).expect("text under 4 GiB"),
                     0,
                     scratch.scratch,
                     Some(on_match::<F>),
@@ -368,6 +371,34 @@ mod vectorscan {
 fn spread_sample(lines: &[String], target: usize) -> Vec<String> {
     let step = lines.len().div_ceil(target).max(1);
     lines.iter().step_by(step).cloned().collect()
+}
+
+/// Lines joined by `\n`, for one whole-buffer Vectorscan scan.
+#[cfg(feature = "vectorscan")]
+struct LineBuffer {
+    text: String,
+    /// The offset of each line's first byte in `text`.
+    starts: Vec<u64>,
+}
+
+#[cfg(feature = "vectorscan")]
+impl LineBuffer {
+    fn new(lines: &[String]) -> LineBuffer {
+        let mut text = String::new();
+        let mut starts = Vec::with_capacity(lines.len());
+        for l in lines {
+            starts.push(text.len() as u64);
+            text.push_str(l);
+            text.push('\n');
+        }
+        LineBuffer { text, starts }
+    }
+
+    /// The line of a match that ends (exclusive) at `to` (matches are
+    /// never empty, so `to >= 1`).
+    fn line_of(&self, to: u64) -> usize {
+        self.starts.partition_point(|&s| s < to) - 1
+    }
 }
 
 /// One row of the same-run summary.
@@ -490,9 +521,21 @@ fn bench(c: &mut Criterion) {
             let (vs_db, vs_rejected, vs_build) = {
                 let t = Instant::now();
                 let pats: Vec<(String, bool)> = specs.iter().map(vectorscan_pattern).collect();
-                let (db, rejected) = vectorscan::Database::compile(&pats);
+                let (db, rejected) = vectorscan::Database::compile(&pats, vectorscan::SINGLEMATCH);
                 (db, rejected, t.elapsed())
             };
+            // The whole-buffer variant: one scan of the lines joined by
+            // `\n`, `^` at line starts, every match event reported (no
+            // SINGLEMATCH: it would be per buffer) and deduplicated per line.
+            #[cfg(feature = "vectorscan")]
+            let (vs_buf_db, vs_buf_rejected) = {
+                let pats: Vec<(String, bool)> = specs.iter().map(vectorscan_pattern).collect();
+                vectorscan::Database::compile(&pats, vectorscan::MULTILINE)
+            };
+            #[cfg(feature = "vectorscan")]
+            let mut vs_buf_scratch = vs_buf_db.scratch();
+            #[cfg(feature = "vectorscan")]
+            let mut vs_seen = vec![0u32; specs.len()];
             #[cfg(feature = "vectorscan")]
             let mut vs_scratch = vs_db.scratch();
             #[cfg(feature = "vectorscan")]
@@ -520,25 +563,45 @@ fn bench(c: &mut Criterion) {
             // Cross-check: every engine agrees with the regex loop on every
             // line (RegexSet on the sample; Vectorscan leaving out only the
             // patterns it rejected).
+            #[cfg(feature = "vectorscan")]
+            let all_buf = LineBuffer::new(&corpus.lines);
+            #[cfg(feature = "vectorscan")]
+            let buf_lines = {
+                let mut per_line: Vec<Vec<usize>> = vec![Vec::new(); corpus.lines.len()];
+                vs_buf_db.scan(&all_buf.text, &mut vs_buf_scratch, &mut |id, to| {
+                    let ids = &mut per_line[all_buf.line_of(to)];
+                    if !ids.contains(&(id as usize)) {
+                        ids.push(id as usize);
+                    }
+                });
+                per_line
+            };
+            let mut wants: Vec<Vec<usize>> = Vec::with_capacity(corpus.lines.len());
             for l in &corpus.lines {
                 matcher.matches(l, &mut scratch, &mut out);
                 let got: Vec<usize> = out.iter().map(|p| p.as_usize()).collect();
                 let want: Vec<usize> = (0..regexes.len()).filter(|&i| regexes[i].is_match(l)).collect();
                 assert_eq!(got, want, "line {l:?}");
-                #[cfg(feature = "vectorscan")]
-                {
-                    let mut vs: Vec<usize> = Vec::new();
-                    vs_db.scan(l, &mut vs_scratch, &mut |id| vs.push(id as usize));
-                    vs.sort_unstable();
-                    let want: Vec<usize> =
-                        want.into_iter().filter(|i| !vs_rejected.iter().any(|(r, _)| r == i)).collect();
-                    assert_eq!(vs, want, "vectorscan, line {l:?}");
-                }
+                wants.push(want);
+            }
+            #[cfg(feature = "vectorscan")]
+            for ((l, want), from_buf) in corpus.lines.iter().zip(&wants).zip(&buf_lines) {
+                let without = |rejected: &[(usize, String)]| -> Vec<usize> {
+                    want.iter().copied().filter(|i| !rejected.iter().any(|(r, _)| r == i)).collect()
+                };
+                let mut vs: Vec<usize> = Vec::new();
+                vs_db.scan(l, &mut vs_scratch, &mut |id, _| vs.push(id as usize));
+                vs.sort_unstable();
+                assert_eq!(vs, without(&vs_rejected), "vectorscan, line {l:?}");
+                let mut vs = from_buf.clone();
+                vs.sort_unstable();
+                assert_eq!(vs, without(&vs_buf_rejected), "vectorscan whole buffer, line {l:?}");
             }
             for l in &slow_lines {
                 let want: Vec<usize> = (0..regexes.len()).filter(|&i| regexes[i].is_match(l)).collect();
                 assert_eq!(set.matches(l).into_iter().collect::<Vec<_>>(), want);
             }
+            drop(wants);
 
             let healbot_pass = |lines: &[String], scratch: &mut _| {
                 let mut hits = 0usize;
@@ -551,8 +614,23 @@ fn bench(c: &mut Criterion) {
             let vectorscan_pass = |lines: &[String], scratch: &mut vectorscan::Scratch| {
                 let mut hits = 0usize;
                 for l in lines {
-                    vs_db.scan(black_box(l), scratch, &mut |_| hits += 1);
+                    vs_db.scan(black_box(l), scratch, &mut |_, _| hits += 1);
                 }
+                hits
+            };
+            // `seen[id]` is 1 + the last line `id` was counted on.
+            #[cfg(feature = "vectorscan")]
+            let vectorscan_buf_pass = |buf: &LineBuffer, scratch: &mut vectorscan::Scratch, seen: &mut [u32]| {
+                seen.fill(0);
+                let mut hits = 0usize;
+                vs_buf_db.scan(black_box(&buf.text), scratch, &mut |id, to| {
+                    let line = buf.line_of(to) as u32 + 1;
+                    let last = &mut seen[id as usize];
+                    if *last != line {
+                        *last = line;
+                        hits += 1;
+                    }
+                });
                 hits
             };
             let regex_loop_pass = |lines: &[String]| {
@@ -610,7 +688,12 @@ fn bench(c: &mut Criterion) {
             for (label, lines) in sets {
                 row(label, "healbot", lines, median_pass_ns(|| healbot_pass(lines, &mut scratch)));
                 #[cfg(feature = "vectorscan")]
-                row(label, "vectorscan", lines, median_pass_ns(|| vectorscan_pass(lines, &mut vs_scratch)));
+                {
+                    row(label, "vectorscan", lines, median_pass_ns(|| vectorscan_pass(lines, &mut vs_scratch)));
+                    let buf = LineBuffer::new(lines);
+                    let ns = median_pass_ns(|| vectorscan_buf_pass(&buf, &mut vs_buf_scratch, &mut vs_seen));
+                    row(label, "vs_buffer", lines, ns);
+                }
                 if lines.len() == peer_lines.len() {
                     row(label, "regex_loop", lines, median_pass_ns(|| regex_loop_pass(lines)));
                     row(label, "regexset", lines, median_pass_ns(|| regexset_pass(lines)));
