@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use healbot_benches::{args, timing};
+use healbot_benches::args;
 use healbot_core::logmatch::{LogMatcher, LogMatcherBuilder, PatternSpec};
 
 const SYSTEMS: [&str; 3] = ["HDFS", "OpenSSH", "Zookeeper"];
@@ -409,33 +409,86 @@ struct Row {
     engine: &'static str,
     lines: usize,
     bytes: usize,
+    /// Median thread CPU time of one pass.
     ns: f64,
+    /// Median wall time of one pass.
+    wall_ns: f64,
 }
 
-/// The median time of one call of `pass`, in nanoseconds: batches of at
-/// least ~20 ms, 5 to 15 of them within ~2 s (one call in test mode).
-fn median_pass_ns<R>(mut pass: impl FnMut() -> R) -> f64 {
-    if args::quick() {
-        return timing::batched_median_ns(1, 1, pass);
+/// The CPU time this thread has used, in nanoseconds
+/// (`CLOCK_THREAD_CPUTIME_ID`): time the scheduler gave to other processes
+/// on a shared machine is not in it.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+fn thread_cpu_ns() -> Option<u64> {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
     }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer of the C layout glibc and musl use
+    // on 64-bit Linux.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64)
+}
+
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+fn thread_cpu_ns() -> Option<u64> {
+    None
+}
+
+/// The median time of one call of `pass` in nanoseconds, as `(thread CPU
+/// time, wall time)` (the CPU time is the wall time where the platform has
+/// no thread clock): batches of at least ~20 ms, 5 to 15 of them within
+/// ~2 s (one call in test mode), each statistic's median taken separately.
+fn median_pass_ns<R>(mut pass: impl FnMut() -> R) -> (f64, f64) {
     let t = Instant::now();
     black_box(pass());
     let once = t.elapsed().as_secs_f64().max(1e-9);
-    let batch = ((0.02 / once).ceil() as usize).max(1);
-    let rounds = ((2.0 / (once * batch as f64)) as usize).clamp(5, 15);
-    timing::batched_median_ns(rounds, batch, pass)
+    let (batch, rounds) = if args::quick() {
+        (1, 1)
+    } else {
+        let batch = ((0.02 / once).ceil() as usize).max(1);
+        (batch, ((2.0 / (once * batch as f64)) as usize).clamp(5, 15))
+    };
+    let mut cpu = Vec::with_capacity(rounds);
+    let mut wall = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let c = thread_cpu_ns();
+        let t = Instant::now();
+        for _ in 0..batch {
+            black_box(pass());
+        }
+        let w = t.elapsed().as_nanos() as f64 / batch as f64;
+        wall.push(w);
+        cpu.push(match (c, thread_cpu_ns()) {
+            (Some(a), Some(b)) => b.saturating_sub(a) as f64 / batch as f64,
+            _ => w,
+        });
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut cpu), median(&mut wall))
 }
 
 fn print_summary(rows: &[Row]) {
     let rounds = if args::quick() { "1 pass (test mode)" } else { "5-15 batches of >= 20 ms" };
+    let clock = if thread_cpu_ns().is_some() { "thread CPU time" } else { "wall time" };
     eprintln!();
     eprintln!(
-        "logmatch same-run summary: median of {rounds}, one thread, one scan per line; \
+        "logmatch same-run summary: median of {rounds}, one thread, one scan per line (vs_buffer: one scan \
+         of the lines joined by newlines); MB/s and lines/s from the {clock}, wall MB/s from the wall clock; \
          MB = 10^6 bytes; ratio = throughput / healbot's on the same lines"
     );
     eprintln!(
-        "{:<9} {:>5}  {:<16} {:<11} {:>10} {:>13} {:>11}",
-        "kind", "n", "lines", "engine", "MB/s", "lines/s", "vs healbot"
+        "{:<9} {:>5}  {:<12} {:<11} {:>10} {:>13} {:>11} {:>10}",
+        "kind", "n", "lines", "engine", "MB/s", "lines/s", "vs healbot", "wall MB/s"
     );
     for r in rows {
         let base = rows
@@ -444,14 +497,15 @@ fn print_summary(rows: &[Row]) {
             .map_or(r.ns, |b| b.ns);
         let secs = r.ns / 1e9;
         eprintln!(
-            "{:<9} {:>5}  {:<16} {:<11} {:>10.2} {:>13.0} {:>10.4}x",
+            "{:<9} {:>5}  {:<12} {:<11} {:>10.2} {:>13.0} {:>10.4}x {:>10.2}",
             r.kind,
             r.n,
             r.set,
             r.engine,
             r.bytes as f64 / 1e6 / secs,
             r.lines as f64 / secs,
-            base / r.ns
+            base / r.ns,
+            r.bytes as f64 * 1e3 / r.wall_ns
         );
     }
 }
@@ -670,7 +724,7 @@ fn bench(c: &mut Criterion) {
             }
             // Same-run summary: every engine on the peers' lines; the fast
             // ones also on all lines when the peers run on the sample.
-            let mut row = |set: &str, engine: &'static str, lines: &[String], ns: f64| {
+            let mut row = |set: &str, engine: &'static str, lines: &[String], (ns, wall_ns): (f64, f64)| {
                 rows.push(Row {
                     kind,
                     n,
@@ -679,6 +733,7 @@ fn bench(c: &mut Criterion) {
                     lines: lines.len(),
                     bytes: lines.iter().map(String::len).sum(),
                     ns,
+                    wall_ns,
                 });
             };
             let mut sets: Vec<(&str, &[String])> = vec![(&all_label, &corpus.lines[..])];
