@@ -639,6 +639,8 @@ fn bench(c: &mut Criterion) {
                 wants.push(want);
             }
             #[cfg(feature = "vectorscan")]
+            let mut vs_total = 0usize;
+            #[cfg(feature = "vectorscan")]
             for ((l, want), from_buf) in corpus.lines.iter().zip(&wants).zip(&buf_lines) {
                 let without = |rejected: &[(usize, String)]| -> Vec<usize> {
                     want.iter().copied().filter(|i| !rejected.iter().any(|(r, _)| r == i)).collect()
@@ -647,6 +649,7 @@ fn bench(c: &mut Criterion) {
                 vs_db.scan(l, &mut vs_scratch, &mut |id, _| vs.push(id as usize));
                 vs.sort_unstable();
                 assert_eq!(vs, without(&vs_rejected), "vectorscan, line {l:?}");
+                vs_total += vs.len();
                 let mut vs = from_buf.clone();
                 vs.sort_unstable();
                 assert_eq!(vs, without(&vs_buf_rejected), "vectorscan whole buffer, line {l:?}");
@@ -704,6 +707,14 @@ fn bench(c: &mut Criterion) {
                 hits
             };
 
+            // The timed passes count what the cross-check saw (the
+            // whole-buffer count relies on matches arriving in end order).
+            #[cfg(feature = "vectorscan")]
+            {
+                assert_eq!(vectorscan_pass(&corpus.lines, &mut vs_scratch), vs_total);
+                let counted = vectorscan_buf_pass(&all_buf, &mut vs_buf_scratch, &mut vs_seen);
+                assert_eq!(counted, buf_lines.iter().map(Vec::len).sum::<usize>());
+            }
             group.throughput(Throughput::Bytes(bytes as u64));
             group.bench_function(BenchmarkId::new("healbot", n), |b| {
                 b.iter(|| healbot_pass(&corpus.lines, &mut scratch))
