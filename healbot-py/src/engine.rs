@@ -68,13 +68,20 @@ fn poisoned() -> PyErr {
 #[pyclass(frozen, module = "healbot._native")]
 #[derive(Debug)]
 pub struct Engine {
-    engine: Mutex<CoreEngine>,
-    /// Label sets `ingest_metric` converted lately (see [`LabelCache`]).
-    label_cache: Mutex<LabelCache>,
+    /// The core engine, and the label sets `ingest_metric` converted lately
+    /// (see [`LabelCache`]): one lock for both keeps the scalar call cheap.
+    engine: Mutex<Inner>,
     library: Mutex<Py<Library>>,
     topology: Py<Topology>,
     /// Tells this engine's series handles from another's.
     serial: u64,
+}
+
+/// What the engine mutex guards.
+#[derive(Debug)]
+struct Inner {
+    core: CoreEngine,
+    labels: LabelCache,
 }
 
 /// Serial numbers of engines, for [`SeriesHandle`] checks.
@@ -147,8 +154,7 @@ impl SeriesSet {
 impl Engine {
     fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
         Engine {
-            engine: Mutex::new(engine),
-            label_cache: Mutex::new(LabelCache::default()),
+            engine: Mutex::new(Inner { core: engine, labels: LabelCache::default() }),
             library: Mutex::new(library),
             topology,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
@@ -168,7 +174,7 @@ impl Engine {
     /// released while waiting for it.
     fn run<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
         match self.engine.try_lock() {
-            Ok(mut guard) => Ok(f(&mut guard)),
+            Ok(mut guard) => Ok(f(&mut guard.core)),
             Err(TryLockError::WouldBlock) => self.run_detached(py, f),
             Err(TryLockError::Poisoned(_)) => Err(poisoned()),
         }
@@ -177,7 +183,7 @@ impl Engine {
     /// Runs `f` on the engine with the GIL released (for calls that take time).
     fn run_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
         py.detach(|| match self.engine.lock() {
-            Ok(mut guard) => Some(f(&mut guard)),
+            Ok(mut guard) => Some(f(&mut guard.core)),
             Err(_) => None,
         })
         .ok_or_else(poisoned)
@@ -260,6 +266,8 @@ struct LabelCache {
     entries: Vec<CachedLabels>,
     /// The entry a miss replaces next, round robin.
     next: usize,
+    /// The entry hit last.
+    last: usize,
     /// The labels of the last dict too large to cache.
     uncached: Labels,
 }
@@ -272,6 +280,34 @@ struct CachedLabels {
     labels: Labels,
 }
 
+/// Writes the addresses of `dict`'s keys and values, pairwise in dict
+/// order, into `out`; returns how many pairs, or None when it has more than
+/// [`MAX_CACHED_PAIRS`].
+fn dict_addresses(dict: &Bound<'_, PyDict>, out: &mut [usize; 2 * MAX_CACHED_PAIRS]) -> Option<usize> {
+    let len = dict.len();
+    if len > MAX_CACHED_PAIRS {
+        return None;
+    }
+    let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+    for pair in out.chunks_exact_mut(2).take(len) {
+        // SAFETY: `dict` is a live dict and we hold the GIL; nothing runs
+        // Python code during the loop, so the dict cannot change. The
+        // references are borrowed and only their addresses are kept.
+        if unsafe { pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } == 0 {
+            return None;
+        }
+        pair[0] = key as usize;
+        pair[1] = value as usize;
+    }
+    Some(len)
+}
+
+/// Whether two address lists are equal (inline: short lists, no `memcmp` call).
+#[inline]
+fn same(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
+}
+
 /// Entries in a [`LabelCache`].
 const LABEL_CACHE_ENTRIES: usize = 8;
 /// Label pairs a cached dict may have.
@@ -280,19 +316,22 @@ const MAX_CACHED_PAIRS: usize = 8;
 impl LabelCache {
     /// The labels of `dict`, converted or from the cache.
     fn get(&mut self, dict: &Bound<'_, PyDict>) -> PyResult<&Labels> {
-        let len = dict.len();
-        if len > MAX_CACHED_PAIRS {
+        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
+        let Some(len) = dict_addresses(dict, &mut addresses) else {
             self.uncached = to_labels(Some(dict.as_any()), "labels")?;
             return Ok(&self.uncached);
-        }
-        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
-        for (i, (k, v)) in dict.iter().enumerate().take(MAX_CACHED_PAIRS) {
-            addresses[2 * i] = k.as_ptr() as usize;
-            addresses[2 * i + 1] = v.as_ptr() as usize;
-        }
+        };
         let key = &addresses[..2 * len];
-        match self.entries.iter().position(|e| e.addresses == key) {
-            Some(i) => Ok(&self.entries[i].labels),
+        // The last hit first: a loop usually passes the same dict.
+        let last = self.last;
+        if self.entries.get(last).is_some_and(|e| same(&e.addresses, key)) {
+            return Ok(&self.entries[last].labels);
+        }
+        match self.entries.iter().position(|e| same(&e.addresses, key)) {
+            Some(i) => {
+                self.last = i;
+                Ok(&self.entries[i].labels)
+            }
             None => self.insert(dict, key.to_vec()),
         }
     }
@@ -310,6 +349,7 @@ impl LabelCache {
             self.entries[slot] = entry;
             slot
         };
+        self.last = slot;
         Ok(&self.entries[slot].labels)
     }
 }
@@ -795,13 +835,17 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let at = at_ms(at, "at")?;
-        // Fast path: a dict whose key and value strings are the very objects
-        // of a recent call converts to the same labels, so reuse them. The
-        // cache is only tried, never waited for.
+        // Fast path, with the engine free: a dict whose key and value strings
+        // are the very objects of a recent call converts to the same labels,
+        // so reuse them.
         if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()) {
-            if let Ok(mut cache) = self.label_cache.try_lock() {
-                let labels = cache.get(dict)?;
-                return self.run(py, |e| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err);
+            match self.engine.try_lock() {
+                Ok(mut guard) => {
+                    let Inner { core, labels: cache } = &mut *guard;
+                    return core.ingest_metric(&name, cache.get(dict)?, value, at).map_err(to_py_err);
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+                Err(TryLockError::WouldBlock) => {}
             }
         }
         let labels = to_labels(labels, "labels")?;
