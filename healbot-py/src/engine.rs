@@ -13,8 +13,8 @@ use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
 use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
@@ -198,6 +198,112 @@ impl Engine {
     ) -> PyResult<IngestReport> {
         let default_at = at_ms(at, "at")?;
         self.run_detached(py, |e| e.ingest_payload(format, bytes, default_at))?.map(IngestReport).map_err(to_py_err)
+    }
+}
+
+/// Samples and records the engine has dropped so far, for every reason.
+fn dropped_total(e: &CoreEngine) -> u64 {
+    e.stats().dropped.values().sum()
+}
+
+/// One piece of text from Python, readable with the GIL released: a str's
+/// UTF-8 or a bytes object's contents, borrowed; a bytearray's, copied.
+enum Text {
+    Str(PyBackedStr),
+    Bytes(PyBackedBytes),
+}
+
+impl Text {
+    fn from_python(ob: &Bound<'_, PyAny>) -> Option<PyResult<Text>> {
+        if let Ok(s) = ob.cast::<PyString>() {
+            return Some(s.clone().try_into().map(Text::Str));
+        }
+        if ob.is_instance_of::<PyBytes>() || ob.is_instance_of::<PyByteArray>() {
+            return Some(ob.extract::<PyBackedBytes>().map(Text::Bytes).map_err(PyErr::from));
+        }
+        None
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Str(s) => s.as_bytes(),
+            Text::Bytes(b) => b,
+        }
+    }
+}
+
+/// The lines of `ingest_logs`: one blob to split, or one text per line.
+enum LogLines {
+    Blob(Text),
+    Each(Vec<Text>),
+}
+
+impl LogLines {
+    fn from_python(ob: &Bound<'_, PyAny>) -> PyResult<LogLines> {
+        if let Some(text) = Text::from_python(ob) {
+            return Ok(LogLines::Blob(text?));
+        }
+        if ob.is_instance_of::<PyMemoryView>() {
+            let bytes = ob.call_method0("tobytes")?;
+            return Ok(LogLines::Blob(Text::Bytes(bytes.extract::<PyBackedBytes>().map_err(PyErr::from)?)));
+        }
+        let items = ob.try_iter().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "lines: expected str, bytes, bytearray, memoryview or a sequence of str or bytes, got {}",
+                ob.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+            ))
+        })?;
+        let mut out = Vec::with_capacity(ob.len().unwrap_or(0));
+        for item in items {
+            let item = item?;
+            match Text::from_python(&item) {
+                Some(text) => out.push(text?),
+                None => {
+                    return Err(PyTypeError::new_err(format!(
+                        "lines: every line must be a str or bytes, got {}",
+                        item.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+                    )))
+                }
+            }
+        }
+        Ok(LogLines::Each(out))
+    }
+
+    /// The lines of a blob: split at `\n`, without a final empty piece
+    /// after a trailing newline, each without a trailing `\r`.
+    fn split(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
+        let body = blob.strip_suffix(b"\n").unwrap_or(blob);
+        let mut rest = (!blob.is_empty()).then_some(body);
+        std::iter::from_fn(move || {
+            let text = rest?;
+            let (line, next) = match memchr::memchr(b'\n', text) {
+                Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
+                None => (text, None),
+            };
+            rest = next;
+            Some(line.strip_suffix(b"\r").unwrap_or(line))
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            LogLines::Blob(t) => LogLines::split(t.bytes()).count(),
+            LogLines::Each(v) => v.len(),
+        }
+    }
+
+    /// Calls `f` with each line and its position; returns how many lines.
+    fn for_each(&self, mut f: impl FnMut(usize, &[u8])) -> usize {
+        match self {
+            LogLines::Blob(t) => LogLines::split(t.bytes()).enumerate().fold(0, |_, (i, l)| {
+                f(i, l);
+                i + 1
+            }),
+            LogLines::Each(v) => {
+                v.iter().enumerate().for_each(|(i, t)| f(i, t.bytes()));
+                v.len()
+            }
+        }
     }
 }
 
@@ -919,6 +1025,61 @@ impl Engine {
             .transpose()?;
         let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
         self.run(py, |e| e.ingest_log(&record))
+    }
+
+    /// Ingests many log lines of one source in one call, with the GIL
+    /// released: `lines` is a blob of newline-separated lines (str, bytes,
+    /// bytearray or memoryview; a final newline ends the last line, `\r\n`
+    /// endings lose the `\r`) or a sequence of lines (str or bytes). Every
+    /// line gets `labels`, `severity` and `at` (one time, or a numeric
+    /// column of one time per line). Bytes that are not UTF-8 are replaced.
+    #[pyo3(signature = (lines, labels = None, at = None, severity = None))]
+    fn ingest_logs(
+        &self,
+        py: Python<'_>,
+        lines: &Bound<'_, PyAny>,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+        severity: Option<&str>,
+    ) -> PyResult<IngestReport> {
+        let severity = severity
+            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+            .transpose()?;
+        let lines = LogLines::from_python(lines)?;
+        let (column, one_time) = match at {
+            Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                let c = Column::open(t, "at")?;
+                let n = lines.len();
+                if c.view().len() != n {
+                    return Err(PyValueError::new_err(format!("at: {} times for {n} lines", c.view().len())));
+                }
+                (Some(c), 0)
+            }
+            _ => (None, at_ms(at, "at")?),
+        };
+        let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
+        let mut record = LogRecord { body: String::new(), attributes: to_labels(labels, "labels")?, severity, at: 0 };
+        let report = self.run_detached(py, |e| {
+            let dropped_before = dropped_total(e);
+            let mut bad_time = 0u64;
+            let n = lines.for_each(|i, line| {
+                let Some(at) = times.get(i) else {
+                    bad_time += 1;
+                    return;
+                };
+                record.at = at;
+                record.body.clear();
+                match std::str::from_utf8(line) {
+                    Ok(s) => record.body.push_str(s),
+                    Err(_) => record.body.push_str(&String::from_utf8_lossy(line)),
+                }
+                e.ingest_log(&record);
+            });
+            // Lines the engine dropped (over the line-length limit) are in its counters.
+            batch_report(n, dropped_total(e).saturating_sub(dropped_before), bad_time, 0)
+        })?;
+        drop(column);
+        Ok(IngestReport(report))
     }
 
     /// Ingests an Alertmanager webhook payload (dict, str or bytes).
