@@ -741,7 +741,7 @@ impl Engine {
     fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
         let at = at_ms(at, "at")?;
         let decisions = self.run_detached(py, |e| e.evaluate(at))?;
-        Ok(decisions.into_iter().map(Decision).collect())
+        Ok(decisions.into_iter().map(Decision::new).collect())
     }
 
     /// Records that the host executed an action for a decision. Returns
@@ -1205,7 +1205,7 @@ impl Engine {
     fn diagnose(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Diagnosis>> {
         let at = at_ms(at, "at")?;
         let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
-        Ok(evaluation.diagnoses.into_iter().map(Diagnosis).collect())
+        Ok(evaluation.diagnoses.into_iter().map(Diagnosis::new).collect())
     }
 
     /// Counters: ingested by kind, unattached and dropped by reason, live
@@ -1227,7 +1227,7 @@ type DecisionArg = (String, Option<(String, String)>);
 
 fn decision_arg(ob: &Bound<'_, PyAny>) -> PyResult<DecisionArg> {
     if let Ok(d) = ob.cast::<Decision>() {
-        let d = &d.get().0;
+        let d = d.get().v();
         return Ok((d.id.clone(), d.action.as_ref().map(|a| (a.id.clone(), a.target.clone()))));
     }
     ob.extract::<String>()
