@@ -11,15 +11,24 @@
    author would (stdlib ``re`` for log signatures, ``networkx`` for
    dependencies and blast radius, deques for windows) on the same scenario:
    a generated topology, a database outage cascading to its dependents,
-   metrics arriving as numpy columns and logs as NDJSON, an evaluation
-   every 15 s. Both must name the same root cause and the same symptoms.
+   metrics arriving as numpy columns, an evaluation every 15 s, and the same
+   log lines two ways: as one NDJSON payload of records per round (each
+   carrying its service), and as one blob of plain lines per service and
+   round (``Engine.ingest_logs``; the baseline reads the same blobs). Both
+   must name the same root cause and the same symptoms.
+4. Where HealBot's end-to-end time goes, phase by phase, and what turning
+   the decisions into dicts and JSON costs.
+
+Every figure is the median (and the best) of several runs, by the wall
+clock, or with ``--cpu-time`` by the process's CPU time (steadier when the
+machine is busy with other work).
 
 Build the extension in release mode first (the abi3-py310 wheel, which pip
 picks on 3.10+; see healbot-py/Cargo.toml), then run:
 
     HEALBOT_PY_RELEASE=1 HEALBOT_PY_FEATURES=py310 ./scripts/test-python.sh -q
     .venv/bin/pip install networkx==3.6.1                   # the baseline only
-    .venv/bin/python benches/python/bench_ingest.py [--quick]
+    .venv/bin/python benches/python/bench_ingest.py [--quick] [--cpu-time]
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import statistics
 import sys
 import time
 from collections import defaultdict, deque
@@ -41,14 +51,37 @@ from healbot import _native
 T0 = 1_700_000_000.0
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    """The fastest of `repeat` runs, in seconds (the least disturbed by other load)."""
+class Timing:
+    """Wall-clock times of repeated runs of one thing, in seconds."""
+
+    def __init__(self, times: list[float]) -> None:
+        self.times = sorted(times)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def best(self) -> float:
+        """The fastest run (the least disturbed by other load)."""
+        return self.times[0]
+
+    def __truediv__(self, n: float) -> Timing:
+        return Timing([t / n for t in self.times])
+
+
+CLOCK: Callable[[], float] = time.perf_counter
+"""The clock `timed` and the phase profile read (`--cpu-time`: the process's CPU time)."""
+
+
+def timed(fn: Callable[[], object], repeat: int) -> Timing:
+    """Runs `fn` `repeat` times."""
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = CLOCK()
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        times.append(CLOCK() - start)
+    return Timing(times)
 
 
 # ---------------------------------------------------------------- 1. scalar
@@ -76,7 +109,7 @@ spec:
 """
 
 
-def bench_scalar(n: int, repeat: int) -> dict[str, float]:
+def bench_scalar(n: int, repeat: int) -> dict[str, Timing]:
     library = healbot.Library.from_text(SCALAR_LIBRARY)
     topology = healbot.Topology.from_text(SCALAR_TOPOLOGY)
 
@@ -86,13 +119,13 @@ def bench_scalar(n: int, repeat: int) -> dict[str, float]:
     labels = {"service": "api", "instance": "10.0.0.1:9100"}
     values = [0.5] * n
     times = [T0 + i / 1000 for i in range(n)]
-    results: dict[str, float] = {}
+    results: dict[str, Timing] = {}
 
     def loop_only() -> None:
         for v, t in zip(values, times):
             pass
 
-    results["python for-loop alone"] = best_of(loop_only, repeat) / n
+    results["python for-loop alone"] = timed(loop_only, repeat) / n
 
     def py_metric() -> None:
         engine = fresh()
@@ -104,8 +137,8 @@ def bench_scalar(n: int, repeat: int) -> dict[str, float]:
         engine = fresh()
         _native._core_ingest_metric_loop(engine, "cpu", 0.5, labels, T0, n)
 
-    results["ingest_metric from Python"] = best_of(py_metric, repeat) / n
-    results["ingest_metric in Rust (same call)"] = best_of(rust_metric, repeat) / n
+    results["ingest_metric from Python"] = timed(py_metric, repeat) / n
+    results["ingest_metric in Rust (same call)"] = timed(rust_metric, repeat) / n
 
     def py_series() -> None:
         engine = fresh()
@@ -122,15 +155,15 @@ def bench_scalar(n: int, repeat: int) -> dict[str, float]:
         engine = fresh()
         engine.ingest_metrics("cpu", values_np, times_np, labels)
 
-    results["ingest_series from Python"] = best_of(py_series, repeat) / n
-    results["ingest by handle in Rust (batch of the same N)"] = best_of(rust_series, repeat) / n
+    results["ingest_series from Python"] = timed(py_series, repeat) / n
+    results["ingest by handle in Rust (batch of the same N)"] = timed(rust_series, repeat) / n
     return results
 
 
 # ---------------------------------------------------------------- 2. batch
 
 
-def bench_batch(n: int, series: int, repeat: int) -> dict[str, float]:
+def bench_batch(n: int, series: int, repeat: int) -> dict[str, Timing]:
     library = healbot.Library.from_text(SCALAR_LIBRARY)
     topology = healbot.Topology.from_text(SCALAR_TOPOLOGY)
     labels = [{"service": "api", "instance": f"10.0.{i // 256}.{i % 256}:9100"} for i in range(series)]
@@ -144,7 +177,7 @@ def bench_batch(n: int, series: int, repeat: int) -> dict[str, float]:
     # Series-major order: each series' samples contiguous.
     codes_blocked = np.repeat(np.arange(series, dtype=np.int32), rounds)
     times_blocked = T0 + np.tile(np.arange(rounds, dtype=np.float64) * 15.0, series)
-    out: dict[str, float] = {}
+    out: dict[str, Timing] = {}
 
     def run(times: np.ndarray[Any, Any], codes: np.ndarray[Any, Any]) -> Callable[[], None]:
         def go() -> None:
@@ -155,9 +188,9 @@ def bench_batch(n: int, series: int, repeat: int) -> dict[str, float]:
         return go
 
     total = rounds * series
-    out["scrape order, float seconds"] = total / best_of(run(times_s, codes), repeat)
-    out["scrape order, int64 milliseconds"] = total / best_of(run(times_ms, codes), repeat)
-    out["series-major order"] = total / best_of(run(times_blocked, codes_blocked), repeat)
+    out["scrape order, float seconds"] = timed(run(times_s, codes), repeat) / total
+    out["scrape order, int64 milliseconds"] = timed(run(times_ms, codes), repeat) / total
+    out["series-major order"] = timed(run(times_blocked, codes_blocked), repeat) / total
     small = min(total, 1_000_000)
     per_row = [labels[c] for c in codes[:small].tolist()]
 
@@ -165,7 +198,7 @@ def bench_batch(n: int, series: int, repeat: int) -> dict[str, float]:
         engine = healbot.Engine(library, topology, {"max_samples_per_series": 512})
         engine.ingest_metrics("cpu", values[:small], times_s[:small], per_row)
 
-    out["one dict per row (no series codes)"] = small / best_of(per_row_dicts, repeat)
+    out["one dict per row (no series codes)"] = timed(per_row_dicts, repeat) / small
     return out
 
 
@@ -332,6 +365,7 @@ class Scenario:
         rng = np.random.default_rng(3)
         fault_round = rounds // 3
         self.scrapes: list[tuple[float, np.ndarray[Any, Any], np.ndarray[Any, Any], bytes]] = []
+        self.streams: list[list[tuple[str, bytes]]] = []
         benign = [
             "GET /api/cart 200 12ms",
             "user session refreshed",
@@ -354,7 +388,8 @@ class Scenario:
                     values[i] = 0.99 if (down and node in hit) else 0.4
                 else:
                     values[i] = rng.uniform(0, 100)
-            lines = []
+            # Each round's log lines, as (service, body): every service's own, then the database's.
+            records: list[tuple[str, str]] = []
             for s in services:
                 for k in range(logs_per_service):
                     body = benign[(k + r) % len(benign)]
@@ -362,29 +397,69 @@ class Scenario:
                         body = "timeout waiting for connection from pool" if k % 8 == 0 else "dial: connection refused"
                     if s.endswith("-7") and k == 1:
                         body = "java.lang.OutOfMemoryError: Java heap space"
-                    lines.append(json.dumps({"type": "log", "body": body, "attributes": {"service": s}, "at": int(t * 1000)}))
+                    records.append((s, body))
             if down:
-                lines.append(json.dumps({"type": "log", "body": "ECONNREFUSED", "attributes": {"service": self.failed}, "at": int(t * 1000)}))
+                records.append((self.failed, "ECONNREFUSED"))
             codes = np.arange(len(series), dtype=np.int32)
-            self.scrapes.append((t, values, codes, ("\n".join(lines) + "\n").encode()))
+            # The same lines two ways: one NDJSON payload of records that each carry their
+            # service (a shipper's mixed batch), or one blob of plain lines per service
+            # (a pod's or a file's stream, the way Loki, Fluent Bit or `kubectl logs` hand them over).
+            ndjson = "".join(
+                json.dumps({"type": "log", "body": body, "attributes": {"service": s}, "at": int(t * 1000)}) + "\n"
+                for s, body in records
+            ).encode()
+            by_service: dict[str, list[str]] = defaultdict(list)
+            for s, body in records:
+                by_service[s].append(body)
+            streams = [(s, ("\n".join(bodies) + "\n").encode()) for s, bodies in by_service.items()]
+            self.scrapes.append((t, values, codes, ndjson))
+            self.streams.append(streams)
+
+    def log_lines(self) -> int:
+        return sum(logs.count(b"\n") for _, _, _, logs in self.scrapes)
 
 
-def run_healbot(sc: Scenario) -> list[tuple[str, str, str]]:
+PHASES = ["setup", "resolve series", "metrics", "logs", "evaluate", "read decisions"]
+
+
+def run_healbot(sc: Scenario, logs: str = "ndjson", phases: dict[str, float] | None = None) -> list[tuple[str, str, str]]:
+    """HealBot on the scenario; `logs` is "ndjson" or "streams"; `phases` (when given)
+    accumulates the seconds spent in each of PHASES."""
+    clock = CLOCK
+    spent = phases if phases is not None else dict.fromkeys(PHASES, 0.0)
+    start = clock()
     library = healbot.Library.from_text(sc.library_text)
     topology = healbot.Topology.from_text(sc.topology_text, format="json")
     engine = healbot.Engine(library, topology)
+    mark = clock()
+    spent["setup"] += mark - start
     # The scrape's series are resolved once; each scrape is then one numeric column.
     series = engine.resolve_series_set(sc.series_names, sc.series_labels)
-    decisions: list[healbot.Decision] = []
-    for t, values, _codes, logs in sc.scrapes:
+    start, mark = mark, clock()
+    spent["resolve series"] += mark - start
+    decided: list[tuple[str, str, str]] = []
+    for (t, values, _codes, ndjson), streams in zip(sc.scrapes, sc.streams):
         engine.ingest_series_set(series, values, t)
-        engine.ingest_ndjson(logs)
+        start, mark = mark, clock()
+        spent["metrics"] += mark - start
+        if logs == "ndjson":
+            engine.ingest_ndjson(ndjson)
+        else:
+            for service, blob in streams:
+                engine.ingest_logs(blob, {"service": service}, at=t)
+        start, mark = mark, clock()
+        spent["logs"] += mark - start
         decisions = engine.evaluate(at=t)
-    return sorted((d.node, d.signature.id if d.signature else "", d.root_cause.role) for d in decisions)
+        start, mark = mark, clock()
+        spent["evaluate"] += mark - start
+        decided = [(d.node, d.signature.id if d.signature else "", d.root_cause.role) for d in decisions]
+        start, mark = mark, clock()
+        spent["read decisions"] += mark - start
+    return sorted(decided)
 
 
-def run_baseline(sc: Scenario) -> list[tuple[str, str, str]]:
-    """What a runbook author writes without HealBot."""
+def run_baseline(sc: Scenario, logs: str = "ndjson") -> list[tuple[str, str, str]]:
+    """What a runbook author writes without HealBot (`logs` as in run_healbot)."""
     import networkx as nx
 
     doc = json.loads(sc.topology_text)
@@ -411,7 +486,16 @@ def run_baseline(sc: Scenario) -> list[tuple[str, str, str]]:
     def count(node: str, rule: str, t: float, span: float) -> int:
         return sum(1 for at in hits[(node, rule)] if t - span < at <= t)
 
-    for t, values, codes, logs in sc.scrapes:
+    def match(node: str, at: float, body: str) -> None:
+        for rule, rx in log_rules:
+            if rx.search(body):
+                hits[(node, rule)].append(at)
+        if pool_rx.search(body):
+            hits[(node, "pool")].append(at)
+        if refused_rx.search(body):
+            hits[(node, "refused")].append(at)
+
+    for (t, values, codes, ndjson), streams in zip(sc.scrapes, sc.streams):
         for code, v in zip(codes.tolist(), values.tolist()):
             name = sc.series_names[code]
             if name not in read:
@@ -421,20 +505,17 @@ def run_baseline(sc: Scenario) -> list[tuple[str, str, str]]:
             q.append((t, v))
             while q and q[0][0] < t - 300:
                 q.popleft()
-        for line in logs.splitlines():
-            rec = json.loads(line)
-            node = rec["attributes"].get("service")
-            if node not in kinds:
-                continue
-            at = rec["at"] / 1000
-            body = rec["body"]
-            for rule, rx in log_rules:
-                if rx.search(body):
-                    hits[(node, rule)].append(at)
-            if pool_rx.search(body):
-                hits[(node, "pool")].append(at)
-            if refused_rx.search(body):
-                hits[(node, "refused")].append(at)
+        if logs == "ndjson":
+            for line in ndjson.splitlines():
+                rec = json.loads(line)
+                node = rec["attributes"].get("service")
+                if node in kinds:
+                    match(node, rec["at"] / 1000, rec["body"])
+        else:
+            for node, blob in streams:
+                if node in kinds:
+                    for body in blob.decode().splitlines():
+                        match(node, t, body)
         # Evaluate.
         diagnosed: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for node in graph.nodes:
@@ -468,64 +549,133 @@ def run_baseline(sc: Scenario) -> list[tuple[str, str, str]]:
     return sorted(decisions)
 
 
-def bench_e2e(sc: Scenario, repeat: int) -> dict[str, Any]:
-    ours = run_healbot(sc)
-    theirs = run_baseline(sc)
+def check_same_verdicts(ours: list[tuple[str, str, str]], theirs: list[tuple[str, str, str]]) -> None:
     roots_ours = {(n, s) for n, s, r in ours if r == "root"}
     roots_theirs = {(n, s) for n, s, r in theirs if r == "root"}
     assert {n for n, _ in roots_ours} == {n for n, _ in roots_theirs}, (roots_ours, roots_theirs)
     assert {(n, s) for n, s, _ in ours} == {(n, s) for n, s, _ in theirs}
-    t_ours = best_of(lambda: run_healbot(sc), repeat)
-    t_theirs = best_of(lambda: run_baseline(sc), max(1, repeat // 2))
-    samples = sum(len(v) for _, v, _, _ in sc.scrapes)
-    lines = sum(logs.count(b"\n") for _, _, _, logs in sc.scrapes)
-    return {
+
+
+def bench_e2e(sc: Scenario, repeat: int) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "nodes": len(sc.nodes),
         "evaluations": sc.rounds,
-        "metric samples": samples,
-        "log lines": lines,
+        "metric samples": sum(len(v) for _, v, _, _ in sc.scrapes),
+        "log lines": sc.log_lines(),
         "log signatures": len(LOG_SIGNATURES) + 2,
-        "decisions (last evaluation)": len(ours),
-        "root causes": sorted(n for n, _ in roots_ours),
-        "healbot s": t_ours,
-        "baseline s": t_theirs,
-        "speed-up": t_theirs / t_ours,
     }
+    for logs in ["ndjson", "streams"]:
+        ours = run_healbot(sc, logs)
+        check_same_verdicts(ours, run_baseline(sc, logs))
+        out["decisions (last evaluation)"] = len(ours)
+        out["root causes"] = sorted({n for n, _, r in ours if r == "root"})
+        t_ours = timed(lambda: run_healbot(sc, logs), repeat)
+        t_theirs = timed(lambda: run_baseline(sc, logs), max(1, repeat // 2 + 1))
+        out[f"logs as {logs}: healbot s"] = t_ours
+        out[f"logs as {logs}: baseline s"] = t_theirs
+        out[f"logs as {logs}: speed-up"] = t_theirs.median / t_ours.median
+    return out
+
+
+def profile_e2e(sc: Scenario, repeat: int) -> dict[str, dict[str, float]]:
+    """Where HealBot's end-to-end time goes, per phase (median seconds over `repeat` runs),
+    plus turning the last evaluation's decisions into dicts and JSON."""
+    out: dict[str, dict[str, float]] = {}
+    for logs in ["ndjson", "streams"]:
+        runs = []
+        for _ in range(repeat):
+            phases = dict.fromkeys(PHASES, 0.0)
+            run_healbot(sc, logs, phases)
+            runs.append(phases)
+        out[logs] = {k: statistics.median(r[k] for r in runs) for k in PHASES}
+    engine = healbot.Engine(
+        healbot.Library.from_text(sc.library_text), healbot.Topology.from_text(sc.topology_text, format="json")
+    )
+    series = engine.resolve_series_set(sc.series_names, sc.series_labels)
+    decisions: list[healbot.Decision] = []
+    for t, values, _codes, ndjson in sc.scrapes:
+        engine.ingest_series_set(series, values, t)
+        engine.ingest_ndjson(ndjson)
+        decisions = engine.evaluate(at=t)
+    out["results"] = {
+        "decisions": float(len(decisions)),
+        "to_dict() all": timed(lambda: [d.to_dict() for d in decisions], repeat).median,
+        "to_json() all": timed(lambda: [d.to_json() for d in decisions], repeat).median,
+    }
+    return out
 
 
 def main() -> int:
+    global CLOCK
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with the process's CPU time instead of the wall clock (steadier on a loaded machine; "
+        "every timed call runs on the calling thread)",
+    )
     args = parser.parse_args()
     quick = args.quick
-    repeat = 2 if quick else 5
+    repeat = 3 if quick else 7
+    if args.cpu_time:
+        CLOCK = time.process_time
+    ns = 1e9
 
     print(f"healbot {healbot.__version__}, Python {sys.version.split()[0]}, numpy {np.__version__}")
-    print("\n== 1. scalar ingest (ns per call, best of", repeat, "runs)")
+    print(f"clock: {'process CPU time' if args.cpu_time else 'wall'}; median and best of {repeat} runs")
+    print("\n== 1. scalar ingest (ns per call)")
     scalar = bench_scalar(100_000 if quick else 1_000_000, repeat)
     for k, v in scalar.items():
-        print(f"  {k:<48} {v * 1e9:8.1f} ns")
-    loop = scalar["python for-loop alone"]
-    over_metric = scalar["ingest_metric from Python"] - loop - scalar["ingest_metric in Rust (same call)"]
-    over_series = scalar["ingest_series from Python"] - loop - scalar["ingest by handle in Rust (batch of the same N)"]
-    print(f"  => binding overhead, ingest_metric (name + 2-label dict): {over_metric * 1e9:6.1f} ns")
-    print(f"  => binding overhead, ingest_series (resolved handle):     {over_series * 1e9:6.1f} ns")
+        print(f"  {k:<48} median {v.median * ns:7.1f}   best {v.best * ns:7.1f}")
+    overhead: dict[str, dict[str, float]] = {}
+    for call, rust in [
+        ("ingest_metric", "ingest_metric in Rust (same call)"),
+        ("ingest_series", "ingest by handle in Rust (batch of the same N)"),
+    ]:
+        py, loop, core = scalar[f"{call} from Python"], scalar["python for-loop alone"], scalar[rust]
+        overhead[call] = {
+            "median ns": (py.median - loop.median - core.median) * ns,
+            "best ns": (py.best - loop.best - core.best) * ns,
+            "python/rust ratio": (py.median - loop.median) / core.median,
+        }
+        o = overhead[call]
+        print(
+            f"  => binding overhead, {call}: median {o['median ns']:6.1f} ns, best {o['best ns']:6.1f} ns; "
+            f"the call from Python costs {o['python/rust ratio']:.2f}x the Rust call"
+        )
 
-    print("\n== 2. batch ingest_metrics (samples/s, best of", repeat, "runs)")
+    print("\n== 2. batch ingest_metrics (M samples/s)")
     batch = bench_batch(1_000_000 if quick else 10_000_000, 1000, repeat)
     for k, v in batch.items():
-        print(f"  {k:<48} {v / 1e6:8.1f} M samples/s")
+        print(f"  {k:<48} median {1 / v.median / 1e6:7.1f}   best {1 / v.best / 1e6:7.1f}")
 
     print("\n== 3. end to end vs pure Python (re + networkx)")
     sc = Scenario(layers=6, width=50 if quick else 100, databases=4, rounds=8 if quick else 20, logs_per_service=20)
-    e2e = bench_e2e(sc, 2 if quick else 3)
+    e2e = bench_e2e(sc, repeat)
     for k, v in e2e.items():
-        print(f"  {k:<32} {v:.4g}" if isinstance(v, float) else f"  {k:<32} {v}")
+        if isinstance(v, Timing):
+            print(f"  {k:<32} median {v.median:.4g} s, best {v.best:.4g} s")
+        else:
+            print(f"  {k:<32} {v:.4g}" if isinstance(v, float) else f"  {k:<32} {v}")
+    print("\n== 4. where HealBot's end-to-end time goes (median ms over the whole run)")
+    profile = profile_e2e(sc, repeat)
+    for logs in ["ndjson", "streams"]:
+        total = sum(profile[logs].values())
+        parts = ", ".join(f"{k} {v * 1e3:.1f}" for k, v in profile[logs].items())
+        print(f"  logs as {logs:<8} total {total * 1e3:7.1f}: {parts}")
+    r = profile["results"]
+    print(
+        f"  the last evaluation's {r['decisions']:.0f} decisions: to_dict() {r['to_dict() all'] * 1e3:.1f} ms, "
+        f"to_json() {r['to_json() all'] * 1e3:.1f} ms"
+    )
     summary = {
-        "scalar_overhead_ns": {"ingest_metric": over_metric * 1e9, "ingest_series": over_series * 1e9},
-        "scalar_ns": {k: v * 1e9 for k, v in scalar.items()},
-        "batch_samples_per_s": batch,
-        "end_to_end": e2e,
+        "clock": "cpu" if args.cpu_time else "wall",
+        "scalar_overhead": overhead,
+        "scalar_ns_median": {k: v.median * ns for k, v in scalar.items()},
+        "batch_samples_per_s_median": {k: 1 / v.median for k, v in batch.items()},
+        "end_to_end": {k: (v.median if isinstance(v, Timing) else v) for k, v in e2e.items()},
+        "profile_s": profile,
     }
     print("\n" + json.dumps(summary, default=str, indent=None))
     return 0

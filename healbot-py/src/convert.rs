@@ -39,14 +39,20 @@ fn date_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     DATE.import(py, "datetime", "date")
 }
 
-/// Epoch seconds (as a float) to Unix milliseconds, rounded.
+/// Epoch seconds (as a float) to Unix milliseconds, rounded half away from zero.
+#[inline]
 pub fn seconds_to_ms(seconds: f64, what: &str) -> PyResult<i64> {
-    let ms = (seconds * 1000.0).round();
+    let ms = seconds * 1000.0;
     // i64::MAX as f64 rounds up to 2^63, which does not fit: compare strictly.
-    if !ms.is_finite() || ms >= i64::MAX as f64 || ms < i64::MIN as f64 {
+    // (Values this large are whole numbers: rounding cannot carry them out.)
+    if !(ms < i64::MAX as f64 && ms >= i64::MIN as f64) {
         return Err(err(ErrorKind::InvalidArgument, format!("{what}: {seconds} is not a representable time")));
     }
-    Ok(ms as i64)
+    // `f64::round` is a libm call on baseline x86-64; truncation is one
+    // instruction and the fractional part is exact.
+    let whole = ms as i64;
+    let frac = ms - whole as f64;
+    Ok(whole + i64::from(frac >= 0.5) - i64::from(frac <= -0.5))
 }
 
 /// A timestamp argument in Unix milliseconds: `None` is now; a float or an
@@ -205,44 +211,13 @@ fn to_json_at(ob: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value
     Err(PyTypeError::new_err(format!("cannot convert {} to JSON", type_name(ob))))
 }
 
-/// JSON as Python values (dict, list, str, int, float, bool, None).
-pub fn from_json<'py>(py: Python<'py>, value: &serde_json::Value) -> PyResult<Bound<'py, PyAny>> {
-    use serde_json::Value;
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(from_json(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, from_json(py, v)?)?;
-            }
-            dict.into_any()
-        }
+/// Any serialisable core value as Python values (what `json.loads` of its
+/// JSON would give), built directly.
+pub fn to_python<'py, T: serde::Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
+    crate::pyser::to_object(py, value).map_err(|e| match e {
+        crate::pyser::Error::Python(e) => e,
+        crate::pyser::Error::Serde(m) => err(ErrorKind::InvalidArgument, format!("cannot convert a result: {m}")),
     })
-}
-
-/// Any serialisable core value as Python values.
-pub fn to_python<'py, T: serde::Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
-    let json = serde_json::to_value(value)
-        .map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot convert a result: {e}")))?;
-    from_json(py, &json)
 }
 
 /// The snake_case spelling of a serialisable unit enum.

@@ -13,8 +13,8 @@ use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
 use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
@@ -68,13 +68,20 @@ fn poisoned() -> PyErr {
 #[pyclass(frozen, module = "healbot._native")]
 #[derive(Debug)]
 pub struct Engine {
-    engine: Mutex<CoreEngine>,
-    /// Label sets `ingest_metric` converted lately (see [`LabelCache`]).
-    label_cache: Mutex<LabelCache>,
+    /// The core engine, and the label sets `ingest_metric` converted lately
+    /// (see [`LabelCache`]): one lock for both keeps the scalar call cheap.
+    engine: Mutex<Inner>,
     library: Mutex<Py<Library>>,
     topology: Py<Topology>,
     /// Tells this engine's series handles from another's.
     serial: u64,
+}
+
+/// What the engine mutex guards.
+#[derive(Debug)]
+struct Inner {
+    core: CoreEngine,
+    labels: LabelCache,
 }
 
 /// Serial numbers of engines, for [`SeriesHandle`] checks.
@@ -147,8 +154,7 @@ impl SeriesSet {
 impl Engine {
     fn wrap(engine: CoreEngine, library: Py<Library>, topology: Py<Topology>) -> Engine {
         Engine {
-            engine: Mutex::new(engine),
-            label_cache: Mutex::new(LabelCache::default()),
+            engine: Mutex::new(Inner { core: engine, labels: LabelCache::default() }),
             library: Mutex::new(library),
             topology,
             serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
@@ -168,7 +174,7 @@ impl Engine {
     /// released while waiting for it.
     fn run<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
         match self.engine.try_lock() {
-            Ok(mut guard) => Ok(f(&mut guard)),
+            Ok(mut guard) => Ok(f(&mut guard.core)),
             Err(TryLockError::WouldBlock) => self.run_detached(py, f),
             Err(TryLockError::Poisoned(_)) => Err(poisoned()),
         }
@@ -177,7 +183,7 @@ impl Engine {
     /// Runs `f` on the engine with the GIL released (for calls that take time).
     fn run_detached<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut CoreEngine) -> T + Send) -> PyResult<T> {
         py.detach(|| match self.engine.lock() {
-            Ok(mut guard) => Some(f(&mut guard)),
+            Ok(mut guard) => Some(f(&mut guard.core)),
             Err(_) => None,
         })
         .ok_or_else(poisoned)
@@ -192,6 +198,112 @@ impl Engine {
     ) -> PyResult<IngestReport> {
         let default_at = at_ms(at, "at")?;
         self.run_detached(py, |e| e.ingest_payload(format, bytes, default_at))?.map(IngestReport).map_err(to_py_err)
+    }
+}
+
+/// Samples and records the engine has dropped so far, for every reason.
+fn dropped_total(e: &CoreEngine) -> u64 {
+    e.stats().dropped.values().sum()
+}
+
+/// One piece of text from Python, readable with the GIL released: a str's
+/// UTF-8 or a bytes object's contents, borrowed; a bytearray's, copied.
+enum Text {
+    Str(PyBackedStr),
+    Bytes(PyBackedBytes),
+}
+
+impl Text {
+    fn from_python(ob: &Bound<'_, PyAny>) -> Option<PyResult<Text>> {
+        if let Ok(s) = ob.cast::<PyString>() {
+            return Some(s.clone().try_into().map(Text::Str));
+        }
+        if ob.is_instance_of::<PyBytes>() || ob.is_instance_of::<PyByteArray>() {
+            return Some(ob.extract::<PyBackedBytes>().map(Text::Bytes).map_err(PyErr::from));
+        }
+        None
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Text::Str(s) => s.as_bytes(),
+            Text::Bytes(b) => b,
+        }
+    }
+}
+
+/// The lines of `ingest_logs`: one blob to split, or one text per line.
+enum LogLines {
+    Blob(Text),
+    Each(Vec<Text>),
+}
+
+impl LogLines {
+    fn from_python(ob: &Bound<'_, PyAny>) -> PyResult<LogLines> {
+        if let Some(text) = Text::from_python(ob) {
+            return Ok(LogLines::Blob(text?));
+        }
+        if ob.is_instance_of::<PyMemoryView>() {
+            let bytes = ob.call_method0("tobytes")?;
+            return Ok(LogLines::Blob(Text::Bytes(bytes.extract::<PyBackedBytes>().map_err(PyErr::from)?)));
+        }
+        let items = ob.try_iter().map_err(|_| {
+            PyTypeError::new_err(format!(
+                "lines: expected str, bytes, bytearray, memoryview or a sequence of str or bytes, got {}",
+                ob.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+            ))
+        })?;
+        let mut out = Vec::with_capacity(ob.len().unwrap_or(0));
+        for item in items {
+            let item = item?;
+            match Text::from_python(&item) {
+                Some(text) => out.push(text?),
+                None => {
+                    return Err(PyTypeError::new_err(format!(
+                        "lines: every line must be a str or bytes, got {}",
+                        item.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+                    )))
+                }
+            }
+        }
+        Ok(LogLines::Each(out))
+    }
+
+    /// The lines of a blob: split at `\n`, without a final empty piece
+    /// after a trailing newline, each without a trailing `\r`.
+    fn split(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
+        let body = blob.strip_suffix(b"\n").unwrap_or(blob);
+        let mut rest = (!blob.is_empty()).then_some(body);
+        std::iter::from_fn(move || {
+            let text = rest?;
+            let (line, next) = match memchr::memchr(b'\n', text) {
+                Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
+                None => (text, None),
+            };
+            rest = next;
+            Some(line.strip_suffix(b"\r").unwrap_or(line))
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            LogLines::Blob(t) => LogLines::split(t.bytes()).count(),
+            LogLines::Each(v) => v.len(),
+        }
+    }
+
+    /// Calls `f` with each line and its position; returns how many lines.
+    fn for_each(&self, mut f: impl FnMut(usize, &[u8])) -> usize {
+        match self {
+            LogLines::Blob(t) => LogLines::split(t.bytes()).enumerate().fold(0, |_, (i, l)| {
+                f(i, l);
+                i + 1
+            }),
+            LogLines::Each(v) => {
+                v.iter().enumerate().for_each(|(i, t)| f(i, t.bytes()));
+                v.len()
+            }
+        }
     }
 }
 
@@ -260,6 +372,8 @@ struct LabelCache {
     entries: Vec<CachedLabels>,
     /// The entry a miss replaces next, round robin.
     next: usize,
+    /// The entry hit last.
+    last: usize,
     /// The labels of the last dict too large to cache.
     uncached: Labels,
 }
@@ -272,6 +386,34 @@ struct CachedLabels {
     labels: Labels,
 }
 
+/// Writes the addresses of `dict`'s keys and values, pairwise in dict
+/// order, into `out`; returns how many pairs, or None when it has more than
+/// [`MAX_CACHED_PAIRS`].
+fn dict_addresses(dict: &Bound<'_, PyDict>, out: &mut [usize; 2 * MAX_CACHED_PAIRS]) -> Option<usize> {
+    let len = dict.len();
+    if len > MAX_CACHED_PAIRS {
+        return None;
+    }
+    let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+    for pair in out.chunks_exact_mut(2).take(len) {
+        // SAFETY: `dict` is a live dict and we hold the GIL; nothing runs
+        // Python code during the loop, so the dict cannot change. The
+        // references are borrowed and only their addresses are kept.
+        if unsafe { pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut key, &mut value) } == 0 {
+            return None;
+        }
+        pair[0] = key as usize;
+        pair[1] = value as usize;
+    }
+    Some(len)
+}
+
+/// Whether two address lists are equal (inline: short lists, no `memcmp` call).
+#[inline]
+fn same(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
+}
+
 /// Entries in a [`LabelCache`].
 const LABEL_CACHE_ENTRIES: usize = 8;
 /// Label pairs a cached dict may have.
@@ -280,19 +422,22 @@ const MAX_CACHED_PAIRS: usize = 8;
 impl LabelCache {
     /// The labels of `dict`, converted or from the cache.
     fn get(&mut self, dict: &Bound<'_, PyDict>) -> PyResult<&Labels> {
-        let len = dict.len();
-        if len > MAX_CACHED_PAIRS {
+        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
+        let Some(len) = dict_addresses(dict, &mut addresses) else {
             self.uncached = to_labels(Some(dict.as_any()), "labels")?;
             return Ok(&self.uncached);
-        }
-        let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
-        for (i, (k, v)) in dict.iter().enumerate().take(MAX_CACHED_PAIRS) {
-            addresses[2 * i] = k.as_ptr() as usize;
-            addresses[2 * i + 1] = v.as_ptr() as usize;
-        }
+        };
         let key = &addresses[..2 * len];
-        match self.entries.iter().position(|e| e.addresses == key) {
-            Some(i) => Ok(&self.entries[i].labels),
+        // The last hit first: a loop usually passes the same dict.
+        let last = self.last;
+        if self.entries.get(last).is_some_and(|e| same(&e.addresses, key)) {
+            return Ok(&self.entries[last].labels);
+        }
+        match self.entries.iter().position(|e| same(&e.addresses, key)) {
+            Some(i) => {
+                self.last = i;
+                Ok(&self.entries[i].labels)
+            }
             None => self.insert(dict, key.to_vec()),
         }
     }
@@ -310,6 +455,7 @@ impl LabelCache {
             self.entries[slot] = entry;
             slot
         };
+        self.last = slot;
         Ok(&self.entries[slot].labels)
     }
 }
@@ -595,7 +741,7 @@ impl Engine {
     fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
         let at = at_ms(at, "at")?;
         let decisions = self.run_detached(py, |e| e.evaluate(at))?;
-        Ok(decisions.into_iter().map(Decision).collect())
+        Ok(decisions.into_iter().map(Decision::new).collect())
     }
 
     /// Records that the host executed an action for a decision. Returns
@@ -795,13 +941,17 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let at = at_ms(at, "at")?;
-        // Fast path: a dict whose key and value strings are the very objects
-        // of a recent call converts to the same labels, so reuse them. The
-        // cache is only tried, never waited for.
+        // Fast path, with the engine free: a dict whose key and value strings
+        // are the very objects of a recent call converts to the same labels,
+        // so reuse them.
         if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()) {
-            if let Ok(mut cache) = self.label_cache.try_lock() {
-                let labels = cache.get(dict)?;
-                return self.run(py, |e| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err);
+            match self.engine.try_lock() {
+                Ok(mut guard) => {
+                    let Inner { core, labels: cache } = &mut *guard;
+                    return core.ingest_metric(&name, cache.get(dict)?, value, at).map_err(to_py_err);
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+                Err(TryLockError::WouldBlock) => {}
             }
         }
         let labels = to_labels(labels, "labels")?;
@@ -875,6 +1025,61 @@ impl Engine {
             .transpose()?;
         let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
         self.run(py, |e| e.ingest_log(&record))
+    }
+
+    /// Ingests many log lines of one source in one call, with the GIL
+    /// released: `lines` is a blob of newline-separated lines (str, bytes,
+    /// bytearray or memoryview; a final newline ends the last line, `\r\n`
+    /// endings lose the `\r`) or a sequence of lines (str or bytes). Every
+    /// line gets `labels`, `severity` and `at` (one time, or a numeric
+    /// column of one time per line). Bytes that are not UTF-8 are replaced.
+    #[pyo3(signature = (lines, labels = None, at = None, severity = None))]
+    fn ingest_logs(
+        &self,
+        py: Python<'_>,
+        lines: &Bound<'_, PyAny>,
+        labels: Option<&Bound<'_, PyAny>>,
+        at: Option<&Bound<'_, PyAny>>,
+        severity: Option<&str>,
+    ) -> PyResult<IngestReport> {
+        let severity = severity
+            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+            .transpose()?;
+        let lines = LogLines::from_python(lines)?;
+        let (column, one_time) = match at {
+            Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                let c = Column::open(t, "at")?;
+                let n = lines.len();
+                if c.view().len() != n {
+                    return Err(PyValueError::new_err(format!("at: {} times for {n} lines", c.view().len())));
+                }
+                (Some(c), 0)
+            }
+            _ => (None, at_ms(at, "at")?),
+        };
+        let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
+        let mut record = LogRecord { body: String::new(), attributes: to_labels(labels, "labels")?, severity, at: 0 };
+        let report = self.run_detached(py, |e| {
+            let dropped_before = dropped_total(e);
+            let mut bad_time = 0u64;
+            let n = lines.for_each(|i, line| {
+                let Some(at) = times.get(i) else {
+                    bad_time += 1;
+                    return;
+                };
+                record.at = at;
+                record.body.clear();
+                match std::str::from_utf8(line) {
+                    Ok(s) => record.body.push_str(s),
+                    Err(_) => record.body.push_str(&String::from_utf8_lossy(line)),
+                }
+                e.ingest_log(&record);
+            });
+            // Lines the engine dropped (over the line-length limit) are in its counters.
+            batch_report(n, dropped_total(e).saturating_sub(dropped_before), bad_time, 0)
+        })?;
+        drop(column);
+        Ok(IngestReport(report))
     }
 
     /// Ingests an Alertmanager webhook payload (dict, str or bytes).
@@ -1000,7 +1205,7 @@ impl Engine {
     fn diagnose(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Diagnosis>> {
         let at = at_ms(at, "at")?;
         let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
-        Ok(evaluation.diagnoses.into_iter().map(Diagnosis).collect())
+        Ok(evaluation.diagnoses.into_iter().map(Diagnosis::new).collect())
     }
 
     /// Counters: ingested by kind, unattached and dropped by reason, live
@@ -1022,7 +1227,7 @@ type DecisionArg = (String, Option<(String, String)>);
 
 fn decision_arg(ob: &Bound<'_, PyAny>) -> PyResult<DecisionArg> {
     if let Ok(d) = ob.cast::<Decision>() {
-        let d = &d.get().0;
+        let d = d.get().v();
         return Ok((d.id.clone(), d.action.as_ref().map(|a| (a.id.clone(), a.target.clone()))));
     }
     ob.extract::<String>()

@@ -10,6 +10,7 @@ mod convert;
 mod engine;
 mod errors;
 mod graph;
+mod pyser;
 mod results;
 
 use pyo3::prelude::*;

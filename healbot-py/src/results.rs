@@ -8,6 +8,8 @@ use healbot_core::decision::{RootCause as CoreRootCause, SignatureRef as CoreSig
 use healbot_core::diagnosis::{Diagnosis as CoreDiagnosis, EvidenceItem, Role};
 use healbot_core::engine::IngestReport as CoreIngestReport;
 use healbot_core::{Decision as CoreDecision, Diagnostic as CoreDiagnostic, ErrorKind};
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
@@ -18,9 +20,36 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot serialise: {e}")))
 }
 
-/// Wraps each core value of a slice in its Python class.
-fn wrap<T: Clone, P>(items: &[T], f: impl Fn(T) -> P) -> Vec<P> {
-    items.iter().cloned().map(f).collect()
+/// The error for a part missing from its shared result (cannot happen:
+/// parts are only made for what exists).
+fn gone(what: &str) -> PyErr {
+    err(ErrorKind::InvalidArgument, format!("internal: the {what} is missing from its result"))
+}
+
+// The result classes below share one core value per evaluated result: a
+// `Decision` holds its core decision in an `Arc`, and its parts (signature,
+// confidence, evidence, root cause, action…) hold the same `Arc` and where
+// the part sits, so reading `d.root_cause.role` copies nothing but the
+// string returned.
+
+/// Where an evidence item lives: in a decision or in a diagnosis.
+#[derive(Clone, Debug)]
+enum EvidenceOwner {
+    Decision(Arc<CoreDecision>),
+    Diagnosis(Arc<CoreDiagnosis>),
+}
+
+impl EvidenceOwner {
+    fn items(&self) -> &[EvidenceItem] {
+        match self {
+            EvidenceOwner::Decision(d) => &d.evidence,
+            EvidenceOwner::Diagnosis(d) => &d.evidence,
+        }
+    }
+
+    fn all(&self) -> Vec<Evidence> {
+        (0..self.items().len()).map(|index| Evidence { owner: self.clone(), index }).collect()
+    }
 }
 
 /// One problem found in a document: where (file, line, column, path inside
@@ -40,8 +69,8 @@ impl Diagnostic {
 impl Diagnostic {
     /// `"error"` or `"warning"`.
     #[getter]
-    fn severity(&self) -> String {
-        enum_str(&self.0.severity)
+    fn severity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.0.severity)
     }
     /// The stable class of the problem (`unknown-field`).
     #[getter]
@@ -106,155 +135,197 @@ impl Diagnostic {
 
 /// One predicate as evaluated: what was observed, against what, whether it held.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct Evidence(EvidenceItem);
+#[derive(Clone, Debug)]
+pub struct Evidence {
+    owner: EvidenceOwner,
+    index: usize,
+}
+
+impl Evidence {
+    fn v(&self) -> PyResult<&EvidenceItem> {
+        self.owner.items().get(self.index).ok_or_else(|| gone("evidence item"))
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Evidence) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl Evidence {
     /// Where the predicate sits in the signature (`match.all[1].metric`).
     #[getter]
-    fn path(&self) -> &str {
-        &self.0.path
+    fn path(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.path)
     }
     /// The predicate's id, when it has one.
     #[getter]
-    fn id(&self) -> Option<&str> {
-        self.0.id.as_deref()
+    fn id(&self) -> PyResult<Option<&str>> {
+        let v = self.v()?;
+        Ok(v.id.as_deref())
     }
     /// The predicate for people (`avg(cpu[5m]) > 0.9`).
     #[getter]
-    fn predicate(&self) -> &str {
-        &self.0.predicate
+    fn predicate(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.predicate)
     }
     /// The observed value; None when there was no data.
     #[getter]
-    fn observed(&self) -> Option<f64> {
-        self.0.observed
+    fn observed(&self) -> PyResult<Option<f64>> {
+        let v = self.v()?;
+        Ok(v.observed)
     }
     /// The comparison (`>`), for predicates that compare.
     #[getter]
-    fn op(&self) -> Option<&'static str> {
-        self.0.op.map(|o| o.as_str())
+    fn op(&self) -> PyResult<Option<&'static str>> {
+        let v = self.v()?;
+        Ok(v.op.map(|o| o.as_str()))
     }
     /// The threshold, for predicates that compare.
     #[getter]
-    fn threshold(&self) -> Option<f64> {
-        self.0.threshold
+    fn threshold(&self) -> PyResult<Option<f64>> {
+        let v = self.v()?;
+        Ok(v.threshold)
     }
     /// The window the value covers (`5m`), when there is one.
     #[getter]
-    fn window(&self) -> Option<String> {
-        self.0.window.map(|w| w.to_string())
+    fn window(&self) -> PyResult<Option<String>> {
+        let v = self.v()?;
+        Ok(v.window.map(|w| w.to_string()))
     }
     /// Whether the predicate held.
     #[getter]
-    fn satisfied(&self) -> bool {
-        self.0.satisfied
+    fn satisfied(&self) -> PyResult<bool> {
+        let v = self.v()?;
+        Ok(v.satisfied)
     }
     /// `"required"`, `"evidence"` or `"exception"`.
     #[getter]
-    fn role(&self) -> &'static str {
-        match self.0.role {
+    fn role(&self) -> PyResult<&'static str> {
+        let v = self.v()?;
+        Ok(match v.role {
             Role::Required => "required",
             Role::Evidence(_) => "evidence",
             Role::Exception => "exception",
-        }
+        })
     }
     /// The weight of an evidence item (None for required and exception items).
     #[getter]
-    fn weight(&self) -> Option<f64> {
-        match self.0.role {
+    fn weight(&self) -> PyResult<Option<f64>> {
+        let v = self.v()?;
+        Ok(match v.role {
             Role::Evidence(w) => Some(w),
             _ => None,
-        }
+        })
     }
     /// A short remark (`no data`, `3 of 4 held`).
     #[getter]
-    fn note(&self) -> Option<&str> {
-        self.0.note.as_deref()
+    fn note(&self) -> PyResult<Option<&str>> {
+        let v = self.v()?;
+        Ok(v.note.as_deref())
     }
     /// The item as a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// The item as JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        let held = if self.0.satisfied { "held" } else { "did not hold" };
-        let observed = self.0.observed.map_or_else(|| "no data".to_string(), |v| format!("observed {v}"));
-        format!("<Evidence {} {held} ({observed})>", self.0.predicate)
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok({
+            let held = if v.satisfied { "held" } else { "did not hold" };
+            let observed = v.observed.map_or_else(|| "no data".to_string(), |v| format!("observed {v}"));
+            format!("<Evidence {} {held} ({observed})>", v.predicate)
+        })
     }
 }
 
 /// A signature matched on a node at a time, with its evidence.
 #[pyclass(frozen, eq, module = "healbot._native")]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Diagnosis(pub CoreDiagnosis);
+pub struct Diagnosis(Arc<CoreDiagnosis>);
+
+impl Diagnosis {
+    /// Wraps a core diagnosis.
+    pub fn new(d: CoreDiagnosis) -> Diagnosis {
+        Diagnosis(Arc::new(d))
+    }
+
+    fn v(&self) -> &CoreDiagnosis {
+        &self.0
+    }
+}
 
 #[pymethods]
 impl Diagnosis {
     /// The signature id.
     #[getter]
     fn signature(&self) -> &str {
-        &self.0.signature
+        &self.v().signature
     }
     /// The node id.
     #[getter]
     fn node(&self) -> &str {
-        &self.0.node_id
+        &self.v().node_id
     }
     /// The signature's category (`unavailable`, `saturation`…).
     #[getter]
-    fn category(&self) -> String {
-        enum_str(&self.0.category)
+    fn category<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.v().category)
     }
     /// The signature's severity.
     #[getter]
-    fn severity(&self) -> String {
-        enum_str(&self.0.severity)
+    fn severity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.v().severity)
     }
     /// `stable` or `experimental`.
     #[getter]
-    fn status(&self) -> String {
-        enum_str(&self.0.status)
+    fn status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.v().status)
     }
     /// When the match condition first held (UTC).
     #[getter]
     fn onset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ms_to_datetime(py, self.0.onset)
+        ms_to_datetime(py, self.v().onset)
     }
     /// The evaluation time (UTC).
     #[getter]
     fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ms_to_datetime(py, self.0.at)
+        ms_to_datetime(py, self.v().at)
     }
     /// Every predicate of `match` and `evidence`, evaluated.
     #[getter]
     fn evidence(&self) -> Vec<Evidence> {
-        wrap(&self.0.evidence, Evidence)
+        EvidenceOwner::Diagnosis(self.0.clone()).all()
     }
     /// Share of the series the signature reads that had fresh data, in [0, 1].
     #[getter]
     fn coverage(&self) -> f64 {
-        self.0.coverage
+        self.v().coverage
     }
     /// Whether the diagnosis comes from a forecast (a notice).
     #[getter]
     fn forecast(&self) -> bool {
-        self.0.forecast
+        self.v().forecast
     }
     /// The diagnosis as a dict (times in Unix milliseconds).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        to_python(py, self.v())
     }
     /// The diagnosis as JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        json(self.v())
     }
     fn __repr__(&self) -> String {
-        format!("<Diagnosis {} on {}>", self.0.signature, self.0.node_id)
+        format!("<Diagnosis {} on {}>", self.v().signature, self.v().node_id)
     }
 }
 
@@ -300,305 +371,438 @@ impl IngestReport {
 
 /// The signature behind a decision.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct SignatureRef(CoreSignatureRef);
+#[derive(Clone, Debug)]
+pub struct SignatureRef(Arc<CoreDecision>);
+
+impl SignatureRef {
+    fn v(&self) -> PyResult<&CoreSignatureRef> {
+        self.0.signature.as_ref().ok_or_else(|| gone("signature"))
+    }
+}
+
+impl PartialEq for SignatureRef {
+    fn eq(&self, other: &SignatureRef) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl SignatureRef {
     /// Id.
     #[getter]
-    fn id(&self) -> &str {
-        &self.0.id
+    fn id(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.id)
     }
     /// Title.
     #[getter]
-    fn title(&self) -> &str {
-        &self.0.title
+    fn title(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.title)
     }
     /// Category.
     #[getter]
-    fn category(&self) -> &str {
-        &self.0.category
+    fn category(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.category)
     }
     /// Severity.
     #[getter]
-    fn severity(&self) -> &str {
-        &self.0.severity
+    fn severity(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.severity)
     }
     /// `stable` or `experimental`.
     #[getter]
-    fn status(&self) -> &str {
-        &self.0.status
+    fn status(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.status)
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        format!("<SignatureRef {}>", self.0.id)
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok(format!("<SignatureRef {}>", v.id))
     }
 }
 
 /// One additive term of a confidence, in log-odds.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct ConfidenceTerm(Term);
+#[derive(Clone, Debug)]
+pub struct ConfidenceTerm {
+    decision: Arc<CoreDecision>,
+    index: usize,
+}
+
+impl ConfidenceTerm {
+    fn v(&self) -> PyResult<&Term> {
+        self.decision.confidence.terms.get(self.index).ok_or_else(|| gone("confidence term"))
+    }
+}
+
+impl PartialEq for ConfidenceTerm {
+    fn eq(&self, other: &ConfidenceTerm) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl ConfidenceTerm {
     /// `prior`, `evidence`, `coverage`, `topology` or `outcomes`.
     #[getter]
-    fn name(&self) -> &str {
-        &self.0.name
+    fn name(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.name)
     }
     /// Contribution in log-odds.
     #[getter]
-    fn value(&self) -> f64 {
-        self.0.value
+    fn value(&self) -> PyResult<f64> {
+        let v = self.v()?;
+        Ok(v.value)
     }
     /// What the term is made of.
     #[getter]
-    fn detail(&self) -> &str {
-        &self.0.detail
+    fn detail(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.detail)
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        format!("<ConfidenceTerm {} {:+.3}>", self.0.name, self.0.value)
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok(format!("<ConfidenceTerm {} {:+.3}>", v.name, v.value))
     }
 }
 
 /// A confidence with every term that built it.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct Confidence(CoreConfidence);
+#[derive(Clone, Debug)]
+pub struct Confidence(Arc<CoreDecision>);
 
+impl Confidence {
+    fn v(&self) -> &CoreConfidence {
+        &self.0.confidence
+    }
+}
+
+impl PartialEq for Confidence {
+    fn eq(&self, other: &Confidence) -> bool {
+        self.v() == other.v()
+    }
+}
 #[pymethods]
 impl Confidence {
     /// The probability, in [0, 1].
     #[getter]
     fn value(&self) -> f64 {
-        self.0.value
+        self.v().value
     }
     /// The log-odds the value comes from.
     #[getter]
     fn log_odds(&self) -> f64 {
-        self.0.log_odds
+        self.v().log_odds
     }
     /// The terms, in a fixed order.
     #[getter]
     fn terms(&self) -> Vec<ConfidenceTerm> {
-        wrap(&self.0.terms, ConfidenceTerm)
+        (0..self.v().terms.len()).map(|index| ConfidenceTerm { decision: self.0.clone(), index }).collect()
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        to_python(py, self.v())
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        json(self.v())
     }
     fn __float__(&self) -> f64 {
-        self.0.value
+        self.v().value
     }
     fn __repr__(&self) -> String {
-        format!("<Confidence {:.3}>", self.0.value)
+        format!("<Confidence {:.3}>", self.v().value)
     }
 }
 
 /// The root-cause verdict of a decision: a ranked root-cause candidate, a
 /// symptom of one elsewhere, or an inferred suspect.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct RootCause(CoreRootCause);
+#[derive(Clone, Debug)]
+pub struct RootCause(Arc<CoreDecision>);
+
+impl RootCause {
+    fn v(&self) -> &CoreRootCause {
+        &self.0.root_cause
+    }
+}
+
+impl PartialEq for RootCause {
+    fn eq(&self, other: &RootCause) -> bool {
+        self.v() == other.v()
+    }
+}
 
 #[pymethods]
 impl RootCause {
     /// `root`, `symptom` or `inferred_suspect`.
     #[getter]
-    fn role(&self) -> String {
-        enum_str(&self.0.role)
+    fn role<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_python(py, &self.v().role)
     }
     /// The root-cause node (the decision's node when it is a root).
     #[getter]
     fn node(&self) -> &str {
-        &self.0.node
+        &self.v().node
     }
     /// The signature diagnosed on the root cause, when there is one.
     #[getter]
     fn signature(&self) -> Option<&str> {
-        self.0.signature.as_deref()
+        self.v().signature.as_deref()
     }
     /// The dependency path from the decision's node to the root cause.
     #[getter]
     fn path(&self) -> Vec<String> {
-        self.0.path.clone()
+        self.v().path.clone()
     }
     /// Rank among root-cause candidates (1 is the most likely), for roots.
     #[getter]
     fn rank(&self) -> Option<usize> {
-        self.0.rank
+        self.v().rank
     }
     /// Ranking score, for roots.
     #[getter]
     fn score(&self) -> Option<f64> {
-        self.0.score
+        self.v().score
     }
     /// Nodes whose diagnoses this root explains.
     #[getter]
     fn explains(&self) -> Vec<String> {
-        self.0.explains.clone()
+        self.v().explains.clone()
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        to_python(py, self.v())
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        json(self.v())
     }
     fn __repr__(&self) -> String {
-        format!("<RootCause {} {}>", enum_str(&self.0.role), self.0.node)
+        format!("<RootCause {} {}>", enum_str(&self.v().role), self.v().node)
     }
 }
 
 /// The action HealBot chose: what the host would execute.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct Action(ChosenAction);
+#[derive(Clone, Debug)]
+pub struct Action(Arc<CoreDecision>);
+
+impl Action {
+    fn v(&self) -> PyResult<&ChosenAction> {
+        self.0.action.as_ref().ok_or_else(|| gone("action"))
+    }
+}
+
+impl PartialEq for Action {
+    fn eq(&self, other: &Action) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl Action {
     /// Action id.
     #[getter]
-    fn id(&self) -> &str {
-        &self.0.id
+    fn id(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.id)
     }
     /// The verb the host executes (`restart`, `failover`…).
     #[getter]
-    fn operation(&self) -> &str {
-        &self.0.operation
+    fn operation(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.operation)
     }
     /// The resolved target node.
     #[getter]
-    fn target(&self) -> &str {
-        &self.0.target
+    fn target(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.target)
     }
     /// Parameters, verbatim from the library.
     #[getter]
     fn parameters<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0.parameters)
+        let v = self.v()?;
+        to_python(py, &v.parameters)
     }
     /// `low`, `medium` or `high`.
     #[getter]
-    fn risk(&self) -> &str {
-        &self.0.risk
+    fn risk(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.risk)
     }
     /// The confidence needed to run unattended.
     #[getter]
-    fn min_confidence(&self) -> f64 {
-        self.0.min_confidence
+    fn min_confidence(&self) -> PyResult<f64> {
+        let v = self.v()?;
+        Ok(v.min_confidence)
     }
     /// Guards checked, all passed.
     #[getter]
-    fn guards_passed(&self) -> Vec<String> {
-        self.0.guards_passed.clone()
+    fn guards_passed(&self) -> PyResult<Vec<String>> {
+        let v = self.v()?;
+        Ok(v.guards_passed.clone())
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        format!("<Action {} ({}) on {}>", self.0.id, self.0.operation, self.0.target)
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok(format!("<Action {} ({}) on {}>", v.id, v.operation, v.target))
     }
 }
 
 /// A guard that failed, with the numbers behind it.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct GuardFailure(CoreGuardFailure);
+#[derive(Clone, Debug)]
+pub struct GuardFailure {
+    decision: Arc<CoreDecision>,
+    /// The rejected action, and the failure in it.
+    index: (usize, usize),
+}
+
+impl GuardFailure {
+    fn v(&self) -> PyResult<&CoreGuardFailure> {
+        let (action, failure) = self.index;
+        self.decision.rejected.get(action).and_then(|r| r.failed.get(failure)).ok_or_else(|| gone("guard failure"))
+    }
+}
+
+impl PartialEq for GuardFailure {
+    fn eq(&self, other: &GuardFailure) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl GuardFailure {
     /// The guard kind (`min_healthy_replicas`).
     #[getter]
-    fn guard(&self) -> &str {
-        &self.0.guard
+    fn guard(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.guard)
     }
     /// What failed, for people.
     #[getter]
-    fn reason(&self) -> &str {
-        &self.0.reason
+    fn reason(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.reason)
     }
     /// The observed number, when there is one.
     #[getter]
-    fn observed(&self) -> Option<f64> {
-        self.0.observed
+    fn observed(&self) -> PyResult<Option<f64>> {
+        let v = self.v()?;
+        Ok(v.observed)
     }
     /// The limit, when there is one.
     #[getter]
-    fn limit(&self) -> Option<f64> {
-        self.0.limit
+    fn limit(&self) -> PyResult<Option<f64>> {
+        let v = self.v()?;
+        Ok(v.limit)
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        format!("<GuardFailure {}: {}>", self.0.guard, self.0.reason)
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok(format!("<GuardFailure {}: {}>", v.guard, v.reason))
     }
 }
 
 /// A candidate action that was considered and rejected, with every guard it failed.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct RejectedAction(CoreRejected);
+#[derive(Clone, Debug)]
+pub struct RejectedAction {
+    decision: Arc<CoreDecision>,
+    index: usize,
+}
+
+impl RejectedAction {
+    fn v(&self) -> PyResult<&CoreRejected> {
+        self.decision.rejected.get(self.index).ok_or_else(|| gone("rejected action"))
+    }
+}
+
+impl PartialEq for RejectedAction {
+    fn eq(&self, other: &RejectedAction) -> bool {
+        self.v().ok() == other.v().ok()
+    }
+}
 
 #[pymethods]
 impl RejectedAction {
     /// Action id.
     #[getter]
-    fn id(&self) -> &str {
-        &self.0.id
+    fn id(&self) -> PyResult<&str> {
+        let v = self.v()?;
+        Ok(&v.id)
     }
     /// The resolved target, when one resolved.
     #[getter]
-    fn target(&self) -> Option<&str> {
-        self.0.target.as_deref()
+    fn target(&self) -> PyResult<Option<&str>> {
+        let v = self.v()?;
+        Ok(v.target.as_deref())
     }
     /// Every guard that failed.
     #[getter]
-    fn failed(&self) -> Vec<GuardFailure> {
-        wrap(&self.0.failed, GuardFailure)
+    fn failed(&self) -> PyResult<Vec<GuardFailure>> {
+        let v = self.v()?;
+        Ok((0..v.failed.len())
+            .map(|failure| GuardFailure { decision: self.decision.clone(), index: (self.index, failure) })
+            .collect())
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        let v = self.v()?;
+        to_python(py, v)
     }
     /// As JSON.
     fn to_json(&self) -> PyResult<String> {
-        json(&self.0)
+        let v = self.v()?;
+        json(v)
     }
-    fn __repr__(&self) -> String {
-        format!("<RejectedAction {} ({} guards failed)>", self.0.id, self.0.failed.len())
+    fn __repr__(&self) -> PyResult<String> {
+        let v = self.v()?;
+        Ok(format!("<RejectedAction {} ({} guards failed)>", v.id, v.failed.len()))
     }
 }
 
@@ -606,7 +810,19 @@ impl RejectedAction {
 /// chosen action or why none, rejected actions and an explanation.
 #[pyclass(frozen, eq, module = "healbot._native")]
 #[derive(Clone, Debug, PartialEq)]
-pub struct Decision(pub CoreDecision);
+pub struct Decision(Arc<CoreDecision>);
+
+impl Decision {
+    /// Wraps a core decision.
+    pub fn new(d: CoreDecision) -> Decision {
+        Decision(Arc::new(d))
+    }
+
+    /// The core decision.
+    pub fn v(&self) -> &CoreDecision {
+        &self.0
+    }
+}
 
 #[pymethods]
 impl Decision {
@@ -615,103 +831,103 @@ impl Decision {
     /// Raises InvalidArgumentError when the text is not a decision document.
     #[classmethod]
     fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<Decision> {
-        CoreDecision::from_json(text).map(Decision).map_err(to_py_err)
+        CoreDecision::from_json(text).map(Decision::new).map_err(to_py_err)
     }
     /// The version of the decision document.
     #[getter]
     fn schema_version(&self) -> u32 {
-        self.0.schema_version
+        self.v().schema_version
     }
     /// Deterministic id from signature, node and onset.
     #[getter]
     fn id(&self) -> &str {
-        &self.0.id
+        &self.v().id
     }
     /// The library revision that produced the decision.
     #[getter]
     fn library_revision(&self) -> &str {
-        &self.0.library_revision
+        &self.v().library_revision
     }
     /// Evaluation time (UTC).
     #[getter]
     fn at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ms_to_datetime(py, self.0.at)
+        ms_to_datetime(py, self.v().at)
     }
     /// Evaluation time, Unix milliseconds.
     #[getter]
     fn at_ms(&self) -> i64 {
-        self.0.at
+        self.v().at
     }
     /// The node.
     #[getter]
     fn node(&self) -> &str {
-        &self.0.node
+        &self.v().node
     }
     /// The signature; None for inferred suspects.
     #[getter]
     fn signature(&self) -> Option<SignatureRef> {
-        self.0.signature.clone().map(SignatureRef)
+        self.0.signature.is_some().then(|| SignatureRef(self.0.clone()))
     }
     /// When the failure began (UTC).
     #[getter]
     fn onset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ms_to_datetime(py, self.0.onset)
+        ms_to_datetime(py, self.v().onset)
     }
     /// When the failure began, Unix milliseconds.
     #[getter]
     fn onset_ms(&self) -> i64 {
-        self.0.onset
+        self.v().onset
     }
     /// `execute`, `escalate`, `suppress`, `blocked` or `observe`.
     #[getter]
     fn verdict(&self) -> &'static str {
-        self.0.verdict.as_str()
+        self.v().verdict.as_str()
     }
     /// Why this verdict (and not execute).
     #[getter]
     fn reasons(&self) -> Vec<String> {
-        self.0.reasons.clone()
+        self.v().reasons.clone()
     }
     /// Confidence and its terms.
     #[getter]
     fn confidence(&self) -> Confidence {
-        Confidence(self.0.confidence.clone())
+        Confidence(self.0.clone())
     }
     /// Every predicate evaluated.
     #[getter]
     fn evidence(&self) -> Vec<Evidence> {
-        wrap(&self.0.evidence, Evidence)
+        EvidenceOwner::Decision(self.0.clone()).all()
     }
     /// Root-cause verdict.
     #[getter]
     fn root_cause(&self) -> RootCause {
-        RootCause(self.0.root_cause.clone())
+        RootCause(self.0.clone())
     }
     /// The chosen action, if any.
     #[getter]
     fn action(&self) -> Option<Action> {
-        self.0.action.clone().map(Action)
+        self.0.action.is_some().then(|| Action(self.0.clone()))
     }
     /// Rejected actions with their failed guards.
     #[getter]
     fn rejected(&self) -> Vec<RejectedAction> {
-        wrap(&self.0.rejected, RejectedAction)
+        (0..self.0.rejected.len()).map(|index| RejectedAction { decision: self.0.clone(), index }).collect()
     }
     /// One paragraph for a person.
     #[getter]
     fn explanation(&self) -> &str {
-        &self.0.explanation
+        &self.v().explanation
     }
     /// The decision document as a dict (times in Unix milliseconds).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.0)
+        to_python(py, self.v())
     }
     /// The stable, versioned decision document (one line of JSON).
     fn to_json(&self) -> String {
-        self.0.to_json()
+        self.v().to_json()
     }
     fn __repr__(&self) -> String {
-        let what = self.0.signature.as_ref().map_or("suspect", |s| s.id.as_str());
-        format!("<Decision {} {} on {}: {}>", self.0.id, what, self.0.node, self.0.verdict.as_str())
+        let what = self.v().signature.as_ref().map_or("suspect", |s| s.id.as_str());
+        format!("<Decision {} {} on {}: {}>", self.v().id, what, self.v().node, self.v().verdict.as_str())
     }
 }

@@ -364,3 +364,16 @@ def test_label_conversions_are_reused_correctly(cpu_engine: healbot.Engine) -> N
         cpu_engine.ingest_metric("cpu", 0.95, {"service": 1}, at=T0)  # type: ignore[dict-item]
     nodes = {d.node for d in cpu_engine.diagnose(at=T0 + 10)}
     assert nodes == {"api", "web", "db"}
+
+
+def test_float_seconds_round_half_away_from_zero_to_milliseconds(cpu_engine: healbot.Engine) -> None:
+    from decimal import ROUND_HALF_UP, Decimal
+
+    cpu_engine.ingest_metric("cpu", 0.99, {"service": "api"}, at=-30.0)
+    fractions = [0.0004, 0.0005, 0.0025, 0.001953125, 0.49999999999999994e-3, 1.0005, 7.0015, 12.3456789]
+    # Ascending: evaluations move forward in time.
+    for at in sorted([*fractions, *(-f for f in fractions), 0.0]):
+        [decision] = cpu_engine.evaluate(at=at)
+        expected = int(Decimal(at * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        assert decision.at_ms == expected, (at, at * 1000)
+    assert int(Decimal(-0.0025 * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP)) == -3

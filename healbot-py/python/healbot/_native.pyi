@@ -979,6 +979,41 @@ class Engine:
         Raises:
             InvalidArgumentError: an unknown severity or a naive datetime.
         """
+    def ingest_logs(
+        self,
+        lines: str | bytes | bytearray | memoryview | Sequence[str | bytes],
+        labels: _LabelsArg = None,
+        at: _Column | _Timestamp = None,
+        severity: str | None = None,
+    ) -> IngestReport:
+        """Ingests many log lines of one source (a file, a pod, a stream) in one call, with the GIL released.
+
+        Far cheaper per line than ``ingest_log`` or NDJSON: no call, no JSON and
+        no label conversion per line; each line is matched against every log
+        pattern in one pass and not kept.
+
+        Arguments:
+            lines: a blob of newline-separated lines (``str``, ``bytes``,
+                ``bytearray``, ``memoryview``; a final newline ends the last
+                line and ``\r\n`` endings lose the ``\r``), or a sequence of
+                lines (``str`` or ``bytes``), each one record. Bytes that are
+                not UTF-8 are replaced with U+FFFD.
+            labels: attributes attaching every line to a node.
+            at: one time for every line (None is now), or a numeric column of
+                one time per line (floats are epoch seconds, integers Unix
+                milliseconds).
+            severity: one severity for every line, as in ``ingest_log``.
+
+        Returns:
+            ``observations`` is the number of lines; ``dropped`` counts lines
+            over ``max_log_line_len`` and lines whose time is out of range
+            (those are also listed in ``errors``).
+
+        Raises:
+            InvalidArgumentError: an unknown severity or a naive datetime.
+            TypeError: ``lines`` is none of the above.
+            ValueError: ``at`` is a column of another length than ``lines``.
+        """
     def ingest_alertmanager(self, payload: _JsonPayload) -> IngestReport:
         """Ingests an Alertmanager webhook (v4) payload.
 
