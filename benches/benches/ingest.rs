@@ -11,12 +11,6 @@
 //! - `hash/label_set_hash_4_pairs`: the label hash alone.
 //! - `aggregate/<agg>`: one aggregate over a 5m window of 15 s samples (20
 //!   samples) in a series holding 1 h of them.
-//! - `aggregate_window/<agg>/<case>`: one aggregate over the window of a
-//!   gauge with a spread of values, sampled every 15 s: `5m_of_20` reads a
-//!   5m window of a series holding 20 samples, `5m_of_1000` a 5m window (20
-//!   samples) of a series holding 1,000, and `all_of_1000` a window covering
-//!   all 1,000 samples (250 min): the cost of the search and of the window's
-//!   size, apart.
 //!
 //! Run: `cargo bench -p healbot-benches --bench ingest -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -173,49 +167,6 @@ fn aggregate(c: &mut Criterion) {
     group.finish();
 }
 
-fn aggregate_window(c: &mut Criterion) {
-    let mut group = c.benchmark_group("aggregate_window");
-    let start = 1_767_225_600_000i64;
-    let five_minutes = Duration::from_secs(300);
-    let cases = [
-        ("5m_of_20", 20i64, five_minutes),
-        ("5m_of_1000", 1_000, five_minutes),
-        ("all_of_1000", 1_000, Duration::from_secs(1_000 * 15)),
-    ];
-    for (case, n, window) in cases {
-        let mut store = SeriesStore::new(WindowConfig::default());
-        let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
-        let at = start + (n - 1) * STEP_MS;
-        for i in 0..n {
-            // A gauge around 500 with a spread that is not monotonic, so
-            // min/max/quantile see varied data and increase sees resets.
-            let v = 500.0 + ((i * 7_919) % 1_000) as f64 * 0.37 - (i % 13) as f64 * 11.0;
-            store.push(id, start + i * STEP_MS, v);
-        }
-        for agg in [
-            Aggregation::Last,
-            Aggregation::Min,
-            Aggregation::Max,
-            Aggregation::Avg,
-            Aggregation::Sum,
-            Aggregation::Count,
-            Aggregation::Rate,
-            Aggregation::Increase,
-            Aggregation::Quantile,
-            Aggregation::Slope,
-        ] {
-            let name = format!("{agg:?}").to_lowercase();
-            group.bench_with_input(BenchmarkId::new(name, case), &agg, |b, &agg| {
-                b.iter(|| black_box(store.aggregate(black_box(id), agg, 0.9, window, black_box(at))))
-            });
-        }
-        group.bench_with_input(BenchmarkId::new("forecast_crossing", case), &window, |b, &window| {
-            b.iter(|| black_box(store.forecast_crossing(black_box(id), window, black_box(at), 1000.0)))
-        });
-    }
-    group.finish();
-}
-
 fn hash(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
     group.throughput(Throughput::Elements(1));
@@ -225,5 +176,5 @@ fn hash(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, aggregate, aggregate_window, hash);
+criterion_group!(benches, ingest, aggregate, hash);
 criterion_main!(benches);

@@ -34,7 +34,7 @@
 //! | aggregation | result | needs |
 //! |---|---|---|
 //! | `last` | value of the newest sample in the window | 1 sample |
-//! | `min`, `max` | smallest / largest value (`-0.0` below `+0.0`) | 1 sample |
+//! | `min`, `max` | smallest / largest value | 1 sample |
 //! | `sum` | sum of values (compensated summation) | 1 sample |
 //! | `avg` | arithmetic mean | 1 sample |
 //! | `count` | number of samples | — |
@@ -96,8 +96,7 @@
 //!   ([`Push::Replaced`]).
 //! - A sample older than the series' newest by at most
 //!   [`WindowConfig::out_of_order_tolerance`] is inserted in order
-//!   ([`Push::OutOfOrderAccepted`]); it costs a shift of the samples after it,
-//!   and (like a replaced value) a recomputation of their prefix sums.
+//!   ([`Push::OutOfOrderAccepted`]); it costs a shift of the samples after it.
 //! - A sample older than that, or at or before the cut-off of the last
 //!   [`evict`](SeriesStore::evict) (`at - retention`), is dropped and counted
 //!   ([`Push::TooOld`]).
@@ -115,49 +114,18 @@
 //!   `evict` that sees it). The handles of a dropped series go stale: every
 //!   method then treats them as unknown, and `resolve` hands out a fresh one.
 //!
-//! Worst-case memory is about `max_series × max_samples_per_series × 97`
-//! bytes (16 per sample, 80 of prefix sums and 1 of block extremes, see
-//! *Cost*; the buffers never grow past the limit) plus a per-series
-//! overhead of about 100 bytes (about 200 more for a series with a
-//! summary); a series holding fewer than 8 samples has no summary and
-//! costs 16 bytes per sample. [`WindowStats::heap_bytes`] reports the
-//! current estimate.
+//! Worst-case memory is about `max_series × max_samples_per_series × 16`
+//! bytes plus a per-series overhead of about 100 bytes;
+//! [`WindowStats::heap_bytes`] reports the current estimate.
 //!
 //! ## Cost
 //!
 //! `push` is O(1) amortised for in-order samples (a ring buffer per series),
-//! O(k) for an out-of-order sample or a replaced value with `k` newer
-//! samples. A series holding at least 8 samples keeps a *summary* next to
-//! them: per sample, prefix sums over the samples up to it (Σv, Σt, Σt²,
-//! Σt·v, the corrections of counter resets, and counts of resets and of
-//! non-zero values), and the minimum and maximum of every block of 32
-//! samples. A push extends them in O(1); as many samples as the series
-//! holds after they last were, the summary is rebuilt from the samples
-//! (amortised O(1) per push, staggered between series).
-//!
-//! Finding a window is O(1) when `at` is at or after the newest sample and
-//! the samples are evenly spaced (a search from the expected position),
-//! O(log k) otherwise. Then `last` and `count` are O(1); `sum`, `avg`,
-//! `increase`, `rate`, `slope` and forecasts are O(1), a difference of two
-//! prefixes; `min` and `max` read the blocks inside the window and scan at
-//! most 62 samples at its ends (windows up to 64 samples are scanned);
-//! `quantile` copies the window into a per-thread buffer that is reused
-//! and selects in it (O(k), no allocation, no full sort). No aggregate
-//! allocates.
-//!
-//! **Accuracy.** The prefix sums of values are double-double numbers, the
-//! sums of times exact integers, so the difference of two prefixes is
-//! accurate to about 2⁻¹⁰⁰ of the largest prefix. Each read bounds that
-//! error and answers from the summary only when the bound is below 2⁻⁵⁰ of
-//! the result; otherwise it scans the window, exactly as without a
-//! summary. That happens when the result cancels to about zero (the slope
-//! of a flat line, a sum of values that cancel) or while the summary still
-//! holds a value many orders of magnitude above the window's (until its
-//! next rebuild); a window whose values are all zero, and the increase of
-//! a counter without a reset in the window, are recognised exactly. A
-//! result from the summary may differ from the scan's in its last bits,
-//! and so may the same read before and after a snapshot round trip (the
-//! summary is rebuilt on load).
+//! O(k) for an out-of-order sample with `k` newer samples. Aggregates binary
+//! search the window start and scan only the samples inside the window;
+//! `quantile` also copies them (O(k) selection, no full sort). Nothing rescans
+//! the retention on push. Aggregates are not maintained incrementally: a
+//! window holds few samples at typical scrape intervals, and a scan is exact.
 //!
 //! ## Snapshots
 //!

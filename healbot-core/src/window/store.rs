@@ -6,7 +6,7 @@ use std::mem::size_of;
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{self, Summary, SUMMARY_MIN_SAMPLES};
+use super::aggregate::{self, least_squares};
 use super::hash::KeyHasher;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -213,69 +213,6 @@ struct Series {
     /// For a series that never received a sample: the `at` of the first
     /// eviction that saw it, the reference for its grace.
     seen_at: Option<i64>,
-    /// What lets a read answer without scanning its window; present while
-    /// the series holds at least [`SUMMARY_MIN_SAMPLES`] samples. Derived
-    /// from `samples`: not serialised, rebuilt on load (so the snapshot
-    /// format is unchanged).
-    #[serde(skip)]
-    summary: Option<Box<Summary>>,
-}
-
-impl Series {
-    fn new(key: SeriesKey) -> Series {
-        Series { key, samples: VecDeque::new(), last_at: None, seen_at: None, summary: None }
-    }
-
-    /// A hash of the key, to stagger the summary rebuilds of series that
-    /// were created and are scraped together.
-    fn stagger(&self) -> usize {
-        let k = &self.key;
-        let mixed = (k.labels ^ (u64::from(k.metric) << 32 | u64::from(k.node))).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> 32) as usize
-    }
-
-    /// Build the summary when the series has become long enough for one.
-    fn maybe_summarise(&mut self) {
-        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES {
-            self.summary = Some(Box::new(Summary::build(&self.samples, self.stagger())));
-        }
-    }
-
-    /// Append a sample newer than every stored one.
-    fn push_back(&mut self, sample: Sample) {
-        self.samples.push_back(sample);
-        match &mut self.summary {
-            Some(summary) => summary.appended(&self.samples),
-            None => self.maybe_summarise(),
-        }
-    }
-
-    /// The samples from position `pos` on changed (inserted or replaced).
-    fn changed_from(&mut self, pos: usize) {
-        match &mut self.summary {
-            Some(summary) => summary.changed_from(&self.samples, pos),
-            None => self.maybe_summarise(),
-        }
-    }
-
-    /// Drop the `n` oldest samples.
-    fn pop_front(&mut self, n: usize) {
-        let n = n.min(self.samples.len());
-        if n == 0 {
-            return;
-        }
-        self.samples.drain(..n);
-        if self.samples.len() < SUMMARY_MIN_SAMPLES {
-            self.summary = None;
-        } else if let Some(summary) = &mut self.summary {
-            summary.popped_front(&self.samples, n);
-        }
-    }
-
-    /// The positions of the samples in `(at - window, at]`.
-    fn window(&self, window: Duration, at: i64) -> (usize, usize) {
-        window_range(&self.samples, window, at)
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -393,7 +330,7 @@ impl SeriesStore {
             self.state.counters.series_limit += 1;
             return Err(limit);
         }
-        let series = Series::new(key);
+        let series = Series { key, samples: VecDeque::new(), last_at: None, seen_at: None };
         let slot = match self.state.free.pop() {
             Some(slot) => slot,
             None => {
@@ -476,51 +413,42 @@ impl SeriesStore {
             counters.before_horizon += 1;
             return Push::TooOld;
         }
-        // A full series drops its oldest sample before it takes a new one,
-        // so its buffers never grow past the limit.
-        let max = state.config.max_samples_per_series.max(1);
-        let excess = (series.samples.len() + 1).saturating_sub(max);
-        match series.last_at {
+        let outcome = match series.last_at {
             Some(last) if at <= last => {
                 let tolerance = state.config.out_of_order_tolerance.as_millis_i64();
                 if last.saturating_sub(at) > tolerance {
                     counters.too_old += 1;
                     return Push::TooOld;
                 }
-                let pos = series.samples.partition_point(|s| s.t < at);
-                if let Some(s) = series.samples.get_mut(pos).filter(|s| s.t == at) {
-                    s.v = value;
-                    series.changed_from(pos);
-                    counters.replaced += 1;
-                    return Push::Replaced;
-                }
-                counters.out_of_order += 1;
-                if excess > 0 {
-                    counters.capacity += excess as u64;
-                    // Older than every sample a full series keeps: it is
-                    // itself the sample dropped.
-                    if pos < excess {
-                        series.pop_front(excess - 1);
-                        return Push::OutOfOrderAccepted;
+                let samples = &mut series.samples;
+                let pos = samples.partition_point(|s| s.t < at);
+                match samples.get_mut(pos) {
+                    Some(s) if s.t == at => {
+                        s.v = value;
+                        counters.replaced += 1;
+                        return Push::Replaced;
                     }
-                    series.pop_front(excess);
+                    _ => {
+                        samples.insert(pos, Sample { t: at, v: value });
+                        counters.out_of_order += 1;
+                        Push::OutOfOrderAccepted
+                    }
                 }
-                let pos = pos - excess;
-                series.samples.insert(pos, Sample { t: at, v: value });
-                series.changed_from(pos);
-                Push::OutOfOrderAccepted
             }
             _ => {
-                if excess > 0 {
-                    series.pop_front(excess);
-                    counters.capacity += excess as u64;
-                }
-                series.push_back(Sample { t: at, v: value });
+                series.samples.push_back(Sample { t: at, v: value });
                 series.last_at = Some(at);
                 counters.accepted += 1;
                 Push::Accepted
             }
+        };
+        // An out-of-order sample older than every kept sample of a full
+        // series is itself the one dropped here; it is counted as capacity.
+        if series.samples.len() > state.config.max_samples_per_series.max(1) {
+            series.samples.pop_front();
+            counters.capacity += 1;
         }
+        outcome
     }
 
     /// The samples of `id` inside the window `(at - window, at]`, oldest
@@ -547,8 +475,7 @@ impl SeriesStore {
         at: i64,
     ) -> Option<impl DoubleEndedIterator<Item = (i64, f64)> + '_> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        Some(series.samples.range(lo..hi).map(|s| (s.t, s.v)))
+        Some(window_of(&series.samples, window, at).map(|s| (s.t, s.v)))
     }
 
     /// `agg` over the samples of `id` in the window `(at - window, at]`.
@@ -578,8 +505,7 @@ impl SeriesStore {
     /// ```
     pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q)
+        aggregate::aggregate(window_of(&series.samples, window, at), agg, q)
     }
 
     /// The timestamp of the newest sample ever accepted for `id`, even if it
@@ -613,8 +539,7 @@ impl SeriesStore {
     /// ```
     pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        let fit = aggregate::fit(&series.samples, series.summary.as_deref(), lo, hi)?;
+        let fit = least_squares(window_of(&series.samples, window, at))?;
         aggregate::crossing(&fit, at, threshold)
     }
 
@@ -659,16 +584,12 @@ impl SeriesStore {
             };
             let keep_from = series.samples.partition_point(|s| s.t <= cutoff);
             if keep_from > 0 {
-                series.pop_front(keep_from);
+                series.samples.drain(..keep_from);
                 counters.evicted_samples += keep_from as u64;
             }
             let cap = series.samples.capacity();
             if cap > 64 && series.samples.len() < cap / 4 {
-                let to = series.samples.len() * 2;
-                series.samples.shrink_to(to);
-                if let Some(summary) = &mut series.summary {
-                    summary.shrink_to(to);
-                }
+                series.samples.shrink_to(series.samples.len() * 2);
             }
             if !series.samples.is_empty() {
                 continue;
@@ -697,17 +618,14 @@ impl SeriesStore {
         let c = &self.state.counters;
         let mut samples = 0usize;
         let mut sample_capacity = 0usize;
-        let mut summary_bytes = 0usize;
         for series in self.state.slots.iter().filter_map(|s| s.series.as_ref()) {
             samples += series.samples.len();
             sample_capacity += series.samples.capacity();
-            summary_bytes += series.summary.as_ref().map_or(0, |s| s.heap_bytes());
         }
         let index_capacity = self.index.capacity();
         let index_buckets =
             if index_capacity == 0 { 0 } else { (index_capacity.saturating_mul(8) / 7).next_power_of_two() };
         let heap_bytes = sample_capacity * size_of::<Sample>()
-            + summary_bytes
             + self.state.slots.capacity() * size_of::<Slot>()
             + self.state.free.capacity() * size_of::<u32>()
             + index_buckets * (size_of::<(SeriesKey, u32)>() + 1);
@@ -731,7 +649,7 @@ impl SeriesStore {
     }
 
     /// Rebuild a store from a snapshot, checking its invariants.
-    fn from_state(mut state: StoreState) -> Result<Self, String> {
+    fn from_state(state: StoreState) -> Result<Self, String> {
         if u32::try_from(state.slots.len()).is_err() {
             return Err("too many series slots".into());
         }
@@ -774,109 +692,16 @@ impl SeriesStore {
         if state.free.len() + live != state.slots.len() {
             return Err("the free list misses an empty slot".into());
         }
-        for series in state.slots.iter_mut().filter_map(|s| s.series.as_mut()) {
-            series.maybe_summarise();
-        }
         Ok(SeriesStore { state, index, live })
     }
 }
 
-#[cfg(test)]
-impl SeriesStore {
-    /// What the summary alone answers for `agg` (sum, avg, increase, rate,
-    /// slope); `None` when it would scan, or the series has no summary.
-    pub(crate) fn summary_read(&self, id: SeriesId, agg: Aggregation, window: Duration, at: i64) -> Option<f64> {
-        let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        series.summary.as_deref()?.read(&series.samples, lo, hi, agg)
-    }
-
-    /// The forecast's line from the summary alone, as (slope, value at `at`).
-    pub(crate) fn summary_line(&self, id: SeriesId, window: Duration, at: i64) -> Option<(f64, f64)> {
-        let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        let fit = series.summary.as_deref()?.fit(&series.samples, lo, hi, true)?;
-        Some((fit.slope, fit.value_at(at)))
-    }
-
-    /// `agg` by a scan of the window, as before summaries.
-    pub(crate) fn scan_read(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
-        let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
-        aggregate::scan(series.samples.range(lo..hi), agg, q)
-    }
-
-    /// Whether the series has a summary.
-    pub(crate) fn has_summary(&self, id: SeriesId) -> bool {
-        self.series(id).is_some_and(|s| s.summary.is_some())
-    }
-}
-
-/// The positions `lo..hi` of the samples in `(at - window, at]`.
-///
-/// `hi` is O(1) when `at` is at or after the newest sample (the usual read);
-/// `lo` is searched from a guess that assumes evenly spaced samples,
-/// galloping away from it: O(1) probes for a regular series, O(log k) for a
-/// guess k positions off, never worse than about twice a binary search.
-fn window_range(samples: &VecDeque<Sample>, window: Duration, at: i64) -> (usize, usize) {
-    let (Some(first), Some(last)) = (samples.front(), samples.back()) else {
-        return (0, 0);
-    };
-    let len = samples.len();
-    let hi = if last.t <= at { len } else { samples.partition_point(|s| s.t <= at) };
+/// The samples of `samples` in `(at - window, at]`.
+fn window_of(samples: &VecDeque<Sample>, window: Duration, at: i64) -> std::collections::vec_deque::Iter<'_, Sample> {
     let start = at.saturating_sub(window.as_millis_i64());
-    if hi == 0 || first.t > start {
-        return (0, hi);
-    }
-    let spacing = (last.t.saturating_sub(first.t) / (len as i64 - 1).max(1)).max(1);
-    let expected = usize::try_from(at.saturating_sub(start) / spacing).unwrap_or(usize::MAX);
-    let guess = hi - expected.min(hi);
-    (first_after(samples, hi, start, guess), hi)
-}
-
-/// The first position below `hi` whose sample is newer than `start` (`hi`
-/// if none), searched from `guess`.
-fn first_after(samples: &VecDeque<Sample>, hi: usize, start: i64, guess: usize) -> usize {
-    let after = |i: usize| samples.get(i).is_none_or(|s| s.t > start);
-    // The answer lies in `lo..=up`.
-    let (mut lo, mut up);
-    let g = guess.min(hi);
-    if g < hi && !after(g) {
-        // Gallop up from the guess.
-        lo = g + 1;
-        up = hi;
-        let mut step = 1usize;
-        while let Some(j) = g.checked_add(step).filter(|&j| j < hi) {
-            if after(j) {
-                up = j;
-                break;
-            }
-            lo = j + 1;
-            step = step.saturating_mul(2);
-        }
-    } else {
-        // Gallop down from the guess.
-        lo = 0;
-        up = g;
-        let mut step = 1usize;
-        while let Some(j) = g.checked_sub(step) {
-            if !after(j) {
-                lo = j + 1;
-                break;
-            }
-            up = j;
-            step = step.saturating_mul(2);
-        }
-    }
-    while lo < up {
-        let mid = lo + (up - lo) / 2;
-        if after(mid) {
-            up = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
+    let lo = samples.partition_point(|s| s.t <= start);
+    let hi = samples.partition_point(|s| s.t <= at);
+    samples.range(lo..hi.max(lo))
 }
 
 /// The snapshot form is the state without the index (rebuilt on load), so
