@@ -1,5 +1,5 @@
-//! The aggregates: read from a series' [`Summary`] in O(1) (O(n/32) for
-//! `min`/`max`), or computed by a scan of the window.
+//! The aggregates: read from a series' [`Summary`] in O(1) (blocks of 32
+//! for `min`/`max`), or computed by a scan of the window.
 //!
 //! Every function takes the window's samples in time order, all with finite
 //! values and distinct timestamps (the store guarantees both), and returns
@@ -11,32 +11,40 @@
 //! A predicate reads an aggregate over `(at - w, at]` for a few `w` per
 //! evaluation, and the engine evaluates often; a scan of the window costs
 //! O(k) per read (k samples in the window), a sort for `quantile`. A
-//! [`Summary`] holds, next to every sample, prefix accumulators over the
-//! samples up to it (Σv, Σt, Σt², Σt·v, the corrections of counter resets,
-//! and counts of resets and of non-zero values), so any window is the
-//! difference of two prefixes found by the binary search that finds the
-//! window: O(1) for `sum`, `avg`, `count`, `increase`, `rate` and `slope`.
-//! `min` and `max` come from a min/max per block of 32 samples: a read
-//! scans at most 62 samples at the window's ends and one summary per block
-//! inside it. `quantile` copies the window into a reused buffer and selects
-//! (O(k), no allocation).
+//! [`Summary`] keeps, before every 8th sample, a checkpoint of the sums over
+//! all samples before it (Σv, Σt, Σt², Σt·v, the corrections of counter
+//! resets, and counts of resets and of non-zero values), so the sums over
+//! any window are the difference of the sums at its two ends, each the
+//! nearest checkpoint plus or minus at most 7 samples: O(1) for `sum`,
+//! `avg`, `increase`, `rate` and `slope`. `min` and `max` come from a
+//! min/max per block of 32 samples. `quantile` copies the window into a
+//! reused buffer and selects (O(k), no allocation).
 //!
-//! A difference of prefixes loses what the prefixes share, so the value
-//! sums are double-double numbers (about 106 bits, error-free
-//! transformations): their error is about 2⁻¹⁰⁴ of the largest prefix, far
-//! below the rounding of the result. Time sums are exact integers (Σt and
-//! Σt² wrap around, but the window's sums, which are small, come out
-//! exact). Each read bounds its own error from the number of accumulation
-//! steps and the largest prefix of the chain, and answers from the summary
-//! only when that bound is below 2⁻⁵⁰ of the result; otherwise (a result
-//! that cancels to about zero, such as the slope of a flat line, or a chain
-//! that once held a huge value) it scans the window as before, so a result
-//! is never worse than the scan's. Zero windows of a sum and counters
-//! without a reset in the window are recognised exactly from the counts.
+//! Checkpoints rather than sums at every sample: an 80-byte prefix per
+//! sample made each push write five times the bytes it used to, and summing
+//! on every push lengthened it enough that the processor could no longer
+//! overlap the cache misses of consecutive pushes (pushes got 4 to 10 times
+//! slower). Now a push stores its sample as before, and the push of every
+//! 8th sample sums the 8 before it, which are still in cache.
 //!
-//! To keep the prefixes small (and the bound tight) the summary is rebuilt
-//! from the samples it holds after as many samples as it holds have left
-//! its front: amortised one extra accumulation per sample; the point of the
+//! A difference of sums loses what the two share, so the value sums are
+//! compensated: a running sum and the exact sum of its rounding errors
+//! (TwoSum, TwoProduct), renormalised at every checkpoint, about 106 bits;
+//! their error is about 2⁻¹⁰⁰ of the largest sum involved, far below the
+//! rounding of the result. Time sums are exact integers (Σt and Σt² wrap
+//! around, but the window's sums, which are small, come out exact). Each
+//! read bounds its own error from the number of accumulation steps and the
+//! magnitudes involved (those of the chain and of the samples it adds at the
+//! ends), and answers from the summary only when that bound is below 2⁻⁵⁰
+//! of the result; otherwise (a result that cancels to about zero, such as
+//! the slope of a flat line, or a chain that once held a huge value) it
+//! scans the window as before, so a result is never worse than the scan's.
+//! Zero windows of a sum and counters without a reset in the window are
+//! recognised exactly from the counts.
+//!
+//! To keep the sums small (and the bound tight) the summary is rebuilt from
+//! the samples it holds after four times as many have left its front:
+//! amortised a quarter of an accumulation per sample; the point of the
 //! rebuild is staggered per series so that series scraped together do not
 //! rebuild in the same call.
 
@@ -104,6 +112,26 @@ fn split(a: f64) -> (f64, f64) {
     (hi, a - hi)
 }
 
+/// `x * v` exactly for an integer `x`: when `|x| < 2^26`, `x` needs no
+/// split, which halves the work of [`two_prod`].
+#[inline]
+fn int_prod(x: i64, v: f64) -> Dd {
+    if x.unsigned_abs() < 1 << 26 {
+        small_int_prod(x, v)
+    } else {
+        two_prod(x as f64, v)
+    }
+}
+
+/// [`int_prod`] for `|x| < 2^26`.
+#[inline]
+fn small_int_prod(x: i64, v: f64) -> Dd {
+    let xf = x as f64;
+    let p = xf * v;
+    let (vh, vl) = split(v);
+    Dd { hi: p, lo: (xf * vh - p) + xf * vl }
+}
+
 /// `a * b` exactly, as a double-double, barring overflow and underflow
 /// (Dekker's TwoProduct; no FMA needed).
 #[inline]
@@ -115,10 +143,28 @@ fn two_prod(a: f64, b: f64) -> Dd {
 }
 
 impl Dd {
+    /// Accumulate `b`: a Kahan–Babuška–Neumaier step kept as a pair. `hi`
+    /// is the plain running sum, `lo` gathers the exact rounding errors
+    /// (TwoSum), so only one addition per step lies on the chain's critical
+    /// path (a renormalising double-double addition puts nine there). The
+    /// pair is renormalised at every checkpoint, which keeps `lo` small.
     #[inline]
-    fn add_f64(self, b: f64) -> Dd {
+    fn acc_f64(self, b: f64) -> Dd {
         let s = two_sum(self.hi, b);
-        fast_two_sum(s.hi, s.lo + self.lo)
+        Dd { hi: s.hi, lo: self.lo + s.lo }
+    }
+
+    /// Accumulate a pair, exactly but for the rounding of `lo`.
+    #[inline]
+    fn acc(self, o: Dd) -> Dd {
+        let s = two_sum(self.hi, o.hi);
+        Dd { hi: s.hi, lo: self.lo + o.lo + s.lo }
+    }
+
+    /// The same value with `|lo| <= ulp(hi) / 2`.
+    #[inline]
+    fn normalized(self) -> Dd {
+        fast_two_sum(self.hi, self.lo)
     }
 
     #[inline]
@@ -160,10 +206,12 @@ impl Dd {
 // ---------------------------------------------------------------------------
 // The summary.
 
-/// Prefix accumulators over the samples of a chain up to one sample.
+/// Sums over a run of samples, and over the steps between them.
 ///
-/// `x` is the sample's time in milliseconds from the chain's origin `t0`.
-/// A reset is a value below its predecessor (see `increase`).
+/// `x` is a sample's time in milliseconds from the chain's origin `t0`. The
+/// *step* from a sample to the next is a reset when the next value is lower
+/// (see `increase`); a step counts with the sample it starts from, so every
+/// sum a read needs is made of samples still held.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Acc {
     /// Σ v.
@@ -191,35 +239,76 @@ impl Acc {
         (u128::from(self.xx_hi) << 64) | u128::from(self.xx_lo)
     }
 
-    /// The prefix after `prev` and one more sample `(x, v)` whose
-    /// predecessor in the series had the value `before`; also `x·v`.
     #[inline]
-    fn next(prev: &Acc, x: i64, v: f64, before: Option<f64>) -> (Acc, Dd) {
-        let reset = match before {
-            Some(p) if v < p => Some(p),
-            _ => None,
+    fn set_xx(&mut self, xx: u128) {
+        self.xx_lo = xx as u64;
+        self.xx_hi = (xx >> 64) as u64;
+    }
+
+    /// Add the value `v` alone (no time sums).
+    #[inline]
+    fn add_value(&mut self, v: f64) {
+        self.sum = self.sum.acc_f64(v);
+        self.n_nonzero = self.n_nonzero.wrapping_add(u32::from(v != 0.0));
+    }
+
+    /// Add the sample `(x, v)`; returns `x·v`.
+    #[inline]
+    fn add_sample(&mut self, x: i64, v: f64) -> Dd {
+        let xv = int_prod(x, v);
+        self.sum = self.sum.acc_f64(v);
+        self.xv = self.xv.acc(xv);
+        self.x = self.x.wrapping_add(x);
+        self.set_xx(self.xx().wrapping_add((i128::from(x) * i128::from(x)) as u128));
+        self.n_nonzero = self.n_nonzero.wrapping_add(u32::from(v != 0.0));
+        xv
+    }
+
+    /// The same sums with every pair renormalised.
+    #[inline]
+    fn normalized(mut self) -> Acc {
+        self.sum = self.sum.normalized();
+        self.resets = self.resets.normalized();
+        self.xv = self.xv.normalized();
+        self
+    }
+
+    /// `self + o` (`sign = 1.0`) or `self - o` (`sign = -1.0`), field by field.
+    #[inline]
+    fn combine(&self, o: &Acc, sign: f64) -> Acc {
+        let neg = |d: Dd| Dd { hi: sign * d.hi, lo: sign * d.lo };
+        let (x, xx, n_resets, n_nonzero) = if sign > 0.0 {
+            (
+                self.x.wrapping_add(o.x),
+                self.xx().wrapping_add(o.xx()),
+                self.n_resets.wrapping_add(o.n_resets),
+                self.n_nonzero.wrapping_add(o.n_nonzero),
+            )
+        } else {
+            (
+                self.x.wrapping_sub(o.x),
+                self.xx().wrapping_sub(o.xx()),
+                self.n_resets.wrapping_sub(o.n_resets),
+                self.n_nonzero.wrapping_sub(o.n_nonzero),
+            )
         };
-        let xv = two_prod(x as f64, v);
-        let xx = prev.xx().wrapping_add((i128::from(x) * i128::from(x)) as u128);
-        let acc = Acc {
-            sum: prev.sum.add_f64(v),
-            resets: match reset {
-                Some(p) => prev.resets.add_f64(p),
-                None => prev.resets,
-            },
-            xv: prev.xv.add(xv),
-            x: prev.x.wrapping_add(x),
-            xx_lo: xx as u64,
-            xx_hi: (xx >> 64) as u64,
-            n_resets: prev.n_resets.wrapping_add(u32::from(reset.is_some())),
-            n_nonzero: prev.n_nonzero.wrapping_add(u32::from(v != 0.0)),
+        let mut out = Acc {
+            sum: self.sum.acc(neg(o.sum)),
+            resets: self.resets.acc(neg(o.resets)),
+            xv: self.xv.acc(neg(o.xv)),
+            x,
+            xx_lo: 0,
+            xx_hi: 0,
+            n_resets,
+            n_nonzero,
         };
-        (acc, xv)
+        out.set_xx(xx);
+        out
     }
 }
 
-/// The largest magnitudes a chain's double-double prefixes (and the
-/// products added to `xv`) have reached since it was built.
+/// The largest magnitudes a chain's double-double sums (and the products
+/// added to `xv`) have reached since it was built.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 struct Magnitudes {
     sum: f64,
@@ -235,18 +324,37 @@ struct Extremes {
     max: f64,
 }
 
+/// The lesser of two finite values, `-0.0` below `+0.0`; written as
+/// selects so that it compiles without branches.
 #[inline]
 fn lesser(a: f64, b: f64) -> f64 {
-    if b < a || (b == a && b.is_sign_negative()) {
-        b
+    let m = if b < a { b } else { a };
+    // Equal values are bit-identical but for the sign of a zero.
+    let zeros = f64::from_bits(a.to_bits() | b.to_bits());
+    if a == b {
+        zeros
     } else {
-        a
+        m
     }
 }
 
+/// The greater of two finite values, `+0.0` above `-0.0`.
 #[inline]
 fn greater(a: f64, b: f64) -> f64 {
-    if b > a || (b == a && a.is_sign_negative()) {
+    let m = if b > a { b } else { a };
+    let zeros = f64::from_bits(a.to_bits() & b.to_bits());
+    if a == b {
+        zeros
+    } else {
+        m
+    }
+}
+
+/// The larger of two magnitudes; a NaN (an overflowed sum) is ignored,
+/// the reads catch it in their results. Cheaper than `f64::max`.
+#[inline]
+fn larger(a: f64, b: f64) -> f64 {
+    if b > a {
         b
     } else {
         a
@@ -268,48 +376,76 @@ fn scan_extreme<'a>(samples: impl Iterator<Item = &'a Sample>, which: Extreme) -
     }
 }
 
+/// A checkpoint (the sums over every sample before it) is kept before every
+/// 8th sample; a read starts from the nearest one and adds or removes at
+/// most 7 samples.
+const CHECKPOINT: u64 = 8;
+
+/// The chain is rebuilt once four times as many samples as it holds have
+/// left its front (plus a per-series stagger): amortised a quarter of an
+/// accumulation per sample, and its sums never cover more than about five
+/// times what the series holds.
+const REBUILD_AFTER: u64 = 4;
+
 /// Derived data of a series that lets a read answer without scanning its
-/// window: per-sample prefix accumulators and per-block extremes.
+/// window: checkpoints of running sums, and per-block extremes.
 ///
 /// It is rebuilt from the samples whenever needed (and on loading a
-/// snapshot), never serialised. `acc[i]` is the prefix through the sample at
-/// position `i`; `base` the prefix before position 0 (what has left the
-/// front since the chain began). Block `j` covers the positions
-/// `[32·j - phase, 32·(j + 1) - phase)`, so blocks keep their samples while
-/// samples leave the front; the first block may still include values that
-/// have left, and is therefore never read whole unless `phase == 0`.
+/// snapshot), never serialised. Samples are numbered from the chain's
+/// start; the next one appended gets number `next`, so `samples[i]` is
+/// number `next - len + i` (the front's number, `first`, follows from the
+/// length: a pop changes nothing here). Checkpoint `m` (`cps[m - cp_base]`)
+/// sums the samples numbered below `8·m` and the steps starting below it
+/// (so also the step into sample `8·m`).
+///
+/// A push only stores its sample, as without a summary; the push of sample
+/// `8·m` then sums the 8 samples before it (written recently, so in cache)
+/// into checkpoint `m`, folds them into the block extremes, and drops the
+/// checkpoints and blocks that fell off the front. Summing into a running
+/// total on every push, and renumbering on every pop, made pushes several
+/// times slower. Block `b` (`blocks[b - block_base]`) holds the extremes of
+/// the samples numbered `32·b .. 32·(b + 1)` once they are all summed; `run`
+/// those of the block being filled. A block or checkpoint before `first`
+/// may linger until the next checkpoint; reads skip it.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Summary {
+    cps: VecDeque<Acc>,
+    /// The number of the next sample appended.
+    next: u64,
     /// The origin of the chain's times, Unix milliseconds.
     t0: i64,
-    base: Acc,
-    acc: VecDeque<Acc>,
-    phase: usize,
-    blocks: VecDeque<Extremes>,
-    /// Accumulation steps since the chain was built: bounds the depth of
-    /// every prefix, hence its error.
-    steps: u64,
+    run: Extremes,
     mag: Magnitudes,
-    /// Samples that left the front since the chain was built.
-    popped: usize,
+    /// Accumulation steps since the chain was built: bounds the depth of
+    /// every sum, hence its error.
+    steps: u32,
     /// A per-series offset of the rebuild point.
-    stagger: usize,
+    stagger: u32,
+    /// The checkpoint number of `cps[0]`.
+    cp_base: u64,
+    /// The block number of `blocks[0]`.
+    block_base: u64,
+    /// `first` at which the chain is rebuilt.
+    rebuild_at: u64,
+    blocks: VecDeque<Extremes>,
 }
 
 impl Summary {
     /// A summary of `samples`; `stagger` (a hash of the series' key)
     /// spreads the rebuilds of series that fill up together.
-    pub(crate) fn build(samples: &VecDeque<Sample>, stagger: usize) -> Summary {
+    pub(crate) fn build(samples: &VecDeque<Sample>, stagger: u32) -> Summary {
         let mut s = Summary {
+            cps: VecDeque::new(),
+            next: 0,
             t0: 0,
-            base: Acc::default(),
-            acc: VecDeque::with_capacity(samples.capacity()),
-            phase: 0,
-            blocks: VecDeque::new(),
-            steps: 0,
+            run: Extremes { min: 0.0, max: 0.0 },
             mag: Magnitudes::default(),
-            popped: 0,
+            steps: 0,
             stagger,
+            cp_base: 0,
+            block_base: 0,
+            rebuild_at: 0,
+            blocks: VecDeque::new(),
         };
         s.rebuild(samples);
         s
@@ -317,140 +453,309 @@ impl Summary {
 
     /// Start a fresh chain at the front of `samples`.
     fn rebuild(&mut self, samples: &VecDeque<Sample>) {
+        let len = samples.len() as u64;
         self.t0 = samples.front().map_or(0, |s| s.t);
-        self.base = Acc::default();
-        self.acc.clear();
-        self.phase = 0;
+        self.next = len;
+        self.rebuild_at = REBUILD_AFTER * len + u64::from(self.stagger) % (len + 1);
+        self.cps.clear();
+        self.cps.push_back(Acc::default());
+        self.cp_base = 0;
         self.blocks.clear();
+        self.block_base = 0;
         self.steps = 0;
         self.mag = Magnitudes::default();
-        self.popped = 0;
         self.extend_from(samples, 0);
     }
 
-    /// Compute the accumulators of the positions `from..` (the ones before
-    /// `from` are current) and the blocks from the one holding `from`.
-    fn extend_from(&mut self, samples: &VecDeque<Sample>, from: usize) {
-        self.acc.truncate(from);
-        let mut prev = self.acc.back().copied().unwrap_or(self.base);
-        let mut before = from.checked_sub(1).and_then(|i| samples.get(i)).map(|s| s.v);
-        for s in samples.range(from.min(samples.len())..) {
-            prev = self.step(&prev, s, before);
-            self.acc.push_back(prev);
-            before = Some(s.v);
-        }
-        let first_block = (from + self.phase) / BLOCK;
-        self.blocks.truncate(first_block);
-        let mut j = first_block;
-        loop {
-            let start = (j * BLOCK).saturating_sub(self.phase);
-            let end = ((j + 1) * BLOCK - self.phase).min(samples.len());
-            if start >= end {
-                break;
-            }
-            let values = samples.range(start..end).map(|s| s.v);
-            let min = values.clone().reduce(lesser);
-            let max = values.reduce(greater);
-            if let (Some(min), Some(max)) = (min, max) {
-                self.blocks.push_back(Extremes { min, max });
-            }
-            j += 1;
-        }
-    }
-
+    /// The number of `samples[0]`.
     #[inline]
-    fn step(&mut self, prev: &Acc, s: &Sample, before: Option<f64>) -> Acc {
-        let (acc, xv) = Acc::next(prev, s.t.wrapping_sub(self.t0), s.v, before);
-        self.steps += 1;
-        // `f64::max` ignores a NaN; a chain that overflowed is caught by
-        // the reads, whose results are then not finite.
-        self.mag.sum = self.mag.sum.max(acc.sum.hi.abs());
-        self.mag.resets = self.mag.resets.max(acc.resets.hi.abs());
-        self.mag.xv = self.mag.xv.max(acc.xv.hi.abs()).max(xv.hi.abs());
-        acc
+    fn first(&self, samples: &VecDeque<Sample>) -> u64 {
+        self.next.saturating_sub(samples.len() as u64)
     }
 
-    /// The newest sample of `samples` was just appended.
+    /// The first checkpoint still useful (at or after the front) and the
+    /// last one.
+    #[inline]
+    fn live_checkpoints(&self, first: u64) -> Option<(u64, u64)> {
+        let last = (self.cp_base + self.cps.len() as u64).checked_sub(1)?;
+        let live = self.cp_base.max(first.div_ceil(CHECKPOINT));
+        (live <= last).then_some((live, last))
+    }
+
+    /// From the newest checkpoint, at position `c` (the extremes current up
+    /// to it), add a checkpoint after every 8 samples that have a successor.
+    fn extend_from(&mut self, samples: &VecDeque<Sample>, mut c: usize) {
+        const K: usize = CHECKPOINT as usize;
+        let first = self.first(samples);
+        while c + K < samples.len() {
+            let Some(cp) = self.cps.back() else { return };
+            // The 8 samples and the one after, copied out of the ring once;
+            // then plain locals, so that the loop runs in registers.
+            let mut group = [Sample { t: 0, v: 0.0 }; K + 1];
+            for (slot, s) in group.iter_mut().zip(samples.range(c..=c + K)) {
+                *slot = *s;
+            }
+            let (mut sum, mut resets, mut xv) = (cp.sum, cp.resets, cp.xv);
+            let (mut x, mut xx, mut n_resets, mut n_nonzero) = (cp.x, cp.xx(), cp.n_resets, cp.n_nonzero);
+            let t0 = self.t0;
+            let (dx_first, dx_last) = (group[0].t.wrapping_sub(t0), group[K - 1].t.wrapping_sub(t0));
+            // Times from the origin below 2^26 ms need no split in the
+            // products (the usual case: the chain is rebuilt often enough).
+            let small = dx_first.unsigned_abs() < 1 << 26 && dx_last.unsigned_abs() < 1 << 26;
+            for i in 0..K {
+                let (s, after) = (group[i], group[i + 1].v);
+                let dx = s.t.wrapping_sub(t0);
+                let p = if small { small_int_prod(dx, s.v) } else { two_prod(dx as f64, s.v) };
+                sum = sum.acc_f64(s.v);
+                xv = xv.acc(p);
+                x = x.wrapping_add(dx);
+                xx = xx.wrapping_add((i128::from(dx) * i128::from(dx)) as u128);
+                n_nonzero = n_nonzero.wrapping_add(u32::from(s.v != 0.0));
+                // The step out of this sample, into the next.
+                let reset = after < s.v;
+                resets = resets.acc_f64(if reset { s.v } else { 0.0 });
+                n_resets = n_resets.wrapping_add(u32::from(reset));
+            }
+            let (mut lo, mut hi) = (group[0].v, group[0].v);
+            for s in &group[1..K] {
+                lo = lesser(lo, s.v);
+                hi = greater(hi, s.v);
+            }
+            // Every prefix inside the group is within 8 values (or
+            // products) of the checkpoint before it: bound the magnitudes
+            // per group rather than per sample.
+            let max_abs = larger(lo.abs(), hi.abs()) * K as f64;
+            let max_x = larger(dx_first.unsigned_abs() as f64, dx_last.unsigned_abs() as f64);
+            self.mag = Magnitudes {
+                sum: larger(self.mag.sum, larger(cp.sum.hi.abs(), sum.hi.abs()) + max_abs),
+                resets: larger(self.mag.resets, larger(cp.resets.hi.abs(), resets.hi.abs()) + max_abs),
+                xv: larger(self.mag.xv, larger(cp.xv.hi.abs(), xv.hi.abs()) + max_abs * max_x),
+            };
+            let mut state = Acc { sum, resets, xv, x, xx_lo: 0, xx_hi: 0, n_resets, n_nonzero };
+            state.set_xx(xx);
+            self.steps = self.steps.saturating_add(K as u32);
+            self.cps.push_back(state.normalized());
+            // The group's extremes, into the block being filled (8 divides
+            // 32 and groups start on multiples of 8, so a group never
+            // straddles two blocks).
+            let number = first + c as u64;
+            let offset = (number % BLOCK as u64) as usize;
+            self.run = if offset == 0 {
+                Extremes { min: lo, max: hi }
+            } else {
+                Extremes { min: lesser(self.run.min, lo), max: greater(self.run.max, hi) }
+            };
+            if offset + K == BLOCK {
+                if self.blocks.is_empty() {
+                    self.block_base = number / BLOCK as u64;
+                }
+                self.blocks.push_back(self.run);
+            }
+            c += K;
+        }
+    }
+
+    /// A sample was appended.
+    #[inline]
     pub(crate) fn appended(&mut self, samples: &VecDeque<Sample>) {
-        let len = samples.len();
-        let Some(s) = samples.back() else { return };
-        if self.acc.len() + 1 != len {
-            // Not a single append: recompute what is missing.
-            self.extend_from(samples, self.acc.len().min(len));
-            return;
-        }
-        let before = len.checked_sub(2).and_then(|i| samples.get(i)).map(|p| p.v);
-        let prev = self.acc.back().copied().unwrap_or(self.base);
-        let next = self.step(&prev, s, before);
-        self.acc.push_back(next);
-        let j = (len - 1 + self.phase) / BLOCK;
-        match self.blocks.get_mut(j) {
-            Some(b) => *b = Extremes { min: lesser(b.min, s.v), max: greater(b.max, s.v) },
-            None => self.blocks.push_back(Extremes { min: s.v, max: s.v }),
+        let n = self.next;
+        self.next += 1;
+        if n % CHECKPOINT == 0 {
+            self.checkpoint(samples, n);
         }
     }
 
-    /// The samples from position `pos` on changed (one inserted there, or
-    /// its value replaced): O(samples after `pos`), like the insert itself.
-    pub(crate) fn changed_from(&mut self, samples: &VecDeque<Sample>, pos: usize) {
-        self.extend_from(samples, pos.min(self.acc.len()));
-    }
-
-    /// `n` samples left the front of `samples` (which still holds some).
-    pub(crate) fn popped_front(&mut self, samples: &VecDeque<Sample>, n: usize) {
-        let n = n.min(self.acc.len());
-        if n == 0 {
-            return;
-        }
-        if let Some(last) = self.acc.get(n - 1) {
-            self.base = *last;
-        }
-        self.acc.drain(..n);
-        let shifted = self.phase + n;
-        self.blocks.drain(..(shifted / BLOCK).min(self.blocks.len()));
-        self.phase = shifted % BLOCK;
-        self.popped += n;
-        let len = samples.len();
-        if self.acc.len() != len || self.popped >= len + self.stagger % (len + 1) {
+    /// Sample `n`, a multiple of 8, was appended: sum the 8 before it.
+    fn checkpoint(&mut self, samples: &VecDeque<Sample>, n: u64) {
+        let first = self.first(samples);
+        if first >= self.rebuild_at {
             self.rebuild(samples);
+            return;
         }
+        self.trim(first);
+        let newest = self.cp_base + self.cps.len() as u64;
+        match (n - first).checked_sub(CHECKPOINT) {
+            Some(c) if !self.cps.is_empty() && newest == n / CHECKPOINT => self.extend_from(samples, c as usize),
+            _ => self.rebuild(samples),
+        }
+    }
+
+    /// Drop the checkpoints and blocks before sample `first`.
+    fn trim(&mut self, first: u64) {
+        while self.cps.len() > 1 && self.cp_base * CHECKPOINT < first {
+            self.cps.pop_front();
+            self.cp_base += 1;
+        }
+        while !self.blocks.is_empty() && (self.block_base + 1) * BLOCK as u64 <= first {
+            self.blocks.pop_front();
+            self.block_base += 1;
+        }
+    }
+
+    /// Samples left the front (an eviction): drop what fell off.
+    pub(crate) fn popped(&mut self, samples: &VecDeque<Sample>) {
+        let first = self.first(samples);
+        self.trim(first);
+    }
+
+    /// The samples from position `pos` on changed: one was inserted there
+    /// (`inserted`), or its value replaced. O(samples after `pos`), like
+    /// the insert itself.
+    pub(crate) fn changed_from(&mut self, samples: &VecDeque<Sample>, pos: usize, inserted: bool) {
+        if inserted {
+            self.next += 1;
+        }
+        let first = self.first(samples);
+        let n = first + pos as u64;
+        // Checkpoints strictly before sample `n` stay (the one on it sums
+        // the step into it, which changed).
+        let Some((live, last)) = self.live_checkpoints(first) else {
+            self.rebuild(samples);
+            return;
+        };
+        let Some(keep) = n.div_ceil(CHECKPOINT).checked_sub(1).map(|m| m.min(last)).filter(|&m| m >= live) else {
+            self.rebuild(samples);
+            return;
+        };
+        self.cps.truncate(usize::try_from(keep - self.cp_base + 1).unwrap_or(usize::MAX));
+        let c = (keep * CHECKPOINT - first) as usize;
+        // The extremes as they were at position `c`: complete blocks before
+        // it, and the one it falls in, from its samples still held.
+        let b = (first + c as u64) / BLOCK as u64;
+        self.blocks.truncate(usize::try_from(b.saturating_sub(self.block_base)).unwrap_or(0));
+        let start = usize::try_from((b * BLOCK as u64).saturating_sub(first)).unwrap_or(0);
+        let values = samples.range(start.min(c)..c).map(|s| s.v);
+        self.run =
+            Extremes { min: values.clone().reduce(lesser).unwrap_or(0.0), max: values.reduce(greater).unwrap_or(0.0) };
+        self.extend_from(samples, c);
     }
 
     /// Shrink the buffers to about `capacity` samples.
     pub(crate) fn shrink_to(&mut self, capacity: usize) {
-        self.acc.shrink_to(capacity);
+        self.cps.shrink_to(capacity / CHECKPOINT as usize + 1);
         self.blocks.shrink_to(capacity / BLOCK + 1);
     }
 
-    /// Heap bytes held, the summary itself included.
+    /// Heap bytes held by the buffers.
     pub(crate) fn heap_bytes(&self) -> usize {
-        size_of::<Summary>() + self.acc.capacity() * size_of::<Acc>() + self.blocks.capacity() * size_of::<Extremes>()
+        self.cps.capacity() * size_of::<Acc>() + self.blocks.capacity() * size_of::<Extremes>()
     }
 
-    /// The prefix before position `lo`.
+    /// The sums over positions `a..b` and the steps starting at `a..c`
+    /// (`c <= b`; `c == b` takes the step out of sample `b - 1`, so needs
+    /// sample `b`). `MOMENTS`: also the time sums (for slopes).
     #[inline]
-    fn before(&self, lo: usize) -> Option<Acc> {
-        match lo.checked_sub(1) {
-            None => Some(self.base),
-            Some(i) => self.acc.get(i).copied(),
+    fn run_of<const MOMENTS: bool>(
+        &self,
+        samples: &VecDeque<Sample>,
+        a: usize,
+        b: usize,
+        c: usize,
+        mag: &mut Magnitudes,
+    ) -> Option<Acc> {
+        // At most 8 samples and the one after; copied out of the ring once.
+        const K: usize = CHECKPOINT as usize;
+        let n = b.checked_sub(a).filter(|&n| n <= K)?;
+        let mut group = [Sample { t: 0, v: 0.0 }; K + 1];
+        let end = if c == b { b + 1 } else { b };
+        for (slot, s) in group.iter_mut().zip(samples.range(a..end.min(samples.len()))) {
+            *slot = *s;
+        }
+        if end > samples.len() {
+            return None;
+        }
+        let steps = c - a;
+        let (mut sum, mut resets, mut xv) = (Dd::default(), Dd::default(), Dd::default());
+        let (mut x, mut xx, mut n_resets, mut n_nonzero) = (0i64, 0u128, 0u32, 0u32);
+        let (mut abs_v, mut abs_xv) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            let (s, after) = (group[i], group[i + 1].v);
+            sum = sum.acc_f64(s.v);
+            abs_v += s.v.abs();
+            n_nonzero = n_nonzero.wrapping_add(u32::from(s.v != 0.0));
+            if MOMENTS {
+                let dx = s.t.wrapping_sub(self.t0);
+                let p = int_prod(dx, s.v);
+                abs_xv += p.hi.abs();
+                xv = xv.acc(p);
+                x = x.wrapping_add(dx);
+                xx = xx.wrapping_add((i128::from(dx) * i128::from(dx)) as u128);
+            }
+            let reset = i < steps && after < s.v;
+            resets = resets.acc_f64(if reset { s.v } else { 0.0 });
+            n_resets = n_resets.wrapping_add(u32::from(reset));
+        }
+        // What these samples add to the magnitudes a read's error stems
+        // from (the ones after the newest checkpoint are in no other bound).
+        mag.sum += abs_v;
+        mag.resets += abs_v;
+        mag.xv += abs_xv;
+        let mut acc = Acc { sum, resets, xv, x, xx_lo: 0, xx_hi: 0, n_resets, n_nonzero };
+        acc.set_xx(xx);
+        Some(acc)
+    }
+
+    /// The sums over the positions before `j` and the steps starting before
+    /// it, for `j < samples.len()`: from the nearest checkpoint, adding or
+    /// removing at most 7 samples.
+    #[inline]
+    fn prefix<const MOMENTS: bool>(&self, samples: &VecDeque<Sample>, j: usize, mag: &mut Magnitudes) -> Option<Acc> {
+        let first = self.first(samples);
+        let (live, last) = self.live_checkpoints(first)?;
+        let n = first + j as u64;
+        let m = ((n + CHECKPOINT / 2) / CHECKPOINT).clamp(live, last);
+        let cp = self.cps.get(usize::try_from(m - self.cp_base).ok()?)?;
+        let c = usize::try_from((m * CHECKPOINT).checked_sub(first)?).ok()?;
+        if c <= j {
+            Some(cp.combine(&self.run_of::<MOMENTS>(samples, c, j, j, mag)?, 1.0))
+        } else {
+            Some(cp.combine(&self.run_of::<MOMENTS>(samples, j, c, c, mag)?, -1.0))
         }
     }
 
-    /// The error bound of a difference of two prefixes of a chain whose
-    /// prefixes reached `mag`.
+    /// The sums over the positions `lo..hi` and the steps between them,
+    /// and the magnitudes their error stems from.
+    fn window<const MOMENTS: bool>(
+        &self,
+        samples: &VecDeque<Sample>,
+        lo: usize,
+        hi: usize,
+    ) -> Option<(Acc, Magnitudes)> {
+        if lo >= hi || hi > samples.len() {
+            return None;
+        }
+        let mut mag = self.mag;
+        // Through the last sample, without the step out of it.
+        let last = samples.get(hi - 1)?;
+        let mut high = self.prefix::<MOMENTS>(samples, hi - 1, &mut mag)?;
+        mag.sum += last.v.abs();
+        mag.resets += last.v.abs();
+        if MOMENTS {
+            let xv = high.add_sample(last.t.wrapping_sub(self.t0), last.v);
+            mag.xv += xv.hi.abs();
+        } else {
+            high.add_value(last.v);
+        }
+        let w = high.combine(&self.prefix::<MOMENTS>(samples, lo, &mut mag)?, -1.0).normalized();
+        Some((w, mag))
+    }
+
+    /// The error bound of a window's double-double sum, for a chain whose
+    /// sums reached `mag` (the 64 covers the few samples a read adds or
+    /// removes at the window's ends).
     #[inline]
     fn error_bound(&self, mag: f64) -> f64 {
-        (self.steps as f64 + 2.0) * mag * ERR_PER_STEP
+        (f64::from(self.steps) + 64.0) * mag * ERR_PER_STEP
     }
 
     /// `agg` over the positions `lo..hi`, when the summary can answer it
     /// within its error bound; `None` sends the read to a scan.
     pub(crate) fn read(&self, samples: &VecDeque<Sample>, lo: usize, hi: usize, agg: Aggregation) -> Option<f64> {
         match agg {
-            Aggregation::Sum => self.sum(lo, hi),
+            Aggregation::Sum => self.sum(samples, lo, hi),
             Aggregation::Avg => {
                 let n = hi.checked_sub(lo).filter(|&n| n > 0)?;
-                Some(self.sum(lo, hi)? / n as f64)
+                Some(self.sum(samples, lo, hi)? / n as f64)
             }
             Aggregation::Increase => self.increase(samples, lo, hi),
             Aggregation::Rate => {
@@ -466,28 +771,27 @@ impl Summary {
         }
     }
 
-    fn sum(&self, lo: usize, hi: usize) -> Option<f64> {
-        let n = hi.checked_sub(lo).filter(|&n| n > 0 && n <= u32::MAX as usize)?;
-        let (b, p) = (self.before(lo)?, *self.acc.get(lo + n - 1)?);
-        if p.n_nonzero == b.n_nonzero {
+    fn sum(&self, samples: &VecDeque<Sample>, lo: usize, hi: usize) -> Option<f64> {
+        hi.checked_sub(lo).filter(|&n| n > 0 && n <= u32::MAX as usize)?;
+        let (w, mag) = self.window::<false>(samples, lo, hi)?;
+        if w.n_nonzero == 0 {
             // Every value in the window is ±0: the scan's sum is +0.
             return Some(0.0);
         }
-        let s = p.sum.sub(b.sum).value();
-        (s.is_finite() && self.error_bound(self.mag.sum) <= s.abs() * CERTIFY).then_some(s)
+        let s = w.sum.value();
+        (s.is_finite() && self.error_bound(mag.sum) <= s.abs() * CERTIFY).then_some(s)
     }
 
     fn increase(&self, samples: &VecDeque<Sample>, lo: usize, hi: usize) -> Option<f64> {
-        let n = hi.checked_sub(lo).filter(|&n| n >= 2 && n <= u32::MAX as usize)?;
+        hi.checked_sub(lo).filter(|&n| n >= 2 && n <= u32::MAX as usize)?;
         let (first, last) = (samples.get(lo)?.v, samples.get(hi - 1)?.v);
-        // The resets inside the window are those after its first sample.
-        let (a, p) = (*self.acc.get(lo)?, *self.acc.get(lo + n - 1)?);
-        if p.n_resets == a.n_resets {
+        let (w, mag) = self.window::<false>(samples, lo, hi)?;
+        if w.n_resets == 0 {
             let inc = last - first;
             return inc.is_finite().then_some(inc);
         }
-        let inc = two_sum(last, -first).add(p.resets.sub(a.resets)).value();
-        (inc.is_finite() && self.error_bound(self.mag.resets) <= inc.abs() * CERTIFY).then_some(inc)
+        let inc = two_sum(last, -first).add(w.resets).value();
+        (inc.is_finite() && self.error_bound(mag.resets) <= inc.abs() * CERTIFY).then_some(inc)
     }
 
     /// The least-squares line over the positions `lo..hi`; with
@@ -512,12 +816,12 @@ impl Summary {
         if n as f64 * span as f64 >= (1u64 << 60) as f64 {
             return None;
         }
-        let (pb, pe) = (self.before(lo)?, *self.acc.get(hi - 1)?);
+        let (w, mag) = self.window::<true>(samples, lo, hi)?;
         let (n_i, a_i) = (n as i64, i128::from(a));
-        let sx = pe.x.wrapping_sub(pb.x).wrapping_sub(n_i.wrapping_mul(a));
+        let sx = w.x.wrapping_sub(n_i.wrapping_mul(a));
         let sx_i = i128::from(sx);
-        let sxx = (pe.xx().wrapping_sub(pb.xx()) as i128)
-            .wrapping_sub(2 * a_i * sx_i)
+        let sxx = (w.xx() as i128)
+            .wrapping_sub(a_i.wrapping_mul(sx_i).wrapping_mul(2))
             .wrapping_sub(i128::from(n_i).wrapping_mul(a_i).wrapping_mul(a_i));
         let den = i128::from(n_i).wrapping_mul(sxx).wrapping_sub(sx_i.wrapping_mul(sx_i));
         if sx < 0 || sxx <= 0 || den <= 0 {
@@ -525,17 +829,16 @@ impl Summary {
         }
         let a_f = a as f64;
         let n_f = n as f64;
-        let sy = pe.sum.sub(pb.sum);
-        let sxy_origin = pe.xv.sub(pb.xv);
+        let sy = w.sum;
         let a_sy = sy.mul_f64(a_f);
-        let sxy = sxy_origin.sub(a_sy);
+        let sxy = w.xv.sub(a_sy);
         let sx_sy = Dd::from_i128(sx_i).mul(sy);
         let num = sxy.mul_f64(n_f).sub(sx_sy);
-        // The error of the numerator: what the prefixes bring in, carried
+        // The error of the numerator: what the sums bring in, carried
         // through the products, plus the roundings of the products.
-        let e_sy = self.error_bound(self.mag.sum);
-        let e_sxy = self.error_bound(self.mag.xv) + a_f.abs() * e_sy;
-        let rounding = n_f * (sxy_origin.hi.abs() + a_sy.hi.abs()) + sx_sy.hi.abs();
+        let e_sy = self.error_bound(mag.sum);
+        let e_sxy = self.error_bound(mag.xv) + a_f.abs() * e_sy;
+        let rounding = n_f * (w.xv.hi.abs() + a_sy.hi.abs()) + sx_sy.hi.abs();
         let e_num = n_f * e_sxy + sx as f64 * e_sy + rounding * ERR_PER_STEP;
         let num = num.value();
         if !num.is_finite() || e_num > num.abs() * CERTIFY {
@@ -554,16 +857,20 @@ impl Summary {
     /// `min` or `max` over `lo..hi`: the partial blocks at the ends
     /// scanned, the whole blocks between read from their extremes.
     fn extreme(&self, samples: &VecDeque<Sample>, lo: usize, hi: usize, which: Extreme) -> Option<f64> {
-        let j_lo = (lo + self.phase).div_ceil(BLOCK);
-        let j_hi = (hi + self.phase) / BLOCK;
-        if j_lo >= j_hi || j_hi > self.blocks.len() || self.acc.len() != samples.len() {
+        let first = self.first(samples);
+        let b0 = self.block_base;
+        // Whole blocks inside the window and summed so far; the samples
+        // around them are scanned.
+        let b_lo = (first + lo as u64).div_ceil(BLOCK as u64).max(b0);
+        let b_hi = ((first + hi as u64) / BLOCK as u64).min(b0 + self.blocks.len() as u64);
+        if b_lo >= b_hi {
             return scan_extreme(samples.range(lo..hi), which);
         }
-        let inner_lo = j_lo * BLOCK - self.phase;
-        let inner_hi = j_hi * BLOCK - self.phase;
+        let inner_lo = usize::try_from(b_lo * BLOCK as u64 - first).ok()?;
+        let inner_hi = usize::try_from(b_hi * BLOCK as u64 - first).ok()?;
         let head = samples.range(lo..inner_lo);
         let tail = samples.range(inner_hi..hi);
-        let blocks = self.blocks.range(j_lo..j_hi);
+        let blocks = self.blocks.range(usize::try_from(b_lo - b0).ok()?..usize::try_from(b_hi - b0).ok()?);
         match which {
             Extreme::Min => head.chain(tail).map(|s| s.v).chain(blocks.map(|b| b.min)).reduce(lesser),
             Extreme::Max => head.chain(tail).map(|s| s.v).chain(blocks.map(|b| b.max)).reduce(greater),
@@ -908,9 +1215,11 @@ mod dd_tests {
         let big = Dd::from_i128((1i128 << 80) + 3);
         assert_eq!((big.hi, big.lo), ((1u128 << 80) as f64, 3.0));
         // A prefix difference keeps what a plain f64 sum would lose.
-        let chain = Dd::default().add_f64(1.0e20).add_f64(3.25).add_f64(-1.0e20);
+        let chain = Dd::default().acc_f64(1.0e20).acc_f64(3.25).acc_f64(-1.0e20);
         assert_eq!(chain.value(), 3.25);
-        assert_eq!(chain.sub(Dd::default().add_f64(1.0e20)).value(), 3.25 - 1.0e20);
+        assert_eq!(chain.normalized(), Dd { hi: 3.25, lo: 0.0 });
+        let pair = Dd::default().acc_f64(1.0e20).acc_f64(3.25);
+        assert_eq!(pair.acc(Dd { hi: -1.0e20, lo: 0.0 }).value(), 3.25);
         assert_eq!(Dd { hi: 3.0, lo: 0.0 }.mul(Dd { hi: 1.0, lo: 1e-20 }).value(), 3.0);
         assert_eq!(Dd { hi: 3.0, lo: 1e-20 }.mul_f64(2.0), Dd { hi: 6.0, lo: 2e-20 });
     }

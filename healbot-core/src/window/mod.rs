@@ -115,56 +115,69 @@
 //!   `evict` that sees it). The handles of a dropped series go stale: every
 //!   method then treats them as unknown, and `resolve` hands out a fresh one.
 //!
-//! Worst-case memory is about `max_series × max_samples_per_series × 97`
-//! bytes (16 per sample, 80 of prefix sums and 1 of block extremes, see
-//! *Cost*; the buffers never grow past the limit) plus a per-series
-//! overhead of about 100 bytes (about 200 more for a series with a
-//! summary); a series holding fewer than 8 samples has no summary and
-//! costs 16 bytes per sample. [`WindowStats::heap_bytes`] reports the
-//! current estimate.
-//!
+//! Worst-case memory is about `max_series × max_samples_per_series × 16`
+//! bytes (the buffers never grow past the limit) plus a per-series overhead
+//! of about 100 bytes. A series that has been read and holds at least 8
+//! samples also keeps a *summary* (see *Cost*): about 11 more bytes per
+//! sample and 150 bytes. [`WindowStats::heap_bytes`] reports the current
+//! estimate.
+
 //! ## Cost
 //!
 //! `push` is O(1) amortised for in-order samples (a ring buffer per series),
 //! O(k) for an out-of-order sample or a replaced value with `k` newer
-//! samples. A series holding at least 8 samples keeps a *summary* next to
-//! them: per sample, prefix sums over the samples up to it (Σv, Σt, Σt²,
-//! Σt·v, the corrections of counter resets, and counts of resets and of
-//! non-zero values), and the minimum and maximum of every block of 32
-//! samples. A push extends them in O(1); as many samples as the series
-//! holds after they last were, the summary is rebuilt from the samples
-//! (amortised O(1) per push, staggered between series).
+//! samples.
 //!
 //! Finding a window is O(1) when `at` is at or after the newest sample and
-//! the samples are evenly spaced (a search from the expected position),
-//! O(log k) otherwise. Then `last` and `count` are O(1); `sum`, `avg`,
-//! `increase`, `rate`, `slope` and forecasts are O(1), a difference of two
-//! prefixes; `min` and `max` read the blocks inside the window and scan at
-//! most 62 samples at its ends (windows up to 64 samples are scanned);
-//! `quantile` copies the window into a per-thread buffer that is reused
-//! and selects in it (O(k), no allocation, no full sort). No aggregate
-//! allocates.
+//! the samples are about evenly spaced (a search from the expected
+//! position), O(log k) otherwise. `last` and `count` are then O(1).
 //!
-//! **Accuracy.** The prefix sums of values are double-double numbers, the
-//! sums of times exact integers, so the difference of two prefixes is
-//! accurate to about 2⁻¹⁰⁰ of the largest prefix. Each read bounds that
-//! error and answers from the summary only when the bound is below 2⁻⁵⁰ of
-//! the result; otherwise it scans the window, exactly as without a
-//! summary. That happens when the result cancels to about zero (the slope
-//! of a flat line, a sum of values that cancel) or while the summary still
-//! holds a value many orders of magnitude above the window's (until its
-//! next rebuild); a window whose values are all zero, and the increase of
-//! a counter without a reset in the window, are recognised exactly. A
-//! result from the summary may differ from the scan's in its last bits,
-//! and so may the same read before and after a snapshot round trip (the
-//! summary is rebuilt on load).
+//! Once a series has been read (by [`SeriesStore::aggregate`] or
+//! [`SeriesStore::forecast_crossing`]) and holds at least 8 samples, its
+//! pushes keep a summary: every 8th sample, the sums of the samples before
+//! it (Σv, Σt, Σt², Σt·v, the corrections of counter resets, and counts of
+//! resets and of non-zero values) are stored as a checkpoint, and the
+//! minimum and maximum of every block of 32 samples are kept. That costs a
+//! push of such a series about a hundred instructions per sample (series
+//! nobody reads pay nothing), and reads become:
 //!
+//! - `sum`, `avg`, `increase`, `rate`, `slope` and forecasts: O(1), the
+//!   difference of the sums at the window's two ends, each from the nearest
+//!   checkpoint and at most 7 samples;
+//! - `min`, `max`: the blocks inside the window and at most 31 samples at
+//!   each end (windows up to 64 samples are scanned);
+//! - `quantile`: O(k), a copy of the window into a per-thread buffer that
+//!   is reused, and a selection in it (no allocation, no full sort).
+//!
+//! A series without a summary (never read, or too short) is read by a scan
+//! of its window, as the first read of any series is. No aggregate
+//! allocates. The summary is rebuilt from the samples after four times as
+//! many as it holds have left (amortised a quarter of the work per sample;
+//! the point is staggered between series).
+//!
+//! **Accuracy.** The sums of values are compensated (each a running sum and
+//! the exact sum of its rounding errors, renormalised at checkpoints), the
+//! sums of times exact integers, so a difference of two is accurate to
+//! about 2⁻¹⁰⁰ of the largest sum involved. Each read bounds that error and
+//! answers from the summary only when the bound is below 2⁻⁵⁰ of the result;
+//! otherwise it scans the window, exactly as without a summary. That
+//! happens when the result cancels to about zero (the slope of a flat line,
+//! a sum of values that cancel) or while the summary still holds a value
+//! many orders of magnitude above the window's (until its next rebuild); a
+//! window whose values are all zero, and the increase of a counter without
+//! a reset in the window, are recognised exactly. A result from the summary
+//! may differ from the scan's in its last bits, so the same read may differ
+//! that much before and after the series gets a summary (or after a
+//! snapshot round trip, which does not keep summaries).
+
 //! ## Snapshots
 //!
 //! [`SeriesStore`] and [`BucketCounter`] implement `serde::Serialize` and
 //! `Deserialize` (for `postcard` snapshots). The key → series index is not
 //! serialised (so no hash-map order reaches the bytes); it is rebuilt on
-//! load, and a snapshot whose contents break the invariants (unsorted or
+//! load. Summaries are not serialised either (the format is unchanged by
+//! them): a restored series gets one again once it is read and pushed to.
+//! A snapshot whose contents break the invariants (unsorted or
 //! non-finite samples, too many series or samples, duplicate keys) is
 //! rejected.
 //!

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::mem::size_of;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -213,35 +214,34 @@ struct Series {
     /// For a series that never received a sample: the `at` of the first
     /// eviction that saw it, the reference for its grace.
     seen_at: Option<i64>,
-    /// What lets a read answer without scanning its window; present while
-    /// the series holds at least [`SUMMARY_MIN_SAMPLES`] samples. Derived
-    /// from `samples`: not serialised, rebuilt on load (so the snapshot
-    /// format is unchanged).
+    /// What lets a read answer without scanning its window: present while
+    /// the series holds at least [`SUMMARY_MIN_SAMPLES`] samples and has
+    /// been read. Derived from `samples`: not serialised, rebuilt on load
+    /// (so the snapshot format is unchanged).
     #[serde(skip)]
     summary: Option<Box<Summary>>,
+    /// Whether an aggregate or forecast has read the series: only then is
+    /// a summary kept. Keeping one costs a push about a hundred
+    /// instructions per sample, which most series (those no signature
+    /// reads) need not pay. Set through `&self` by reads, hence atomic.
+    #[serde(skip)]
+    read: ReadFlag,
 }
 
 impl Series {
     fn new(key: SeriesKey) -> Series {
-        Series { key, samples: VecDeque::new(), last_at: None, seen_at: None, summary: None }
-    }
-
-    /// A hash of the key, to stagger the summary rebuilds of series that
-    /// were created and are scraped together.
-    fn stagger(&self) -> usize {
-        let k = &self.key;
-        let mixed = (k.labels ^ (u64::from(k.metric) << 32 | u64::from(k.node))).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (mixed >> 32) as usize
+        Series { key, samples: VecDeque::new(), last_at: None, seen_at: None, summary: None, read: ReadFlag::default() }
     }
 
     /// Build the summary when the series has become long enough for one.
     fn maybe_summarise(&mut self) {
-        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES {
-            self.summary = Some(Box::new(Summary::build(&self.samples, self.stagger())));
+        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES && self.read.get() {
+            self.summary = Some(Box::new(Summary::build(&self.samples, stagger(&self.key))));
         }
     }
 
     /// Append a sample newer than every stored one.
+    #[inline]
     fn push_back(&mut self, sample: Sample) {
         self.samples.push_back(sample);
         match &mut self.summary {
@@ -250,25 +250,34 @@ impl Series {
         }
     }
 
-    /// The samples from position `pos` on changed (inserted or replaced).
-    fn changed_from(&mut self, pos: usize) {
+    /// The samples from position `pos` on changed: one was inserted there
+    /// (`inserted`), or its value replaced.
+    fn changed_from(&mut self, pos: usize, inserted: bool) {
         match &mut self.summary {
-            Some(summary) => summary.changed_from(&self.samples, pos),
+            Some(summary) => summary.changed_from(&self.samples, pos, inserted),
             None => self.maybe_summarise(),
         }
     }
 
     /// Drop the `n` oldest samples.
+    #[inline]
     fn pop_front(&mut self, n: usize) {
         let n = n.min(self.samples.len());
-        if n == 0 {
+        if n == 1 {
+            self.samples.pop_front();
+        } else if n > 1 {
+            self.samples.drain(..n);
+        } else {
             return;
         }
-        self.samples.drain(..n);
         if self.samples.len() < SUMMARY_MIN_SAMPLES {
             self.summary = None;
-        } else if let Some(summary) = &mut self.summary {
-            summary.popped_front(&self.samples, n);
+        } else if n > 1 {
+            // A single pop (a full series taking a sample) leaves the
+            // summary to tidy up at its next checkpoint.
+            if let Some(summary) = &mut self.summary {
+                summary.popped(&self.samples);
+            }
         }
     }
 
@@ -490,7 +499,7 @@ impl SeriesStore {
                 let pos = series.samples.partition_point(|s| s.t < at);
                 if let Some(s) = series.samples.get_mut(pos).filter(|s| s.t == at) {
                     s.v = value;
-                    series.changed_from(pos);
+                    series.changed_from(pos, false);
                     counters.replaced += 1;
                     return Push::Replaced;
                 }
@@ -507,7 +516,7 @@ impl SeriesStore {
                 }
                 let pos = pos - excess;
                 series.samples.insert(pos, Sample { t: at, v: value });
-                series.changed_from(pos);
+                series.changed_from(pos, true);
                 Push::OutOfOrderAccepted
             }
             _ => {
@@ -579,6 +588,7 @@ impl SeriesStore {
     pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
         let (lo, hi) = series.window(window, at);
+        series.read.set();
         aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q)
     }
 
@@ -614,6 +624,7 @@ impl SeriesStore {
     pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
         let (lo, hi) = series.window(window, at);
+        series.read.set();
         let fit = aggregate::fit(&series.samples, series.summary.as_deref(), lo, hi)?;
         aggregate::crossing(&fit, at, threshold)
     }
@@ -701,7 +712,7 @@ impl SeriesStore {
         for series in self.state.slots.iter().filter_map(|s| s.series.as_ref()) {
             samples += series.samples.len();
             sample_capacity += series.samples.capacity();
-            summary_bytes += series.summary.as_ref().map_or(0, |s| s.heap_bytes());
+            summary_bytes += series.summary.as_ref().map_or(0, |s| size_of::<Summary>() + s.heap_bytes());
         }
         let index_capacity = self.index.capacity();
         let index_buckets =
@@ -806,10 +817,57 @@ impl SeriesStore {
         aggregate::scan(series.samples.range(lo..hi), agg, q)
     }
 
+    /// Mark the series read, as a first aggregate would, so that the
+    /// pushes that follow keep a summary.
+    pub(crate) fn mark_read(&self, id: SeriesId) {
+        if let Some(s) = self.series(id) {
+            s.read.set();
+        }
+    }
+
     /// Whether the series has a summary.
     pub(crate) fn has_summary(&self, id: SeriesId) -> bool {
         self.series(id).is_some_and(|s| s.summary.is_some())
     }
+}
+
+/// Whether a series has been read; see `Series::read`. Cloning copies the
+/// flag; it takes no part in equality (it is not part of the contents).
+#[derive(Debug, Default)]
+struct ReadFlag(AtomicBool);
+
+impl ReadFlag {
+    #[inline]
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Set it, writing only the first time (reads stay read-only).
+    #[inline]
+    fn set(&self) {
+        if !self.get() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for ReadFlag {
+    fn clone(&self) -> Self {
+        ReadFlag(AtomicBool::new(self.get()))
+    }
+}
+
+impl PartialEq for ReadFlag {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A hash of `key`, to stagger the summary rebuilds of series that were
+/// created and are scraped together.
+fn stagger(key: &SeriesKey) -> u32 {
+    let mixed = (key.labels ^ (u64::from(key.metric) << 32 | u64::from(key.node))).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 32) as u32
 }
 
 /// The positions `lo..hi` of the samples in `(at - window, at]`.
