@@ -141,6 +141,8 @@ fn series_strategy() -> impl Strategy<Value = Vec<(i64, f64)>> {
 fn store_with(samples: &[(i64, f64)]) -> (SeriesStore, SeriesId) {
     let mut store = SeriesStore::new(WindowConfig { max_samples_per_series: 10_000, ..WindowConfig::default() });
     let id = store.resolve(key(0)).unwrap();
+    // Read from the start, so that the pushes keep a summary.
+    store.mark_read(id);
     for &(t, v) in samples {
         assert_eq!(store.push(id, t, v), Push::Accepted);
     }
@@ -243,6 +245,7 @@ fn replay(ops: &[Op], max_samples: usize) -> (SeriesStore, SeriesId, Vec<(i64, f
     };
     let mut store = SeriesStore::new(cfg);
     let id = store.resolve(key(0)).unwrap();
+    store.mark_read(id);
     let mut model = Model { samples: BTreeMap::new(), last_at: None, horizon: i64::MIN, cfg };
     let mut newest = 1_767_225_600_000i64;
     let mut prev = 0.0f64;
@@ -445,6 +448,8 @@ fn summaries_answer_regular_reads_without_scanning() {
     let mut store = SeriesStore::new(WindowConfig::default());
     let gauge = store.resolve(key(1)).unwrap();
     let counter = store.resolve(key(2)).unwrap();
+    store.mark_read(gauge);
+    store.mark_read(counter);
     let start = 1_767_225_600_000i64;
     let mut total = 0.0;
     for i in 0..1_000i64 {
@@ -479,6 +484,7 @@ fn summaries_answer_regular_reads_without_scanning() {
 fn counters_without_resets_and_zero_windows_are_exact() {
     let mut store = SeriesStore::new(WindowConfig::default());
     let id = store.resolve(key(0)).unwrap();
+    store.mark_read(id);
     // A counter that reset once, long ago, then stayed flat; a gauge
     // that was busy, then stayed at zero.
     let values = [5.0, 9.0, 2.0, 2.5, 7.25, 7.25, 7.25, 7.25, 7.25, 7.25, 7.25, 7.25];
@@ -496,6 +502,7 @@ fn counters_without_resets_and_zero_windows_are_exact() {
     assert_eq!(store.forecast_crossing(id, w, at, 8.0), None);
 
     let zeros = store.resolve(key(1)).unwrap();
+    store.mark_read(zeros);
     for (i, v) in [3.5, -1.25, 8.0, 0.0, 0.0, -0.0, 0.0, 0.0, 0.0, 0.0].iter().enumerate() {
         store.push(zeros, i as i64 * 15_000, *v);
     }
@@ -514,6 +521,7 @@ fn a_huge_value_does_not_spoil_later_windows() {
     let cfg = WindowConfig { retention: Duration::from_secs(600), ..WindowConfig::default() };
     let mut store = SeriesStore::new(cfg);
     let id = store.resolve(key(0)).unwrap();
+    store.mark_read(id);
     let w = Duration::from_secs(300);
     let mut answered_after_rebuild = false;
     for i in 0..400i64 {
@@ -544,9 +552,32 @@ fn a_huge_value_does_not_spoil_later_windows() {
 }
 
 #[test]
+fn a_huge_value_after_the_newest_checkpoint_is_bounded_too() {
+    // Samples 16.. come after the newest checkpoint (made when sample 16
+    // arrived). A read of the window holding samples 18 and 19 starts from
+    // that checkpoint and passes over sample 17: its magnitude must enter
+    // the error bound although no checkpoint has summed it yet.
+    let mut store = SeriesStore::new(WindowConfig::default());
+    let id = store.resolve(key(0)).unwrap();
+    store.mark_read(id);
+    for i in 0..20i64 {
+        store.push(id, i * 1_000, if i == 17 { 1.0e150 } else { i as f64 + 0.5 });
+    }
+    let w = Duration::from_millis(1_500);
+    assert_eq!(store.aggregate(id, Aggregation::Sum, 0.0, w, 19_000), Some(38.0));
+    assert_eq!(store.aggregate(id, Aggregation::Avg, 0.0, w, 19_000), Some(19.0));
+    assert_eq!(store.aggregate(id, Aggregation::Slope, 0.0, w, 19_000), Some(1.0));
+    assert_eq!(store.aggregate(id, Aggregation::Increase, 0.0, w, 19_000), Some(1.0));
+    for agg in ALL {
+        assert_eq!(store.aggregate(id, agg, 0.5, w, 19_000), store.scan_read(id, agg, 0.5, w, 19_000), "{agg:?}");
+    }
+}
+
+#[test]
 fn overflowing_values_keep_their_documented_results() {
     let mut store = SeriesStore::new(WindowConfig::default());
     let id = store.resolve(key(0)).unwrap();
+    store.mark_read(id);
     for i in 0..20i64 {
         store.push(id, i * 1_000, if i % 2 == 0 { 1.7e308 } else { 1.6e308 });
     }
@@ -574,12 +605,22 @@ fn full_series_keep_their_buffers_at_the_limit() {
     for i in 0..5_000i64 {
         store.push(id, i * 15_000, (i % 97) as f64);
     }
-    let stats = store.stats();
-    assert_eq!(stats.samples, 256);
-    // 16 bytes of sample and 80 of prefixes per sample, a min/max per 32
-    // samples, the slot and the index: no buffer doubled past the limit.
-    assert!(stats.heap_bytes < 256 * 100 + 1_024, "heap {}", stats.heap_bytes);
-    assert!(stats.heap_bytes > 256 * 96, "heap {} looks under-counted", stats.heap_bytes);
+    let unread = store.stats();
+    assert_eq!(unread.samples, 256);
+    assert!(!store.has_summary(id));
+    // 16 bytes per sample, the slot and the index: the ring buffer never
+    // doubled past the limit.
+    assert!(unread.heap_bytes < 256 * 16 + 1_024, "heap {}", unread.heap_bytes);
+    assert_eq!(store.aggregate(id, Aggregation::Count, 0.0, Duration::from_secs(60), 4_999 * 15_000), Some(4.0));
+    for i in 5_000..10_000i64 {
+        store.push(id, i * 15_000, (i % 97) as f64);
+    }
+    assert!(store.has_summary(id));
+    // Read: a summary too, 80 bytes of checkpoint per 8 samples and a
+    // min/max per 32; its buffers grow by doubling.
+    let read = store.stats().heap_bytes - unread.heap_bytes;
+    assert!(read >= 256 / 8 * 80, "summary of {read} bytes looks under-counted");
+    assert!(read < 2 * (256 / 8 + 1) * 80 + 2 * 16 * 16 + 256, "summary of {read} bytes");
 }
 
 #[test]
@@ -642,6 +683,9 @@ fn stale_handles_are_unknown_after_the_slot_is_reused() {
 fn snapshots_round_trip_and_keep_handles() {
     let mut store = SeriesStore::new(WindowConfig::default());
     let ids: Vec<SeriesId> = (0..50).map(|i| store.resolve(key(i)).unwrap()).collect();
+    for id in &ids {
+        store.mark_read(*id);
+    }
     for (i, id) in ids.iter().enumerate() {
         for t in 0..20 {
             store.push(*id, t * 15_000, (i as i64 * t % 17) as f64);
@@ -658,12 +702,18 @@ fn snapshots_round_trip_and_keep_handles() {
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(back.lookup(&key(i as u64)), Some(*id));
         assert_eq!(back.last_at(*id), store.last_at(*id));
-        // The summaries are rebuilt on load and read the same.
-        assert_eq!(back.has_summary(*id), store.has_summary(*id));
+        // Summaries are not saved: a series read before the snapshot gets
+        // one again after its next read and push. Reads agree throughout,
+        // but for the last bits of a result the summary and the scan round
+        // differently (here a slope).
+        assert!(store.has_summary(*id));
+        assert!(!back.has_summary(*id));
         for agg in ALL {
             for secs in [30, 60, 3_600] {
                 let w = Duration::from_secs(secs);
-                assert_eq!(back.aggregate(*id, agg, 0.25, w, 300_000), store.aggregate(*id, agg, 0.25, w, 300_000));
+                let (got, want) =
+                    (back.aggregate(*id, agg, 0.25, w, 300_000), store.aggregate(*id, agg, 0.25, w, 300_000));
+                assert!(close(got, want, 1.0, 1e-13), "{agg:?} {secs}s: {got:?} vs {want:?}");
             }
         }
     }
