@@ -2,7 +2,11 @@
 //!
 //! - `ingest/by_handle`: pushes through pre-resolved `SeriesId`s, one sample
 //!   per series per round, in time order, into ring buffers at their
-//!   steady-state capacity (each push also drops the oldest sample).
+//!   steady-state capacity (each push also drops the oldest sample). No
+//!   series has been read, so none keeps a summary.
+//! - `ingest/by_handle_read`: the same into series that an aggregate has
+//!   read, which keep a summary (checkpoint sums every 8 samples, block
+//!   extremes): what ingest costs for the series signatures read.
 //! - `ingest/by_key`: per sample, hash the metric name and label set
 //!   (`label_set_hash` over `__name__` and three labels), `lookup` the key
 //!   (`resolve` on a miss), then push.
@@ -59,6 +63,27 @@ fn ingest(c: &mut Criterion) {
                 t += STEP_MS;
                 for (i, id) in ids.iter().enumerate() {
                     black_box(store.push(*id, t, i as f64));
+                }
+            })
+        });
+        // Read every series once: from the next push on, each keeps a
+        // summary. Values vary (a gauge with resets) so that nothing is
+        // trivially predictable.
+        for id in &ids {
+            store.aggregate(*id, Aggregation::Count, 0.0, Duration::from_secs(60), t);
+        }
+        let value = |i: usize, t: i64| (i % 97) as f64 + ((t / STEP_MS) % 13) as f64 * 0.25;
+        for _ in 0..CAPACITY {
+            t += STEP_MS;
+            for (i, id) in ids.iter().enumerate() {
+                store.push(*id, t, value(i, t));
+            }
+        }
+        group.bench_with_input(BenchmarkId::new("by_handle_read", series), &ids, |b, ids| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (i, id) in ids.iter().enumerate() {
+                    black_box(store.push(*id, t, value(i, t)));
                 }
             })
         });
@@ -144,6 +169,9 @@ fn aggregate(c: &mut Criterion) {
     let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
     let start = 1_767_225_600_000i64;
     let mut at = start;
+    // Read once before the pushes, as an engine evaluating every interval
+    // does: the pushes then keep the series' summary.
+    store.aggregate(id, Aggregation::Count, 0.0, Duration::from_secs(300), at);
     for i in 0..240 {
         at = start + i * STEP_MS;
         // A counter with a reset every 50 samples.
@@ -186,6 +214,7 @@ fn aggregate_window(c: &mut Criterion) {
         let mut store = SeriesStore::new(WindowConfig::default());
         let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
         let at = start + (n - 1) * STEP_MS;
+        store.aggregate(id, Aggregation::Count, 0.0, window, start);
         for i in 0..n {
             // A gauge around 500 with a spread that is not monotonic, so
             // min/max/quantile see varied data and increase sees resets.
