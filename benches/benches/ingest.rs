@@ -2,7 +2,11 @@
 //!
 //! - `ingest/by_handle`: pushes through pre-resolved `SeriesId`s, one sample
 //!   per series per round, in time order, into ring buffers at their
-//!   steady-state capacity (each push also drops the oldest sample).
+//!   steady-state capacity (each push also drops the oldest sample). No
+//!   series has been read, so none keeps a summary.
+//! - `ingest/by_handle_read`: the same into series that an aggregate has
+//!   read, which keep a summary (checkpoint sums every 8 samples, block
+//!   extremes): what ingest costs for the series signatures read.
 //! - `ingest/by_key`: per sample, hash the metric name and label set
 //!   (`label_set_hash` over `__name__` and three labels), `lookup` the key
 //!   (`resolve` on a miss), then push.
@@ -11,6 +15,12 @@
 //! - `hash/label_set_hash_4_pairs`: the label hash alone.
 //! - `aggregate/<agg>`: one aggregate over a 5m window of 15 s samples (20
 //!   samples) in a series holding 1 h of them.
+//! - `aggregate_window/<agg>/<case>`: one aggregate over the window of a
+//!   gauge with a spread of values, sampled every 15 s: `5m_of_20` reads a
+//!   5m window of a series holding 20 samples, `5m_of_1000` a 5m window (20
+//!   samples) of a series holding 1,000, and `all_of_1000` a window covering
+//!   all 1,000 samples (250 min): the cost of the search and of the window's
+//!   size, apart.
 //!
 //! Run: `cargo bench -p healbot-benches --bench ingest -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -53,6 +63,27 @@ fn ingest(c: &mut Criterion) {
                 t += STEP_MS;
                 for (i, id) in ids.iter().enumerate() {
                     black_box(store.push(*id, t, i as f64));
+                }
+            })
+        });
+        // Read every series once: from the next push on, each keeps a
+        // summary. Values vary (a gauge with resets) so that nothing is
+        // trivially predictable.
+        for id in &ids {
+            store.aggregate(*id, Aggregation::Count, 0.0, Duration::from_secs(60), t);
+        }
+        let value = |i: usize, t: i64| (i % 97) as f64 + ((t / STEP_MS) % 13) as f64 * 0.25;
+        for _ in 0..CAPACITY {
+            t += STEP_MS;
+            for (i, id) in ids.iter().enumerate() {
+                store.push(*id, t, value(i, t));
+            }
+        }
+        group.bench_with_input(BenchmarkId::new("by_handle_read", series), &ids, |b, ids| {
+            b.iter(|| {
+                t += STEP_MS;
+                for (i, id) in ids.iter().enumerate() {
+                    black_box(store.push(*id, t, value(i, t)));
                 }
             })
         });
@@ -138,6 +169,9 @@ fn aggregate(c: &mut Criterion) {
     let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
     let start = 1_767_225_600_000i64;
     let mut at = start;
+    // Read once before the pushes, as an engine evaluating every interval
+    // does: the pushes then keep the series' summary.
+    store.aggregate(id, Aggregation::Count, 0.0, Duration::from_secs(300), at);
     for i in 0..240 {
         at = start + i * STEP_MS;
         // A counter with a reset every 50 samples.
@@ -167,6 +201,50 @@ fn aggregate(c: &mut Criterion) {
     group.finish();
 }
 
+fn aggregate_window(c: &mut Criterion) {
+    let mut group = c.benchmark_group("aggregate_window");
+    let start = 1_767_225_600_000i64;
+    let five_minutes = Duration::from_secs(300);
+    let cases = [
+        ("5m_of_20", 20i64, five_minutes),
+        ("5m_of_1000", 1_000, five_minutes),
+        ("all_of_1000", 1_000, Duration::from_secs(1_000 * 15)),
+    ];
+    for (case, n, window) in cases {
+        let mut store = SeriesStore::new(WindowConfig::default());
+        let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
+        let at = start + (n - 1) * STEP_MS;
+        store.aggregate(id, Aggregation::Count, 0.0, window, start);
+        for i in 0..n {
+            // A gauge around 500 with a spread that is not monotonic, so
+            // min/max/quantile see varied data and increase sees resets.
+            let v = 500.0 + ((i * 7_919) % 1_000) as f64 * 0.37 - (i % 13) as f64 * 11.0;
+            store.push(id, start + i * STEP_MS, v);
+        }
+        for agg in [
+            Aggregation::Last,
+            Aggregation::Min,
+            Aggregation::Max,
+            Aggregation::Avg,
+            Aggregation::Sum,
+            Aggregation::Count,
+            Aggregation::Rate,
+            Aggregation::Increase,
+            Aggregation::Quantile,
+            Aggregation::Slope,
+        ] {
+            let name = format!("{agg:?}").to_lowercase();
+            group.bench_with_input(BenchmarkId::new(name, case), &agg, |b, &agg| {
+                b.iter(|| black_box(store.aggregate(black_box(id), agg, 0.9, window, black_box(at))))
+            });
+        }
+        group.bench_with_input(BenchmarkId::new("forecast_crossing", case), &window, |b, &window| {
+            b.iter(|| black_box(store.forecast_crossing(black_box(id), window, black_box(at), 1000.0)))
+        });
+    }
+    group.finish();
+}
+
 fn hash(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash");
     group.throughput(Throughput::Elements(1));
@@ -176,5 +254,5 @@ fn hash(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, aggregate, hash);
+criterion_group!(benches, ingest, aggregate, aggregate_window, hash);
 criterion_main!(benches);

@@ -34,7 +34,7 @@
 //! | aggregation | result | needs |
 //! |---|---|---|
 //! | `last` | value of the newest sample in the window | 1 sample |
-//! | `min`, `max` | smallest / largest value | 1 sample |
+//! | `min`, `max` | smallest / largest value (`-0.0` below `+0.0`) | 1 sample |
 //! | `sum` | sum of values (compensated summation) | 1 sample |
 //! | `avg` | arithmetic mean | 1 sample |
 //! | `count` | number of samples | — |
@@ -96,7 +96,8 @@
 //!   ([`Push::Replaced`]).
 //! - A sample older than the series' newest by at most
 //!   [`WindowConfig::out_of_order_tolerance`] is inserted in order
-//!   ([`Push::OutOfOrderAccepted`]); it costs a shift of the samples after it.
+//!   ([`Push::OutOfOrderAccepted`]); it costs a shift of the samples after it,
+//!   and (like a replaced value) a recomputation of their prefix sums.
 //! - A sample older than that, or at or before the cut-off of the last
 //!   [`evict`](SeriesStore::evict) (`at - retention`), is dropped and counted
 //!   ([`Push::TooOld`]).
@@ -115,24 +116,68 @@
 //!   method then treats them as unknown, and `resolve` hands out a fresh one.
 //!
 //! Worst-case memory is about `max_series × max_samples_per_series × 16`
-//! bytes plus a per-series overhead of about 100 bytes;
-//! [`WindowStats::heap_bytes`] reports the current estimate.
-//!
+//! bytes (the buffers never grow past the limit) plus a per-series overhead
+//! of about 100 bytes. A series that has been read and holds at least 8
+//! samples also keeps a *summary* (see *Cost*): about 11 more bytes per
+//! sample and 150 bytes. [`WindowStats::heap_bytes`] reports the current
+//! estimate.
+
 //! ## Cost
 //!
 //! `push` is O(1) amortised for in-order samples (a ring buffer per series),
-//! O(k) for an out-of-order sample with `k` newer samples. Aggregates binary
-//! search the window start and scan only the samples inside the window;
-//! `quantile` also copies them (O(k) selection, no full sort). Nothing rescans
-//! the retention on push. Aggregates are not maintained incrementally: a
-//! window holds few samples at typical scrape intervals, and a scan is exact.
+//! O(k) for an out-of-order sample or a replaced value with `k` newer
+//! samples.
 //!
+//! Finding a window is O(1) when `at` is at or after the newest sample and
+//! the samples are about evenly spaced (a search from the expected
+//! position), O(log k) otherwise. `last` and `count` are then O(1).
+//!
+//! Once a series has been read (by [`SeriesStore::aggregate`] or
+//! [`SeriesStore::forecast_crossing`]) and holds at least 8 samples, its
+//! pushes keep a summary: every 8th sample, the sums of the samples before
+//! it (Σv, Σt, Σt², Σt·v, the corrections of counter resets, and counts of
+//! resets and of non-zero values) are stored as a checkpoint, and the
+//! minimum and maximum of every block of 32 samples are kept. That costs a
+//! push of such a series about a hundred instructions per sample (series
+//! nobody reads pay nothing), and reads become:
+//!
+//! - `sum`, `avg`, `increase`, `rate`, `slope` and forecasts: O(1), the
+//!   difference of the sums at the window's two ends, each from the nearest
+//!   checkpoint and at most 7 samples;
+//! - `min`, `max`: the blocks inside the window and at most 31 samples at
+//!   each end (windows up to 64 samples are scanned);
+//! - `quantile`: O(k), a copy of the window into a per-thread buffer that
+//!   is reused, and a selection in it (no allocation, no full sort).
+//!
+//! A series without a summary (never read, or too short) is read by a scan
+//! of its window, as the first read of any series is. No aggregate
+//! allocates. The summary is rebuilt from the samples after four times as
+//! many as it holds have left (amortised a quarter of the work per sample;
+//! the point is staggered between series).
+//!
+//! **Accuracy.** The sums of values are compensated (each a running sum and
+//! the exact sum of its rounding errors, renormalised at checkpoints), the
+//! sums of times exact integers, so a difference of two is accurate to
+//! about 2⁻¹⁰⁰ of the largest sum involved. Each read bounds that error and
+//! answers from the summary only when the bound is below 2⁻⁵⁰ of the result;
+//! otherwise it scans the window, exactly as without a summary. That
+//! happens when the result cancels to about zero (the slope of a flat line,
+//! a sum of values that cancel) or while the summary still holds a value
+//! many orders of magnitude above the window's (until its next rebuild); a
+//! window whose values are all zero, and the increase of a counter without
+//! a reset in the window, are recognised exactly. A result from the summary
+//! may differ from the scan's in its last bits, so the same read may differ
+//! that much before and after the series gets a summary (or after a
+//! snapshot round trip, which does not keep summaries).
+
 //! ## Snapshots
 //!
 //! [`SeriesStore`] and [`BucketCounter`] implement `serde::Serialize` and
 //! `Deserialize` (for `postcard` snapshots). The key → series index is not
 //! serialised (so no hash-map order reaches the bytes); it is rebuilt on
-//! load, and a snapshot whose contents break the invariants (unsorted or
+//! load. Summaries are not serialised either (the format is unchanged by
+//! them): a restored series gets one again once it is read and pushed to.
+//! A snapshot whose contents break the invariants (unsorted or
 //! non-finite samples, too many series or samples, duplicate keys) is
 //! rejected.
 //!

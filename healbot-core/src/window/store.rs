@@ -3,10 +3,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::mem::size_of;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{self, least_squares};
+use super::aggregate::{self, Summary, SUMMARY_MIN_SAMPLES};
 use super::hash::KeyHasher;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -213,6 +214,77 @@ struct Series {
     /// For a series that never received a sample: the `at` of the first
     /// eviction that saw it, the reference for its grace.
     seen_at: Option<i64>,
+    /// What lets a read answer without scanning its window: present while
+    /// the series holds at least [`SUMMARY_MIN_SAMPLES`] samples and has
+    /// been read. Derived from `samples`: not serialised, rebuilt on load
+    /// (so the snapshot format is unchanged).
+    #[serde(skip)]
+    summary: Option<Box<Summary>>,
+    /// Whether an aggregate or forecast has read the series: only then is
+    /// a summary kept. Keeping one costs a push about a hundred
+    /// instructions per sample, which most series (those no signature
+    /// reads) need not pay. Set through `&self` by reads, hence atomic.
+    #[serde(skip)]
+    read: ReadFlag,
+}
+
+impl Series {
+    fn new(key: SeriesKey) -> Series {
+        Series { key, samples: VecDeque::new(), last_at: None, seen_at: None, summary: None, read: ReadFlag::default() }
+    }
+
+    /// Build the summary when the series has become long enough for one.
+    fn maybe_summarise(&mut self) {
+        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES && self.read.get() {
+            self.summary = Some(Box::new(Summary::build(&self.samples, stagger(&self.key))));
+        }
+    }
+
+    /// Append a sample newer than every stored one.
+    #[inline]
+    fn push_back(&mut self, sample: Sample) {
+        self.samples.push_back(sample);
+        match &mut self.summary {
+            Some(summary) => summary.appended(&self.samples),
+            None => self.maybe_summarise(),
+        }
+    }
+
+    /// The samples from position `pos` on changed: one was inserted there
+    /// (`inserted`), or its value replaced.
+    fn changed_from(&mut self, pos: usize, inserted: bool) {
+        match &mut self.summary {
+            Some(summary) => summary.changed_from(&self.samples, pos, inserted),
+            None => self.maybe_summarise(),
+        }
+    }
+
+    /// Drop the `n` oldest samples.
+    #[inline]
+    fn pop_front(&mut self, n: usize) {
+        let n = n.min(self.samples.len());
+        if n == 1 {
+            self.samples.pop_front();
+        } else if n > 1 {
+            self.samples.drain(..n);
+        } else {
+            return;
+        }
+        if self.samples.len() < SUMMARY_MIN_SAMPLES {
+            self.summary = None;
+        } else if n > 1 {
+            // A single pop (a full series taking a sample) leaves the
+            // summary to tidy up at its next checkpoint.
+            if let Some(summary) = &mut self.summary {
+                summary.popped(&self.samples);
+            }
+        }
+    }
+
+    /// The positions of the samples in `(at - window, at]`.
+    fn window(&self, window: Duration, at: i64) -> (usize, usize) {
+        window_range(&self.samples, window, at)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -330,7 +402,7 @@ impl SeriesStore {
             self.state.counters.series_limit += 1;
             return Err(limit);
         }
-        let series = Series { key, samples: VecDeque::new(), last_at: None, seen_at: None };
+        let series = Series::new(key);
         let slot = match self.state.free.pop() {
             Some(slot) => slot,
             None => {
@@ -413,42 +485,51 @@ impl SeriesStore {
             counters.before_horizon += 1;
             return Push::TooOld;
         }
-        let outcome = match series.last_at {
+        // A full series drops its oldest sample before it takes a new one,
+        // so its buffers never grow past the limit.
+        let max = state.config.max_samples_per_series.max(1);
+        let excess = (series.samples.len() + 1).saturating_sub(max);
+        match series.last_at {
             Some(last) if at <= last => {
                 let tolerance = state.config.out_of_order_tolerance.as_millis_i64();
                 if last.saturating_sub(at) > tolerance {
                     counters.too_old += 1;
                     return Push::TooOld;
                 }
-                let samples = &mut series.samples;
-                let pos = samples.partition_point(|s| s.t < at);
-                match samples.get_mut(pos) {
-                    Some(s) if s.t == at => {
-                        s.v = value;
-                        counters.replaced += 1;
-                        return Push::Replaced;
-                    }
-                    _ => {
-                        samples.insert(pos, Sample { t: at, v: value });
-                        counters.out_of_order += 1;
-                        Push::OutOfOrderAccepted
-                    }
+                let pos = series.samples.partition_point(|s| s.t < at);
+                if let Some(s) = series.samples.get_mut(pos).filter(|s| s.t == at) {
+                    s.v = value;
+                    series.changed_from(pos, false);
+                    counters.replaced += 1;
+                    return Push::Replaced;
                 }
+                counters.out_of_order += 1;
+                if excess > 0 {
+                    counters.capacity += excess as u64;
+                    // Older than every sample a full series keeps: it is
+                    // itself the sample dropped.
+                    if pos < excess {
+                        series.pop_front(excess - 1);
+                        return Push::OutOfOrderAccepted;
+                    }
+                    series.pop_front(excess);
+                }
+                let pos = pos - excess;
+                series.samples.insert(pos, Sample { t: at, v: value });
+                series.changed_from(pos, true);
+                Push::OutOfOrderAccepted
             }
             _ => {
-                series.samples.push_back(Sample { t: at, v: value });
+                if excess > 0 {
+                    series.pop_front(excess);
+                    counters.capacity += excess as u64;
+                }
+                series.push_back(Sample { t: at, v: value });
                 series.last_at = Some(at);
                 counters.accepted += 1;
                 Push::Accepted
             }
-        };
-        // An out-of-order sample older than every kept sample of a full
-        // series is itself the one dropped here; it is counted as capacity.
-        if series.samples.len() > state.config.max_samples_per_series.max(1) {
-            series.samples.pop_front();
-            counters.capacity += 1;
         }
-        outcome
     }
 
     /// The samples of `id` inside the window `(at - window, at]`, oldest
@@ -475,7 +556,8 @@ impl SeriesStore {
         at: i64,
     ) -> Option<impl DoubleEndedIterator<Item = (i64, f64)> + '_> {
         let series = self.series(id)?;
-        Some(window_of(&series.samples, window, at).map(|s| (s.t, s.v)))
+        let (lo, hi) = series.window(window, at);
+        Some(series.samples.range(lo..hi).map(|s| (s.t, s.v)))
     }
 
     /// `agg` over the samples of `id` in the window `(at - window, at]`.
@@ -505,7 +587,9 @@ impl SeriesStore {
     /// ```
     pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
-        aggregate::aggregate(window_of(&series.samples, window, at), agg, q)
+        let (lo, hi) = series.window(window, at);
+        series.read.set();
+        aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q)
     }
 
     /// The timestamp of the newest sample ever accepted for `id`, even if it
@@ -539,7 +623,9 @@ impl SeriesStore {
     /// ```
     pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
-        let fit = least_squares(window_of(&series.samples, window, at))?;
+        let (lo, hi) = series.window(window, at);
+        series.read.set();
+        let fit = aggregate::fit(&series.samples, series.summary.as_deref(), lo, hi)?;
         aggregate::crossing(&fit, at, threshold)
     }
 
@@ -584,12 +670,16 @@ impl SeriesStore {
             };
             let keep_from = series.samples.partition_point(|s| s.t <= cutoff);
             if keep_from > 0 {
-                series.samples.drain(..keep_from);
+                series.pop_front(keep_from);
                 counters.evicted_samples += keep_from as u64;
             }
             let cap = series.samples.capacity();
             if cap > 64 && series.samples.len() < cap / 4 {
-                series.samples.shrink_to(series.samples.len() * 2);
+                let to = series.samples.len() * 2;
+                series.samples.shrink_to(to);
+                if let Some(summary) = &mut series.summary {
+                    summary.shrink_to(to);
+                }
             }
             if !series.samples.is_empty() {
                 continue;
@@ -618,14 +708,17 @@ impl SeriesStore {
         let c = &self.state.counters;
         let mut samples = 0usize;
         let mut sample_capacity = 0usize;
+        let mut summary_bytes = 0usize;
         for series in self.state.slots.iter().filter_map(|s| s.series.as_ref()) {
             samples += series.samples.len();
             sample_capacity += series.samples.capacity();
+            summary_bytes += series.summary.as_ref().map_or(0, |s| size_of::<Summary>() + s.heap_bytes());
         }
         let index_capacity = self.index.capacity();
         let index_buckets =
             if index_capacity == 0 { 0 } else { (index_capacity.saturating_mul(8) / 7).next_power_of_two() };
         let heap_bytes = sample_capacity * size_of::<Sample>()
+            + summary_bytes
             + self.state.slots.capacity() * size_of::<Slot>()
             + self.state.free.capacity() * size_of::<u32>()
             + index_buckets * (size_of::<(SeriesKey, u32)>() + 1);
@@ -649,7 +742,7 @@ impl SeriesStore {
     }
 
     /// Rebuild a store from a snapshot, checking its invariants.
-    fn from_state(state: StoreState) -> Result<Self, String> {
+    fn from_state(mut state: StoreState) -> Result<Self, String> {
         if u32::try_from(state.slots.len()).is_err() {
             return Err("too many series slots".into());
         }
@@ -692,16 +785,156 @@ impl SeriesStore {
         if state.free.len() + live != state.slots.len() {
             return Err("the free list misses an empty slot".into());
         }
+        for series in state.slots.iter_mut().filter_map(|s| s.series.as_mut()) {
+            series.maybe_summarise();
+        }
         Ok(SeriesStore { state, index, live })
     }
 }
 
-/// The samples of `samples` in `(at - window, at]`.
-fn window_of(samples: &VecDeque<Sample>, window: Duration, at: i64) -> std::collections::vec_deque::Iter<'_, Sample> {
+#[cfg(test)]
+impl SeriesStore {
+    /// What the summary alone answers for `agg` (sum, avg, increase, rate,
+    /// slope); `None` when it would scan, or the series has no summary.
+    pub(crate) fn summary_read(&self, id: SeriesId, agg: Aggregation, window: Duration, at: i64) -> Option<f64> {
+        let series = self.series(id)?;
+        let (lo, hi) = series.window(window, at);
+        series.summary.as_deref()?.read(&series.samples, lo, hi, agg)
+    }
+
+    /// The forecast's line from the summary alone, as (slope, value at `at`).
+    pub(crate) fn summary_line(&self, id: SeriesId, window: Duration, at: i64) -> Option<(f64, f64)> {
+        let series = self.series(id)?;
+        let (lo, hi) = series.window(window, at);
+        let fit = series.summary.as_deref()?.fit(&series.samples, lo, hi, true)?;
+        Some((fit.slope, fit.value_at(at)))
+    }
+
+    /// `agg` by a scan of the window, as before summaries.
+    pub(crate) fn scan_read(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
+        let series = self.series(id)?;
+        let (lo, hi) = series.window(window, at);
+        aggregate::scan(series.samples.range(lo..hi), agg, q)
+    }
+
+    /// Mark the series read, as a first aggregate would, so that the
+    /// pushes that follow keep a summary.
+    pub(crate) fn mark_read(&self, id: SeriesId) {
+        if let Some(s) = self.series(id) {
+            s.read.set();
+        }
+    }
+
+    /// Whether the series has a summary.
+    pub(crate) fn has_summary(&self, id: SeriesId) -> bool {
+        self.series(id).is_some_and(|s| s.summary.is_some())
+    }
+}
+
+/// Whether a series has been read; see `Series::read`. Cloning copies the
+/// flag; it takes no part in equality (it is not part of the contents).
+#[derive(Debug, Default)]
+struct ReadFlag(AtomicBool);
+
+impl ReadFlag {
+    #[inline]
+    fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Set it, writing only the first time (reads stay read-only).
+    #[inline]
+    fn set(&self) {
+        if !self.get() {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Clone for ReadFlag {
+    fn clone(&self) -> Self {
+        ReadFlag(AtomicBool::new(self.get()))
+    }
+}
+
+impl PartialEq for ReadFlag {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A hash of `key`, to stagger the summary rebuilds of series that were
+/// created and are scraped together.
+fn stagger(key: &SeriesKey) -> u32 {
+    let mixed = (key.labels ^ (u64::from(key.metric) << 32 | u64::from(key.node))).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 32) as u32
+}
+
+/// The positions `lo..hi` of the samples in `(at - window, at]`.
+///
+/// `hi` is O(1) when `at` is at or after the newest sample (the usual read);
+/// `lo` is searched from a guess that assumes evenly spaced samples,
+/// galloping away from it: O(1) probes for a regular series, O(log k) for a
+/// guess k positions off, never worse than about twice a binary search.
+fn window_range(samples: &VecDeque<Sample>, window: Duration, at: i64) -> (usize, usize) {
+    let (Some(first), Some(last)) = (samples.front(), samples.back()) else {
+        return (0, 0);
+    };
+    let len = samples.len();
+    let hi = if last.t <= at { len } else { samples.partition_point(|s| s.t <= at) };
     let start = at.saturating_sub(window.as_millis_i64());
-    let lo = samples.partition_point(|s| s.t <= start);
-    let hi = samples.partition_point(|s| s.t <= at);
-    samples.range(lo..hi.max(lo))
+    if hi == 0 || first.t > start {
+        return (0, hi);
+    }
+    let spacing = (last.t.saturating_sub(first.t) / (len as i64 - 1).max(1)).max(1);
+    let expected = usize::try_from(at.saturating_sub(start) / spacing).unwrap_or(usize::MAX);
+    let guess = hi - expected.min(hi);
+    (first_after(samples, hi, start, guess), hi)
+}
+
+/// The first position below `hi` whose sample is newer than `start` (`hi`
+/// if none), searched from `guess`.
+fn first_after(samples: &VecDeque<Sample>, hi: usize, start: i64, guess: usize) -> usize {
+    let after = |i: usize| samples.get(i).is_none_or(|s| s.t > start);
+    // The answer lies in `lo..=up`.
+    let (mut lo, mut up);
+    let g = guess.min(hi);
+    if g < hi && !after(g) {
+        // Gallop up from the guess.
+        lo = g + 1;
+        up = hi;
+        let mut step = 1usize;
+        while let Some(j) = g.checked_add(step).filter(|&j| j < hi) {
+            if after(j) {
+                up = j;
+                break;
+            }
+            lo = j + 1;
+            step = step.saturating_mul(2);
+        }
+    } else {
+        // Gallop down from the guess.
+        lo = 0;
+        up = g;
+        let mut step = 1usize;
+        while let Some(j) = g.checked_sub(step) {
+            if !after(j) {
+                lo = j + 1;
+                break;
+            }
+            up = j;
+            step = step.saturating_mul(2);
+        }
+    }
+    while lo < up {
+        let mid = lo + (up - lo) / 2;
+        if after(mid) {
+            up = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// The snapshot form is the state without the index (rebuilt on load), so
