@@ -213,7 +213,7 @@ fn setup() -> Setup {
     let decisions = engine.evaluate(AT);
     assert_eq!(decisions.len(), 1, "one decision per evaluation");
     let d = &decisions[0];
-    assert_eq!(d.verdict, Verdict::Execute, "{}", d.explanation);
+    assert_eq!(d.verdict, Verdict::Execute, "{}", d.explain());
     let action = d.action.as_ref().unwrap();
     assert_eq!(action.id, ACTION);
     assert_eq!(action.guards_passed.len(), 8, "all eight guards checked and passed");

@@ -190,7 +190,7 @@ pub fn explain(d: &Decision) -> String {
     let _ = writeln!(s, "\nConfidence {:.3} (log-odds {}):", d.confidence.value, num(d.confidence.log_odds));
     let rows: Vec<Vec<String>> = d
         .confidence
-        .terms
+        .terms()
         .iter()
         .map(|t| {
             vec![
@@ -250,9 +250,7 @@ pub fn explain(d: &Decision) -> String {
             let _ = writeln!(s, "{line}");
         }
     }
-    if !d.explanation.is_empty() {
-        let _ = writeln!(s, "\n{}", d.explanation);
-    }
+    let _ = writeln!(s, "\n{}", d.explain());
     s
 }
 

@@ -690,7 +690,7 @@ fn decision_details(d: &Decision, want_confidence: bool) -> Vec<String> {
         }
     }
     if want_confidence {
-        for t in &d.confidence.terms {
+        for t in &d.confidence.terms() {
             out.push(format!("confidence term {}: {} ({})", t.name, show::num(t.value), t.detail));
         }
     }

@@ -48,9 +48,13 @@ fn json_output_is_ndjson_decision_documents() {
     let text = stdout(&out);
     let docs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(docs.len(), 7, "{text}");
-    for d in &docs {
-        assert_eq!(d["schema_version"], 1);
-        healbot_core::Decision::from_json(&d.to_string()).unwrap();
+    for (d, line) in docs.iter().zip(text.lines()) {
+        assert_eq!(d["schema_version"], 2);
+        assert_eq!(d["confidence"]["terms"].as_array().map(Vec::len), Some(5));
+        assert!(!d["explanation"].as_str().unwrap().is_empty());
+        // Reading a document back and writing it again gives the same bytes:
+        // the terms and the explanation are rewritten from the same fields.
+        assert_eq!(healbot_core::Decision::from_json(line).unwrap().to_json(), line);
     }
     let last_db = docs.iter().rev().find(|d| d["node"] == "redis-cart").unwrap();
     assert_eq!(last_db["verdict"], "execute");

@@ -40,15 +40,87 @@ pub struct Term {
     pub detail: String,
 }
 
-/// A confidence with every term that built it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A confidence: the value, its log-odds and the inputs that built it.
+///
+/// The terms are not stored: [`Confidence::terms`] writes them from the
+/// inputs when they are read (or the decision document is serialised), so
+/// deciding costs no text. The document carries `value`, `log_odds`,
+/// `inputs` and `terms`; reading a document back recomputes the terms from
+/// `inputs`.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::confidence::{score, Inputs};
+///
+/// let c = score(&Inputs { prior: 0.5, evidence: 1.0, coverage: 1.0, explained_by_dependency: false,
+///                         corroborating_dependents: 0, successes: 0, failures: 0 });
+/// let json = serde_json::to_value(&c).unwrap();
+/// assert_eq!(json["terms"][1]["name"], "evidence");
+/// assert_eq!(serde_json::from_value::<healbot_core::confidence::Confidence>(json).unwrap(), c);
+/// ```
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct Confidence {
     /// The probability, in [0, 1].
     pub value: f64,
     /// The log-odds the value comes from.
     pub log_odds: f64,
-    /// The terms, in a fixed order.
-    pub terms: Vec<Term>,
+    /// What the value was computed from.
+    pub inputs: Inputs,
+}
+
+impl Confidence {
+    /// The additive terms, in log-odds, in a fixed order: `prior`,
+    /// `evidence`, `coverage`, `topology`, `outcomes`. They sum to
+    /// [`Confidence::log_odds`].
+    pub fn terms(&self) -> Vec<Term> {
+        let i = &self.inputs;
+        let p = Parts::of(i);
+        let coverage = p.coverage;
+        let evidence = p.evidence;
+        vec![
+            Term { name: "prior".into(), value: p.prior, detail: format!("prior probability {:.3}", i.prior) },
+            Term {
+                name: "evidence".into(),
+                value: evidence,
+                detail: format!("sum of weights of evidence that held: {evidence:.3}"),
+            },
+            Term {
+                name: "coverage".into(),
+                value: p.coverage_shift,
+                detail: format!(
+                    "{:.0}% of the series read had fresh data; evidence scaled by {coverage:.2}",
+                    coverage * 100.0
+                ),
+            },
+            Term {
+                name: "topology".into(),
+                value: p.topology,
+                detail: format!(
+                    "{}{} corroborating dependents",
+                    if i.explained_by_dependency { "a diagnosed dependency could explain it; " } else { "" },
+                    i.corroborating_dependents
+                ),
+            },
+            Term {
+                name: "outcomes".into(),
+                value: p.outcomes,
+                detail: format!("{} successful and {} failed outcomes recorded", i.successes, i.failures),
+            },
+        ]
+    }
+}
+
+impl Serialize for Confidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Confidence", 4)?;
+        st.serialize_field("value", &self.value)?;
+        st.serialize_field("log_odds", &self.log_odds)?;
+        st.serialize_field("inputs", &self.inputs)?;
+        st.serialize_field("terms", &self.terms())?;
+        st.end()
+    }
 }
 
 /// The inputs of a confidence computation.
@@ -61,9 +133,9 @@ pub struct Confidence {
 /// let c = score(&Inputs { prior: 0.5, evidence: 1.0, coverage: 1.0, explained_by_dependency: false,
 ///                         corroborating_dependents: 0, successes: 0, failures: 0 });
 /// assert!((c.value - 0.731).abs() < 1e-3);
-/// assert_eq!(c.terms.len(), 5);
+/// assert_eq!(c.terms().len(), 5);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Inputs {
     /// Prior probability of the signature, in (0, 1).
     pub prior: f64,
@@ -141,41 +213,8 @@ pub fn value(i: &Inputs) -> f64 {
 /// Computes a confidence from its inputs. Monotone: more positive evidence
 /// never lowers it; an extra failed outcome never raises it.
 pub fn score(i: &Inputs) -> Confidence {
-    let p = Parts::of(i);
-    let log_odds = p.log_odds();
-    let coverage = p.coverage;
-    let evidence = p.evidence;
-    let terms = vec![
-        Term { name: "prior".into(), value: p.prior, detail: format!("prior probability {:.3}", i.prior) },
-        Term {
-            name: "evidence".into(),
-            value: evidence,
-            detail: format!("sum of weights of evidence that held: {evidence:.3}"),
-        },
-        Term {
-            name: "coverage".into(),
-            value: p.coverage_shift,
-            detail: format!(
-                "{:.0}% of the series read had fresh data; evidence scaled by {coverage:.2}",
-                coverage * 100.0
-            ),
-        },
-        Term {
-            name: "topology".into(),
-            value: p.topology,
-            detail: format!(
-                "{}{} corroborating dependents",
-                if i.explained_by_dependency { "a diagnosed dependency could explain it; " } else { "" },
-                i.corroborating_dependents
-            ),
-        },
-        Term {
-            name: "outcomes".into(),
-            value: p.outcomes,
-            detail: format!("{} successful and {} failed outcomes recorded", i.successes, i.failures),
-        },
-    ];
-    Confidence { value: sigmoid(log_odds), log_odds, terms }
+    let log_odds = Parts::of(i).log_odds();
+    Confidence { value: sigmoid(log_odds), log_odds, inputs: *i }
 }
 
 #[cfg(test)]
@@ -204,7 +243,7 @@ mod tests {
         fn confidence_is_a_probability(i in inputs()) {
             let c = score(&i);
             prop_assert!((0.0..=1.0).contains(&c.value));
-            let sum: f64 = c.terms.iter().map(|t| t.value).sum();
+            let sum: f64 = c.terms().iter().map(|t| t.value).sum();
             prop_assert!((sum - c.log_odds).abs() < 1e-9);
             prop_assert_eq!(value(&i), c.value);
         }

@@ -22,7 +22,7 @@ use crate::confidence::Confidence;
 use crate::diagnosis::EvidenceItem;
 
 /// The version of the decision document. Bumped on any incompatible change.
-pub const DECISION_SCHEMA_VERSION: u32 = 1;
+pub const DECISION_SCHEMA_VERSION: u32 = 2;
 
 /// What the host should do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -153,7 +153,14 @@ pub struct RejectedAction {
 pub type DecisionConfidence = Confidence;
 
 /// One decision.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+///
+/// Deciding writes numbers and references, not prose: the explanation
+/// paragraph ([`Decision::explain`]) and the confidence terms
+/// ([`Confidence::terms`]) are written when they are read or when the
+/// document is serialised, where they appear as `explanation` and
+/// `confidence.terms`.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[schemars(description = "One decision.")]
 pub struct Decision {
     /// [`DECISION_SCHEMA_VERSION`].
     pub schema_version: u32,
@@ -174,7 +181,7 @@ pub struct Decision {
     pub verdict: Verdict,
     /// Why this verdict (and not execute).
     pub reasons: Vec<String>,
-    /// Confidence and its terms.
+    /// Confidence: value, log-odds, the inputs and the terms they make.
     #[schemars(with = "serde_json::Value")]
     pub confidence: Confidence,
     /// Every predicate evaluated.
@@ -187,8 +194,52 @@ pub struct Decision {
     pub action: Option<ChosenAction>,
     /// Rejected actions with their failed guards.
     pub rejected: Vec<RejectedAction>,
-    /// One paragraph for a person.
-    pub explanation: String,
+}
+
+/// The serialised shape of a [`Decision`]: its fields in document order,
+/// plus the explanation written from them.
+#[derive(Serialize)]
+struct Document<'a> {
+    schema_version: u32,
+    id: &'a str,
+    library_revision: &'a str,
+    at: i64,
+    node: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<&'a SignatureRef>,
+    onset: i64,
+    verdict: Verdict,
+    reasons: &'a [String],
+    confidence: &'a Confidence,
+    evidence: &'a [EvidenceItem],
+    root_cause: &'a RootCause,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'a ChosenAction>,
+    rejected: &'a [RejectedAction],
+    explanation: String,
+}
+
+impl Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Document {
+            schema_version: self.schema_version,
+            id: &self.id,
+            library_revision: &self.library_revision,
+            at: self.at,
+            node: &self.node,
+            signature: self.signature.as_ref(),
+            onset: self.onset,
+            verdict: self.verdict,
+            reasons: &self.reasons,
+            confidence: &self.confidence,
+            evidence: &self.evidence,
+            root_cause: &self.root_cause,
+            action: self.action.as_ref(),
+            rejected: &self.rejected,
+            explanation: self.explain(),
+        }
+        .serialize(s)
+    }
 }
 
 impl Decision {
@@ -207,7 +258,8 @@ impl Decision {
             .map_err(|e| crate::Error::new(crate::ErrorKind::InvalidArgument, format!("not a decision document: {e}")))
     }
 
-    /// Builds the explanation paragraph from the other fields.
+    /// The explanation paragraph for a person, written from the other
+    /// fields (the document's `explanation`).
     pub fn explain(&self) -> String {
         let mut s = String::new();
         let what = self.signature.as_ref().map_or_else(
@@ -282,7 +334,18 @@ pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
 
 /// The JSON Schema of the decision document, as committed under `schema/`.
 pub fn decision_schema() -> String {
-    let mut text = serde_json::to_string_pretty(&schemars::schema_for!(Decision)).unwrap_or_default();
+    let mut schema = schemars::schema_for!(Decision);
+    // The explanation is written on serialisation, not stored.
+    if let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        props.insert(
+            "explanation".into(),
+            serde_json::json!({"description": "One paragraph for a person.", "type": "string"}),
+        );
+    }
+    if let Some(required) = schema.get_mut("required").and_then(|r| r.as_array_mut()) {
+        required.push("explanation".into());
+    }
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -94,7 +94,7 @@ fn database_fault_is_the_root_and_its_dependents_are_suppressed() {
     // Every decision names the library revision and explains itself.
     for d in last {
         assert_eq!(d.library_revision, library().revision());
-        assert!(!d.explanation.is_empty());
+        assert!(!d.explain().is_empty());
     }
 }
 

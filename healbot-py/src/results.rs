@@ -434,23 +434,14 @@ impl SignatureRef {
     }
 }
 
-/// One additive term of a confidence, in log-odds.
+/// One additive term of a confidence, in log-odds (written when read).
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug)]
-pub struct ConfidenceTerm {
-    decision: Arc<CoreDecision>,
-    index: usize,
-}
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfidenceTerm(Term);
 
 impl ConfidenceTerm {
     fn v(&self) -> PyResult<&Term> {
-        self.decision.confidence.terms.get(self.index).ok_or_else(|| gone("confidence term"))
-    }
-}
-
-impl PartialEq for ConfidenceTerm {
-    fn eq(&self, other: &ConfidenceTerm) -> bool {
-        self.v().ok() == other.v().ok()
+        Ok(&self.0)
     }
 }
 
@@ -521,7 +512,7 @@ impl Confidence {
     /// The terms, in a fixed order.
     #[getter]
     fn terms(&self) -> Vec<ConfidenceTerm> {
-        (0..self.v().terms.len()).map(|index| ConfidenceTerm { decision: self.0.clone(), index }).collect()
+        self.v().terms().into_iter().map(ConfidenceTerm).collect()
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -915,8 +906,8 @@ impl Decision {
     }
     /// One paragraph for a person.
     #[getter]
-    fn explanation(&self) -> &str {
-        &self.v().explanation
+    fn explanation(&self) -> String {
+        self.v().explain()
     }
     /// The decision document as a dict (times in Unix milliseconds).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

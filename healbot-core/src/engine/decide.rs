@@ -233,7 +233,7 @@ impl Engine {
                     });
                 }
             }
-            let mut decision = Decision {
+            let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id,
                 library_revision: library.revision().to_string(),
@@ -248,9 +248,7 @@ impl Engine {
                 root_cause,
                 action,
                 rejected,
-                explanation: String::new(),
             };
-            decision.explanation = decision.explain();
             out.push(decision);
         }
 
@@ -269,7 +267,7 @@ impl Engine {
                 failures: 0,
             });
             let explains: Vec<String> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
-            let mut decision = Decision {
+            let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id: decision_id("inferred-suspect", &node_id, onset),
                 library_revision: library.revision().to_string(),
@@ -296,9 +294,7 @@ impl Engine {
                 },
                 action: None,
                 rejected: Vec::new(),
-                explanation: String::new(),
             };
-            decision.explanation = decision.explain();
             out.push(decision);
         }
 
@@ -306,7 +302,7 @@ impl Engine {
         for mut d in excepted {
             let sig = &library.signatures()[d.signature_index];
             let note = d.evidence.last().and_then(|e| e.note.clone()).unwrap_or_default();
-            let mut decision = Decision {
+            let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id: decision_id(&d.signature, &d.node_id, d.onset),
                 library_revision: library.revision().to_string(),
@@ -340,9 +336,7 @@ impl Engine {
                 },
                 action: None,
                 rejected: Vec::new(),
-                explanation: String::new(),
             };
-            decision.explanation = decision.explain();
             out.push(decision);
         }
         self.traversal = scratch;
