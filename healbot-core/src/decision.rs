@@ -12,8 +12,10 @@
 //! - `blocked`: every candidate action failed a guard;
 //! - `observe`: nothing to do (no action configured) or a forecast notice.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -107,7 +109,7 @@ pub struct RootCause {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct GuardFailure {
     /// The guard kind (`min_healthy_replicas`).
-    pub guard: String,
+    pub guard: Cow<'static, str>,
     /// What failed, for people ("1 healthy replica would remain, 2 required").
     pub reason: String,
     /// The observed number, when there is one.
@@ -130,11 +132,11 @@ pub struct ChosenAction {
     /// Parameters, verbatim from the library.
     pub parameters: BTreeMap<String, serde_json::Value>,
     /// Risk.
-    pub risk: String,
+    pub risk: Cow<'static, str>,
     /// Confidence needed to run unattended.
     pub min_confidence: f64,
     /// Guards checked, all passed.
-    pub guards_passed: Vec<String>,
+    pub guards_passed: Vec<Cow<'static, str>>,
 }
 
 /// An action that was considered and rejected.
@@ -167,14 +169,15 @@ pub struct Decision {
     /// Deterministic id from signature, node and onset.
     pub id: String,
     /// The library revision that produced the decision.
-    pub library_revision: String,
+    pub library_revision: Arc<str>,
     /// Evaluation time (Unix ms).
     pub at: i64,
     /// The node.
     pub node: String,
     /// The signature; absent for inferred suspects.
+    // Shared by every decision of the signature.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub signature: Option<SignatureRef>,
+    pub signature: Option<Arc<SignatureRef>>,
     /// When the failure began (Unix ms).
     pub onset: i64,
     /// What to do.
@@ -227,7 +230,7 @@ impl Serialize for Decision {
             library_revision: &self.library_revision,
             at: self.at,
             node: &self.node,
-            signature: self.signature.as_ref(),
+            signature: self.signature.as_deref(),
             onset: self.onset,
             verdict: self.verdict,
             reasons: &self.reasons,
@@ -328,8 +331,40 @@ impl Decision {
 /// assert_ne!(decision_id("db.down", "db", 1000), decision_id("db.down", "db", 2000));
 /// ```
 pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
-    let text = format!("{signature}\u{1f}{node}\u{1f}{onset}");
-    format!("d-{:016x}", crate::library::fnv1a64(text.as_bytes()))
+    // The hash of `{signature}\x1f{node}\x1f{onset}`, fed in parts.
+    let mut h = crate::library::Fnv1a::new();
+    h.write(signature.as_bytes());
+    h.write(b"\x1f");
+    h.write(node.as_bytes());
+    h.write(b"\x1f");
+    let mut digits = [0u8; 20];
+    h.write(decimal(onset, &mut digits));
+    let hash = h.finish();
+    let mut id = String::with_capacity(18);
+    id.push_str("d-");
+    for shift in (0..16).rev() {
+        id.push(char::from(b"0123456789abcdef"[((hash >> (shift * 4)) & 0xf) as usize]));
+    }
+    id
+}
+
+/// `v` in decimal, written into the end of `buf`.
+fn decimal(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 /// The JSON Schema of the decision document, as committed under `schema/`.
@@ -348,4 +383,19 @@ pub fn decision_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decision_id_hashes_the_joined_text(sig in "[a-z.]{0,12}", node in "[a-z0-9-]{0,12}", onset in any::<i64>()) {
+            let text = format!("{sig}\u{1f}{node}\u{1f}{onset}");
+            let want = format!("d-{:016x}", crate::library::fnv1a64(text.as_bytes()));
+            prop_assert_eq!(decision_id(&sig, &node, onset), want);
+        }
+    }
 }

@@ -227,7 +227,7 @@ impl GuardCheck {
     /// See [`crate::selection::select`].
     pub fn to_failure(&self) -> crate::decision::GuardFailure {
         crate::decision::GuardFailure {
-            guard: self.guard.to_string(),
+            guard: self.guard.into(),
             reason: self.reason.clone(),
             observed: self.observed,
             limit: self.limit,

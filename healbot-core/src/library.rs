@@ -39,7 +39,7 @@ struct Inner {
     actions: Vec<Action>,
     signature_index: HashMap<String, usize>,
     action_index: HashMap<String, usize>,
-    revision: String,
+    revision: Arc<str>,
 }
 
 impl Library {
@@ -54,7 +54,7 @@ impl Library {
             actions,
             signature_index,
             action_index,
-            revision,
+            revision: revision.into(),
         }))
     }
 
@@ -156,6 +156,11 @@ impl Library {
         &self.0.revision
     }
 
+    /// The revision, shared (what decisions carry).
+    pub(crate) fn revision_shared(&self) -> Arc<str> {
+        Arc::clone(&self.0.revision)
+    }
+
     /// Whether two handles share the same compiled value.
     pub fn ptr_eq(&self, other: &Library) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
@@ -165,12 +170,31 @@ impl Library {
 /// FNV-1a, 64 bit: small, stable across platforms and releases, and enough
 /// to tell library revisions apart (it is not a security boundary).
 pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+    let mut h = Fnv1a::new();
+    h.write(bytes);
+    h.finish()
+}
+
+/// FNV-1a, 64-bit, fed piece by piece: hashing parts in turn equals
+/// [`fnv1a64`] of their concatenation, without building it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fnv1a(u64);
+
+impl Fnv1a {
+    pub(crate) fn new() -> Fnv1a {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
     }
-    h
+
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    pub(crate) fn finish(self) -> u64 {
+        self.0
+    }
 }
 
 fn revision_of(lists: &BTreeMap<String, Vec<String>>, signatures: &[Signature], actions: &[Action]) -> String {

@@ -148,6 +148,9 @@ struct CompiledException {
 #[derive(Clone, Debug)]
 pub(crate) struct SigProgram {
     pub(crate) index: usize,
+    /// Predicates in `match` and `evidence`: the evidence items a match
+    /// records (one more for an exception), so the list is sized once.
+    pub(crate) leaves: usize,
     root: u32,
     evidence: Vec<(u32, f64)>,
     kinds: Vec<NodeKind>,
@@ -434,6 +437,7 @@ impl Program {
             b.reads.clear();
             b.reads_health = false;
             b.forecast = false;
+            let first_pred = b.preds.len();
             let root = b.compile(&s.match_, "match")?;
             let reads_health = b.reads_health;
             let forecast = b.forecast;
@@ -445,6 +449,7 @@ impl Program {
                 .collect::<Result<Vec<_>, Error>>()?;
             sigs.push(SigProgram {
                 index,
+                leaves: b.preds.len() - first_pred,
                 root,
                 evidence,
                 kinds: s.applies_to.kinds.clone(),

@@ -93,7 +93,7 @@ fn database_fault_is_the_root_and_its_dependents_are_suppressed() {
     assert!(last.iter().all(|d| d.node != "paymentservice"), "a healthy service got a decision");
     // Every decision names the library revision and explains itself.
     for d in last {
-        assert_eq!(d.library_revision, library().revision());
+        assert_eq!(&*d.library_revision, library().revision());
         assert!(!d.explain().is_empty());
     }
 }
@@ -185,7 +185,7 @@ fn a_broken_reload_keeps_the_old_library() {
     assert_ne!(bigger.revision(), old);
     engine.reload_library(bigger.clone()).unwrap();
     let ds = engine.evaluate(T0 + 10 * 60_000 + 1);
-    assert!(ds.iter().all(|d| d.library_revision == bigger.revision()));
+    assert!(ds.iter().all(|d| &*d.library_revision == bigger.revision()));
     assert!(ds.iter().any(|d| d.node == "redis-cart"), "state was lost across the reload");
     // A changed signature (the override of its prior is gone) restarts its `for`.
     let changed = Library::from_sources([("signatures.yaml", SIGNATURES), ("actions.yaml", ACTIONS)]).unwrap();

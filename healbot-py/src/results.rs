@@ -376,7 +376,7 @@ pub struct SignatureRef(Arc<CoreDecision>);
 
 impl SignatureRef {
     fn v(&self) -> PyResult<&CoreSignatureRef> {
-        self.0.signature.as_ref().ok_or_else(|| gone("signature"))
+        self.0.signature.as_deref().ok_or_else(|| gone("signature"))
     }
 }
 
@@ -655,9 +655,9 @@ impl Action {
     }
     /// Guards checked, all passed.
     #[getter]
-    fn guards_passed(&self) -> PyResult<Vec<String>> {
+    fn guards_passed(&self) -> PyResult<Vec<&str>> {
         let v = self.v()?;
-        Ok(v.guards_passed.clone())
+        Ok(v.guards_passed.iter().map(|g| &**g).collect())
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -37,7 +37,7 @@ impl HealthView for View<'_> {
 }
 
 fn failure(g: &GuardCheck) -> GuardFailure {
-    GuardFailure { guard: g.guard.to_string(), reason: g.reason.clone(), observed: g.observed, limit: g.limit }
+    GuardFailure { guard: g.guard.into(), reason: g.reason.clone(), observed: g.observed, limit: g.limit }
 }
 
 impl Engine {
@@ -192,9 +192,9 @@ impl Engine {
                             operation: a.operation.clone(),
                             target: topo.node(c.target).id().to_string(),
                             parameters: a.parameters.clone(),
-                            risk: a.risk.as_str().to_string(),
+                            risk: a.risk.as_str().into(),
                             min_confidence: a.min_confidence,
-                            guards_passed: c.passed.iter().map(|g| g.guard.to_string()).collect(),
+                            guards_passed: c.passed.iter().map(|g| g.guard.into()).collect(),
                         });
                         for f in &c.soft_failures {
                             reasons.push(format!("{}: {}", f.guard, f.reason));
@@ -236,10 +236,10 @@ impl Engine {
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id,
-                library_revision: library.revision().to_string(),
+                library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
-                signature: Some(signature_ref(sig)),
+                signature: self.signature_refs.get(d.signature_index).cloned(),
                 onset: d.onset,
                 verdict,
                 reasons,
@@ -270,7 +270,7 @@ impl Engine {
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id: decision_id("inferred-suspect", &node_id, onset),
-                library_revision: library.revision().to_string(),
+                library_revision: library.revision_shared(),
                 at,
                 node: node_id.clone(),
                 signature: None,
@@ -305,10 +305,10 @@ impl Engine {
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id: decision_id(&d.signature, &d.node_id, d.onset),
-                library_revision: library.revision().to_string(),
+                library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
-                signature: Some(signature_ref(sig)),
+                signature: self.signature_refs.get(d.signature_index).cloned(),
                 onset: d.onset,
                 verdict: Verdict::Observe,
                 reasons: vec![format!(
@@ -413,7 +413,8 @@ impl Engine {
     }
 }
 
-fn signature_ref(sig: &crate::spec::Signature) -> SignatureRef {
+/// What a decision says of its signature (built once per library).
+pub(super) fn signature_ref(sig: &crate::spec::Signature) -> SignatureRef {
     SignatureRef {
         id: sig.id.clone(),
         title: sig.title.clone(),

@@ -181,8 +181,8 @@ pub(crate) struct State {
     pub(crate) events: BTreeMap<(u32, u64, bool), BucketCounter>,
     /// node → fingerprint → firing alert.
     pub(crate) alerts: BTreeMap<u32, BTreeMap<String, ActiveAlert>>,
-    /// (signature id, node) → since when `match` has held.
-    pub(crate) pending: BTreeMap<(String, u32), i64>,
+    /// signature id → node → since when `match` has held.
+    pub(crate) pending: BTreeMap<String, BTreeMap<u32, i64>>,
     pub(crate) host_health: BTreeMap<u32, HostHealth>,
     pub(crate) stats: EngineStats,
     /// The newest `at` seen by evaluate, for eviction.
@@ -249,6 +249,9 @@ pub struct Engine {
     pub(crate) traversal: Traversal,
     /// The nodes each signature applies to, by signature index.
     applicable: Vec<Arc<[NodeId]>>,
+    /// What decisions say of each signature, by index: built once per
+    /// library and shared by every decision.
+    signature_refs: Vec<Arc<crate::decision::SignatureRef>>,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
@@ -289,6 +292,7 @@ impl Engine {
         Engine {
             traversal: topology.traversal(),
             applicable: program.applicable(&topology),
+            signature_refs: signature_refs(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
@@ -564,7 +568,7 @@ impl Engine {
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
                     if program.holds(s, n, &facts, &mut seen) {
-                        let mut evidence = Vec::new();
+                        let mut evidence = Vec::with_capacity(s.leaves + 1);
                         program.eval_match(s, n, &facts, &seen, &mut evidence);
                         matched.push((s.index, n, evidence));
                     }
@@ -579,14 +583,15 @@ impl Engine {
             }
         }
         // `for` bookkeeping and exceptions, then evidence.
-        let mut held_now = std::collections::BTreeSet::new();
+        let library = self.library.clone();
+        let mut held_now: Vec<(&str, u32)> = Vec::with_capacity(matched.len());
         let mut diagnoses = Vec::new();
         let mut excepted = Vec::new();
         for (si, n, mut ev) in matched {
             let s = &program.sigs[si];
-            let sig = &self.library.signatures()[si];
-            let key = (sig.id.clone(), n.index() as u32);
-            held_now.insert(key.clone());
+            let sig = &library.signatures()[si];
+            let node = n.index() as u32;
+            held_now.push((sig.id.as_str(), node));
             if let Some(item) = program.exception(s, &topo, n) {
                 self.state.stats.exceptions += 1;
                 ev.push(item);
@@ -607,10 +612,15 @@ impl Engine {
                 });
                 continue;
             }
-            let since = if self.config.dry_run {
-                self.state.pending.get(&key).copied().unwrap_or(at)
-            } else {
-                *self.state.pending.entry(key).or_insert(at)
+            let timers = self.state.pending.get_mut(sig.id.as_str());
+            let since = match (timers, self.config.dry_run) {
+                (Some(t), true) => t.get(&node).copied().unwrap_or(at),
+                (Some(t), false) => *t.entry(node).or_insert(at),
+                (None, true) => at,
+                (None, false) => {
+                    self.state.pending.entry(sig.id.clone()).or_default().insert(node, at);
+                    at
+                }
             };
             if at - since < s.for_ms {
                 continue;
@@ -635,7 +645,11 @@ impl Engine {
             });
         }
         if !self.config.dry_run {
-            self.state.pending.retain(|k, _| held_now.contains(k));
+            held_now.sort_unstable();
+            self.state.pending.retain(|sig, timers| {
+                timers.retain(|n, _| held_now.binary_search(&(sig.as_str(), *n)).is_ok());
+                !timers.is_empty()
+            });
         }
         diagnoses.sort_by(|a, b| {
             (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
@@ -708,6 +722,10 @@ impl Engine {
 /// dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SeriesHandle(SeriesId);
+
+fn signature_refs(library: &Library) -> Vec<Arc<crate::decision::SignatureRef>> {
+    library.signatures().iter().map(|s| Arc::new(decide::signature_ref(s))).collect()
+}
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {
     library.actions().iter().map(ActionGuards::compile).collect()

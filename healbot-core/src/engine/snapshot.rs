@@ -23,7 +23,7 @@ use crate::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
 /// The snapshot format version this engine writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 2;
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 3;
 const HEADER_LEN: usize = 8 + 2 + 16 + 16;
 
 fn topology_hash(t: &Topology) -> String {
@@ -141,11 +141,12 @@ impl Engine {
             (Some(a), Some(b)) => a == b,
             _ => false,
         };
-        self.state.pending.retain(|(sig, _), _| unchanged(sig));
+        self.state.pending.retain(|sig, _| unchanged(sig));
         let retention = program.retention.max(self.config.staleness);
         self.state.series.set_retention(retention);
         self.log_scratch = program.log.scratch();
         self.applicable = program.applicable(&self.topology);
+        self.signature_refs = super::signature_refs(&library);
         self.program = program;
         self.guards = guards;
         self.library = library;
