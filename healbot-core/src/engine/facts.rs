@@ -58,7 +58,7 @@ pub(crate) struct StateFacts<'a> {
 impl StateFacts<'_> {
     fn series(&self, n: NodeId, metric: u32) -> &[(SeriesId, Labels)] {
         let Some(&key) = self.engine.program.metric_keys.get(metric as usize) else { return &[] };
-        self.engine.state.series_by_node.get(&(n.index() as u32, key)).map_or(&[], Vec::as_slice)
+        self.engine.state.series_by_node.get(n.index() as u32, key)
     }
 
     /// Share of the metrics a signature reads that have a fresh series on the node.
@@ -189,7 +189,8 @@ impl Facts for StateFacts<'_> {
 /// is healthy and 0 when it is not.
 pub(crate) fn healthy_replicas(engine: &Engine, health: &Health, n: NodeId, at: i64) -> u32 {
     if let Some(key) = engine.replicas_key {
-        if let Some(list) = engine.state.series_by_node.get(&(n.index() as u32, key)) {
+        let list = engine.state.series_by_node.get(n.index() as u32, key);
+        if !list.is_empty() {
             let v = list
                 .iter()
                 .filter_map(|(id, _)| {

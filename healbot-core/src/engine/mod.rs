@@ -17,6 +17,7 @@ use crate::matcher::{name_key, Program};
 
 mod decide;
 mod facts;
+mod series_index;
 mod snapshot;
 
 use crate::guard::ActionGuards;
@@ -27,6 +28,7 @@ use crate::topology::{NodeId, Topology, Traversal};
 use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
 use facts::{Health, StateFacts};
+use series_index::SeriesIndex;
 
 /// Engine settings, with safe defaults.
 ///
@@ -173,8 +175,8 @@ pub enum HostHealth {
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct State {
     pub(crate) series: SeriesStore,
-    /// (node, [`name_key`] of the metric) → series with their labels.
-    pub(crate) series_by_node: BTreeMap<(u32, u64), Vec<(SeriesId, Labels)>>,
+    /// node → [`name_key`] of the metric → series with their labels.
+    pub(crate) series_by_node: SeriesIndex,
     /// (node, log pattern slot) → match counts.
     pub(crate) logs: BTreeMap<(u32, u32), BucketCounter>,
     /// (node, [`name_key`] of the event reason, warning?) → event counts.
@@ -296,7 +298,7 @@ impl Engine {
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
-                series_by_node: BTreeMap::new(),
+                series_by_node: SeriesIndex::default(),
                 logs: BTreeMap::new(),
                 events: BTreeMap::new(),
                 alerts: BTreeMap::new(),
@@ -690,7 +692,7 @@ impl Engine {
         }
         match self.state.series.resolve(key) {
             Ok(id) => {
-                self.state.series_by_node.entry((key.node, name_key(name))).or_default().push((id, labels.clone()));
+                self.state.series_by_node.add(key.node, name_key(name), id, labels.clone());
                 Ok(id)
             }
             Err(e) => {

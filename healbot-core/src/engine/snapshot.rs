@@ -100,7 +100,8 @@ impl Engine {
             postcard::from_bytes(&bytes[HEADER_LEN..]).map_err(|e| snapshot_error(format!("corrupt snapshot: {e}")))?;
         // Node indexes in the state must exist in this topology.
         let n = topology.len() as u32;
-        let bad = state.series_by_node.keys().any(|(node, _)| *node >= n)
+        let bad = state.series_by_node.node_bound() > n as usize
+            || !state.series_by_node.is_well_formed()
             || state.logs.keys().any(|(node, _)| *node >= n)
             || state.alerts.keys().any(|node| *node >= n);
         if bad {
