@@ -172,28 +172,21 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     // explainers, on another node. One that reaches none (only roots on its
     // own node, through a cycle) is a root too; decided before assigning, so
     // the result never depends on the order findings are visited in.
-    let reachable_root = |i: usize, is_root: &[bool]| -> Option<usize> {
-        let mut best: Option<usize> = None;
-        let mut seen = vec![false; findings.len()];
-        let mut stack = explainers[i].clone();
-        while let Some(j) = stack.pop() {
-            if std::mem::replace(&mut seen[j], true) {
-                continue;
-            }
-            if is_root[j] && findings[j].node != findings[i].node {
-                best = earliest(best, j);
-            }
-            stack.extend(explainers[j].iter().copied());
-        }
-        best
+    let before = |a: usize, b: usize| order(a, b).is_lt();
+    let node_of = |i: usize| findings[i].node;
+    let comp = &comp;
+    let reachable_root = |is_root: &[bool]| {
+        let best = best_reachable_roots(&explainers, comp, is_root, node_of, before);
+        move |i: usize| best[comp[i]].excluding(node_of(i), node_of)
     };
-    let fallback: Vec<usize> =
-        (0..findings.len()).filter(|&i| !is_root[i] && reachable_root(i, &is_root).is_none()).collect();
+    let first_pass = reachable_root(&is_root);
+    let fallback: Vec<usize> = (0..findings.len()).filter(|&i| !is_root[i] && first_pass(i).is_none()).collect();
     for i in fallback {
         is_root[i] = true;
     }
+    let second_pass = reachable_root(&is_root);
     let root_of: Vec<Option<usize>> =
-        (0..findings.len()).map(|i| if is_root[i] { None } else { reachable_root(i, &is_root) }).collect();
+        (0..findings.len()).map(|i| if is_root[i] { None } else { second_pass(i) }).collect();
     let mut explains: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
     for (i, r) in root_of.iter().enumerate() {
         if let Some(r) = r {
@@ -279,6 +272,110 @@ fn components(adj: &[Vec<usize>]) -> Vec<usize> {
         next += 1;
     }
     comp
+}
+
+/// The best two roots a component reaches, on different nodes: enough to
+/// answer "the best reachable root not on node x" for any x.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct TopTwo {
+    best: Option<usize>,
+    /// The best root on a node other than `best`'s.
+    other: Option<usize>,
+}
+
+impl TopTwo {
+    fn insert<N: PartialEq>(&mut self, x: usize, node: impl Fn(usize) -> N, before: impl Fn(usize, usize) -> bool) {
+        if self.best == Some(x) || self.other == Some(x) {
+            return;
+        }
+        match self.best {
+            None => self.best = Some(x),
+            Some(b) if before(x, b) => {
+                // The old best stays as `other` when on another node; else the
+                // old `other` (on a node unlike the old best's, so unlike x's) stays.
+                if node(b) != node(x) {
+                    self.other = Some(b);
+                }
+                self.best = Some(x);
+            }
+            Some(b) => {
+                if node(b) != node(x) && self.other.is_none_or(|o| before(x, o)) {
+                    self.other = Some(x);
+                }
+            }
+        }
+    }
+
+    /// The best root not on node `x`.
+    fn excluding<N: PartialEq>(&self, x: N, node: impl Fn(usize) -> N) -> Option<usize> {
+        match self.best {
+            Some(b) if node(b) != x => Some(b),
+            _ => self.other,
+        }
+    }
+}
+
+/// For every component of the "explained by" graph, the best roots reachable
+/// from its members through one or more explainer edges (by `before`, on two
+/// different nodes). Each component is computed once from the components it
+/// points to, in reverse topological order of the component graph: linear
+/// in the edges, where a search per finding would be quadratic.
+fn best_reachable_roots<N: PartialEq + Copy>(
+    explainers: &[Vec<usize>],
+    comp: &[usize],
+    is_root: &[bool],
+    node: impl Fn(usize) -> N + Copy,
+    before: impl Fn(usize, usize) -> bool + Copy,
+) -> Vec<TopTwo> {
+    let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for (i, c) in comp.iter().enumerate() {
+        members[*c].push(i);
+    }
+    // Edges between components; a component is ready once every component
+    // it points to is done.
+    let mut pending = vec![0usize; groups];
+    let mut pointed_from: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    for (i, ex) in explainers.iter().enumerate() {
+        for &j in ex {
+            if comp[j] != comp[i] {
+                pending[comp[i]] += 1;
+                pointed_from[comp[j]].push(comp[i]);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..groups).filter(|c| pending[*c] == 0).collect();
+    let mut best = vec![TopTwo::default(); groups];
+    while let Some(c) = ready.pop() {
+        let mut t = TopTwo::default();
+        // In a cycle every member reaches every member.
+        if members[c].len() > 1 {
+            for &i in members[c].iter().filter(|i| is_root[**i]) {
+                t.insert(i, node, before);
+            }
+        }
+        for &i in &members[c] {
+            for &j in &explainers[i] {
+                if comp[j] != c {
+                    if is_root[j] {
+                        t.insert(j, node, before);
+                    }
+                    let done = best[comp[j]];
+                    for k in [done.best, done.other].into_iter().flatten() {
+                        t.insert(k, node, before);
+                    }
+                }
+            }
+        }
+        best[c] = t;
+        for &p in &pointed_from[c] {
+            pending[p] -= 1;
+            if pending[p] == 0 {
+                ready.push(p);
+            }
+        }
+    }
+    best
 }
 
 fn category_of(findings: &[Finding], c: &Candidate) -> &'static str {
@@ -547,4 +644,56 @@ mod tests {
             }
         }
     }
+
+    /// The search per finding that [`best_reachable_roots`] replaces.
+    fn naive_reachable_root(
+        explainers: &[Vec<usize>],
+        is_root: &[bool],
+        node: &[usize],
+        before: impl Fn(usize, usize) -> bool,
+        i: usize,
+    ) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut seen = vec![false; explainers.len()];
+        let mut stack = explainers[i].clone();
+        while let Some(j) = stack.pop() {
+            if std::mem::replace(&mut seen[j], true) {
+                continue;
+            }
+            if is_root[j] && node[j] != node[i] {
+                best = Some(best.map_or(j, |b| if before(j, b) { j } else { b }));
+            }
+            stack.extend(explainers[j].iter().copied());
+        }
+        best
+    }
+
+    proptest! {
+        #[test]
+        fn reachable_roots_agree_with_a_search_per_finding(
+            raw in (1usize..14).prop_flat_map(|n| (
+                prop::collection::vec(prop::collection::btree_set(0..n, 0..4), n),
+                prop::collection::vec((0usize..4, any::<bool>(), 0u8..6), n),
+            ))
+        ) {
+            let (adj, info) = raw;
+            let node: Vec<usize> = info.iter().map(|x| x.0).collect();
+            // No edges between findings on one node, as in `localize`.
+            let explainers: Vec<Vec<usize>> = adj.iter().enumerate()
+                .map(|(i, s)| s.iter().copied().filter(|&j| node[j] != node[i]).collect()).collect();
+            let is_root: Vec<bool> = info.iter().map(|x| x.1).collect();
+            let rank: Vec<u8> = info.iter().map(|x| x.2).collect();
+            let before = |a: usize, b: usize| (rank[a], a) < (rank[b], b);
+            let comp = components(&explainers);
+            let best = best_reachable_roots(&explainers, &comp, &is_root, |i| node[i], before);
+            for i in 0..explainers.len() {
+                prop_assert_eq!(
+                    best[comp[i]].excluding(node[i], |k| node[k]),
+                    naive_reachable_root(&explainers, &is_root, &node, before, i),
+                    "finding {}", i
+                );
+            }
+        }
+    }
+
 }
