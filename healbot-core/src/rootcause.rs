@@ -116,6 +116,15 @@ pub const MAX_SUSPECTS: usize = 3;
 /// ```
 pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scratch: &mut Traversal) -> Localization {
     let tol = tolerance.as_millis_i64();
+    if let [f] = findings {
+        // The common case, one thing wrong: nothing can explain it and
+        // there is no second failing node to share a suspect with.
+        let score = f.confidence + 0.1 * (5.0 - f64::from(topo.node(f.node).tier()));
+        return Localization {
+            roles: vec![Role::Root { rank: 1, score, explains: Vec::new() }],
+            candidates: vec![Candidate { node: f.node, finding: Some(0), score, explains: Vec::new() }],
+        };
+    }
     // Findings by node, for the dependency scan.
     let mut by_node: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -453,6 +462,22 @@ mod tests {
     }
 
     #[test]
+    fn one_finding_is_the_root_ranked_first() {
+        let t = topo("    - {id: a, kind: service, tier: 2, depends_on: [b]}\n    - {id: b, kind: database}\n");
+        let one = [f(&t, "a", Category::Errors, 1_000)];
+        let loc = localize(&t, &one, TOL, &mut t.traversal());
+        // The same score the general path gives a root that explains nothing.
+        let score = one[0].confidence + 0.1 * (5.0 - 2.0);
+        assert_eq!(loc.roles, vec![Role::Root { rank: 1, score, explains: vec![] }]);
+        assert_eq!(loc.candidates.len(), 1);
+        assert_eq!((loc.candidates[0].node, loc.candidates[0].finding), (one[0].node, Some(0)));
+        // A second finding on a node that shares nothing changes nothing for the first.
+        let two = [one[0], f(&t, "b", Category::Configuration, 5_000)];
+        let loc2 = localize(&t, &two, TOL, &mut t.traversal());
+        assert!(matches!(loc2.roles[0], Role::Root { score: s, .. } if s == score));
+    }
+
+    #[test]
     fn four_level_cascade_has_one_root() {
         let t = topo(
             "    - {id: lb, kind: load_balancer, depends_on: [web]}\n    - {id: web, kind: service, depends_on: [api]}\n    - {id: api, kind: service, depends_on: [db]}\n    - {id: db, kind: database}\n",
@@ -695,5 +720,4 @@ mod tests {
             }
         }
     }
-
 }

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::window::SeriesId;
 use crate::telemetry::Labels;
+use crate::window::SeriesId;
 
 /// One metric's series on a node, with their labels.
 type Entry = (u64, Vec<(SeriesId, Labels)>);
