@@ -344,7 +344,13 @@ impl Engine {
     }
 
     fn count_ingested(&mut self, kind: &str) {
-        *self.state.stats.ingested.entry(kind.to_string()).or_default() += 1;
+        // Looked up before inserting: the key is allocated once per kind, not per observation.
+        match self.state.stats.ingested.get_mut(kind) {
+            Some(n) => *n += 1,
+            None => {
+                self.state.stats.ingested.insert(kind.to_string(), 1);
+            }
+        }
     }
 
     fn count_drop(&mut self, why: Dropped, n: u64) {
