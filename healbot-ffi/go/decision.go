@@ -64,7 +64,20 @@ type SignatureRef struct {
 type Confidence struct {
 	Value   float64          `json:"value"`
 	LogOdds float64          `json:"log_odds"`
+	Inputs  ConfidenceInputs `json:"inputs"`
 	Terms   []ConfidenceTerm `json:"terms"`
+}
+
+// ConfidenceInputs are the numbers a confidence is computed from; the
+// terms are written from them.
+type ConfidenceInputs struct {
+	Prior                   float64 `json:"prior"`
+	Evidence                float64 `json:"evidence"`
+	Coverage                float64 `json:"coverage"`
+	ExplainedByDependency   bool    `json:"explained_by_dependency"`
+	CorroboratingDependents int     `json:"corroborating_dependents"`
+	Successes               int     `json:"successes"`
+	Failures                int     `json:"failures"`
 }
 
 // ConfidenceTerm is one term of a confidence, in log-odds.

@@ -64,7 +64,7 @@ func TestEvaluateAndLedger(t *testing.T) {
 	if d.Node != "api" || d.Signature == nil || d.Signature.ID != "cpu.hot" || d.Verdict != Execute ||
 		d.Action == nil || d.Action.ID != "restart" || d.Action.Operation != "restart" || d.Action.Target != "api" ||
 		d.RootCause.Role != "root" || d.Confidence.Value <= 0 || len(d.Confidence.Terms) == 0 ||
-		len(d.Evidence) == 0 || d.Explanation == "" || !d.Time().Equal(at) || d.SchemaVersion != 1 {
+		len(d.Evidence) == 0 || d.Explanation == "" || !d.Time().Equal(at) || d.SchemaVersion != 2 || d.Confidence.Inputs.Coverage != 1 || len(d.Confidence.Terms) != 5 {
 		t.Fatalf("decision %+v", d)
 	}
 	js, err := e.EvaluateJSON(at)
