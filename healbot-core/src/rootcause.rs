@@ -125,22 +125,29 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             candidates: vec![Candidate { node: f.node, finding: Some(0), score, explains: Vec::new() }],
         };
     }
-    // Findings by node, for the dependency scan.
-    let mut by_node: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
+    // Findings by node index, for the dependency scan.
+    let mut by_node: Vec<Vec<usize>> = vec![Vec::new(); topo.len()];
     for (i, f) in findings.iter().enumerate() {
-        by_node.entry(f.node).or_default().push(i);
+        if let Some(list) = by_node.get_mut(f.node.index()) {
+            list.push(i);
+        }
     }
-    // explainers[i]: findings on dependencies of i's node that could explain it.
+    // explainers[i]: findings on dependencies of i's node that could explain
+    // it. The dependencies of a node are walked once for all its findings.
     let mut explainers: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
-    for (i, f) in findings.iter().enumerate() {
-        for dep in topo.dependencies(f.node, scratch) {
-            if *dep == f.node {
+    for here in by_node.iter().filter(|here| !here.is_empty()) {
+        let node = findings[here[0]].node;
+        for dep in topo.dependencies(node, scratch) {
+            if *dep == node {
                 continue;
             }
-            if let Some(js) = by_node.get(dep) {
-                for &j in js {
-                    let b = &findings[j];
-                    if b.category.propagates() && b.onset <= f.onset.saturating_add(tol) {
+            for &j in by_node.get(dep.index()).map_or(&[][..], Vec::as_slice) {
+                let b = &findings[j];
+                if !b.category.propagates() {
+                    continue;
+                }
+                for &i in here {
+                    if b.onset <= findings[i].onset.saturating_add(tol) {
                         explainers[i].push(j);
                     }
                 }
@@ -154,7 +161,12 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     // with every other member on the same node (diagnoses on one node never
     // explain each other). A singleton group with no explainer is the plain
     // case of an unexplained finding.
-    let order = |a: usize, b: usize| {
+    //
+    // "Earliest" is a total order (onset, then higher confidence, then
+    // tier, then node id, then input position), ranked once so that the
+    // many comparisons below are integer comparisons.
+    let mut ranked: Vec<usize> = (0..findings.len()).collect();
+    ranked.sort_unstable_by(|&a, &b| {
         let (fa, fb) = (&findings[a], &findings[b]);
         fa.onset
             .cmp(&fb.onset)
@@ -162,7 +174,12 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             .then(topo.node(fa.node).tier().cmp(&topo.node(fb.node).tier()))
             .then(topo.node(fa.node).id().cmp(topo.node(fb.node).id()))
             .then(a.cmp(&b))
-    };
+    });
+    let mut rank = vec![0usize; findings.len()];
+    for (r, i) in ranked.iter().enumerate() {
+        rank[*i] = r;
+    }
+    let order = |a: usize, b: usize| rank[a].cmp(&rank[b]);
     let earliest = |best: Option<usize>, j: usize| Some(best.map_or(j, |b| if order(j, b).is_lt() { j } else { b }));
     let comp = components(&explainers);
     let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
@@ -400,7 +417,7 @@ fn inferred_suspects(
     topo: &Topology,
     findings: &[Finding],
     is_root: &[bool],
-    by_node: &BTreeMap<NodeId, Vec<usize>>,
+    by_node: &[Vec<usize>],
     scratch: &mut Traversal,
 ) -> Vec<Candidate> {
     let mut shared: BTreeMap<NodeId, Vec<usize>> = BTreeMap::new();
@@ -416,7 +433,7 @@ fn inferred_suspects(
     for &i in &reps {
         let f = &findings[i];
         for dep in topo.dependencies(f.node, scratch) {
-            if !by_node.contains_key(dep) {
+            if by_node.get(dep.index()).is_none_or(Vec::is_empty) {
                 shared.entry(*dep).or_default().push(i);
             }
         }
