@@ -132,28 +132,29 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             list.push(i);
         }
     }
-    // explainers[i]: findings on dependencies of i's node that could explain
-    // it. The dependencies of a node are walked once for all its findings.
-    let mut explainers: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
+    // explainers.of(i): findings on dependencies of i's node that could
+    // explain it. The dependencies of a node are walked once for all its
+    // findings; each finding's explainers are contiguous in `edges`.
+    let mut edges: Vec<usize> = Vec::new();
+    let mut ranges: Vec<(usize, usize)> = vec![(0, 0); findings.len()];
     for here in by_node.iter().filter(|here| !here.is_empty()) {
         let node = findings[here[0]].node;
-        for dep in topo.dependencies(node, scratch) {
-            if *dep == node {
-                continue;
-            }
-            for &j in by_node.get(dep.index()).map_or(&[][..], Vec::as_slice) {
-                let b = &findings[j];
-                if !b.category.propagates() {
-                    continue;
-                }
-                for &i in here {
-                    if b.onset <= findings[i].onset.saturating_add(tol) {
-                        explainers[i].push(j);
+        let deps = topo.dependencies(node, scratch);
+        for &i in here {
+            let start = edges.len();
+            let latest = findings[i].onset.saturating_add(tol);
+            for dep in deps.iter().filter(|d| **d != node) {
+                for &j in by_node.get(dep.index()).map_or(&[][..], Vec::as_slice) {
+                    let b = &findings[j];
+                    if b.category.propagates() && b.onset <= latest {
+                        edges.push(j);
                     }
                 }
             }
+            ranges[i] = (start, edges.len());
         }
     }
+    let explainers = Adjacency::from_ranges(&ranges, &edges);
     // Roots. Findings nothing explains are roots. In a dependency cycle
     // findings may explain each other with none unexplained: in every
     // strongly connected group of the "explained by" graph that nothing
@@ -185,8 +186,8 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
     let mut terminal = vec![true; groups];
     let mut first: Vec<Option<usize>> = vec![None; groups];
-    for (i, ex) in explainers.iter().enumerate() {
-        if ex.iter().any(|&j| comp[j] != comp[i]) {
+    for i in 0..explainers.len() {
+        if explainers.of(i).iter().any(|&j| comp[j] != comp[i]) {
             terminal[comp[i]] = false;
         }
         first[comp[i]] = earliest(first[comp[i]], i);
@@ -251,18 +252,19 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
 
 /// Strongly connected components of a graph given as adjacency lists
 /// (Kosaraju, iterative): a component number per vertex.
-fn components(adj: &[Vec<usize>]) -> Vec<usize> {
+fn components(adj: &Adjacency) -> Vec<usize> {
     let n = adj.len();
     let mut finished = Vec::with_capacity(n);
     let mut seen = vec![false; n];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
     for s in 0..n {
         if seen[s] {
             continue;
         }
         seen[s] = true;
-        let mut stack = vec![(s, 0usize)];
+        stack.push((s, 0));
         while let Some((v, k)) = stack.pop() {
-            if let Some(&w) = adj[v].get(k) {
+            if let Some(&w) = adj.of(v).get(k) {
                 stack.push((v, k + 1));
                 if !seen[w] {
                     seen[w] = true;
@@ -273,22 +275,18 @@ fn components(adj: &[Vec<usize>]) -> Vec<usize> {
             }
         }
     }
-    let mut reverse = vec![Vec::new(); n];
-    for (v, ws) in adj.iter().enumerate() {
-        for &w in ws {
-            reverse[w].push(v);
-        }
-    }
+    let reverse = Adjacency::from_pairs(n, (0..n).flat_map(|v| adj.of(v).iter().map(move |&w| (w, v))));
     let mut comp = vec![usize::MAX; n];
     let mut next = 0;
+    let mut stack: Vec<usize> = Vec::new();
     for &s in finished.iter().rev() {
         if comp[s] != usize::MAX {
             continue;
         }
         comp[s] = next;
-        let mut stack = vec![s];
+        stack.push(s);
         while let Some(v) = stack.pop() {
-            for &w in &reverse[v] {
+            for &w in reverse.of(v) {
                 if comp[w] == usize::MAX {
                     comp[w] = next;
                     stack.push(w);
@@ -298,6 +296,56 @@ fn components(adj: &[Vec<usize>]) -> Vec<usize> {
         next += 1;
     }
     comp
+}
+
+/// Adjacency lists in one buffer: the neighbours of vertex `v` are
+/// `edges[start[v]..start[v + 1]]`. One allocation for the whole graph
+/// instead of one per vertex.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Adjacency {
+    start: Vec<usize>,
+    edges: Vec<usize>,
+}
+
+impl Adjacency {
+    /// From `(from, to)` pairs over `n` vertices; each vertex keeps its
+    /// pairs' order. Every `from` must be below `n`.
+    fn from_pairs<I: Iterator<Item = (usize, usize)> + Clone>(n: usize, pairs: I) -> Adjacency {
+        let mut start = vec![0usize; n + 1];
+        for (v, _) in pairs.clone() {
+            start[v + 1] += 1;
+        }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut next = start.clone();
+        let mut edges = vec![0usize; start[n]];
+        for (v, w) in pairs {
+            edges[next[v]] = w;
+            next[v] += 1;
+        }
+        Adjacency { start, edges }
+    }
+
+    /// From each vertex's range of `edges`, in vertex order.
+    fn from_ranges(ranges: &[(usize, usize)], edges: &[usize]) -> Adjacency {
+        let mut start = Vec::with_capacity(ranges.len() + 1);
+        let mut out = Vec::with_capacity(edges.len());
+        start.push(0);
+        for &(a, b) in ranges {
+            out.extend_from_slice(&edges[a..b]);
+            start.push(out.len());
+        }
+        Adjacency { start, edges: out }
+    }
+
+    fn len(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
+    fn of(&self, v: usize) -> &[usize] {
+        &self.edges[self.start[v]..self.start[v + 1]]
+    }
 }
 
 /// The best two roots a component reaches, on different nodes: enough to
@@ -347,41 +395,35 @@ impl TopTwo {
 /// points to, in reverse topological order of the component graph: linear
 /// in the edges, where a search per finding would be quadratic.
 fn best_reachable_roots<N: PartialEq + Copy>(
-    explainers: &[Vec<usize>],
+    explainers: &Adjacency,
     comp: &[usize],
     is_root: &[bool],
     node: impl Fn(usize) -> N + Copy,
     before: impl Fn(usize, usize) -> bool + Copy,
 ) -> Vec<TopTwo> {
     let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
-    for (i, c) in comp.iter().enumerate() {
-        members[*c].push(i);
-    }
+    let members = Adjacency::from_pairs(groups, comp.iter().enumerate().map(|(i, c)| (*c, i)));
     // Edges between components; a component is ready once every component
     // it points to is done.
+    let between =
+        (0..comp.len()).flat_map(|i| explainers.of(i).iter().map(move |&j| (comp[i], comp[j]))).filter(|(a, b)| a != b);
     let mut pending = vec![0usize; groups];
-    let mut pointed_from: Vec<Vec<usize>> = vec![Vec::new(); groups];
-    for (i, ex) in explainers.iter().enumerate() {
-        for &j in ex {
-            if comp[j] != comp[i] {
-                pending[comp[i]] += 1;
-                pointed_from[comp[j]].push(comp[i]);
-            }
-        }
+    for (from, _) in between.clone() {
+        pending[from] += 1;
     }
+    let pointed_from = Adjacency::from_pairs(groups, between.map(|(from, to)| (to, from)));
     let mut ready: Vec<usize> = (0..groups).filter(|c| pending[*c] == 0).collect();
     let mut best = vec![TopTwo::default(); groups];
     while let Some(c) = ready.pop() {
         let mut t = TopTwo::default();
         // In a cycle every member reaches every member.
-        if members[c].len() > 1 {
-            for &i in members[c].iter().filter(|i| is_root[**i]) {
+        if members.of(c).len() > 1 {
+            for &i in members.of(c).iter().filter(|i| is_root[**i]) {
                 t.insert(i, node, before);
             }
         }
-        for &i in &members[c] {
-            for &j in &explainers[i] {
+        for &i in members.of(c) {
+            for &j in explainers.of(i) {
                 if comp[j] != c {
                     if is_root[j] {
                         t.insert(j, node, before);
@@ -394,7 +436,7 @@ fn best_reachable_roots<N: PartialEq + Copy>(
             }
         }
         best[c] = t;
-        for &p in &pointed_from[c] {
+        for &p in pointed_from.of(c) {
             pending[p] -= 1;
             if pending[p] == 0 {
                 ready.push(p);
@@ -726,8 +768,12 @@ mod tests {
             let is_root: Vec<bool> = info.iter().map(|x| x.1).collect();
             let rank: Vec<u8> = info.iter().map(|x| x.2).collect();
             let before = |a: usize, b: usize| (rank[a], a) < (rank[b], b);
-            let comp = components(&explainers);
-            let best = best_reachable_roots(&explainers, &comp, &is_root, |i| node[i], before);
+            let adj = Adjacency::from_pairs(
+                explainers.len(),
+                explainers.iter().enumerate().flat_map(|(i, l)| l.iter().map(move |&j| (i, j))),
+            );
+            let comp = components(&adj);
+            let best = best_reachable_roots(&adj, &comp, &is_root, |i| node[i], before);
             for i in 0..explainers.len() {
                 prop_assert_eq!(
                     best[comp[i]].excluding(node[i], |k| node[k]),
