@@ -414,6 +414,7 @@ fn best_reachable_roots<N: PartialEq + Copy>(
     let pointed_from = Adjacency::from_pairs(groups, between.map(|(from, to)| (to, from)));
     let mut ready: Vec<usize> = (0..groups).filter(|c| pending[*c] == 0).collect();
     let mut best = vec![TopTwo::default(); groups];
+    let mut merged_into = vec![usize::MAX; groups];
     while let Some(c) = ready.pop() {
         let mut t = TopTwo::default();
         // In a cycle every member reaches every member.
@@ -424,14 +425,20 @@ fn best_reachable_roots<N: PartialEq + Copy>(
         }
         for &i in members.of(c) {
             for &j in explainers.of(i) {
-                if comp[j] != c {
-                    if is_root[j] {
-                        t.insert(j, node, before);
-                    }
-                    let done = best[comp[j]];
-                    for k in [done.best, done.other].into_iter().flatten() {
-                        t.insert(k, node, before);
-                    }
+                let cj = comp[j];
+                // A component pointed to again adds nothing: a singleton is
+                // `j` itself, and a larger one's result already holds every
+                // root among its members.
+                if cj == c || merged_into[cj] == c {
+                    continue;
+                }
+                merged_into[cj] = c;
+                if is_root[j] {
+                    t.insert(j, node, before);
+                }
+                let done = best[cj];
+                for k in [done.best, done.other].into_iter().flatten() {
+                    t.insert(k, node, before);
                 }
             }
         }
