@@ -95,7 +95,8 @@ impl Engine {
         // already recorded, in a scratch copy of the ledger — made only when
         // a later decision runs guards after an execution was decided.
         let mut ledger: Option<Ledger> = None;
-        let mut decided: Vec<Execution> = Vec::new();
+        // Positions in `out` of executions not yet in the scratch ledger.
+        let mut decided: Vec<usize> = Vec::new();
         let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
         for i in order {
             let d = &diags[i];
@@ -158,8 +159,18 @@ impl Engine {
             } else {
                 if !decided.is_empty() {
                     let l = ledger.get_or_insert_with(|| self.state.ledger.clone());
-                    for e in decided.drain(..) {
-                        l.record_execution(e);
+                    for k in decided.drain(..) {
+                        let done: &Decision = &out[k];
+                        if let Some(a) = &done.action {
+                            l.record_execution(Execution {
+                                decision_id: done.id.clone(),
+                                signature: done.signature.as_ref().map_or_else(String::new, |s| s.id.clone()),
+                                action: a.id.clone(),
+                                target: a.target.clone(),
+                                at,
+                                unattended: true,
+                            });
+                        }
                     }
                 }
                 let view = View { engine: self, health: &health, at };
@@ -221,17 +232,8 @@ impl Engine {
             } else {
                 verdict
             };
-            if verdict == Verdict::Execute && !self.config.dry_run {
-                if let Some(a) = &action {
-                    decided.push(Execution {
-                        decision_id: id.clone(),
-                        signature: d.signature.clone(),
-                        action: a.id.clone(),
-                        target: a.target.clone(),
-                        at,
-                        unattended: true,
-                    });
-                }
+            if verdict == Verdict::Execute && !self.config.dry_run && action.is_some() {
+                decided.push(out.len());
             }
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
@@ -340,6 +342,7 @@ impl Engine {
             out.push(decision);
         }
         self.traversal = scratch;
+        self.health = health;
         out.sort_by(|a, b| {
             let sa = a.signature.as_ref().map_or("", |s| s.id.as_str());
             let sb = b.signature.as_ref().map_or("", |s| s.id.as_str());

@@ -13,21 +13,28 @@ use crate::window::SeriesId;
 use crate::Duration;
 
 /// Node health at one evaluation: host overrides first, then diagnoses.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Health {
     unhealthy: Vec<bool>,
     host: Vec<Option<HostHealth>>,
 }
 
 impl Health {
-    pub(crate) fn from_host(host: &BTreeMap<u32, HostHealth>, nodes: usize) -> Health {
-        let mut h = vec![None; nodes];
+    /// Health from the host's overrides over `nodes` nodes, reusing the
+    /// buffers of `reuse` (the previous evaluation's) so an evaluation
+    /// allocates nothing here.
+    pub(crate) fn from_host(host: &BTreeMap<u32, HostHealth>, nodes: usize, reuse: Health) -> Health {
+        let Health { mut unhealthy, host: mut h } = reuse;
+        unhealthy.clear();
+        unhealthy.resize(nodes, false);
+        h.clear();
+        h.resize(nodes, None);
         for (n, v) in host {
             if let Some(slot) = h.get_mut(*n as usize) {
                 *slot = Some(*v);
             }
         }
-        Health { unhealthy: vec![false; nodes], host: h }
+        Health { unhealthy, host: h }
     }
 
     pub(crate) fn mark(&mut self, n: NodeId) {

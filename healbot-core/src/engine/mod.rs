@@ -258,6 +258,8 @@ pub struct Engine {
     pub(crate) replicas_key: Option<u64>,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
     seen: Vec<crate::matcher::Seen>,
+    /// The last evaluation's node health, whose buffers the next one reuses.
+    health: Health,
     log_scratch: crate::logmatch::Scratch,
     log_hits: Vec<crate::logmatch::PatternId>,
 }
@@ -315,6 +317,7 @@ impl Engine {
             topology,
             config,
             seen: Vec::new(),
+            health: Health::default(),
             log_scratch,
             log_hits: Vec::new(),
         }
@@ -550,7 +553,9 @@ impl Engine {
     /// evaluated after the others, against the health those imply, so the
     /// result never depends on evaluation order.
     pub fn diagnose(&mut self, at: i64) -> Evaluation {
-        self.diagnose_with_health(at).0
+        let (evaluation, health) = self.diagnose_with_health(at);
+        self.health = health;
+        evaluation
     }
 
     pub(crate) fn diagnose_with_health(&mut self, at: i64) -> (Evaluation, Health) {
@@ -564,7 +569,7 @@ impl Engine {
         self.state.stats.evaluations += 1;
         let program = Arc::clone(&self.program);
         let topo = self.topology.clone();
-        let mut health = Health::from_host(&self.state.host_health, topo.len());
+        let mut health = Health::from_host(&self.state.host_health, topo.len(), std::mem::take(&mut self.health));
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut seen = std::mem::take(&mut self.seen);
