@@ -113,7 +113,7 @@ fn sig20(c: &mut Criterion) {
     assert_eq!(d.len(), 1, "the signature holds on the sick node");
     assert_eq!(d[0].evidence.len(), 20, "20 predicates reported");
     // Every predicate holds, but those under `not`, which must not.
-    assert!(d[0].evidence.iter().all(|e| e.satisfied != e.path.contains(".not")), "{:#?}", d[0].evidence);
+    assert!(d[0].evidence.iter().all(|e| e.satisfied != e.about.path.contains(".not")), "{:#?}", d[0].evidence);
     assert!(not_held.diagnose(AT).diagnoses.is_empty());
     assert!(no_node.diagnose(AT).diagnoses.is_empty());
 

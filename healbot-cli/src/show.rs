@@ -31,9 +31,9 @@ pub fn num(v: f64) -> String {
 /// `✓`/`✗`, the predicate, and observed vs threshold.
 pub fn evidence_line(e: &EvidenceItem) -> String {
     let mark = if e.satisfied { "✓" } else { "✗" };
-    let mut s = format!("{mark} {}", e.predicate);
+    let mut s = format!("{mark} {}", e.about.predicate);
     let observed = e.observed.map_or_else(|| "no data".to_string(), num);
-    match (e.op, e.threshold) {
+    match (e.about.op, e.about.threshold) {
         (Some(op), Some(t)) => {
             let _ = write!(s, ": observed {observed}, needs {op} {}", num(t));
         }
@@ -53,7 +53,7 @@ pub fn evidence_line(e: &EvidenceItem) -> String {
         Role::Exception => s.push_str(" [exception]"),
         Role::Required => {}
     }
-    if let Some(id) = &e.id {
+    if let Some(id) = &e.about.id {
         let _ = write!(s, " #{id}");
     }
     s
@@ -206,13 +206,13 @@ pub fn explain(d: &Decision) -> String {
     if !required.is_empty() {
         let _ = writeln!(s, "\nMatch (required):");
         for e in required {
-            let _ = writeln!(s, "  {}  {}", e.path, evidence_line(e));
+            let _ = writeln!(s, "  {}  {}", e.about.path, evidence_line(e));
         }
     }
     if !other.is_empty() {
         let _ = writeln!(s, "\nEvidence:");
         for e in other {
-            let _ = writeln!(s, "  {}  {}", e.path, evidence_line(e));
+            let _ = writeln!(s, "  {}  {}", e.about.path, evidence_line(e));
         }
     }
     let _ = writeln!(s, "\nAction:");

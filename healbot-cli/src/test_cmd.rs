@@ -754,7 +754,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
                 d.evidence
                     .iter()
                     .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.path, show::evidence_line(e))),
+                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
             );
             details.extend(decision_details(d, false));
             out.push(Failure {
@@ -773,7 +773,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
                 d.evidence
                     .iter()
                     .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.path, show::evidence_line(e))),
+                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
             );
             out.push(Failure {
                 at: at.clone(),
@@ -882,7 +882,7 @@ fn probe(fx: &Fixture, observations: &[Observation], signature: &str, node: &str
         .evidence
         .iter()
         .filter_map(|e| {
-            let rest = e.path.strip_prefix("match.any[0]")?;
+            let rest = e.about.path.strip_prefix("match.any[0]")?;
             Some(format!("  match{rest}  {}", show::evidence_line(e)))
         })
         .collect();

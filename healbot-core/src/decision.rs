@@ -274,7 +274,7 @@ impl Decision {
             .evidence
             .iter()
             .filter(|e| e.satisfied && matches!(e.role, crate::diagnosis::Role::Required))
-            .map(|e| &*e.predicate)
+            .map(|e| e.about.predicate.as_str())
             .collect();
         if !held.is_empty() {
             let _ = write!(s, " because {}", held.join(" and "));

@@ -22,42 +22,36 @@ pub enum Role {
     Exception,
 }
 
-/// One predicate as evaluated: what was observed, against what, and whether
-/// it held. Users read these to see which sub-condition failed.
+/// What a predicate is: where it sits, how it reads for people, and what it
+/// compares against. Compiled once per predicate and shared (one `Arc`) by
+/// every evidence item it produces.
 ///
 /// # Example
 ///
 /// ```
-/// use healbot_core::diagnosis::{EvidenceItem, Role};
+/// use healbot_core::diagnosis::PredicateInfo;
 /// use healbot_core::spec::Comparison;
 /// use healbot_core::Duration;
 ///
-/// let e = EvidenceItem {
+/// let p = PredicateInfo {
 ///     path: "match.metric".into(),
 ///     id: None,
 ///     predicate: "avg(cpu[5m]) > 0.9".into(),
-///     observed: Some(0.95),
 ///     op: Some(Comparison::Gt),
 ///     threshold: Some(0.9),
 ///     window: Some(Duration::from_secs(300)),
-///     satisfied: true,
-///     role: Role::Required,
-///     note: None,
 /// };
-/// assert!(e.satisfied);
+/// assert_eq!(p.path, "match.metric");
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EvidenceItem {
+pub struct PredicateInfo {
     /// Where the predicate sits in the signature (`match.all[1].metric`).
-    /// Shared with the compiled signature: copying an item copies no text.
-    pub path: Arc<str>,
+    pub path: String,
     /// The predicate's id, when it has one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<Arc<str>>,
+    pub id: Option<String>,
     /// The predicate rendered for people (`avg(cpu[5m]) > 0.9`).
-    pub predicate: Arc<str>,
-    /// The observed value; `None` when there was no data.
-    pub observed: Option<f64>,
+    pub predicate: String,
     /// The comparison, for predicates that compare.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub op: Option<Comparison>,
@@ -67,6 +61,42 @@ pub struct EvidenceItem {
     /// The window the value covers.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub window: Option<Duration>,
+}
+
+/// One predicate as evaluated: what was observed, against what, and whether
+/// it held. Users read these to see which sub-condition failed.
+///
+/// In the document the predicate's fields come first (`path`, `id`,
+/// `predicate`, `op`, `threshold`, `window`), then `observed`,
+/// `satisfied`, `role` (and `weight`) and `note`.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use healbot_core::diagnosis::{EvidenceItem, PredicateInfo, Role};
+/// use healbot_core::spec::Comparison;
+/// use healbot_core::Duration;
+///
+/// let cpu = Arc::new(PredicateInfo {
+///     path: "match.metric".into(),
+///     id: None,
+///     predicate: "avg(cpu[5m]) > 0.9".into(),
+///     op: Some(Comparison::Gt),
+///     threshold: Some(0.9),
+///     window: Some(Duration::from_secs(300)),
+/// });
+/// let e = EvidenceItem { about: cpu, observed: Some(0.95), satisfied: true, role: Role::Required, note: None };
+/// assert!(e.satisfied);
+/// assert_eq!(serde_json::to_value(&e).unwrap()["predicate"], "avg(cpu[5m]) > 0.9");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceItem {
+    /// The predicate evaluated (shared with the compiled signature).
+    #[serde(flatten)]
+    pub about: Arc<PredicateInfo>,
+    /// The observed value; `None` when there was no data.
+    pub observed: Option<f64>,
     /// Whether the predicate held.
     pub satisfied: bool,
     /// Required, evidence (with its weight) or exception.

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diagnosis::{EvidenceItem, Role};
+use crate::diagnosis::{EvidenceItem, PredicateInfo, Role};
 use crate::library::Library;
 use crate::logmatch::{LogMatcher, LogMatcherBuilder, PatternSpec};
 use crate::spec::signature::{Category, Condition, EventTypeFilter, ExceptionOp, HealthState, Signature, Status};
@@ -132,7 +132,7 @@ enum Node {
     Any(Vec<u32>),
     Not(u32),
     AtLeast(u32, Vec<u32>),
-    Leaf { pred: u32, path: Arc<str>, id: Option<Arc<str>>, text: Arc<str> },
+    Leaf { pred: u32, about: Arc<PredicateInfo> },
 }
 
 /// A compiled exception.
@@ -234,10 +234,20 @@ impl Builder<'_> {
         w
     }
 
-    fn leaf(&mut self, pred: Pred, path: String, id: Option<String>, text: String) -> u32 {
+    fn leaf(&mut self, pred: Pred, path: String, id: Option<String>, predicate: String) -> u32 {
+        // What the evidence item of this leaf says besides its observation.
+        let (op, threshold, window) = match &pred {
+            Pred::Metric { op, threshold, window, .. }
+            | Pred::Log { op, threshold, window, .. }
+            | Pred::Event { op, threshold, window, .. }
+            | Pred::Forecast { op, threshold, window, .. } => (Some(*op), Some(*threshold), Some(*window)),
+            Pred::Absent { for_, .. } => (None, None, Some(*for_)),
+            Pred::Replicas { min_healthy } => (Some(Comparison::Ge), Some(f64::from(*min_healthy)), None),
+            _ => (None, None, None),
+        };
         self.preds.push(pred);
-        let (path, id, text) = (path.into(), id.map(Into::into), text.into());
-        self.push(Node::Leaf { pred: self.preds.len() as u32 - 1, path, id, text })
+        let about = Arc::new(PredicateInfo { path, id, predicate, op, threshold, window });
+        self.push(Node::Leaf { pred: self.preds.len() as u32 - 1, about })
     }
 
     fn push(&mut self, n: Node) -> u32 {
@@ -544,13 +554,15 @@ impl Program {
             });
             if hit {
                 return Some(EvidenceItem {
-                    path: format!("exceptions[{i}]").into(),
-                    id: None,
-                    predicate: format!("{} {:?} {:?}", x.field, x.op, x.values).into(),
+                    about: Arc::new(PredicateInfo {
+                        path: format!("exceptions[{i}]"),
+                        id: None,
+                        predicate: format!("{} {:?} {:?}", x.field, x.op, x.values),
+                        op: None,
+                        threshold: None,
+                        window: None,
+                    }),
                     observed: None,
-                    op: None,
-                    threshold: None,
-                    window: None,
                     satisfied: true,
                     role: Role::Exception,
                     note: (!x.reason.is_empty()).then(|| x.reason.clone()),
@@ -673,33 +685,13 @@ impl Program {
                 let held = kids.iter().filter(|k| self.eval(**k, n, facts, role, seen, out)).count();
                 held >= *need as usize
             }
-            Node::Leaf { pred, path, id, text } => {
+            Node::Leaf { pred, about } => {
                 let p = &self.preds[*pred as usize];
                 let (satisfied, observed, note) = match seen.next_if(|k| k.node == node) {
                     Some(k) => (k.satisfied, k.observed, k.note),
                     None => self.eval_pred(p, n, facts),
                 };
-                let (op, threshold, window) = match p {
-                    Pred::Metric { op, threshold, window, .. }
-                    | Pred::Log { op, threshold, window, .. }
-                    | Pred::Event { op, threshold, window, .. }
-                    | Pred::Forecast { op, threshold, window, .. } => (Some(*op), Some(*threshold), Some(*window)),
-                    Pred::Absent { for_, .. } => (None, None, Some(*for_)),
-                    Pred::Replicas { min_healthy } => (Some(Comparison::Ge), Some(f64::from(*min_healthy)), None),
-                    _ => (None, None, None),
-                };
-                out.push(EvidenceItem {
-                    path: path.clone(),
-                    id: id.clone(),
-                    predicate: text.clone(),
-                    observed,
-                    op,
-                    threshold,
-                    window,
-                    satisfied,
-                    role,
-                    note: note.render(),
-                });
+                out.push(EvidenceItem { about: Arc::clone(about), observed, satisfied, role, note: note.render() });
                 satisfied
             }
         }

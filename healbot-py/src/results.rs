@@ -159,19 +159,19 @@ impl Evidence {
     #[getter]
     fn path(&self) -> PyResult<&str> {
         let v = self.v()?;
-        Ok(&v.path)
+        Ok(&v.about.path)
     }
     /// The predicate's id, when it has one.
     #[getter]
     fn id(&self) -> PyResult<Option<&str>> {
         let v = self.v()?;
-        Ok(v.id.as_deref())
+        Ok(v.about.id.as_deref())
     }
     /// The predicate for people (`avg(cpu[5m]) > 0.9`).
     #[getter]
     fn predicate(&self) -> PyResult<&str> {
         let v = self.v()?;
-        Ok(&v.predicate)
+        Ok(&v.about.predicate)
     }
     /// The observed value; None when there was no data.
     #[getter]
@@ -183,19 +183,19 @@ impl Evidence {
     #[getter]
     fn op(&self) -> PyResult<Option<&'static str>> {
         let v = self.v()?;
-        Ok(v.op.map(|o| o.as_str()))
+        Ok(v.about.op.map(|o| o.as_str()))
     }
     /// The threshold, for predicates that compare.
     #[getter]
     fn threshold(&self) -> PyResult<Option<f64>> {
         let v = self.v()?;
-        Ok(v.threshold)
+        Ok(v.about.threshold)
     }
     /// The window the value covers (`5m`), when there is one.
     #[getter]
     fn window(&self) -> PyResult<Option<String>> {
         let v = self.v()?;
-        Ok(v.window.map(|w| w.to_string()))
+        Ok(v.about.window.map(|w| w.to_string()))
     }
     /// Whether the predicate held.
     #[getter]
@@ -243,7 +243,7 @@ impl Evidence {
         Ok({
             let held = if v.satisfied { "held" } else { "did not hold" };
             let observed = v.observed.map_or_else(|| "no data".to_string(), |v| format!("observed {v}"));
-            format!("<Evidence {} {held} ({observed})>", v.predicate)
+            format!("<Evidence {} {held} ({observed})>", v.about.predicate)
         })
     }
 }
