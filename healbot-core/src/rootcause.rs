@@ -201,9 +201,10 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     // the result never depends on the order findings are visited in.
     let before = |a: usize, b: usize| order(a, b).is_lt();
     let node_of = |i: usize| findings[i].node;
+    let members = Adjacency::from_pairs(groups, comp.iter().enumerate().map(|(i, c)| (*c, i)));
     let comp = &comp;
     let reachable_root = |is_root: &[bool]| {
-        let best = best_reachable_roots(&explainers, comp, is_root, node_of, before);
+        let best = best_reachable_roots(&explainers, comp, &members, is_root, node_of, before);
         move |i: usize| best[comp[i]].excluding(node_of(i), node_of)
     };
     let first_pass = reachable_root(&is_root);
@@ -251,7 +252,10 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
 }
 
 /// Strongly connected components of a graph given as adjacency lists
-/// (Kosaraju, iterative): a component number per vertex.
+/// (Kosaraju, iterative): a component number per vertex. Components are
+/// numbered in topological order of the component graph: the second pass
+/// meets them sources first, so an edge between two components always goes
+/// to the higher number.
 fn components(adj: &Adjacency) -> Vec<usize> {
     let n = adj.len();
     let mut finished = Vec::with_capacity(n);
@@ -397,25 +401,18 @@ impl TopTwo {
 fn best_reachable_roots<N: PartialEq + Copy>(
     explainers: &Adjacency,
     comp: &[usize],
+    members: &Adjacency,
     is_root: &[bool],
     node: impl Fn(usize) -> N + Copy,
     before: impl Fn(usize, usize) -> bool + Copy,
 ) -> Vec<TopTwo> {
-    let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
-    let members = Adjacency::from_pairs(groups, comp.iter().enumerate().map(|(i, c)| (*c, i)));
-    // Edges between components; a component is ready once every component
-    // it points to is done.
-    let between =
-        (0..comp.len()).flat_map(|i| explainers.of(i).iter().map(move |&j| (comp[i], comp[j]))).filter(|(a, b)| a != b);
-    let mut pending = vec![0usize; groups];
-    for (from, _) in between.clone() {
-        pending[from] += 1;
-    }
-    let pointed_from = Adjacency::from_pairs(groups, between.map(|(from, to)| (to, from)));
-    let mut ready: Vec<usize> = (0..groups).filter(|c| pending[*c] == 0).collect();
+    let groups = members.len();
     let mut best = vec![TopTwo::default(); groups];
     let mut merged_into = vec![usize::MAX; groups];
-    while let Some(c) = ready.pop() {
+    // Components are numbered in topological order (every edge between two
+    // goes to a higher number), so walking them from the last, each one's
+    // targets are done before it.
+    for c in (0..groups).rev() {
         let mut t = TopTwo::default();
         // In a cycle every member reaches every member.
         if members.of(c).len() > 1 {
@@ -443,12 +440,6 @@ fn best_reachable_roots<N: PartialEq + Copy>(
             }
         }
         best[c] = t;
-        for &p in pointed_from.of(c) {
-            pending[p] -= 1;
-            if pending[p] == 0 {
-                ready.push(p);
-            }
-        }
     }
     best
 }
@@ -780,7 +771,15 @@ mod tests {
                 explainers.iter().enumerate().flat_map(|(i, l)| l.iter().map(move |&j| (i, j))),
             );
             let comp = components(&adj);
-            let best = best_reachable_roots(&adj, &comp, &is_root, |i| node[i], before);
+            let groups = comp.iter().copied().max().map_or(0, |m| m + 1);
+            let members = Adjacency::from_pairs(groups, comp.iter().enumerate().map(|(i, c)| (*c, i)));
+            // Components come numbered in topological order.
+            for i in 0..adj.len() {
+                for &j in adj.of(i) {
+                    prop_assert!(comp[i] <= comp[j], "edge {} -> {} goes from component {} back to {}", i, j, comp[i], comp[j]);
+                }
+            }
+            let best = best_reachable_roots(&adj, &comp, &members, &is_root, |i| node[i], before);
             for i in 0..explainers.len() {
                 prop_assert_eq!(
                     best[comp[i]].excluding(node[i], |k| node[k]),
