@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use super::{Engine, HostHealth, MAX_RECENT_DECISIONS};
+use super::{Engine, MAX_RECENT_DECISIONS};
 use crate::confidence::{self, Confidence, Inputs};
 use crate::decision::{
     decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole, SignatureRef, Verdict,
     DECISION_SCHEMA_VERSION,
 };
-use crate::diagnosis::Diagnosis;
 use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
 use crate::ledger::{Execution, Ledger};
@@ -228,7 +227,7 @@ impl Engine {
                 failures,
             });
             let verdict = if verdict == Verdict::Execute {
-                refine(&mut reasons, &confidence, sig.status, action.as_ref(), &library, &self.state.host_health, d)
+                refine(&mut reasons, &confidence, sig.status, action.as_ref(), &library)
             } else {
                 verdict
             };
@@ -434,10 +433,7 @@ fn refine(
     status: Status,
     action: Option<&ChosenAction>,
     library: &crate::Library,
-    host: &std::collections::BTreeMap<u32, HostHealth>,
-    _d: &Diagnosis,
 ) -> Verdict {
-    let _ = host;
     if status == Status::Experimental {
         reasons.push("the signature is experimental: a person must approve".into());
     }
