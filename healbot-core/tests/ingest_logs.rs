@@ -212,6 +212,14 @@ fn payload() -> String {
             T0 + i * 1_000
         ));
     }
+    // Runs of records of one source, attached and not.
+    for i in 0..10 {
+        let service = if i / 3 % 2 == 0 { "api" } else { "nowhere" };
+        lines.push(format!(
+            r#"{{"type":"log","body":"OutOfMemoryError","attributes":{{"service":"{service}"}},"at":{}}}"#,
+            T0 + i * 1_000
+        ));
+    }
     lines.join("\n") + "\n"
 }
 
@@ -228,7 +236,7 @@ fn ndjson_ingested_as_read_is_ndjson_parsed_then_ingested() {
         parsed_first.ingest(obs).unwrap();
     }
     assert_eq!(report.observations, parsed.observations.len());
-    assert_eq!(report.observations, 39);
+    assert_eq!(report.observations, 49);
     assert_eq!(report.errors, parsed.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
     assert_eq!(report.errors.len(), 3, "{:?}", report.errors);
     assert!(report.errors[0].starts_with("9:1: `at`"), "{:?}", report.errors);
@@ -241,10 +249,10 @@ fn ndjson_ingested_as_read_is_ndjson_parsed_then_ingested() {
     *expected.dropped.entry(healbot_core::engine::Dropped::PayloadLimit).or_default() += 2;
     *expected.dropped.entry(healbot_core::engine::Dropped::Malformed).or_default() += 3;
     assert_eq!(stats, expected);
-    assert_eq!(stats.ingested["log"], 35);
+    assert_eq!(stats.ingested["log"], 41);
     assert_eq!(
         serde_json::to_value(&stats.unattached).unwrap(),
-        serde_json::json!({"no_attach_label": 1, "unknown_node": 1})
+        serde_json::json!({"no_attach_label": 1, "unknown_node": 5})
     );
     assert_eq!(streamed.diagnose(T0 + 60_000), parsed_first.diagnose(T0 + 60_000));
 }

@@ -432,18 +432,19 @@ impl Engine {
         self.count_log_matches(node, &record.body, record.at);
     }
 
-    /// A log record borrowed from an NDJSON payload, as [`Engine::ingest_log`].
-    fn ingest_log_ref(&mut self, record: &telemetry::LogRef<'_>) {
+    /// A log record borrowed from an NDJSON payload, as [`Engine::ingest_log`]
+    /// but with its attachment given, and returning whether it was ingested
+    /// (the caller counts those).
+    fn ingest_log_ref(&mut self, record: &telemetry::LogRef<'_, '_>, attached: Result<NodeId, Unattached>) -> bool {
         if record.body.len() > self.config.max_log_line_len {
             self.count_drop(Dropped::PayloadLimit, 1);
-            return;
+            return false;
         }
-        let attached = self.attach_with(|key| record.attribute(key));
         let Some(node) = self.count_unattached(attached, 1) else {
-            return;
+            return false;
         };
-        self.count_ingested("log", 1);
         self.count_log_matches(node, record.body, record.at);
+        true
     }
 
     /// Matches one attached line against every log pattern in one pass and
@@ -654,15 +655,32 @@ impl Engine {
     /// observation list is built for them). Counts and errors are those of
     /// [`telemetry::parse_ndjson`] then [`Engine::ingest`] on each record.
     fn ingest_ndjson(&mut self, payload: &[u8]) -> Result<IngestReport, Error> {
-        let mut limited = 0;
+        let (mut limited, mut logs) = (0, 0);
+        // The attributes of the last borrowed log record and their attachment:
+        // a shipper's batch holds runs of records of one source.
+        let mut last_attributes: Vec<(&str, &str)> = Vec::new();
+        let mut last_attached: Option<Result<NodeId, Unattached>> = None;
         let read = telemetry::for_each_ndjson_record(payload, &self.config.limits(), |record| match record {
-            NdjsonRecord::Log(log) => self.ingest_log_ref(&log),
+            NdjsonRecord::Log(log) => {
+                let attached = match last_attached {
+                    Some(attached) if last_attributes == log.attributes => attached,
+                    _ => {
+                        let attached = self.attach_with(|key| log.attribute(key));
+                        last_attributes.clear();
+                        last_attributes.extend_from_slice(log.attributes);
+                        last_attached = Some(attached);
+                        attached
+                    }
+                };
+                logs += u64::from(self.ingest_log_ref(&log, attached));
+            }
             NdjsonRecord::Owned(obs) => {
                 if self.ingest(&obs).is_err() {
                     limited += 1;
                 }
             }
         })?;
+        self.count_ingested("log", logs);
         self.count_drop(Dropped::PayloadLimit, read.dropped.total());
         self.count_drop(Dropped::Malformed, read.errors.len() as u64);
         Ok(IngestReport {

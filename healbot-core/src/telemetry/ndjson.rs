@@ -66,18 +66,18 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
 /// A log record of an NDJSON payload, borrowed from the payload: no string
 /// and no label set is copied to read it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct LogRef<'r> {
+pub(crate) struct LogRef<'r, 't> {
     /// The message.
-    pub(crate) body: &'r str,
+    pub(crate) body: &'t str,
     /// The attributes, sorted by key, keys unique (a repeated key's last value wins).
-    attributes: &'r [(&'r str, &'r str)],
+    pub(crate) attributes: &'r [(&'t str, &'t str)],
     /// The severity, when given.
     pub(crate) severity: Option<LogSeverity>,
     /// When, Unix milliseconds.
     pub(crate) at: i64,
 }
 
-impl LogRef<'_> {
+impl LogRef<'_, '_> {
     /// The value of an attribute.
     pub(crate) fn attribute(&self, key: &str) -> Option<&str> {
         let i = self.attributes.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
@@ -97,14 +97,14 @@ impl LogRef<'_> {
 
 /// One good record of an NDJSON payload, as [`for_each_record`] hands it over.
 #[derive(Debug)]
-pub(crate) enum Record<'r> {
+pub(crate) enum Record<'r, 't> {
     /// A log record in the common shape (see [`fast_log`]), borrowed.
-    Log(LogRef<'r>),
+    Log(LogRef<'r, 't>),
     /// Any other record, parsed into an owned observation.
     Owned(Observation),
 }
 
-impl Record<'_> {
+impl Record<'_, '_> {
     /// The record as an owned observation.
     pub(crate) fn into_owned(self) -> Observation {
         match self {
@@ -150,7 +150,7 @@ impl Read {
 pub(crate) fn for_each_record<'t>(
     text: &'t [u8],
     limits: &Limits,
-    mut f: impl FnMut(Record<'_>),
+    mut f: impl FnMut(Record<'_, 't>),
 ) -> Result<Read, TelemetryError> {
     check_size(text, limits)?;
     let mut read = Read::default();
@@ -214,7 +214,7 @@ pub(crate) fn for_each_record<'t>(
 }
 
 /// Why a limit drops a borrowed log record, as [`check_limits`] says for its owned form.
-fn log_limits(log: &LogRef<'_>, limits: &Limits) -> Option<DropReason> {
+fn log_limits(log: &LogRef<'_, '_>, limits: &Limits) -> Option<DropReason> {
     check_label_pairs(log.attributes.len(), log.attributes.iter().copied(), limits)
         .or_else(|| (log.body.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong))
 }
@@ -230,7 +230,7 @@ fn log_limits(log: &LogRef<'_>, limits: &Limits) -> Option<DropReason> {
 /// `None` for any other line, which is then read the general way; every
 /// line this accepts is valid JSON that the general way reads to the same
 /// record, so the result never depends on which way read it.
-fn fast_log<'s, 'a: 's>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str)>) -> Option<LogRef<'s>> {
+fn fast_log<'s, 'a>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str)>) -> Option<LogRef<'s, 'a>> {
     attributes.clear();
     let mut c = Cursor { text: line, at: 0 };
     c.eat(b'{')?;
@@ -298,6 +298,28 @@ fn fast_log<'s, 'a: 's>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str
     Some(LogRef { body: body?, attributes, severity: severity.flatten(), at: at? })
 }
 
+/// The position of the first `"`, `\\` or control character of `bytes`,
+/// eight bytes at a time (these strings are too short for a vector search
+/// to pay off).
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `w` below `n` (exact up to the first such byte).
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut start = 0;
+    for chunk in chunks.by_ref() {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
+        if hits != 0 {
+            return Some(start + (hits.trailing_zeros() / 8) as usize);
+        }
+        start += 8;
+    }
+    let tail = chunks.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(start + tail)
+}
+
 /// A position in a line, for [`fast_log`].
 struct Cursor<'a> {
     text: &'a str,
@@ -347,7 +369,7 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let start = self.at;
         let rest = self.text.as_bytes().get(start..)?;
-        let len = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let len = string_end(rest)?;
         if rest.get(len) != Some(&b'"') {
             return None;
         }
@@ -643,6 +665,20 @@ mod tests {
             other => panic!("the borrowed way read {line:?}, the general way gave {other:?}"),
         }
         true
+    }
+
+    #[test]
+    fn string_ends_at_the_first_quote_backslash_or_control_character() {
+        for len in 0..20 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut bytes = vec![b'a'; len];
+                bytes.extend([stop, b'"', b'\\', 0x01]);
+                assert_eq!(string_end(&bytes), Some(len), "{len} {stop}");
+            }
+            // Bytes just past the searched ones, and multi-byte characters, are not stops.
+            let plain: Vec<u8> = "!]~ \u{7f}é€😀".bytes().cycle().take(len).collect();
+            assert_eq!(string_end(&plain), None);
+        }
     }
 
     #[test]
