@@ -227,6 +227,11 @@ impl Text {
     }
 }
 
+/// Up to this many bytes of lines, `ingest_logs` keeps the GIL: matching
+/// them takes about as long as releasing and taking back the GIL (some
+/// microseconds), so releasing it would only slow the call down.
+const SMALL_LOG_BATCH: usize = 4096;
+
 /// The lines of `ingest_logs`: one blob to split, or one text per line.
 enum LogLines {
     Blob(Text),
@@ -262,6 +267,14 @@ impl LogLines {
             }
         }
         Ok(LogLines::Each(out))
+    }
+
+    /// The bytes of every line together.
+    fn bytes(&self) -> usize {
+        match self {
+            LogLines::Blob(t) => t.bytes().len(),
+            LogLines::Each(v) => v.iter().map(|t| t.bytes().len()).sum(),
+        }
     }
 
     fn len(&self) -> usize {
@@ -1002,7 +1015,7 @@ impl Engine {
     }
 
     /// Ingests many log lines of one source in one call, with the GIL
-    /// released: `lines` is a blob of newline-separated lines (str, bytes,
+    /// released unless they are a few KiB at most: `lines` is a blob of newline-separated lines (str, bytes,
     /// bytearray or memoryview; a final newline ends the last line, `\r\n`
     /// endings lose the `\r`) or a sequence of lines (str or bytes). Every
     /// line gets `labels`, `severity` and `at` (one time, or a numeric
@@ -1033,7 +1046,7 @@ impl Engine {
         };
         let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
         let attributes = to_labels(labels, "labels")?;
-        let report = self.run_detached(py, |e| {
+        let ingest = |e: &mut CoreEngine| {
             let (mut n, mut bad_time) = (0usize, 0u64);
             let timed = lines.iter().enumerate().filter_map(|(i, line)| {
                 n += 1;
@@ -1043,7 +1056,10 @@ impl Engine {
             });
             let done = e.ingest_log_lines(&attributes, severity, timed);
             batch_report(n, done.dropped, bad_time, 0)
-        })?;
+        };
+        // A small batch takes about as long as releasing the GIL would.
+        let report =
+            if lines.bytes() <= SMALL_LOG_BATCH { self.run(py, ingest)? } else { self.run_detached(py, ingest)? };
         drop(column);
         Ok(IngestReport(report))
     }
