@@ -283,15 +283,26 @@ impl LogLines {
             LogLines::Each(v) => v.len(),
         }
     }
+}
 
-    /// The lines, in order (a blob split by the core's `split_lines`).
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        let (blob, each) = match self {
-            LogLines::Blob(t) => (Some(split_lines(t.bytes())), None),
-            LogLines::Each(v) => (None, Some(v.iter().map(Text::bytes))),
-        };
-        blob.into_iter().flatten().chain(each.into_iter().flatten())
-    }
+/// Ingests `lines` of one source, line `i` at `times` row `i`: a line
+/// whose time is out of range is counted in the report, not ingested.
+fn ingest_lines<'l>(
+    e: &mut CoreEngine,
+    attributes: &Labels,
+    severity: Option<LogSeverity>,
+    times: &Times,
+    lines: impl Iterator<Item = &'l [u8]>,
+) -> CoreIngestReport {
+    let (mut n, mut bad_time) = (0usize, 0u64);
+    let timed = lines.enumerate().filter_map(|(i, line)| {
+        n += 1;
+        let at = times.get(i);
+        bad_time += u64::from(at.is_none());
+        Some((line, at?))
+    });
+    let done = e.ingest_log_lines(attributes, severity, timed);
+    batch_report(n, done.dropped, bad_time, 0)
 }
 
 /// Per-row values of an argument that is either one value for every row or
@@ -1046,16 +1057,9 @@ impl Engine {
         };
         let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
         let attributes = to_labels(labels, "labels")?;
-        let ingest = |e: &mut CoreEngine| {
-            let (mut n, mut bad_time) = (0usize, 0u64);
-            let timed = lines.iter().enumerate().filter_map(|(i, line)| {
-                n += 1;
-                let at = times.get(i);
-                bad_time += u64::from(at.is_none());
-                Some((line, at?))
-            });
-            let done = e.ingest_log_lines(&attributes, severity, timed);
-            batch_report(n, done.dropped, bad_time, 0)
+        let ingest = |e: &mut CoreEngine| match &lines {
+            LogLines::Blob(t) => ingest_lines(e, &attributes, severity, &times, split_lines(t.bytes())),
+            LogLines::Each(v) => ingest_lines(e, &attributes, severity, &times, v.iter().map(Text::bytes)),
         };
         // A small batch takes about as long as releasing the GIL would.
         let report =
