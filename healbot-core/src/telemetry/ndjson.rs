@@ -381,21 +381,27 @@ impl<'a> Cursor<'a> {
     /// (those make the member's end unexpected).
     fn non_negative_integer(&mut self) -> Option<i64> {
         self.skip_blank();
-        let bytes = self.text.as_bytes();
-        let first = *bytes.get(self.at)?;
-        if !first.is_ascii_digit() {
-            return None;
+        let run = self.text.as_bytes().get(self.at..)?;
+        let digits = run.iter().take_while(|b| b.is_ascii_digit()).count();
+        let text = run.get(..digits)?;
+        match text {
+            [] => None,
+            // A leading zero is the whole number (a digit after it ends the member unexpectedly).
+            [b'0', ..] => {
+                self.at += 1;
+                Some(0)
+            }
+            _ => {
+                self.at += digits;
+                let digit = |d: &u8| i64::from(d - b'0');
+                if digits <= 18 {
+                    // At most 10^18 - 1: no overflow.
+                    Some(text.iter().fold(0i64, |n, d| n * 10 + digit(d)))
+                } else {
+                    text.iter().try_fold(0i64, |n, d| n.checked_mul(10)?.checked_add(digit(d)))
+                }
+            }
         }
-        let mut n = i64::from(first - b'0');
-        self.at += 1;
-        if first == b'0' {
-            return Some(0);
-        }
-        while let Some(&d) = bytes.get(self.at).filter(|d| d.is_ascii_digit()) {
-            n = n.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
-            self.at += 1;
-        }
-        Some(n)
     }
 }
 
