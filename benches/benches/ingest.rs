@@ -21,6 +21,15 @@
 //!   samples) of a series holding 1,000, and `all_of_1000` a window covering
 //!   all 1,000 samples (250 min): the cost of the search and of the window's
 //!   size, apart.
+//! - `engine/*`: ingest through an `Engine` whose library has 22 log
+//!   signatures (as `benches/python/bench_ingest.py`'s end-to-end scenario),
+//!   per line or record of a 1,000-line batch, 20 distinct services:
+//!   `log_per_line` builds a `LogRecord` per line and calls `ingest_log`
+//!   (what the Python binding did), `log_lines_batch` calls
+//!   `ingest_log_lines` once per service; `ndjson_logs` ingests the same
+//!   lines as one NDJSON payload of records that carry their service;
+//!   `ingest_metric` is one sample into each of 1,000 existing series by
+//!   name and labels.
 //!
 //! Run: `cargo bench -p healbot-benches --bench ingest -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -29,8 +38,9 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use healbot_core::spec::Aggregation;
+use healbot_core::telemetry::{Labels, LogRecord, PayloadFormat};
 use healbot_core::window::{label_set_hash, SeriesId, SeriesKey, SeriesStore, WindowConfig};
-use healbot_core::Duration;
+use healbot_core::{Duration, Engine, EngineConfig, Library, Topology};
 
 /// Samples kept per series: 1 h at a 15 s interval, rounded up.
 const CAPACITY: usize = 256;
@@ -254,5 +264,136 @@ fn hash(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest, aggregate, aggregate_window, hash);
+/// Log signatures of the end-to-end scenario of `benches/python/bench_ingest.py`.
+const LOG_WORDS: [&[&str]; 22] = [
+    &["OutOfMemoryError", "Killed process"],
+    &["Too many open files"],
+    &["No space left on device"],
+    &["certificate has expired", "x509: certificate"],
+    &["deadlock detected"],
+    &["segmentation fault", "SIGSEGV"],
+    &["panic: runtime error"],
+    &["no such host", "SERVFAIL"],
+    &["tls: handshake failure"],
+    &["quota exceeded", "rate limit exceeded"],
+    &["GC overhead limit exceeded"],
+    &["unable to create new native thread"],
+    &["broken pipe"],
+    &["read-only file system"],
+    &["authentication failed for user"],
+    &["relation does not exist", "column does not exist"],
+    &["NOT_LEADER_FOR_PARTITION"],
+    &["code = Unavailable"],
+    &["StackOverflowError"],
+    &["NullPointerException"],
+    &["connection refused", "ECONNREFUSED"],
+    &["pool exhausted", "timeout waiting for connection", "too many clients"],
+];
+
+fn engine_for_logs() -> Engine {
+    let mut lib =
+        String::from("apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: b}\nspec:\n  signatures:\n");
+    for (i, words) in LOG_WORDS.iter().enumerate() {
+        let quoted: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+        lib.push_str(&format!(
+            "    - id: log.{i}\n      title: t\n      category: errors\n      severity: warning\n      \
+             match: {{log: {{contains_any: [{}], case_insensitive: {}, window: 5m, threshold: 3}}}}\n",
+            quoted.join(", "),
+            i == LOG_WORDS.len() - 1
+        ));
+    }
+    lib.push_str(
+        "    - id: m\n      title: m\n      category: errors\n      severity: warning\n      \
+                  match: {metric: {name: error_ratio, agg: avg, window: 2m, op: \">\", threshold: 0.05}}\n",
+    );
+    let nodes: Vec<String> = (0..20).map(|i| format!("{{id: svc-{i}, kind: service}}")).collect();
+    let topo = format!(
+        "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {{name: t}}\nspec: {{nodes: [{}]}}\n",
+        nodes.join(", ")
+    );
+    Engine::new(
+        Library::from_text("lib.yaml", &lib).unwrap(),
+        Topology::from_text("topo.yaml", &topo).unwrap(),
+        EngineConfig::default(),
+    )
+    .unwrap()
+}
+
+fn engine(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine");
+    const LINES: usize = 1_000;
+    const SERVICES: usize = 20;
+    group.throughput(Throughput::Elements(LINES as u64));
+    let benign =
+        ["GET /api/cart 200 12ms", "user session refreshed", "cache hit ratio 0.93", "request completed in 8ms"];
+    // One in ten lines matches a signature, as in an outage.
+    let line = |k: usize| match k % 10 {
+        0 => "timeout waiting for connection from pool",
+        5 => "dial: connection refused",
+        _ => benign[k % 4],
+    };
+    let per_service: Vec<(Labels, Vec<&str>)> = (0..SERVICES)
+        .map(|s| {
+            let labels: Labels = [("service", format!("svc-{s}"))].into_iter().collect();
+            (labels, (0..LINES / SERVICES).map(|k| line(s + k)).collect())
+        })
+        .collect();
+    let mut t = 1_700_000_000_000i64;
+    let mut e = engine_for_logs();
+    group.bench_function("log_per_line", |b| {
+        b.iter(|| {
+            t += 1_000;
+            for (labels, lines) in &per_service {
+                for l in lines {
+                    let record =
+                        LogRecord { body: (*l).to_string(), attributes: labels.clone(), severity: None, at: t };
+                    e.ingest_log(black_box(&record));
+                }
+            }
+        })
+    });
+    let mut e = engine_for_logs();
+    group.bench_function("log_lines_batch", |b| {
+        b.iter(|| {
+            t += 1_000;
+            for (labels, lines) in &per_service {
+                black_box(e.ingest_log_lines(labels, None, lines.iter().map(|l| (l.as_bytes(), t))));
+            }
+        })
+    });
+    let ndjson: String = per_service
+        .iter()
+        .flat_map(|(labels, lines)| {
+            let service = labels.get("service").unwrap_or_default().to_string();
+            lines.iter().map(move |l| {
+                format!(
+                    "{{\"type\": \"log\", \"body\": \"{l}\", \"attributes\": {{\"service\": \"{service}\"}}, \"at\": {t}}}\n"
+                )
+            })
+        })
+        .collect();
+    let mut e = engine_for_logs();
+    group.bench_function("ndjson_logs", |b| {
+        b.iter(|| black_box(e.ingest_payload(PayloadFormat::Ndjson, ndjson.as_bytes(), 0).unwrap()))
+    });
+    let series: Vec<Labels> = (0..LINES)
+        .map(|i| {
+            [("service", format!("svc-{}", i % SERVICES)), ("instance", format!("10.0.{}.{}:9100", i / 256, i % 256))]
+                .into_iter()
+                .collect()
+        })
+        .collect();
+    let mut e = engine_for_logs();
+    group.bench_function("ingest_metric", |b| {
+        b.iter(|| {
+            t += 15_000;
+            for labels in &series {
+                e.ingest_metric("error_ratio", labels, 0.01, t).unwrap();
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest, aggregate, aggregate_window, hash, engine);
 criterion_main!(benches);

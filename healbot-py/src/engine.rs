@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
 use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport, SeriesHandle as CoreHandle};
-use healbot_core::telemetry::{Labels, LogRecord, LogSeverity, PayloadFormat};
+use healbot_core::telemetry::{split_lines, Labels, LogRecord, LogSeverity, PayloadFormat};
 use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -201,11 +201,6 @@ impl Engine {
     }
 }
 
-/// Samples and records the engine has dropped so far, for every reason.
-fn dropped_total(e: &CoreEngine) -> u64 {
-    e.stats().dropped.values().sum()
-}
-
 /// One piece of text from Python, readable with the GIL released: a str's
 /// UTF-8 or a bytes object's contents, borrowed; a bytearray's, copied.
 enum Text {
@@ -231,6 +226,11 @@ impl Text {
         }
     }
 }
+
+/// Up to this many bytes of lines, `ingest_logs` keeps the GIL: matching
+/// them takes about as long as releasing and taking back the GIL (some
+/// microseconds), so releasing it would only slow the call down.
+const SMALL_LOG_BATCH: usize = 4096;
 
 /// The lines of `ingest_logs`: one blob to split, or one text per line.
 enum LogLines {
@@ -269,42 +269,40 @@ impl LogLines {
         Ok(LogLines::Each(out))
     }
 
-    /// The lines of a blob: split at `\n`, without a final empty piece
-    /// after a trailing newline, each without a trailing `\r`.
-    fn split(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
-        let body = blob.strip_suffix(b"\n").unwrap_or(blob);
-        let mut rest = (!blob.is_empty()).then_some(body);
-        std::iter::from_fn(move || {
-            let text = rest?;
-            let (line, next) = match memchr::memchr(b'\n', text) {
-                Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
-                None => (text, None),
-            };
-            rest = next;
-            Some(line.strip_suffix(b"\r").unwrap_or(line))
-        })
+    /// The bytes of every line together.
+    fn bytes(&self) -> usize {
+        match self {
+            LogLines::Blob(t) => t.bytes().len(),
+            LogLines::Each(v) => v.iter().map(|t| t.bytes().len()).sum(),
+        }
     }
 
     fn len(&self) -> usize {
         match self {
-            LogLines::Blob(t) => LogLines::split(t.bytes()).count(),
+            LogLines::Blob(t) => split_lines(t.bytes()).count(),
             LogLines::Each(v) => v.len(),
         }
     }
+}
 
-    /// Calls `f` with each line and its position; returns how many lines.
-    fn for_each(&self, mut f: impl FnMut(usize, &[u8])) -> usize {
-        match self {
-            LogLines::Blob(t) => LogLines::split(t.bytes()).enumerate().fold(0, |_, (i, l)| {
-                f(i, l);
-                i + 1
-            }),
-            LogLines::Each(v) => {
-                v.iter().enumerate().for_each(|(i, t)| f(i, t.bytes()));
-                v.len()
-            }
-        }
-    }
+/// Ingests `lines` of one source, line `i` at `times` row `i`: a line
+/// whose time is out of range is counted in the report, not ingested.
+fn ingest_lines<'l>(
+    e: &mut CoreEngine,
+    attributes: &Labels,
+    severity: Option<LogSeverity>,
+    times: &Times,
+    lines: impl Iterator<Item = &'l [u8]>,
+) -> CoreIngestReport {
+    let (mut n, mut bad_time) = (0usize, 0u64);
+    let timed = lines.enumerate().filter_map(|(i, line)| {
+        n += 1;
+        let at = times.get(i);
+        bad_time += u64::from(at.is_none());
+        Some((line, at?))
+    });
+    let done = e.ingest_log_lines(attributes, severity, timed);
+    batch_report(n, done.dropped, bad_time, 0)
 }
 
 /// Per-row values of an argument that is either one value for every row or
@@ -1028,7 +1026,7 @@ impl Engine {
     }
 
     /// Ingests many log lines of one source in one call, with the GIL
-    /// released: `lines` is a blob of newline-separated lines (str, bytes,
+    /// released unless they are a few KiB at most: `lines` is a blob of newline-separated lines (str, bytes,
     /// bytearray or memoryview; a final newline ends the last line, `\r\n`
     /// endings lose the `\r`) or a sequence of lines (str or bytes). Every
     /// line gets `labels`, `severity` and `at` (one time, or a numeric
@@ -1058,26 +1056,14 @@ impl Engine {
             _ => (None, at_ms(at, "at")?),
         };
         let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
-        let mut record = LogRecord { body: String::new(), attributes: to_labels(labels, "labels")?, severity, at: 0 };
-        let report = self.run_detached(py, |e| {
-            let dropped_before = dropped_total(e);
-            let mut bad_time = 0u64;
-            let n = lines.for_each(|i, line| {
-                let Some(at) = times.get(i) else {
-                    bad_time += 1;
-                    return;
-                };
-                record.at = at;
-                record.body.clear();
-                match std::str::from_utf8(line) {
-                    Ok(s) => record.body.push_str(s),
-                    Err(_) => record.body.push_str(&String::from_utf8_lossy(line)),
-                }
-                e.ingest_log(&record);
-            });
-            // Lines the engine dropped (over the line-length limit) are in its counters.
-            batch_report(n, dropped_total(e).saturating_sub(dropped_before), bad_time, 0)
-        })?;
+        let attributes = to_labels(labels, "labels")?;
+        let ingest = |e: &mut CoreEngine| match &lines {
+            LogLines::Blob(t) => ingest_lines(e, &attributes, severity, &times, split_lines(t.bytes())),
+            LogLines::Each(v) => ingest_lines(e, &attributes, severity, &times, v.iter().map(Text::bytes)),
+        };
+        // A small batch takes about as long as releasing the GIL would.
+        let report =
+            if lines.bytes() <= SMALL_LOG_BATCH { self.run(py, ingest)? } else { self.run_detached(py, ingest)? };
         drop(column);
         Ok(IngestReport(report))
     }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import array
+import json
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 
 import numpy as np
 import pytest
@@ -141,3 +143,48 @@ def test_threads_share_an_engine_while_the_gil_is_released(cpu_engine: healbot.E
         t.join()
     assert logs_ingested(cpu_engine) == 4 * 20 * 1000
     assert oom_nodes(cpu_engine, T0 + 1) == sorted(services)
+
+
+def test_small_and_large_batches_agree(cpu_library: healbot.Library, small_topology: healbot.Topology) -> None:
+    # Small batches keep the GIL, large ones release it: the same lines give the same state.
+    lines = [OOM if i % 7 == 0 else f"request {i} done" for i in range(2000)]
+    large = healbot.Engine(cpu_library, small_topology)
+    assert large.ingest_logs("\n".join(lines), API, at=T0).observations == 2000
+    small = healbot.Engine(cpu_library, small_topology)
+    for start in range(0, len(lines), 10):
+        small.ingest_logs("\n".join(lines[start : start + 10]), API, at=T0)
+    assert small.stats() == large.stats()
+    assert small.snapshot() == large.snapshot()
+
+
+def test_ndjson_logs_are_ingested_as_one_ingest_log_each(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    # Records in the common shape, with escapes, unknown fields, RFC 3339 times,
+    # unattached and malformed: the same counts and matches as ingest_log per record.
+    ms = int(T0 * 1000)
+    records: list[dict[str, object]] = [
+        {"type": "log", "body": OOM, "attributes": {"service": "api"}, "at": ms},
+        {"type": "log", "body": f'"quoted" {OOM}', "attributes": {"service": "api"}, "at": ms + 1},
+        {"type": "log", "body": OOM, "attributes": {"service": "web", "pod": "w-1"}, "at": ms, "extra": [1]},
+        {"type": "log", "body": "caf\u00e9 " + OOM, "attributes": {"service": "web"}, "at": "2023-11-14T22:13:20Z"},
+        {"type": "log", "body": OOM, "attributes": {"service": "nowhere"}, "at": ms},
+        {"type": "log", "body": OOM, "at": ms, "severity": "error"},
+    ]
+    payload = "\n".join(json.dumps(r, ensure_ascii=False) for r in records) + '\n{"type":"log","body":"x","at":1.5}\n'
+    streamed = healbot.Engine(cpu_library, small_topology)
+    report = streamed.ingest_ndjson(payload.encode())
+    assert (report.observations, report.dropped, len(report.errors)) == (6, 0, 1)
+    assert report.errors[0].startswith("7:1: `at`")
+    one = healbot.Engine(cpu_library, small_topology)
+    for r in records:
+        labels = r.get("attributes")
+        at = r["at"]
+        at_s = at / 1000 if isinstance(at, int) else datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+        one.ingest_log(str(r["body"]), labels, at=at_s)  # type: ignore[arg-type]
+    expected = one.stats()
+    expected["dropped"] = {"malformed": 1}
+    assert streamed.stats() == expected
+    assert streamed.stats()["ingested"] == {"log": 4}
+    assert streamed.stats()["unattached"] == {"no_attach_label": 1, "unknown_node": 1}
+    assert oom_nodes(streamed, T0 + 1) == oom_nodes(one, T0 + 1) == ["api", "web"]

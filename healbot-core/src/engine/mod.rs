@@ -23,9 +23,12 @@ mod snapshot;
 use crate::guard::ActionGuards;
 use crate::ledger::Ledger;
 use crate::spec::signature::Status;
-use crate::telemetry::{self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, Observation, PayloadFormat};
+use crate::telemetry::{
+    self, Alert, AlertStatus, Event, EventType, Labels, LogRecord, LogSeverity, NdjsonRecord, Observation,
+    PayloadFormat,
+};
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::{label_set_hash, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
+use crate::window::{label_set_hash_iter, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
 use facts::{Health, StateFacts};
 use series_index::SeriesIndex;
@@ -261,7 +264,6 @@ pub struct Engine {
     /// The last evaluation's node health, whose buffers the next one reuses.
     health: Health,
     log_scratch: crate::logmatch::Scratch,
-    log_hits: Vec<crate::logmatch::PatternId>,
 }
 
 impl Engine {
@@ -319,7 +321,6 @@ impl Engine {
             seen: Vec::new(),
             health: Health::default(),
             log_scratch,
-            log_hits: Vec::new(),
         }
     }
 
@@ -346,12 +347,16 @@ impl Engine {
         s
     }
 
-    fn count_ingested(&mut self, kind: &str) {
-        // Looked up before inserting: the key is allocated once per kind, not per observation.
+    /// Counts `n` observations of `kind` ingested; allocates the kind's
+    /// key only the first time it is counted.
+    fn count_ingested(&mut self, kind: &'static str, n: u64) {
+        if n == 0 {
+            return;
+        }
         match self.state.stats.ingested.get_mut(kind) {
-            Some(n) => *n += 1,
+            Some(count) => *count += n,
             None => {
-                self.state.stats.ingested.insert(kind.to_string(), 1);
+                self.state.stats.ingested.insert(kind.to_string(), n);
             }
         }
     }
@@ -365,9 +370,14 @@ impl Engine {
     /// The node a label set attaches to: the topology's `attach_by` keys in
     /// order (ids and aliases both resolve).
     pub fn attach(&self, labels: &Labels) -> Result<NodeId, Unattached> {
+        self.attach_with(|key| labels.get(key))
+    }
+
+    /// [`Engine::attach`] over any label lookup.
+    fn attach_with<'l>(&self, get: impl Fn(&str) -> Option<&'l str>) -> Result<NodeId, Unattached> {
         let mut saw_key = false;
         for key in self.topology.attach_by() {
-            if let Some(v) = labels.get(key) {
+            if let Some(v) = get(key) {
                 saw_key = true;
                 if let Some(n) = self.topology.lookup(v) {
                     return Ok(n);
@@ -378,10 +388,19 @@ impl Engine {
     }
 
     fn attach_counted(&mut self, labels: &Labels) -> Option<NodeId> {
-        match self.attach(labels) {
-            Ok(n) => Some(n),
+        let attached = self.attach(labels);
+        self.count_unattached(attached, 1)
+    }
+
+    /// The node of an attachment, or `None` with `n` observations counted
+    /// as unattached for its reason.
+    fn count_unattached(&mut self, attached: Result<NodeId, Unattached>, n: u64) -> Option<NodeId> {
+        match attached {
+            Ok(node) => Some(node),
             Err(why) => {
-                *self.state.stats.unattached.entry(why).or_default() += 1;
+                if n > 0 {
+                    *self.state.stats.unattached.entry(why).or_default() += n;
+                }
                 None
             }
         }
@@ -418,20 +437,126 @@ impl Engine {
         let Some(node) = self.attach_counted(&record.attributes) else {
             return;
         };
-        self.count_ingested("log");
-        let mut hits = std::mem::take(&mut self.log_hits);
-        self.program.log.matches(&record.body, &mut self.log_scratch, &mut hits);
-        for p in &hits {
-            let bucket = self.config.log_bucket;
-            let retention = self.program.retention;
-            self.state
-                .logs
-                .entry((node.index() as u32, p.as_u32()))
-                .or_insert_with(|| BucketCounter::new(bucket, retention))
-                .add(record.at, 1);
+        self.count_ingested("log", 1);
+        self.count_log_matches(node, &record.body, record.at);
+    }
+
+    /// A log record borrowed from an NDJSON payload, as [`Engine::ingest_log`]
+    /// but with its attachment given, and returning whether it was ingested
+    /// (the caller counts those).
+    fn ingest_log_ref(&mut self, record: &telemetry::LogRef<'_, '_>, attached: Result<NodeId, Unattached>) -> bool {
+        if record.body.len() > self.config.max_log_line_len {
+            self.count_drop(Dropped::PayloadLimit, 1);
+            return false;
         }
-        hits.clear();
-        self.log_hits = hits;
+        let Some(node) = self.count_unattached(attached, 1) else {
+            return false;
+        };
+        self.count_log_matches(node, record.body, record.at);
+        true
+    }
+
+    /// Matches one attached line against every log pattern in one pass and
+    /// counts each match in its (node, pattern) counter.
+    fn count_log_matches(&mut self, node: NodeId, line: &str, at: i64) {
+        let (bucket, retention) = (self.config.log_bucket, self.program.retention);
+        let logs = &mut self.state.logs;
+        let node = node.index() as u32;
+        self.program.log.for_each_match(line, &mut self.log_scratch, |p| {
+            logs.entry((node, p.as_u32())).or_insert_with(|| BucketCounter::new(bucket, retention)).add(at, 1);
+        });
+    }
+
+    /// Ingests a batch of log lines of one source (a file, a pod, a
+    /// stream): every line gets `attributes` and `severity`, and its own
+    /// time. The same as one [`Engine::ingest_log`] per line, with the same
+    /// counts and matches, but the attributes are attached to a node once
+    /// per batch, and no record or string is built per line: each line is
+    /// matched in place against every log pattern in one pass and not kept.
+    ///
+    /// Lines are bytes: a line that is not UTF-8 is matched (and its length
+    /// checked against [`EngineConfig::max_log_line_len`]) with each invalid
+    /// sequence replaced by U+FFFD, as `String::from_utf8_lossy` does. Split a
+    /// blob of text into lines with [`telemetry::split_lines`].
+    ///
+    /// Severity is taken for what [`LogRecord::severity`] is to
+    /// [`Engine::ingest_log`]: no predicate reads it yet.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::{Engine, Library, Topology};
+    /// use healbot_core::telemetry::{split_lines, Labels};
+    ///
+    /// let library = Library::from_text("lib.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: SignatureLibrary
+    /// metadata: {name: lib}
+    /// spec:
+    ///   signatures:
+    ///     - id: oom
+    ///       title: Out of memory
+    ///       category: resource
+    ///       severity: warning
+    ///       match: {log: {contains_any: [OutOfMemoryError], window: 5m, threshold: 2}}
+    /// "#).unwrap();
+    /// let topology = Topology::from_text("topo.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: Topology
+    /// metadata: {name: t}
+    /// spec: {nodes: [{id: api, kind: service}]}
+    /// "#).unwrap();
+    /// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
+    /// let attributes: Labels = [("service", "api")].into_iter().collect();
+    /// let blob = b"GET / 200\njava.lang.OutOfMemoryError\nOutOfMemoryError again\n";
+    /// let report = engine.ingest_log_lines(&attributes, None, split_lines(blob).map(|line| (line, 1_000)));
+    /// assert_eq!((report.lines, report.ingested, report.dropped, report.unattached), (3, 3, 0, 0));
+    /// assert_eq!(engine.stats().ingested["log"], 3);
+    /// assert_eq!(engine.diagnose(2_000).diagnoses[0].signature, "oom");
+    /// ```
+    pub fn ingest_log_lines<'l>(
+        &mut self,
+        attributes: &Labels,
+        severity: Option<LogSeverity>,
+        lines: impl IntoIterator<Item = (&'l [u8], i64)>,
+    ) -> LogLinesReport {
+        let _ = severity;
+        let max = self.config.max_log_line_len;
+        let node = self.attach(attributes);
+        let mut report = LogLinesReport::default();
+        // The current line with invalid UTF-8 replaced (allocated only if a line needs it).
+        let mut lossy = String::new();
+        for (line, at) in lines {
+            report.lines += 1;
+            // Replacing invalid UTF-8 never shortens a line.
+            if line.len() > max {
+                report.dropped += 1;
+                continue;
+            }
+            let text = match std::str::from_utf8(line) {
+                Ok(text) => text,
+                Err(_) => {
+                    lossy.clear();
+                    lossy.push_str(&String::from_utf8_lossy(line));
+                    if lossy.len() > max {
+                        report.dropped += 1;
+                        continue;
+                    }
+                    &lossy
+                }
+            };
+            match node {
+                Ok(node) => {
+                    report.ingested += 1;
+                    self.count_log_matches(node, text, at);
+                }
+                Err(_) => report.unattached += 1,
+            }
+        }
+        self.count_drop(Dropped::PayloadLimit, report.dropped);
+        self.count_unattached(node, report.unattached);
+        self.count_ingested("log", report.ingested);
+        report
     }
 
     /// Ingests one alert: firing alerts join the node's active set, resolved
@@ -456,7 +581,7 @@ impl Engine {
                 set.remove(&alert.fingerprint);
             }
         }
-        self.count_ingested("alert");
+        self.count_ingested("alert", 1);
     }
 
     /// Ingests one Kubernetes event (its `count` is added at its last time).
@@ -464,7 +589,7 @@ impl Engine {
         let Some(node) = self.attach_counted(&event.labels) else {
             return;
         };
-        self.count_ingested("event");
+        self.count_ingested("event", 1);
         if !self.program.reasons.contains_key(&event.reason) {
             return;
         }
@@ -515,6 +640,9 @@ impl Engine {
         payload: &[u8],
         default_at: i64,
     ) -> Result<IngestReport, Error> {
+        if format == PayloadFormat::Ndjson {
+            return self.ingest_ndjson(payload);
+        }
         let parsed = telemetry::parse(format, payload, default_at, &self.config.limits())?;
         self.count_drop(Dropped::PayloadLimit, parsed.dropped.total());
         self.count_drop(Dropped::Malformed, parsed.errors.len() as u64);
@@ -528,6 +656,46 @@ impl Engine {
             observations: parsed.observations.len(),
             errors: parsed.errors.iter().map(|e| e.to_string()).collect(),
             dropped: parsed.dropped.total() + limited,
+        })
+    }
+
+    /// NDJSON, ingested record by record as it is read: log records in the
+    /// common shape are borrowed from the payload (no string, label set or
+    /// observation list is built for them). Counts and errors are those of
+    /// [`telemetry::parse_ndjson`] then [`Engine::ingest`] on each record.
+    fn ingest_ndjson(&mut self, payload: &[u8]) -> Result<IngestReport, Error> {
+        let (mut limited, mut logs) = (0, 0);
+        // The attributes of the last borrowed log record and their attachment:
+        // a shipper's batch holds runs of records of one source.
+        let mut last_attributes: Vec<(&str, &str)> = Vec::new();
+        let mut last_attached: Option<Result<NodeId, Unattached>> = None;
+        let read = telemetry::for_each_ndjson_record(payload, &self.config.limits(), |record| match record {
+            NdjsonRecord::Log(log) => {
+                let attached = match last_attached {
+                    Some(attached) if last_attributes == log.attributes => attached,
+                    _ => {
+                        let attached = self.attach_with(|key| log.attribute(key));
+                        last_attributes.clear();
+                        last_attributes.extend_from_slice(log.attributes);
+                        last_attached = Some(attached);
+                        attached
+                    }
+                };
+                logs += u64::from(self.ingest_log_ref(&log, attached));
+            }
+            NdjsonRecord::Owned(obs) => {
+                if self.ingest(&obs).is_err() {
+                    limited += 1;
+                }
+            }
+        })?;
+        self.count_ingested("log", logs);
+        self.count_drop(Dropped::PayloadLimit, read.dropped.total());
+        self.count_drop(Dropped::Malformed, read.errors.len() as u64);
+        Ok(IngestReport {
+            observations: read.records,
+            errors: read.errors.iter().map(|e| e.to_string()).collect(),
+            dropped: read.dropped.total() + limited,
         })
     }
 
@@ -696,8 +864,11 @@ impl Engine {
     }
 
     fn series_for(&mut self, node: NodeId, name: &str, labels: &Labels) -> Result<SeriesId, Error> {
-        let pairs: Vec<(&str, &str)> = labels.iter().collect();
-        let key = SeriesKey { node: node.index() as u32, metric: metric_key(name), labels: label_set_hash(&pairs) };
+        let key = SeriesKey {
+            node: node.index() as u32,
+            metric: metric_key(name),
+            labels: label_set_hash_iter(labels.iter()),
+        };
         if let Some(id) = self.state.series.lookup(&key) {
             return Ok(id);
         }
@@ -742,6 +913,22 @@ fn signature_refs(library: &Library) -> Vec<Arc<crate::decision::SignatureRef>> 
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {
     library.actions().iter().map(ActionGuards::compile).collect()
+}
+
+/// What [`Engine::ingest_log_lines`] did with a batch. Every line is in
+/// exactly one of `ingested`, `dropped` and `unattached`, which
+/// [`EngineStats`] counts too.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LogLinesReport {
+    /// Lines given.
+    pub lines: u64,
+    /// Lines attached to a node and matched (`ingested["log"]`).
+    pub ingested: u64,
+    /// Lines over [`EngineConfig::max_log_line_len`] (`dropped["payload_limit"]`).
+    pub dropped: u64,
+    /// Lines not over the limit whose attributes attach to no node
+    /// (`unattached`, by reason).
+    pub unattached: u64,
 }
 
 /// What [`Engine::ingest_payload`] did.

@@ -152,10 +152,19 @@ impl<'l> Sink<'l> {
 }
 
 fn check_labels(labels: &Labels, limits: &Limits) -> Option<DropReason> {
-    if labels.len() > limits.max_label_pairs {
+    check_label_pairs(labels.len(), labels.iter(), limits)
+}
+
+/// Why the label limits drop a set of `len` unique pairs, if they do.
+pub(crate) fn check_label_pairs<'a>(
+    len: usize,
+    mut pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    limits: &Limits,
+) -> Option<DropReason> {
+    if len > limits.max_label_pairs {
         return Some(DropReason::TooManyLabels);
     }
-    if labels.iter().any(|(k, v)| k.len() > limits.max_label_value_len || v.len() > limits.max_label_value_len) {
+    if pairs.any(|(k, v)| k.len() > limits.max_label_value_len || v.len() > limits.max_label_value_len) {
         return Some(DropReason::LabelValueTooLong);
     }
     None

@@ -60,6 +60,7 @@ mod prometheus;
 pub use alertmanager::parse_alertmanager;
 pub use k8s::{derive_app_name, parse_k8s_events};
 pub use ndjson::parse_ndjson;
+pub(crate) use ndjson::{for_each_record as for_each_ndjson_record, LogRef, Record as NdjsonRecord};
 pub use otlp::{parse_otlp_logs, parse_otlp_metrics};
 pub use pagerduty::parse_pagerduty;
 pub use prometheus::parse_prometheus_text;
@@ -739,6 +740,34 @@ impl FromStr for PayloadFormat {
             }
         })
     }
+}
+
+/// The lines of a blob of log text: split at `\n`, without a final empty
+/// line after a trailing newline, each without a trailing `\r`. An empty
+/// blob has no line; a blob of only `\n` has one empty line.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::telemetry::split_lines;
+///
+/// let lines: Vec<&[u8]> = split_lines(b"GET / 200\r\n\npanic: boom\n").collect();
+/// assert_eq!(lines, [&b"GET / 200"[..], b"", b"panic: boom"]);
+/// assert_eq!(split_lines(b"").count(), 0);
+/// assert_eq!(split_lines(b"no newline").count(), 1);
+/// ```
+pub fn split_lines(blob: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = blob.strip_suffix(b"\n").unwrap_or(blob);
+    let mut rest = (!blob.is_empty()).then_some(body);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let (line, next) = match memchr::memchr(b'\n', text) {
+            Some(i) => (text.get(..i).unwrap_or_default(), text.get(i + 1..)),
+            None => (text, None),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
 }
 
 /// Parses `payload` as `format`. `default_at` (Unix milliseconds) is the time

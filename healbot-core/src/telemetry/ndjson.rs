@@ -8,13 +8,13 @@
 use serde_json::{Map, Value};
 
 use super::common::{
-    check_size, fingerprint, i64_to_f64, json_exact_i64, json_type, offset_in, parse_rfc3339, string_map, to_u32,
-    truncate, Sink,
+    check_label_pairs, check_limits, check_size, fingerprint, i64_to_f64, json_exact_i64, json_type, offset_in,
+    parse_rfc3339, string_map, to_u32, truncate,
 };
 use super::k8s::derive_app_name;
 use super::{
-    Alert, AlertStatus, Event, EventType, Labels, Limits, LogRecord, LogSeverity, MetricKind, MetricSample, ObjectRef,
-    Observation, Parsed, TelemetryError, Temporality,
+    Alert, AlertStatus, DropCounts, DropReason, Event, EventType, Labels, Limits, LogRecord, LogSeverity, MetricKind,
+    MetricSample, ObjectRef, Observation, Parsed, RecordError, TelemetryError, Temporality,
 };
 
 /// Parses HealBot NDJSON telemetry into [`Observation`]s.
@@ -58,18 +58,133 @@ use super::{
 ///
 /// [`TelemetryError::PayloadTooLarge`] only.
 pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryError> {
+    let mut observations = Vec::new();
+    let read = for_each_record(text, limits, |record| observations.push(record.into_owned()))?;
+    Ok(Parsed { observations, errors: read.errors, dropped: read.dropped })
+}
+
+/// A log record of an NDJSON payload, borrowed from the payload: no string
+/// and no label set is copied to read it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LogRef<'r, 't> {
+    /// The message.
+    pub(crate) body: &'t str,
+    /// The attributes, sorted by key, keys unique (a repeated key's last value wins).
+    pub(crate) attributes: &'r [(&'t str, &'t str)],
+    /// The severity, when given.
+    pub(crate) severity: Option<LogSeverity>,
+    /// When, Unix milliseconds.
+    pub(crate) at: i64,
+}
+
+impl LogRef<'_, '_> {
+    /// The value of an attribute.
+    pub(crate) fn attribute(&self, key: &str) -> Option<&str> {
+        let i = self.attributes.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+        self.attributes.get(i).map(|(_, v)| *v)
+    }
+
+    /// The record as an owned [`LogRecord`].
+    pub(crate) fn to_record(self) -> LogRecord {
+        LogRecord {
+            body: self.body.to_string(),
+            attributes: Labels(self.attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            severity: self.severity,
+            at: self.at,
+        }
+    }
+}
+
+/// One good record of an NDJSON payload, as [`for_each_record`] hands it over.
+#[derive(Debug)]
+pub(crate) enum Record<'r, 't> {
+    /// A log record in the common shape (see [`fast_log`]), borrowed.
+    Log(LogRef<'r, 't>),
+    /// Any other record, parsed into an owned observation.
+    Owned(Observation),
+}
+
+impl Record<'_, '_> {
+    /// The record as an owned observation.
+    pub(crate) fn into_owned(self) -> Observation {
+        match self {
+            Record::Log(l) => Observation::Log(l.to_record()),
+            Record::Owned(o) => o,
+        }
+    }
+}
+
+/// What [`for_each_record`] found besides the good records.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    /// Good records handed over (the [`Parsed::observations`] they make).
+    pub(crate) records: usize,
+    /// Every malformed record, in payload order.
+    pub(crate) errors: Vec<RecordError>,
+    /// Well-formed records dropped by a limit, by reason.
+    pub(crate) dropped: DropCounts,
+}
+
+impl Read {
+    /// Whether a record dropped by `reason` (if any) is kept: applies
+    /// [`Limits::max_records`] first, as the other parsers' `Sink` does.
+    fn admit(&mut self, limits: &Limits, reason: impl FnOnce() -> Option<DropReason>) -> bool {
+        if self.records >= limits.max_records {
+            self.dropped.add(DropReason::TooManyRecords);
+            return false;
+        }
+        if let Some(reason) = reason() {
+            self.dropped.add(reason);
+            return false;
+        }
+        self.records += 1;
+        true
+    }
+}
+
+/// Reads HealBot NDJSON as [`parse_ndjson`] does, handing each good record
+/// to `f` in payload order instead of collecting them: log records in the
+/// common shape are borrowed from `text` ([`Record::Log`]), so ingesting
+/// them copies nothing. Errors, drops and limits are exactly
+/// [`parse_ndjson`]'s (which is this function collecting owned records).
+pub(crate) fn for_each_record<'t>(
+    text: &'t [u8],
+    limits: &Limits,
+    mut f: impl FnMut(Record<'_, 't>),
+) -> Result<Read, TelemetryError> {
     check_size(text, limits)?;
-    let mut sink = Sink::new(limits);
-    for (i, raw_line) in text.split(|b| *b == b'\n').enumerate() {
+    let mut read = Read::default();
+    // The attributes of the current borrowed log record, reused.
+    let mut attributes: Vec<(&'t str, &'t str)> = Vec::new();
+    for (i, raw_line) in memchr::memchr_iter(b'\n', text)
+        .chain([text.len()])
+        .scan(0, |start, end| {
+            let line = text.get(*start..end).unwrap_or_default();
+            *start = end + 1;
+            Some(line)
+        })
+        .enumerate()
+    {
         let line_no = to_u32(i + 1);
         let line = match std::str::from_utf8(raw_line) {
             Ok(l) => l,
             Err(e) => {
                 let good = raw_line.get(..e.valid_up_to()).and_then(|g| std::str::from_utf8(g).ok()).unwrap_or("");
-                sink.error((line_no, to_u32(good.chars().count() + 1)), None, "the line is not valid UTF-8");
+                read.errors.push(RecordError {
+                    line: line_no,
+                    column: to_u32(good.chars().count() + 1),
+                    record: None,
+                    message: "the line is not valid UTF-8".to_string(),
+                });
                 continue;
             }
         };
+        if let Some(log) = fast_log(line, &mut attributes) {
+            if read.admit(limits, || log_limits(&log, limits)) {
+                f(Record::Log(log));
+            }
+            continue;
+        }
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
@@ -79,18 +194,215 @@ pub fn parse_ndjson(text: &[u8], limits: &Limits) -> Result<Parsed, TelemetryErr
             Err(e) => {
                 let off = offset_in(line, e.line(), e.column());
                 let col = line.get(..off).map_or(0, |s| s.chars().count());
-                sink.error((line_no, to_u32(col + 1)), None, super::common::strip_position(&e));
+                let message = super::common::strip_position(&e);
+                read.errors.push(RecordError { line: line_no, column: to_u32(col + 1), record: None, message });
                 continue;
             }
         };
         // The column of the first non-blank character: where the record starts.
         let col = to_u32(line.chars().take_while(|c| c.is_whitespace()).count() + 1);
         match record(&value) {
-            Ok(obs) => sink.push(obs),
-            Err(msg) => sink.error((line_no, col), None, msg),
+            Ok(obs) => {
+                if read.admit(limits, || check_limits(&obs, limits)) {
+                    f(Record::Owned(obs));
+                }
+            }
+            Err(message) => read.errors.push(RecordError { line: line_no, column: col, record: None, message }),
         }
     }
-    Ok(sink.finish())
+    Ok(read)
+}
+
+/// Why a limit drops a borrowed log record, as [`check_limits`] says for its owned form.
+fn log_limits(log: &LogRef<'_, '_>, limits: &Limits) -> Option<DropReason> {
+    check_label_pairs(log.attributes.len(), log.attributes.iter().copied(), limits)
+        .or_else(|| (log.body.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong))
+}
+
+/// Reads a line holding a log record in the common shape without building a
+/// JSON tree or copying a string: one flat JSON object whose keys are `type`
+/// (`"log"`), `body`, `at` (a non-negative integer or an RFC 3339 string),
+/// and optionally `severity` (a known name, or null) and `attributes` (an
+/// object of strings, or null), each at most once, with no string holding
+/// an escape. `attributes` receives the attributes, sorted by key with
+/// unique keys.
+///
+/// `None` for any other line, which is then read the general way; every
+/// line this accepts is valid JSON that the general way reads to the same
+/// record, so the result never depends on which way read it.
+fn fast_log<'s, 'a>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str)>) -> Option<LogRef<'s, 'a>> {
+    attributes.clear();
+    let mut c = Cursor { text: line, at: 0 };
+    c.eat(b'{')?;
+    let (mut is_log, mut body, mut severity, mut at, mut attrs_seen) = (false, None, None, None, false);
+    loop {
+        let key = c.string()?;
+        c.eat(b':')?;
+        match key {
+            "type" if !is_log => {
+                if c.string()? != "log" {
+                    return None;
+                }
+                is_log = true;
+            }
+            "body" if body.is_none() => body = Some(c.string()?),
+            "severity" if severity.is_none() => {
+                severity = Some(if c.peek()? == b'n' {
+                    c.null()?;
+                    None
+                } else {
+                    Some(c.string()?.parse::<LogSeverity>().ok()?)
+                });
+            }
+            "attributes" if !attrs_seen => {
+                attrs_seen = true;
+                if c.peek()? == b'n' {
+                    c.null()?;
+                } else {
+                    c.eat(b'{')?;
+                    if c.peek()? == b'}' {
+                        c.at += 1;
+                    } else {
+                        loop {
+                            let k = c.string()?;
+                            c.eat(b':')?;
+                            attributes.push((k, c.string()?));
+                            if !c.next_member()? {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            "at" if at.is_none() => {
+                at = Some(match c.peek()? {
+                    b'"' => parse_rfc3339(c.string()?).ok()?,
+                    _ => c.non_negative_integer()?,
+                });
+            }
+            _ => return None,
+        }
+        if !c.next_member()? {
+            break;
+        }
+    }
+    c.skip_blank();
+    if c.at != line.len() || !is_log {
+        return None;
+    }
+    // Sorted by key, the last of a repeated key kept (as `Labels` does).
+    attributes.reverse();
+    attributes.sort_by(|a, b| a.0.cmp(b.0));
+    attributes.dedup_by(|later, kept| later.0 == kept.0);
+    let attributes: &'s [(&'a str, &'a str)] = attributes;
+    Some(LogRef { body: body?, attributes, severity: severity.flatten(), at: at? })
+}
+
+/// The position of the first `"`, `\\` or control character of `bytes`,
+/// eight bytes at a time (these strings are too short for a vector search
+/// to pay off).
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `w` below `n` (exact up to the first such byte).
+    let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut start = 0;
+    for chunk in chunks.by_ref() {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?);
+        let hits = below(w ^ (ONES * u64::from(b'"')), 1) | below(w ^ (ONES * u64::from(b'\\')), 1) | below(w, 0x20);
+        if hits != 0 {
+            return Some(start + (hits.trailing_zeros() / 8) as usize);
+        }
+        start += 8;
+    }
+    let tail = chunks.remainder().iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(start + tail)
+}
+
+/// A position in a line, for [`fast_log`].
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Skips JSON whitespace.
+    fn skip_blank(&mut self) {
+        while matches!(self.text.as_bytes().get(self.at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            self.at += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_blank();
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    /// Consumes `byte` after whitespace.
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek()? == byte).then(|| self.at += 1)
+    }
+
+    /// After an object member: `true` at a `,` (another member follows),
+    /// `false` at the closing `}`; both consumed.
+    fn next_member(&mut self) -> Option<bool> {
+        let more = match self.peek()? {
+            b',' => true,
+            b'}' => false,
+            _ => return None,
+        };
+        self.at += 1;
+        Some(more)
+    }
+
+    /// `null`.
+    fn null(&mut self) -> Option<()> {
+        self.skip_blank();
+        let end = self.at + 4;
+        (self.text.as_bytes().get(self.at..end)? == b"null").then(|| self.at = end)
+    }
+
+    /// A string with no escape and no control character, borrowed.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let rest = self.text.as_bytes().get(start..)?;
+        let len = string_end(rest)?;
+        if rest.get(len) != Some(&b'"') {
+            return None;
+        }
+        self.at = start + len + 1;
+        self.text.get(start..start + len)
+    }
+
+    /// A JSON integer that fits `i64`, without a sign, fraction or exponent
+    /// (those make the member's end unexpected).
+    fn non_negative_integer(&mut self) -> Option<i64> {
+        self.skip_blank();
+        let run = self.text.as_bytes().get(self.at..)?;
+        let digits = run.iter().take_while(|b| b.is_ascii_digit()).count();
+        let text = run.get(..digits)?;
+        match text {
+            [] => None,
+            // A leading zero is the whole number (a digit after it ends the member unexpectedly).
+            [b'0', ..] => {
+                self.at += 1;
+                Some(0)
+            }
+            _ => {
+                self.at += digits;
+                let digit = |d: &u8| i64::from(d - b'0');
+                if digits <= 18 {
+                    // At most 10^18 - 1: no overflow.
+                    Some(text.iter().fold(0i64, |n, d| n * 10 + digit(d)))
+                } else {
+                    text.iter().try_fold(0i64, |n, d| n.checked_mul(10)?.checked_add(digit(d)))
+                }
+            }
+        }
+    }
 }
 
 fn record(value: &Value) -> Result<Observation, String> {
@@ -336,7 +648,149 @@ mod tests {
         assert_eq!(p.observations.len(), 1);
     }
 
+    /// The general way of reading one line, as before the borrowed way existed.
+    fn slow(line: &str) -> Option<Result<Observation, String>> {
+        let value: Value = serde_json::from_str(line).ok()?;
+        Some(record(&value))
+    }
+
+    /// Every line the borrowed way reads, the general way reads to the same record.
+    fn check_same(line: &str) -> bool {
+        let mut attrs = Vec::new();
+        let Some(fast) = fast_log(line, &mut attrs) else {
+            return false;
+        };
+        let limits = Limits { max_label_pairs: 2, max_label_value_len: 3, max_log_line_len: 4, ..Limits::default() };
+        let fast_limit = log_limits(&fast, &limits);
+        let fast = fast.to_record();
+        match slow(line) {
+            Some(Ok(obs)) => {
+                assert_eq!(obs, Observation::Log(fast), "{line}");
+                assert_eq!(check_limits(&obs, &limits), fast_limit, "{line}");
+            }
+            other => panic!("the borrowed way read {line:?}, the general way gave {other:?}"),
+        }
+        true
+    }
+
+    #[test]
+    fn string_ends_at_the_first_quote_backslash_or_control_character() {
+        for len in 0..20 {
+            for stop in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                let mut bytes = vec![b'a'; len];
+                bytes.extend([stop, b'"', b'\\', 0x01]);
+                assert_eq!(string_end(&bytes), Some(len), "{len} {stop}");
+            }
+            // Bytes just past the searched ones, and multi-byte characters, are not stops.
+            let plain: Vec<u8> = "!]~ \u{7f}é€😀".bytes().cycle().take(len).collect();
+            assert_eq!(string_end(&plain), None);
+        }
+    }
+
+    #[test]
+    fn common_log_lines_are_borrowed() {
+        for line in [
+            r#"{"type": "log", "body": "dial: connection refused", "attributes": {"service": "svc-0-1"}, "at": 1700000000000}"#,
+            r#"{"type":"log","body":"x","at":"2023-11-14T22:13:20.5Z","severity":"ERROR"}"#,
+            r#"  { "at" : 0 , "body" : "" , "type" : "log" , "attributes" : { } , "severity" : null }  "#,
+            r#"{"type":"log","body":"a","at":1,"attributes":{"b":"2","a":"1","b":"3"}}"#,
+            r#"{"type":"log","body":"a","at":9223372036854775807,"attributes":null}"#,
+            "{\"type\":\"log\",\"body\":\"caf\u{e9} \u{1F600}\",\"at\":1}\r",
+        ] {
+            assert!(check_same(line), "not borrowed: {line}");
+        }
+        let mut attrs = Vec::new();
+        let log = fast_log(r#"{"type":"log","body":"a","at":1,"attributes":{"b":"2","a":"1","b":"3"}}"#, &mut attrs);
+        assert_eq!(log.map(|l| l.attributes.to_vec()), Some(vec![("a", "1"), ("b", "3")]));
+    }
+
+    #[test]
+    fn other_lines_are_read_the_general_way() {
+        for line in [
+            "",
+            "# comment",
+            r#"{"type":"metric","name":"x","value":1,"at":1}"#,
+            r#"{"type":"log","body":"tab\tescaped","at":1}"#,
+            r#"{"type":"log","body":"x","at":1,"extra":true}"#,
+            r#"{"type":"log","body":"x","at":1,"type":"log"}"#,
+            r#"{"type":"log","body":"x","at":-1}"#,
+            r#"{"type":"log","body":"x","at":-0}"#,
+            r#"{"type":"log","body":"x","at":1.5}"#,
+            r#"{"type":"log","body":"x","at":1e3}"#,
+            r#"{"type":"log","body":"x","at":01}"#,
+            r#"{"type":"log","body":"x","at":9223372036854775808}"#,
+            r#"{"type":"log","body":"x","at":null}"#,
+            r#"{"type":"log","body":"x","at":"yesterday"}"#,
+            r#"{"type":"log","body":"x","at":1,"severity":"loud"}"#,
+            r#"{"type":"log","body":"x","at":1,"attributes":{"a":1}}"#,
+            r#"{"type":"log","body":"x","at":1,"attributes":{"a":"1",}}"#,
+            r#"{"type":"log","body":"x","at":1,}"#,
+            r#"{"type":"log","body":null,"at":1}"#,
+            r#"{"type":"log","at":1}"#,
+            r#"{"body":"x","at":1}"#,
+            r#"{"type":"log","body":"x","at":1} x"#,
+            r#"{"type":"log","body":"x","at":1}}"#,
+            r#"{"type":"log","body":"x","at":1,"severity":nul}"#,
+            "{\"type\":\"log\",\"body\":\"a\u{1}b\",\"at\":1}",
+        ] {
+            assert!(!check_same(line), "borrowed: {line}");
+        }
+    }
+
+    #[test]
+    fn borrowed_records_count_against_the_limits() {
+        let text = b"{\"type\":\"log\",\"body\":\"12345\",\"at\":1}\n\
+            {\"type\":\"log\",\"body\":\"1\",\"attributes\":{\"a\":\"1\",\"b\":\"2\"},\"at\":1}\n\
+            {\"type\":\"log\",\"body\":\"1\",\"at\":1}\n\
+            {\"type\":\"log\",\"body\":\"2\",\"at\":1}\n";
+        let limits = Limits { max_log_line_len: 4, max_label_pairs: 1, max_records: 1, ..Limits::default() };
+        let mut borrowed = 0;
+        let read = for_each_record(text, &limits, |r| borrowed += usize::from(matches!(r, Record::Log(_)))).unwrap();
+        assert_eq!((read.records, borrowed), (1, 1));
+        assert_eq!(read.dropped.log_line_too_long, 1);
+        assert_eq!(read.dropped.too_many_labels, 1);
+        assert_eq!(read.dropped.too_many_records, 1);
+        let parsed = parse_ndjson(text, &limits).unwrap();
+        assert_eq!((parsed.observations.len(), parsed.dropped), (1, read.dropped));
+    }
+
     proptest! {
+        #[test]
+        fn borrowed_and_general_ways_agree(members in proptest::collection::vec((
+            "(type|body|at|severity|attributes|xyz)",
+            r#"("(log|metric|error|Warn|loud|x\\ty|2023-11-14T22:13:20Z|)"|-?[0-9]{0,20}(\.[0-9])?(e1)?|null|\{\}|\{"[ab]":"[a-z]{0,5}"(,"[ab]":("[0-9]"|1))?\}|true)"#,
+            "[ \t]{0,1}",
+        ), 0..7)) {
+            let body = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}")).collect::<Vec<_>>().join(",");
+            let line = format!("{{{body}}}");
+            check_same(&line);
+        }
+
+        #[test]
+        fn borrowed_way_reads_common_shapes(
+            order in Just([0usize, 1, 2, 3, 4]).prop_shuffle(),
+            body in "[ -~é]{0,12}",
+            attrs in proptest::collection::vec(("[a-c]", "[ -~]{0,4}"), 0..4),
+            at in prop_oneof![Just(0i64), Just(i64::MAX), 0i64..=4_102_444_800_000],
+            severity in "(error|WARN|info2|)",
+            ws in "[ \t\r\n]{0,2}",
+        ) {
+            let attrs: Vec<String> = attrs
+                .iter()
+                .map(|(k, v)| format!("{}:{}", serde_json::json!(k), serde_json::json!(v)))
+                .collect();
+            let members = [
+                r#""type":"log""#.to_string(),
+                format!(r#""body":{}"#, serde_json::json!(body)),
+                format!(r#""at":{at}"#),
+                format!(r#""attributes":{{{}}}"#, attrs.join(&format!(",{ws}"))),
+                if severity.is_empty() { r#""severity":null"#.to_string() } else { format!(r#""severity":"{severity}""#) },
+            ];
+            let line = format!("{{{ws}{}{ws}}}", order.iter().map(|&i| members[i].as_str()).collect::<Vec<_>>().join(&format!("{ws},")));
+            let escaped = line.contains('\\');
+            prop_assert_eq!(check_same(&line), !escaped, "{}", line);
+        }
+
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let _ = parse_ndjson(&bytes, &Limits::default());

@@ -137,6 +137,24 @@ fn hash_bytes(state: u64, bytes: &[u8]) -> u64 {
 /// assert_ne!(label_set_hash(&[("a", "bc")]), label_set_hash(&[("ab", "c")]));
 /// ```
 pub fn label_set_hash(pairs: &[(&str, &str)]) -> u64 {
+    label_set_hash_iter(pairs.iter().copied())
+}
+
+/// [`label_set_hash`] of pairs given by an iterator (such as
+/// [`Labels::iter`](crate::telemetry::Labels::iter)), so that hashing a
+/// label set needs no slice of its pairs: the same pairs in the same order
+/// hash the same.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::telemetry::Labels;
+/// use healbot_core::window::{label_set_hash, label_set_hash_iter};
+///
+/// let labels: Labels = [("method", "GET"), ("code", "500")].into_iter().collect();
+/// assert_eq!(label_set_hash_iter(labels.iter()), label_set_hash(&[("code", "500"), ("method", "GET")]));
+/// ```
+pub fn label_set_hash_iter<'a>(pairs: impl ExactSizeIterator<Item = (&'a str, &'a str)>) -> u64 {
     let mut state = fold_mul(pairs.len() as u64, K);
     for (name, value) in pairs {
         state = hash_bytes(state, name.as_bytes());

@@ -212,7 +212,7 @@ mod hash;
 mod store;
 
 pub use bucket::BucketCounter;
-pub use hash::{label_set_hash, KeyHasher};
+pub use hash::{label_set_hash, label_set_hash_iter, KeyHasher};
 pub use store::{LimitExceeded, Push, SeriesId, SeriesKey, SeriesStore, WindowConfig, WindowStats};
 
 #[cfg(test)]

@@ -986,7 +986,8 @@ class Engine:
         at: _Column | _Timestamp = None,
         severity: str | None = None,
     ) -> IngestReport:
-        """Ingests many log lines of one source (a file, a pod, a stream) in one call, with the GIL released.
+        """Ingests many log lines of one source (a file, a pod, a stream) in one call, with the GIL
+        released (unless the lines are a few KiB at most, which take less time than releasing it).
 
         Far cheaper per line than ``ingest_log`` or NDJSON: no call, no JSON and
         no label conversion per line; each line is matched against every log
