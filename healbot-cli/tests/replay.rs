@@ -48,6 +48,8 @@ fn json_output_is_ndjson_decision_documents() {
     let text = stdout(&out);
     let docs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(docs.len(), 7, "{text}");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("schema/Decision.json")).unwrap()).unwrap();
     for (d, line) in docs.iter().zip(text.lines()) {
         assert_eq!(d["schema_version"], 2);
         assert_eq!(d["confidence"]["terms"].as_array().map(Vec::len), Some(5));
@@ -55,6 +57,11 @@ fn json_output_is_ndjson_decision_documents() {
         // Reading a document back and writing it again gives the same bytes:
         // the terms and the explanation are rewritten from the same fields.
         assert_eq!(healbot_core::Decision::from_json(line).unwrap().to_json(), line);
+        conforms(d, &schema);
+        conforms(&d["confidence"], &schema["$defs"]["Confidence"]);
+        for e in d["evidence"].as_array().unwrap() {
+            conforms(e, &schema["$defs"]["EvidenceItem"]);
+        }
     }
     let last_db = docs.iter().rev().find(|d| d["node"] == "redis-cart").unwrap();
     assert_eq!(last_db["verdict"], "execute");
@@ -146,4 +153,21 @@ fn errors_exit_with_check_codes() {
     assert!(stderr(&out).contains("unknown field `actons`"), "{}", stderr(&out));
     // No arguments.
     assert_eq!(run(&["replay"]).status.code(), Some(2));
+}
+
+/// The document's keys are the ones `object` in the committed schema names
+/// (its properties, and those of the variants of a flattened enum), and
+/// every required one is there.
+fn conforms(doc: &serde_json::Value, object: &serde_json::Value) {
+    let mut known: Vec<&str> = object["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    for variant in object["oneOf"].as_array().into_iter().flatten() {
+        known.extend(variant["properties"].as_object().unwrap().keys().map(String::as_str));
+    }
+    let doc = doc.as_object().unwrap();
+    for key in doc.keys() {
+        assert!(known.contains(&key.as_str()), "`{key}` is not in the schema ({known:?})");
+    }
+    for required in object["required"].as_array().unwrap() {
+        assert!(doc.contains_key(required.as_str().unwrap()), "required `{required}` missing");
+    }
 }

@@ -17,6 +17,7 @@
 //! history cannot swamp current evidence. Nothing in the telemetry text
 //! enters the computation. See `docs/confidence.md`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The weight of "a diagnosed dependency could explain this failure".
@@ -30,7 +31,7 @@ pub const MAX_CORROBORATING: usize = 3;
 pub const MAX_OUTCOME_TERM: f64 = 2.0;
 
 /// One additive term of the confidence, in log-odds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Term {
     /// `prior`, `evidence`, `coverage`, `topology` or `outcomes`.
     pub name: String,
@@ -111,6 +112,24 @@ impl Confidence {
     }
 }
 
+/// The serialised shape of a [`Confidence`], for its JSON Schema.
+#[derive(JsonSchema)]
+#[schemars(
+    rename = "Confidence",
+    description = "A confidence: the value, its log-odds, the inputs and the terms written from them."
+)]
+#[allow(dead_code)] // read by schemars only
+pub(crate) struct ConfidenceDocument {
+    /// The probability, in [0, 1].
+    value: f64,
+    /// The log-odds the value comes from.
+    log_odds: f64,
+    /// What the value was computed from.
+    inputs: Inputs,
+    /// The terms, in a fixed order; they sum to `log_odds`.
+    terms: Vec<Term>,
+}
+
 impl Serialize for Confidence {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
@@ -135,7 +154,8 @@ impl Serialize for Confidence {
 /// assert!((c.value - 0.731).abs() < 1e-3);
 /// assert_eq!(c.terms().len(), 5);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "The numbers a confidence is computed from.")]
 pub struct Inputs {
     /// Prior probability of the signature, in (0, 1).
     pub prior: f64,

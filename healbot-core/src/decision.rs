@@ -185,10 +185,9 @@ pub struct Decision {
     /// Why this verdict (and not execute).
     pub reasons: Vec<String>,
     /// Confidence: value, log-odds, the inputs and the terms they make.
-    #[schemars(with = "serde_json::Value")]
+    #[schemars(with = "crate::confidence::ConfidenceDocument")]
     pub confidence: Confidence,
     /// Every predicate evaluated.
-    #[schemars(with = "Vec<serde_json::Value>")]
     pub evidence: Vec<EvidenceItem>,
     /// Root-cause verdict.
     pub root_cause: RootCause,

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::spec::signature::{Category, SignatureSeverity, Status};
@@ -11,7 +12,7 @@ use crate::topology::NodeId;
 use crate::Duration;
 
 /// What part an evidence item plays.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "role", content = "weight")]
 pub enum Role {
     /// Part of the required `match` tree.
@@ -43,7 +44,8 @@ pub enum Role {
 /// };
 /// assert_eq!(p.path, "match.metric");
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "What a predicate is: where it sits, how it reads, what it compares against.")]
 pub struct PredicateInfo {
     /// Where the predicate sits in the signature (`match.all[1].metric`).
     pub path: String,
@@ -90,7 +92,8 @@ pub struct PredicateInfo {
 /// assert!(e.satisfied);
 /// assert_eq!(serde_json::to_value(&e).unwrap()["predicate"], "avg(cpu[5m]) > 0.9");
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(description = "One predicate as evaluated: what was observed, against what, and whether it held.")]
 pub struct EvidenceItem {
     /// The predicate evaluated (shared with the compiled signature).
     #[serde(flatten)]
