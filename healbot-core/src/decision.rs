@@ -342,9 +342,28 @@ pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
     let mut id = String::with_capacity(18);
     id.push_str("d-");
     for shift in (0..16).rev() {
-        id.push(char::from(b"0123456789abcdef"[((hash >> (shift * 4)) & 0xf) as usize]));
+        id.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
     }
     id
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The hash a [`decision_id`] spells (`d-` and 16 lowercase hex digits);
+/// `None` for any other string.
+pub(crate) fn decision_hash_of(id: &str) -> Option<u64> {
+    let digits = id.strip_prefix("d-")?.as_bytes();
+    if digits.len() != 16 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |h, &c| {
+        let v = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            _ => return None,
+        };
+        Some(h << 4 | u64::from(v))
+    })
 }
 
 /// `v` in decimal, written into the end of `buf`.
@@ -395,6 +414,35 @@ mod tests {
             let text = format!("{sig}\u{1f}{node}\u{1f}{onset}");
             let want = format!("d-{:016x}", crate::library::fnv1a64(text.as_bytes()));
             prop_assert_eq!(decision_id(&sig, &node, onset), want);
+        }
+
+        #[test]
+        fn decision_hash_of_reads_back_exactly_the_ids_decision_id_writes(
+            sig in "[a-z.]{0,12}", node in "[a-z0-9-]{0,12}", onset in any::<i64>(), other in "\\PC{0,20}"
+        ) {
+            let id = decision_id(&sig, &node, onset);
+            let text = format!("{sig}\u{1f}{node}\u{1f}{onset}");
+            prop_assert_eq!(decision_hash_of(&id), Some(crate::library::fnv1a64(text.as_bytes())));
+            // Anything but `d-` and 16 lowercase hex digits names no decision.
+            let well_formed = other.len() == 18
+                && other.starts_with("d-")
+                && other[2..].bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+            prop_assert_eq!(decision_hash_of(&other).is_some(), well_formed);
+        }
+    }
+
+    #[test]
+    fn decision_hash_of_refuses_near_misses() {
+        let id = decision_id("db.down", "db", 1000);
+        assert!(decision_hash_of(&id).is_some());
+        for bad in [
+            id.to_uppercase(),
+            id[1..].to_string(),
+            format!("{id}0"),
+            id[..17].to_string(),
+            "d-+000000000000000".into(),
+        ] {
+            assert_eq!(decision_hash_of(&bad), None, "{bad}");
         }
     }
 }

@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 
 use crate::spec::signature::Category;
-use crate::topology::{NodeId, Topology, Traversal};
+use crate::topology::{ChainsTo, NodeId, Topology, Traversal};
 use crate::Duration;
 
 /// One diagnosis, as localisation sees it.
@@ -173,7 +173,7 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             .cmp(&fb.onset)
             .then(fb.confidence.total_cmp(&fa.confidence))
             .then(topo.node(fa.node).tier().cmp(&topo.node(fb.node).tier()))
-            .then(topo.node(fa.node).id().cmp(topo.node(fb.node).id()))
+            .then(topo.id_rank(fa.node).cmp(&topo.id_rank(fb.node)))
             .then(a.cmp(&b))
     });
     let mut rank = vec![0usize; findings.len()];
@@ -234,15 +234,26 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
         b.score
             .total_cmp(&a.score)
             .then_with(|| onset_of(findings, a).cmp(&onset_of(findings, b)))
-            .then_with(|| topo.node(a.node).id().cmp(topo.node(b.node).id()))
+            .then_with(|| topo.id_rank(a.node).cmp(&topo.id_rank(b.node)))
             // Two diagnoses of one node with equal scores and onsets: by category.
             .then_with(|| category_of(findings, a).cmp(category_of(findings, b)))
     });
+    // Symptoms' chains to their root's node: one walk per root node.
+    let mut symptoms: Vec<(NodeId, usize)> =
+        root_of.iter().enumerate().filter_map(|(i, r)| r.map(|r| (findings[r].node, i))).collect();
+    symptoms.sort_unstable();
+    let mut paths: Vec<Vec<NodeId>> = vec![Vec::new(); findings.len()];
+    let mut chains = ChainsTo::default();
+    for (k, &(to, i)) in symptoms.iter().enumerate() {
+        if k == 0 || symptoms[k - 1].0 != to {
+            topo.chains_to(to, &mut chains);
+        }
+        paths[i] = topo.chain(&chains, findings[i].node).unwrap_or_default();
+    }
     let mut roles: Vec<Role> = Vec::with_capacity(findings.len());
     for i in 0..findings.len() {
         if let Some(r) = root_of[i] {
-            let path = topo.path_to_dependency(findings[i].node, findings[r].node, scratch).unwrap_or_default();
-            roles.push(Role::Symptom { root: r, path });
+            roles.push(Role::Symptom { root: r, path: std::mem::take(&mut paths[i]) });
         } else {
             let rank = candidates.iter().position(|c| c.finding == Some(i)).map_or(0, |p| p + 1);
             roles.push(Role::Root { rank, score: score(i), explains: explains[i].clone() });

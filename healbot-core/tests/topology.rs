@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use healbot_core::spec::{NodeKind, NodeSpec, TopologySpec};
-use healbot_core::topology::{BlastRadius, EdgeKind, NodeId, Topology, TopologyProblem, Traversal};
+use healbot_core::topology::{BlastRadius, ChainsTo, EdgeKind, NodeId, Topology, TopologyProblem, Traversal};
 use healbot_core::DiagnosticKind;
 use proptest::prelude::*;
 
@@ -601,14 +601,18 @@ fn check_against_reference(n: usize, edges: &[(usize, usize)]) -> Result<(), Tes
         dependencies.push(deps);
     }
     // b ∈ dependencies(a) ⇔ a ∈ dependents(b), and a path exists exactly then.
+    let mut chains = ChainsTo::default();
     for b in 0..n {
         let dependents: HashSet<usize> = t.dependents(of(b), &mut s).iter().map(|&x| index_of(x)).collect();
+        t.chains_to(of(b), &mut chains);
         for (a, deps_of_a) in dependencies.iter().enumerate() {
             prop_assert_eq!(deps_of_a.contains(&b), dependents.contains(&a));
             if a == b {
                 continue;
             }
             let path = t.path_to_dependency(of(a), of(b), &mut s2);
+            // One walk from b gives the same chain as a search from a.
+            prop_assert_eq!(&t.chain(&chains, of(a)), &path, "chain v{} -> v{}", a, b);
             prop_assert_eq!(path.is_some(), deps_of_a.contains(&b));
             if let Some(path) = path {
                 prop_assert_eq!(path.first().copied(), Some(of(a)));
@@ -619,6 +623,16 @@ fn check_against_reference(n: usize, edges: &[(usize, usize)]) -> Result<(), Tes
             }
         }
     }
+    // Ordering nodes by id rank orders them by id.
+    let mut by_rank: Vec<NodeId> = (0..n).map(of).collect();
+    by_rank.sort_by_key(|&x| t.id_rank(x));
+    let mut by_id: Vec<NodeId> = (0..n).map(of).collect();
+    by_id.sort_by(|&x, &y| t.node(x).id().cmp(t.node(y).id()));
+    prop_assert_eq!(by_rank, by_id);
+    prop_assert_eq!(
+        (0..n).map(|v| t.id_rank(of(v)) as usize).collect::<BTreeSet<_>>(),
+        (0..n).collect::<BTreeSet<_>>()
+    );
     // Cycles are exactly the nodes that reach themselves, grouped by mutual reachability.
     let in_cycle: BTreeSet<usize> = t.cycles().iter().flatten().map(|&x| index_of(x)).collect();
     let on_loop: BTreeSet<usize> =

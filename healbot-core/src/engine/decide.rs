@@ -1,13 +1,14 @@
 //! From diagnoses to decisions: root cause, confidence, action selection,
 //! guards and the verdict ladder; and the host's reports back.
 
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 use super::{Engine, MAX_RECENT_DECISIONS};
 use crate::confidence::{self, Confidence, Inputs};
 use crate::decision::{
-    decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole, SignatureRef, Verdict,
-    DECISION_SCHEMA_VERSION,
+    decision_hash_of, decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole,
+    SignatureRef, Verdict, DECISION_SCHEMA_VERSION,
 };
 use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
@@ -97,6 +98,10 @@ impl Engine {
         // Positions in `out` of executions not yet in the scratch ledger.
         let mut decided: Vec<usize> = Vec::new();
         let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
+        // Each decision's place in the output: (node id rank, signature id
+        // rank + 1, 0 for none), so the final sort compares integers.
+        let mut keys: Vec<(u32, u32)> = Vec::with_capacity(diags.len());
+        let sig_key = |si: usize| self.signature_rank.get(si).map_or(0, |r| r + 1);
         for i in order {
             let d = &diags[i];
             let sig = &library.signatures()[d.signature_index];
@@ -250,6 +255,7 @@ impl Engine {
                 action,
                 rejected,
             };
+            keys.push((topo.id_rank(diags[i].node), sig_key(diags[i].signature_index)));
             out.push(decision);
         }
 
@@ -296,6 +302,7 @@ impl Engine {
                 action: None,
                 rejected: Vec::new(),
             };
+            keys.push((topo.id_rank(c.node), 0));
             out.push(decision);
         }
 
@@ -338,19 +345,26 @@ impl Engine {
                 action: None,
                 rejected: Vec::new(),
             };
+            keys.push((topo.id_rank(d.node), sig_key(d.signature_index)));
             out.push(decision);
         }
         self.traversal = scratch;
         self.health = health;
-        out.sort_by(|a, b| {
-            let sa = a.signature.as_ref().map_or("", |s| s.id.as_str());
-            let sb = b.signature.as_ref().map_or("", |s| s.id.as_str());
-            (a.node.as_str(), sa).cmp(&(b.node.as_str(), sb))
-        });
+        let mut by_key: Vec<usize> = (0..out.len()).collect();
+        by_key.sort_unstable_by_key(|&i| keys[i]);
+        permute(&mut out, by_key);
         if !self.config.dry_run {
             for d in &out {
-                let sig = d.signature.as_ref().map_or_else(String::new, |s| s.id.clone());
-                self.state.recent.insert(d.id.clone(), sig);
+                let Some(hash) = decision_hash_of(&d.id) else { continue };
+                let sig = d.signature.as_ref().map_or("", |s| s.id.as_str());
+                // Ongoing incidents keep their ids: most are already known.
+                match self.state.recent.entry(hash) {
+                    Entry::Occupied(mut e) if e.get() != sig => *e.get_mut() = sig.to_string(),
+                    Entry::Occupied(_) => {}
+                    Entry::Vacant(e) => {
+                        e.insert(sig.to_string());
+                    }
+                }
             }
             while self.state.recent.len() > MAX_RECENT_DECISIONS {
                 self.state.recent.pop_first();
@@ -386,7 +400,8 @@ impl Engine {
             .topology
             .lookup(target)
             .ok_or_else(|| Error::new(InvalidArgument, format!("unknown target node `{target}`")))?;
-        let signature = self.state.recent.get(decision_id).cloned().unwrap_or_default();
+        let signature =
+            decision_hash_of(decision_id).and_then(|h| self.state.recent.get(&h)).cloned().unwrap_or_default();
         Ok(self.state.ledger.record_execution(Execution {
             decision_id: decision_id.to_string(),
             signature,
@@ -454,5 +469,42 @@ fn refine(
         Verdict::Execute
     } else {
         Verdict::Escalate
+    }
+}
+
+/// Reorders `items` so that position `k` holds the item that was at
+/// `order[k]` (`order` a permutation of the positions), moving each item
+/// once: decisions are large, and sorting them would move each many times.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    for start in 0..items.len() {
+        let mut k = start;
+        loop {
+            let next = order[k];
+            order[k] = k;
+            if next == start || next == k {
+                break;
+            }
+            items.swap(k, next);
+            k = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+    use super::permute;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn permute_agrees_with_indexing(keys in proptest::collection::vec(any::<u16>(), 0..64)) {
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by_key(|&i| (keys[i], i));
+            let want: Vec<(u16, usize)> = order.iter().map(|&i| (keys[i], i)).collect();
+            let mut items: Vec<(u16, usize)> = keys.iter().copied().zip(0..).collect();
+            permute(&mut items, order);
+            prop_assert_eq!(items, want);
+        }
     }
 }

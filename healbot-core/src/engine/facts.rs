@@ -114,14 +114,14 @@ impl Facts for StateFacts<'_> {
     }
 
     fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64 {
-        self.engine.state.logs.get(&(n.index() as u32, slot)).map_or(0, |c| c.count(window, self.at))
+        self.engine.state.logs.get(n.index() as u32, &slot).map_or(0, |c| c.count(window, self.at))
     }
 
     fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64 {
         let Some(&key) = self.engine.program.reason_keys.get(reason as usize) else { return 0 };
         let node = n.index() as u32;
         let count =
-            |warning: bool| self.engine.state.events.get(&(node, key, warning)).map_or(0, |c| c.count(window, self.at));
+            |warning: bool| self.engine.state.events.get(node, &(key, warning)).map_or(0, |c| c.count(window, self.at));
         match event_type {
             Some(EventTypeFilter::Warning) => count(true),
             Some(EventTypeFilter::Normal) => count(false),

@@ -11,10 +11,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use by_node::ByNode;
+
 use crate::diagnosis::{Diagnosis, EvidenceItem};
 use crate::library::Library;
 use crate::matcher::{name_key, Program};
 
+mod by_node;
 mod decide;
 mod facts;
 mod series_index;
@@ -180,10 +183,10 @@ pub(crate) struct State {
     pub(crate) series: SeriesStore,
     /// node → [`name_key`] of the metric → series with their labels.
     pub(crate) series_by_node: SeriesIndex,
-    /// (node, log pattern slot) → match counts.
-    pub(crate) logs: BTreeMap<(u32, u32), BucketCounter>,
-    /// (node, [`name_key`] of the event reason, warning?) → event counts.
-    pub(crate) events: BTreeMap<(u32, u64, bool), BucketCounter>,
+    /// node → log pattern slot → match counts.
+    pub(crate) logs: ByNode<u32, BucketCounter>,
+    /// node → ([`name_key`] of the event reason, warning?) → event counts.
+    pub(crate) events: ByNode<(u64, bool), BucketCounter>,
     /// node → fingerprint → firing alert.
     pub(crate) alerts: BTreeMap<u32, BTreeMap<String, ActiveAlert>>,
     /// signature id → node → since when `match` has held.
@@ -194,8 +197,9 @@ pub(crate) struct State {
     pub(crate) last_evaluated: Option<i64>,
     /// Executions and outcomes reported by the host.
     pub(crate) ledger: Ledger,
-    /// Recent decision ids → signature id, so executions can be attributed.
-    pub(crate) recent: BTreeMap<String, String>,
+    /// Recent decision ids (the hash they spell) → signature id, so
+    /// executions can be attributed.
+    pub(crate) recent: BTreeMap<u64, String>,
 }
 
 /// How many recent decision ids are remembered for attributing executions.
@@ -257,6 +261,9 @@ pub struct Engine {
     /// What decisions say of each signature, by index: built once per
     /// library and shared by every decision.
     signature_refs: Vec<Arc<crate::decision::SignatureRef>>,
+    /// Each signature's position in id order, by index: sorting by it sorts
+    /// by signature id, with integer comparisons.
+    signature_rank: Vec<u32>,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
@@ -299,12 +306,13 @@ impl Engine {
             traversal: topology.traversal(),
             applicable: program.applicable(&topology),
             signature_refs: signature_refs(&library),
+            signature_rank: signature_rank(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
                 series_by_node: SeriesIndex::default(),
-                logs: BTreeMap::new(),
-                events: BTreeMap::new(),
+                logs: ByNode::default(),
+                events: ByNode::default(),
                 alerts: BTreeMap::new(),
                 pending: BTreeMap::new(),
                 host_health: BTreeMap::new(),
@@ -463,7 +471,7 @@ impl Engine {
         let logs = &mut self.state.logs;
         let node = node.index() as u32;
         self.program.log.for_each_match(line, &mut self.log_scratch, |p| {
-            logs.entry((node, p.as_u32())).or_insert_with(|| BucketCounter::new(bucket, retention)).add(at, 1);
+            logs.get_or_insert_with(node, p.as_u32(), || BucketCounter::new(bucket, retention)).add(at, 1);
         });
     }
 
@@ -599,8 +607,9 @@ impl Engine {
         let n = u32::try_from(event.count.max(1)).unwrap_or(u32::MAX);
         self.state
             .events
-            .entry((node.index() as u32, name_key(&event.reason), warning))
-            .or_insert_with(|| BucketCounter::new(bucket, retention))
+            .get_or_insert_with(node.index() as u32, (name_key(&event.reason), warning), || {
+                BucketCounter::new(bucket, retention)
+            })
             .add(event.last_at, n);
     }
 
@@ -763,16 +772,29 @@ impl Engine {
                 }
             }
         }
-        // `for` bookkeeping and exceptions, then evidence.
+        // `for` bookkeeping and exceptions, then evidence. The timers are
+        // filed by signature id (stable across reloads); here they are laid
+        // out by signature index so a match looks its timer up by number.
         let library = self.library.clone();
-        let mut held_now: Vec<(&str, u32)> = Vec::with_capacity(matched.len());
+        let mut timers: Vec<Option<(String, BTreeMap<u32, i64>)>> = Vec::new();
+        timers.resize_with(library.signatures().len(), || None);
+        let mut orphans = BTreeMap::new();
+        for (id, t) in std::mem::take(&mut self.state.pending) {
+            match library.signature_index(&id).and_then(|i| timers.get_mut(i)) {
+                Some(slot) => *slot = Some((id, t)),
+                None => {
+                    orphans.insert(id, t);
+                }
+            }
+        }
+        let mut held_now: Vec<(usize, u32)> = Vec::with_capacity(matched.len());
         let mut diagnoses = Vec::new();
         let mut excepted = Vec::new();
         for (si, n, mut ev) in matched {
             let s = &program.sigs[si];
             let sig = &library.signatures()[si];
             let node = n.index() as u32;
-            held_now.push((sig.id.as_str(), node));
+            held_now.push((si, node));
             if let Some(item) = program.exception(s, &topo, n) {
                 self.state.stats.exceptions += 1;
                 ev.push(item);
@@ -793,13 +815,13 @@ impl Engine {
                 });
                 continue;
             }
-            let timers = self.state.pending.get_mut(sig.id.as_str());
-            let since = match (timers, self.config.dry_run) {
-                (Some(t), true) => t.get(&node).copied().unwrap_or(at),
-                (Some(t), false) => *t.entry(node).or_insert(at),
+            let Some(slot) = timers.get_mut(si) else { continue };
+            let since = match (slot, self.config.dry_run) {
+                (Some((_, t)), true) => t.get(&node).copied().unwrap_or(at),
+                (Some((_, t)), false) => *t.entry(node).or_insert(at),
                 (None, true) => at,
-                (None, false) => {
-                    self.state.pending.entry(sig.id.clone()).or_default().insert(node, at);
+                (slot @ None, false) => {
+                    *slot = Some((sig.id.clone(), BTreeMap::from([(node, at)])));
                     at
                 }
             };
@@ -825,16 +847,21 @@ impl Engine {
                 forecast: s.forecast,
             });
         }
+        // A timer lives while its match holds (a flapping condition restarts
+        // it, as Prometheus `for` does); a dry run changes none.
         if !self.config.dry_run {
             held_now.sort_unstable();
-            self.state.pending.retain(|sig, timers| {
-                timers.retain(|n, _| held_now.binary_search(&(sig.as_str(), *n)).is_ok());
-                !timers.is_empty()
-            });
+            orphans.clear();
+            for (si, slot) in timers.iter_mut().enumerate() {
+                if let Some((_, t)) = slot {
+                    t.retain(|n, _| held_now.binary_search(&(si, *n)).is_ok());
+                }
+            }
         }
-        diagnoses.sort_by(|a, b| {
-            (a.node_id.as_str(), a.signature.as_str()).cmp(&(b.node_id.as_str(), b.signature.as_str()))
-        });
+        self.state.pending = timers.into_iter().flatten().filter(|(_, t)| !t.is_empty()).chain(orphans).collect();
+        let sig_rank = &self.signature_rank;
+        diagnoses.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
+        excepted.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
         self.traversal = scratch.into_inner();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
@@ -909,6 +936,17 @@ pub struct SeriesHandle(SeriesId);
 
 fn signature_refs(library: &Library) -> Vec<Arc<crate::decision::SignatureRef>> {
     library.signatures().iter().map(|s| Arc::new(decide::signature_ref(s))).collect()
+}
+
+fn signature_rank(library: &Library) -> Vec<u32> {
+    let sigs = library.signatures();
+    let mut by_id: Vec<usize> = (0..sigs.len()).collect();
+    by_id.sort_unstable_by(|&a, &b| sigs[a].id.cmp(&sigs[b].id));
+    let mut rank = vec![0u32; sigs.len()];
+    for (r, i) in by_id.into_iter().enumerate() {
+        rank[i] = r as u32;
+    }
+    rank
 }
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {

@@ -4,54 +4,36 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::by_node::ByNode;
 use crate::telemetry::Labels;
 use crate::window::SeriesId;
 
-/// One metric's series on a node, with their labels.
-type Entry = (u64, Vec<(SeriesId, Labels)>);
-
-/// Node index → metric key ([`crate::matcher::name_key`]) → series.
-///
-/// Grows only to the highest node index that has a series (bounded by the
-/// topology); each node's list is sorted by metric key. Deterministic to
-/// serialise: no hash order.
+/// Node index → metric key ([`crate::matcher::name_key`]) → series with
+/// their labels, in the order they were added.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct SeriesIndex {
-    nodes: Vec<Vec<Entry>>,
-}
+pub(crate) struct SeriesIndex(ByNode<u64, Vec<(SeriesId, Labels)>>);
 
 impl SeriesIndex {
     /// The series of `metric` on `node`, in the order they were added.
+    #[inline]
     pub(crate) fn get(&self, node: u32, metric: u64) -> &[(SeriesId, Labels)] {
-        let Some(list) = self.nodes.get(node as usize) else { return &[] };
-        match list.binary_search_by_key(&metric, |(k, _)| *k) {
-            Ok(i) => &list[i].1,
-            Err(_) => &[],
-        }
+        self.0.get(node, &metric).map_or(&[], |v| &v[..])
     }
 
     /// Files a new series under (`node`, `metric`).
     pub(crate) fn add(&mut self, node: u32, metric: u64, id: SeriesId, labels: Labels) {
-        let node = node as usize;
-        if self.nodes.len() <= node {
-            self.nodes.resize_with(node + 1, Vec::new);
-        }
-        let list = &mut self.nodes[node];
-        match list.binary_search_by_key(&metric, |(k, _)| *k) {
-            Ok(i) => list[i].1.push((id, labels)),
-            Err(i) => list.insert(i, (metric, vec![(id, labels)])),
-        }
+        self.0.get_or_insert_with(node, metric, Vec::new).push((id, labels));
     }
 
     /// One more than the highest node index with a series (0 when empty).
     pub(crate) fn node_bound(&self) -> usize {
-        self.nodes.len()
+        self.0.node_bound()
     }
 
     /// Whether every node's list is sorted by metric key with no repeats
     /// (true of every index this module built; checked on restore).
     pub(crate) fn is_well_formed(&self) -> bool {
-        self.nodes.iter().all(|l| l.windows(2).all(|w| w[0].0 < w[1].0))
+        self.0.is_well_formed()
     }
 }
 

@@ -23,7 +23,7 @@ use crate::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
 /// The snapshot format version this engine writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 3;
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 4;
 const HEADER_LEN: usize = 8 + 2 + 16 + 16;
 
 fn topology_hash(t: &Topology) -> String {
@@ -102,7 +102,10 @@ impl Engine {
         let n = topology.len() as u32;
         let bad = state.series_by_node.node_bound() > n as usize
             || !state.series_by_node.is_well_formed()
-            || state.logs.keys().any(|(node, _)| *node >= n)
+            || state.logs.node_bound() > n as usize
+            || !state.logs.is_well_formed()
+            || state.events.node_bound() > n as usize
+            || !state.events.is_well_formed()
             || state.alerts.keys().any(|node| *node >= n);
         if bad {
             return Err(snapshot_error("corrupt snapshot: a node index is outside the topology"));
@@ -131,10 +134,10 @@ impl Engine {
         let old_keys = &self.program.log_keys;
         let new_slot: BTreeMap<&str, u32> =
             program.log_keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
-        let logs = std::mem::take(&mut self.state.logs);
-        for ((node, slot), counter) in logs {
+        let mut logs = std::mem::take(&mut self.state.logs);
+        for (node, slot, counter) in logs.drain() {
             if let Some(new) = old_keys.get(slot as usize).and_then(|k| new_slot.get(k.as_str())) {
-                self.state.logs.insert((node, *new), counter);
+                self.state.logs.insert(node, *new, counter);
             }
         }
         // Keep `for` timers of signatures whose definition did not change.
@@ -148,6 +151,7 @@ impl Engine {
         self.log_scratch = program.log.scratch();
         self.applicable = program.applicable(&self.topology);
         self.signature_refs = super::signature_refs(&library);
+        self.signature_rank = super::signature_rank(&library);
         self.program = program;
         self.guards = guards;
         self.library = library;

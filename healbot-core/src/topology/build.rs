@@ -464,11 +464,13 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
 
     // new_of[spec index] and spec_of[node id].
     let new_of: Vec<u32> = rank.iter().map(|&r| new_of_rank[r as usize]).collect();
-    drop((rank, new_of_rank, by_id));
+    drop((new_of_rank, by_id));
     let mut spec_of = vec![0u32; n];
     for (i, &v) in new_of.iter().enumerate() {
         spec_of[v as usize] = i as u32;
     }
+    let id_rank: Vec<u32> = spec_of.iter().map(|&i| rank[i as usize]).collect();
+    drop(rank);
 
     let dep_edges: Vec<(u32, u32)> = edges
         .iter()
@@ -558,6 +560,7 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
     Ok(Inner {
         spec: spec.clone(),
         nodes,
+        id_rank,
         weights,
         lookup,
         dependencies,

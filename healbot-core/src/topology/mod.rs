@@ -396,6 +396,25 @@ pub struct Traversal {
     bytes_dirty: bool,
 }
 
+/// The shortest dependency chains from every dependent of one node to it,
+/// prepared by [`Topology::chains_to`] and read by [`Topology::chain`]:
+/// one walk for many chains to the same node. Reusable across calls and
+/// topologies; it grows to the largest graph it has walked.
+///
+/// # Example
+///
+/// See [`Topology::chains_to`].
+#[derive(Clone, Debug, Default)]
+pub struct ChainsTo {
+    /// The node the chains lead to; `None` before the first walk.
+    to: Option<NodeId>,
+    /// Hops from each node to `to`, by [`NodeId`]; `u32::MAX` where `to` is
+    /// out of reach. Between walks only the entries of `reached` are set.
+    hops: Vec<u32>,
+    /// `to` and every node that reaches it, in breadth-first order.
+    reached: Vec<NodeId>,
+}
+
 impl Traversal {
     /// Empty scratch; it grows on first use.
     ///
@@ -582,6 +601,8 @@ fn breadth_first<M: Marks + ?Sized>(
 struct Inner {
     spec: TopologySpec,
     nodes: Vec<NodeInfo>,
+    /// Each node's position in id order, by `NodeId`.
+    id_rank: Vec<u32>,
     /// `tier_weight` of each node, by `NodeId`.
     weights: Vec<u8>,
     lookup: HashMap<Box<str>, NodeId>,
@@ -731,6 +752,29 @@ impl Topology {
     /// See [`NodeInfo`].
     pub fn node(&self, id: NodeId) -> &NodeInfo {
         &self.0.nodes[id.index()]
+    }
+
+    /// The position of a node's id among all ids in byte order: sorting
+    /// nodes by it sorts them by id, with integer comparisons.
+    ///
+    /// # Panics
+    ///
+    /// When `id` does not belong to this topology, as [`Topology::node`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::spec::TopologySpec;
+    /// # use healbot_core::topology::Topology;
+    /// let spec: TopologySpec = serde_json::from_str(r#"{"nodes": [
+    ///     {"id": "web", "kind": "service", "depends_on": ["db"]},
+    ///     {"id": "db", "kind": "database"}]}"#).unwrap();
+    /// let topo = Topology::compile(&spec).unwrap();
+    /// let (web, db) = (topo.lookup("web").unwrap(), topo.lookup("db").unwrap());
+    /// assert_eq!((topo.id_rank(db), topo.id_rank(web)), (0, 1));
+    /// ```
+    pub fn id_rank(&self, id: NodeId) -> u32 {
+        self.0.id_rank[id.index()]
     }
 
     /// The attributes of a node, or `None` when `id` is out of range.
@@ -962,6 +1006,83 @@ impl Topology {
             }
         }
         None
+    }
+
+    /// Prepares `chains` to give the shortest dependency chain from any node
+    /// to `to` ([`Topology::chain`]), with one breadth-first walk over `to`'s
+    /// dependents: what many [`Topology::path_to_dependency`] calls towards
+    /// one node cost once. `chains` keeps its buffers across calls.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::spec::TopologySpec;
+    /// # use healbot_core::topology::{ChainsTo, Topology};
+    /// let spec: TopologySpec = serde_json::from_str(r#"{"nodes": [
+    ///     {"id": "web", "kind": "service", "depends_on": ["api", "db"]},
+    ///     {"id": "api", "kind": "service", "depends_on": ["db"]},
+    ///     {"id": "db", "kind": "database"}
+    /// ]}"#).unwrap();
+    /// let topo = Topology::compile(&spec).unwrap();
+    /// let [web, api, db] = ["web", "api", "db"].map(|id| topo.lookup(id).unwrap());
+    /// let mut chains = ChainsTo::default();
+    /// topo.chains_to(db, &mut chains);
+    /// assert_eq!(topo.chain(&chains, web), Some(vec![web, db]));
+    /// assert_eq!(topo.chain(&chains, api), Some(vec![api, db]));
+    /// topo.chains_to(api, &mut chains);
+    /// assert_eq!(topo.chain(&chains, db), None);
+    /// ```
+    pub fn chains_to(&self, to: NodeId, chains: &mut ChainsTo) {
+        let n = self.len();
+        for v in chains.reached.drain(..) {
+            if let Some(h) = chains.hops.get_mut(v.index()) {
+                *h = u32::MAX;
+            }
+        }
+        chains.hops.resize(n, u32::MAX);
+        chains.hops.truncate(n);
+        chains.to = None;
+        if to.index() >= n {
+            return;
+        }
+        chains.to = Some(to);
+        chains.hops[to.index()] = 0;
+        chains.reached.push(to);
+        let mut head = 0;
+        while let Some(&v) = chains.reached.get(head) {
+            head += 1;
+            let next = chains.hops[v.index()] + 1;
+            for &w in self.0.dependents.row(v.index()) {
+                if chains.hops[w.index()] == u32::MAX {
+                    chains.hops[w.index()] = next;
+                    chains.reached.push(w);
+                }
+            }
+        }
+    }
+
+    /// The shortest dependency chain from `from` to the node `chains` was
+    /// prepared for by [`Topology::chains_to`] on this topology: the same
+    /// chain as [`Topology::path_to_dependency`] (among shortest chains, the
+    /// one through the smallest [`NodeId`]s at each step), or `None`.
+    ///
+    /// # Example
+    ///
+    /// See [`Topology::chains_to`].
+    pub fn chain(&self, chains: &ChainsTo, from: NodeId) -> Option<Vec<NodeId>> {
+        let to = chains.to?;
+        let hops = |v: NodeId| chains.hops.get(v.index()).copied().filter(|&h| h != u32::MAX);
+        let mut left = hops(from)?;
+        let mut path = Vec::with_capacity(left as usize + 1);
+        let mut at = from;
+        path.push(at);
+        while at != to {
+            // Rows are sorted: the first neighbour one hop closer is the smallest.
+            at = *self.0.dependencies.row(at.index()).iter().find(|&&w| hops(w) == Some(left - 1))?;
+            left -= 1;
+            path.push(at);
+        }
+        Some(path)
     }
 
     /// The shard `n` belongs to.
