@@ -17,6 +17,10 @@
 //!   `no_node` (the id names no node: the fixed cost of a `diagnose`
 //!   call, with no evaluation). The cost of one signature evaluation is
 //!   the difference with `no_node`, printed from a same-run measurement.
+//! - `cascade/evaluate`: `Engine::evaluate` on the last state of the
+//!   end-to-end scenario of `benches/python/bench_ingest.py` (604 nodes, a
+//!   database outage hitting 500 services: 1,007 decisions, one root cause,
+//!   the rest suppressed symptoms). Throughput is in decisions.
 //!
 //! Run: `cargo bench -p healbot-benches --bench evaluate -- --warm-up-time 1 --measurement-time 3`
 // Benchmarks build their inputs and may unwrap: a failure is a fixture bug.
@@ -149,5 +153,28 @@ fn sig20(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, libraries, sig20);
+fn cascade(c: &mut Criterion) {
+    if !args::selected("cascade") {
+        return;
+    }
+    let (mut engine, at) = healbot_benches::cascade::engine();
+    let decisions = engine.evaluate(at);
+    let count = |v: Verdict| decisions.iter().filter(|d| d.verdict == v).count();
+    eprintln!(
+        "setup: cascade, {} decisions ({} suppress, {} execute, {} escalate, {} observe)",
+        decisions.len(),
+        count(Verdict::Suppress),
+        count(Verdict::Execute),
+        count(Verdict::Escalate),
+        count(Verdict::Observe),
+    );
+    assert_eq!(decisions.len(), 1_007, "the scenario of bench_ingest.py");
+    assert_eq!(count(Verdict::Execute), 2, "failover of db-0 and one page");
+    let mut group = c.benchmark_group("cascade");
+    group.throughput(Throughput::Elements(decisions.len() as u64));
+    group.bench_function("evaluate", |b| b.iter(|| black_box(engine.evaluate(black_box(at)))));
+    group.finish();
+}
+
+criterion_group!(benches, libraries, sig20, cascade);
 criterion_main!(benches);

@@ -5,7 +5,9 @@
 //! YAML (the document language of `docs/formats.md`), one 20-predicate
 //! signature, an action library with every guard, and realistic telemetry
 //! (three series per node per metric the library reads, 15 s apart, over
-//! 5 minutes).
+//! 5 minutes). [`cascade`] is the end-to-end scenario of
+//! `benches/python/bench_ingest.py` in Rust: a database outage cascading to
+//! 500 services, about a thousand decisions per evaluation.
 // Fixtures build their own inputs, which are valid by construction: a
 // failure is a bug in the fixture, and a panic with its message is the
 // clearest report a benchmark can give.
@@ -511,6 +513,220 @@ spec:
                 engine.record_outcome(&e.decision_id, *success, *at).unwrap();
             }
         }
+    }
+}
+
+pub mod cascade {
+    //! The scenario of `benches/python/bench_ingest.py` (section 3), built in
+    //! Rust so that its evaluation can be measured and profiled without
+    //! Python: six layers of 100 services, each calling three of the next
+    //! layer, the last layer calling four databases; `db-0` goes down a
+    //! third of the way through 20 rounds 15 s apart, and every service
+    //! that reaches it reports errors, a full pool and pool timeouts in its
+    //! logs. 22 signatures (20 of them log-only) and the same actions.
+    use std::fmt::Write as _;
+
+    use healbot_core::telemetry::Labels;
+    use healbot_core::{Engine, EngineConfig, Library, Topology};
+
+    const LAYERS: usize = 6;
+    const WIDTH: usize = 100;
+    const DATABASES: usize = 4;
+    const ROUNDS: i64 = 20;
+    const T0: i64 = 1_700_000_000_000;
+
+    /// The log signatures: id and the phrases any of which matches.
+    const LOG_SIGNATURES: &[(&str, &[&str])] = &[
+        ("oom", &["OutOfMemoryError", "Killed process"]),
+        ("fd", &["Too many open files"]),
+        ("disk", &["No space left on device"]),
+        ("cert", &["certificate has expired", "x509: certificate"]),
+        ("deadlock", &["deadlock detected"]),
+        ("segv", &["segmentation fault", "SIGSEGV"]),
+        ("panic", &["panic: runtime error"]),
+        ("dns", &["no such host", "SERVFAIL"]),
+        ("tls", &["tls: handshake failure"]),
+        ("quota", &["quota exceeded", "rate limit exceeded"]),
+        ("gc", &["GC overhead limit exceeded"]),
+        ("thread", &["unable to create new native thread"]),
+        ("broken_pipe", &["broken pipe"]),
+        ("readonly", &["read-only file system"]),
+        ("auth", &["authentication failed for user"]),
+        ("schema", &["relation does not exist", "column does not exist"]),
+        ("kafka", &["NOT_LEADER_FOR_PARTITION"]),
+        ("grpc", &["code = Unavailable"]),
+        ("stack", &["StackOverflowError"]),
+        ("nullptr", &["NullPointerException"]),
+    ];
+
+    fn library() -> String {
+        let mut s = String::from(
+            r#"apiVersion: healbot.dev/v1
+kind: SignatureLibrary
+metadata: {name: e2e}
+spec:
+  lists:
+    pool_words: ["pool exhausted", "timeout waiting for connection", "too many clients"]
+  signatures:
+    - id: db.unavailable
+      title: Database unavailable
+      category: unavailable
+      severity: critical
+      applies_to: {kinds: [database]}
+      match: {metric: {name: up, agg: max, window: 1m, op: "<", threshold: 1}}
+      evidence:
+        - when: {log: {contains_any: ["connection refused", "ECONNREFUSED"], window: 5m, threshold: 3}}
+          weight: 1.0
+      actions: [failover]
+    - id: svc.error_spike
+      title: Error-rate spike
+      category: errors
+      severity: critical
+      applies_to: {kinds: [service]}
+      match: {metric: {name: error_ratio, agg: avg, window: 2m, op: ">", threshold: 0.05}}
+      evidence:
+        - when: {metric: {name: latency_p99, agg: avg, window: 2m, op: ">", threshold: 1.0}}
+          weight: 0.5
+      actions: [restart]
+    - id: svc.pool_exhausted
+      title: Connection pool exhausted
+      category: saturation
+      severity: critical
+      applies_to: {kinds: [service]}
+      match:
+        all:
+          - metric: {name: pool_usage, agg: max, window: 2m, op: ">=", threshold: 0.95}
+          - log: {in_list: pool_words, case_insensitive: true, window: 5m, threshold: 1}
+      evidence:
+        - when: {dependency: {kind: database, state: unhealthy}}
+          weight: -1.5
+      actions: [flush_pool]
+"#,
+        );
+        for (id, words) in LOG_SIGNATURES {
+            let words: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
+            let _ = write!(
+                s,
+                "    - {{id: log.{id}, title: Log signature {id}, category: errors, severity: warning, \
+                 applies_to: {{kinds: [service]}}, actions: [page], \
+                 match: {{log: {{contains_any: [{}], window: 5m, threshold: 3}}}}}}\n",
+                words.join(", ")
+            );
+        }
+        s.push_str(
+            r#"---
+apiVersion: healbot.dev/v1
+kind: ActionLibrary
+metadata: {name: e2e-actions}
+spec:
+  actions:
+    - {id: failover, title: Failover, operation: failover, risk: medium, min_confidence: 0.7}
+    - id: restart
+      title: Restart
+      operation: restart
+      risk: medium
+      min_confidence: 0.8
+      guards:
+        - dependencies_healthy: {transitive: true}
+        - max_blast_radius: {max: 400, tier_weighted: true}
+    - id: flush_pool
+      title: Flush pool
+      operation: flush_connection_pool
+      risk: low
+      min_confidence: 0.6
+      guards: [{dependencies_healthy: {kinds: [database]}}]
+    - {id: page, title: Page, operation: page, risk: low, min_confidence: 0.0}
+"#,
+        );
+        s
+    }
+
+    fn topology() -> String {
+        let mut s =
+            String::from("apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: e2e}\nspec:\n  nodes:\n");
+        for layer in 0..LAYERS {
+            for i in 0..WIDTH {
+                let mut deps: Vec<String> = if layer + 1 < LAYERS {
+                    (0..3).map(|k| format!("svc-{}-{}", layer + 1, (i + k) % WIDTH)).collect()
+                } else {
+                    vec![format!("db-{}", i % DATABASES)]
+                };
+                deps.sort();
+                deps.dedup();
+                let tier = (1 + layer * 4 / LAYERS).min(4);
+                let _ = writeln!(
+                    s,
+                    "    - {{id: svc-{layer}-{i}, kind: service, tier: {tier}, depends_on: [{}]}}",
+                    deps.join(", ")
+                );
+            }
+        }
+        for d in 0..DATABASES {
+            let _ = writeln!(s, "    - {{id: db-{d}, kind: database, tier: 1}}");
+        }
+        s
+    }
+
+    /// Every transitive dependent of `db-0` (the services the outage hits).
+    fn hit() -> Vec<Vec<bool>> {
+        let mut hit = vec![vec![false; WIDTH]; LAYERS];
+        for i in (0..WIDTH).filter(|i| i % DATABASES == 0) {
+            hit[LAYERS - 1][i] = true;
+        }
+        for layer in (0..LAYERS - 1).rev() {
+            for i in 0..WIDTH {
+                hit[layer][i] = (0..3).any(|k| hit[layer + 1][(i + k) % WIDTH]);
+            }
+        }
+        hit
+    }
+
+    /// An engine that has received the whole scenario, and the time of its
+    /// last round (when to evaluate).
+    pub fn engine() -> (Engine, i64) {
+        let library = Library::from_text("e2e.yaml", &library()).unwrap();
+        let topology = Topology::from_text("e2e-topology.yaml", &topology()).unwrap();
+        let mut engine = Engine::new(library, topology, EngineConfig::default()).unwrap();
+        let hit = hit();
+        let benign =
+            ["GET /api/cart 200 12ms", "user session refreshed", "cache hit ratio 0.93", "request completed in 8ms"];
+        let mut at = T0;
+        for r in 0..ROUNDS {
+            at = T0 + 15_000 * r;
+            let down = r >= ROUNDS / 3;
+            for d in 0..DATABASES {
+                let labels: Labels = [("service", format!("db-{d}"))].into_iter().collect();
+                let up = if down && d == 0 { 0.0 } else { 1.0 };
+                engine.ingest_metric("up", &labels, up, at).unwrap();
+            }
+            if down {
+                let labels: Labels = [("service", "db-0")].into_iter().collect();
+                engine.ingest_log_lines(&labels, None, [(&b"ECONNREFUSED"[..], at)]);
+            }
+            for (layer, row) in hit.iter().enumerate() {
+                for (i, &is_hit) in row.iter().enumerate() {
+                    let service = format!("svc-{layer}-{i}");
+                    let sick = down && is_hit;
+                    let labels: Labels =
+                        [("service", service.clone()), ("instance", format!("{service}:9100"))].into_iter().collect();
+                    for (name, ok, bad) in
+                        [("error_ratio", 0.01, 0.3), ("latency_p99", 0.2, 2.5), ("pool_usage", 0.4, 0.99)]
+                    {
+                        engine.ingest_metric(name, &labels, if sick { bad } else { ok }, at).unwrap();
+                    }
+                    let lines: Vec<&str> = (0..20)
+                        .map(|k| match () {
+                            _ if sick && k % 8 == 0 => "timeout waiting for connection from pool",
+                            _ if sick && k % 4 == 0 => "dial: connection refused",
+                            _ if i == 7 && k == 1 => "java.lang.OutOfMemoryError: Java heap space",
+                            _ => benign[(k + r as usize) % benign.len()],
+                        })
+                        .collect();
+                    engine.ingest_log_lines(&labels, None, lines.iter().map(|l| (l.as_bytes(), at)));
+                }
+            }
+        }
+        (engine, at)
     }
 }
 
