@@ -605,11 +605,11 @@ spec:
         );
         for (id, words) in LOG_SIGNATURES {
             let words: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
-            let _ = write!(
+            let _ = writeln!(
                 s,
                 "    - {{id: log.{id}, title: Log signature {id}, category: errors, severity: warning, \
                  applies_to: {{kinds: [service]}}, actions: [page], \
-                 match: {{log: {{contains_any: [{}], window: 5m, threshold: 3}}}}}}\n",
+                 match: {{log: {{contains_any: [{}], window: 5m, threshold: 3}}}}}}",
                 words.join(", ")
             );
         }

@@ -330,7 +330,12 @@ impl Decision {
 /// assert_ne!(decision_id("db.down", "db", 1000), decision_id("db.down", "db", 2000));
 /// ```
 pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
-    // The hash of `{signature}\x1f{node}\x1f{onset}`, fed in parts.
+    spell_decision_id(decision_hash(signature, node, onset))
+}
+
+/// The hash [`decision_id`] spells: FNV-1a of `{signature}\x1f{node}\x1f{onset}`,
+/// fed in parts.
+pub(crate) fn decision_hash(signature: &str, node: &str, onset: i64) -> u64 {
     let mut h = crate::library::Fnv1a::new();
     h.write(signature.as_bytes());
     h.write(b"\x1f");
@@ -338,7 +343,11 @@ pub fn decision_id(signature: &str, node: &str, onset: i64) -> String {
     h.write(b"\x1f");
     let mut digits = [0u8; 20];
     h.write(decimal(onset, &mut digits));
-    let hash = h.finish();
+    h.finish()
+}
+
+/// `d-` and the 16 lowercase hex digits of `hash`.
+pub(crate) fn spell_decision_id(hash: u64) -> String {
     let mut id = String::with_capacity(18);
     id.push_str("d-");
     for shift in (0..16).rev() {

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::{Engine, MAX_RECENT_DECISIONS};
 use crate::confidence::{self, Confidence, Inputs};
 use crate::decision::{
-    decision_hash_of, decision_id, ChosenAction, Decision, GuardFailure, RejectedAction, RootCause, RootRole,
-    SignatureRef, Verdict, DECISION_SCHEMA_VERSION,
+    decision_hash, decision_hash_of, spell_decision_id, ChosenAction, Decision, GuardFailure, RejectedAction,
+    RootCause, RootRole, SignatureRef, Verdict, DECISION_SCHEMA_VERSION,
 };
 use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
@@ -101,11 +101,15 @@ impl Engine {
         // Each decision's place in the output: (node id rank, signature id
         // rank + 1, 0 for none), so the final sort compares integers.
         let mut keys: Vec<(u32, u32)> = Vec::with_capacity(diags.len());
+        // Each decision's id as the hash it spells, for `recent`.
+        let mut hashes: Vec<u64> = Vec::with_capacity(diags.len());
         let sig_key = |si: usize| self.signature_rank.get(si).map_or(0, |r| r + 1);
         for i in order {
             let d = &diags[i];
             let sig = &library.signatures()[d.signature_index];
-            let id = decision_id(&d.signature, &d.node_id, d.onset);
+            let hash = decision_hash(&d.signature, &d.node_id, d.onset);
+            hashes.push(hash);
+            let id = spell_decision_id(hash);
             let (root_cause, explained, corroborating) = match &loc.roles[i] {
                 Role::Symptom { root, path } => (
                     RootCause {
@@ -276,7 +280,11 @@ impl Engine {
             let explains: Vec<String> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
-                id: decision_id("inferred-suspect", &node_id, onset),
+                id: {
+                    let hash = decision_hash("inferred-suspect", &node_id, onset);
+                    hashes.push(hash);
+                    spell_decision_id(hash)
+                },
                 library_revision: library.revision_shared(),
                 at,
                 node: node_id.clone(),
@@ -312,7 +320,11 @@ impl Engine {
             let note = d.evidence.last().and_then(|e| e.note.clone()).unwrap_or_default();
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
-                id: decision_id(&d.signature, &d.node_id, d.onset),
+                id: {
+                    let hash = decision_hash(&d.signature, &d.node_id, d.onset);
+                    hashes.push(hash);
+                    spell_decision_id(hash)
+                },
                 library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
@@ -350,12 +362,8 @@ impl Engine {
         }
         self.traversal = scratch;
         self.health = health;
-        let mut by_key: Vec<usize> = (0..out.len()).collect();
-        by_key.sort_unstable_by_key(|&i| keys[i]);
-        permute(&mut out, by_key);
         if !self.config.dry_run {
-            for d in &out {
-                let Some(hash) = decision_hash_of(&d.id) else { continue };
+            for (d, &hash) in out.iter().zip(&hashes) {
                 let sig = d.signature.as_ref().map_or("", |s| s.id.as_str());
                 // Ongoing incidents keep their ids: most are already known.
                 match self.state.recent.entry(hash) {
@@ -370,6 +378,9 @@ impl Engine {
                 self.state.recent.pop_first();
             }
         }
+        let mut by_key: Vec<usize> = (0..out.len()).collect();
+        by_key.sort_unstable_by_key(|&i| keys[i]);
+        permute(&mut out, by_key);
         out
     }
 
