@@ -348,12 +348,11 @@ pub(crate) fn decision_hash(signature: &str, node: &str, onset: i64) -> u64 {
 
 /// `d-` and the 16 lowercase hex digits of `hash`.
 pub(crate) fn spell_decision_id(hash: u64) -> String {
-    let mut id = String::with_capacity(18);
-    id.push_str("d-");
-    for shift in (0..16).rev() {
-        id.push(char::from(HEX[((hash >> (shift * 4)) & 0xf) as usize]));
+    let mut id = *b"d-0000000000000000";
+    for (k, c) in id[2..].iter_mut().enumerate() {
+        *c = HEX[((hash >> ((15 - k) * 4)) & 0xf) as usize];
     }
-    id
+    String::from_utf8_lossy(&id).into_owned()
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -376,7 +375,7 @@ pub(crate) fn decision_hash_of(id: &str) -> Option<u64> {
 }
 
 /// `v` in decimal, written into the end of `buf`.
-fn decimal(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn decimal(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut n = v.unsigned_abs();
     let mut i = buf.len();
     loop {

@@ -787,7 +787,16 @@ impl Note {
             Note::NoData => "no data in window".into(),
             Note::LastSample(age) => format!("last sample {}s ago", age / 1000),
             Note::NeverSeen => "never seen".into(),
-            Note::Unhealthy { unhealthy, total } => format!("{unhealthy} of {total} unhealthy"),
+            Note::Unhealthy { unhealthy, total } => {
+                // Written by hand: a cascade renders this on every dependent.
+                let mut buf = [0u8; 20];
+                let mut s = String::with_capacity(24);
+                s.push_str(&String::from_utf8_lossy(crate::decision::decimal(*unhealthy as i64, &mut buf)));
+                s.push_str(" of ");
+                s.push_str(&String::from_utf8_lossy(crate::decision::decimal(*total as i64, &mut buf)));
+                s.push_str(" unhealthy");
+                s
+            }
             Note::Crosses(secs) => format!("crosses in {secs:.0}s"),
             Note::NoCrossing => "no crossing predicted".into(),
         })
@@ -863,6 +872,21 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn notes_render_as_documented() {
+        let cases = [
+            (Note::None, None),
+            (Note::NoData, Some("no data in window")),
+            (Note::LastSample(125_999), Some("last sample 125s ago")),
+            (Note::Unhealthy { unhealthy: 0, total: 3 }, Some("0 of 3 unhealthy")),
+            (Note::Unhealthy { unhealthy: 12, total: 1_024 }, Some("12 of 1024 unhealthy")),
+            (Note::Crosses(59.6), Some("crosses in 60s")),
+        ];
+        for (note, want) in cases {
+            assert_eq!(note.render().as_deref(), want, "{note:?}");
+        }
+    }
 
     /// Facts where metric `m{i}` has value `values[i]` (or no data when NaN).
     struct Table(Vec<f64>);

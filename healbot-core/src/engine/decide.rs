@@ -150,11 +150,13 @@ impl Engine {
             let mut chosen_action_id: Option<String> = None;
             let verdict;
             if explained {
-                reasons.push(format!(
-                    "symptom of {} on {}",
-                    root_cause.signature.as_deref().unwrap_or("a failure"),
-                    root_cause.node
-                ));
+                // Concatenated, not formatted: most decisions of a cascade say this.
+                let cause = root_cause.signature.as_deref().unwrap_or("a failure");
+                let mut reason = String::with_capacity(15 + cause.len() + root_cause.node.len());
+                for part in ["symptom of ", cause, " on ", &root_cause.node] {
+                    reason.push_str(part);
+                }
+                reasons.push(reason);
                 verdict = Verdict::Suppress;
             } else if d.forecast {
                 reasons.push(
