@@ -215,6 +215,14 @@ pub struct Evaluation {
     pub excepted: Vec<Diagnosis>,
 }
 
+/// What [`Engine::diagnose`] found of one match before its evidence.
+enum Timer {
+    /// A structured exception suppresses it (the exception's item).
+    Excepted(EvidenceItem),
+    /// Its `match` has held since then.
+    Since(i64),
+}
+
 /// A decision engine for one topology shard.
 ///
 /// # Example
@@ -772,62 +780,40 @@ impl Engine {
                 }
             }
         }
-        // `for` bookkeeping and exceptions, then evidence. The timers are
-        // filed by signature id (stable across reloads); here they are laid
-        // out by signature index so a match looks its timer up by number.
+        // `for` bookkeeping and exceptions, then evidence.
         let library = self.library.clone();
-        let mut timers: Vec<Option<(String, BTreeMap<u32, i64>)>> = Vec::new();
-        timers.resize_with(library.signatures().len(), || None);
-        let mut orphans = BTreeMap::new();
-        for (id, t) in std::mem::take(&mut self.state.pending) {
-            match library.signature_index(&id).and_then(|i| timers.get_mut(i)) {
-                Some(slot) => *slot = Some((id, t)),
-                None => {
-                    orphans.insert(id, t);
-                }
-            }
-        }
+        let since = self.for_timers(&matched, at, |si, n| program.exception(&program.sigs[si], &topo, n));
         let mut held_now: Vec<(usize, u32)> = Vec::with_capacity(matched.len());
         let mut diagnoses = Vec::new();
         let mut excepted = Vec::new();
-        for (si, n, mut ev) in matched {
+        for ((si, n, mut ev), since) in matched.into_iter().zip(since) {
             let s = &program.sigs[si];
             let sig = &library.signatures()[si];
-            let node = n.index() as u32;
-            held_now.push((si, node));
-            if let Some(item) = program.exception(s, &topo, n) {
-                self.state.stats.exceptions += 1;
-                ev.push(item);
-                excepted.push(Diagnosis {
-                    signature: sig.id.clone(),
-                    signature_index: si,
-                    node: n,
-                    node_id: topo.node(n).id().to_string(),
-                    category: sig.category,
-                    severity: sig.severity,
-                    status: sig.status,
-                    onset: at,
-                    at,
-                    evidence: ev,
-                    evidence_weight: 0.0,
-                    coverage: 1.0,
-                    forecast: s.forecast,
-                });
-                continue;
-            }
-            let Some(slot) = timers.get_mut(si) else { continue };
-            let since = match (slot, self.config.dry_run) {
-                (Some((_, t)), true) => t.get(&node).copied().unwrap_or(at),
-                (Some((_, t)), false) => *t.entry(node).or_insert(at),
-                (None, true) => at,
-                (slot @ None, false) => {
-                    *slot = Some((sig.id.clone(), BTreeMap::from([(node, at)])));
-                    at
+            held_now.push((si, n.index() as u32));
+            let since = match since {
+                Timer::Excepted(item) => {
+                    self.state.stats.exceptions += 1;
+                    ev.push(item);
+                    excepted.push(Diagnosis {
+                        signature: sig.id.clone(),
+                        signature_index: si,
+                        node: n,
+                        node_id: topo.node(n).id().to_string(),
+                        category: sig.category,
+                        severity: sig.severity,
+                        status: sig.status,
+                        onset: at,
+                        at,
+                        evidence: ev,
+                        evidence_weight: 0.0,
+                        coverage: 1.0,
+                        forecast: s.forecast,
+                    });
+                    continue;
                 }
+                Timer::Since(since) if at - since < s.for_ms => continue,
+                Timer::Since(since) => since,
             };
-            if at - since < s.for_ms {
-                continue;
-            }
             let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
             let evidence_weight = program.eval_evidence(s, n, &facts, &mut ev);
             let coverage = facts.coverage(n, &s.reads);
@@ -851,20 +837,58 @@ impl Engine {
         // it, as Prometheus `for` does); a dry run changes none.
         if !self.config.dry_run {
             held_now.sort_unstable();
-            orphans.clear();
-            for (si, slot) in timers.iter_mut().enumerate() {
-                if let Some((_, t)) = slot {
-                    t.retain(|n, _| held_now.binary_search(&(si, *n)).is_ok());
-                }
-            }
+            self.state.pending.retain(|sig, timers| {
+                let Some(si) = library.signature_index(sig) else { return false };
+                timers.retain(|n, _| held_now.binary_search(&(si, *n)).is_ok());
+                !timers.is_empty()
+            });
         }
-        self.state.pending = timers.into_iter().flatten().filter(|(_, t)| !t.is_empty()).chain(orphans).collect();
         let sig_rank = &self.signature_rank;
         diagnoses.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
         excepted.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
         self.traversal = scratch.into_inner();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
+    }
+
+    /// For each match of an evaluation (in the order `diagnose` finds
+    /// them: each signature's matches together), the structured exception
+    /// that suppresses it, or since when its `match` has held, starting
+    /// the timers of new matches (unless in a dry run). The timers are filed
+    /// by signature id, which is looked up once per signature, not per match.
+    fn for_timers(
+        &mut self,
+        matched: &[(usize, NodeId, Vec<EvidenceItem>)],
+        at: i64,
+        exception: impl Fn(usize, NodeId) -> Option<EvidenceItem>,
+    ) -> Vec<Timer> {
+        let dry_run = self.config.dry_run;
+        let mut out = Vec::with_capacity(matched.len());
+        for run in matched.chunk_by(|a, b| a.0 == b.0) {
+            let si = run[0].0;
+            let Some(sig) = self.library.signatures().get(si) else { continue };
+            let mut timers = self.state.pending.get_mut(sig.id.as_str());
+            for &(_, n, _) in run {
+                if let Some(item) = exception(si, n) {
+                    out.push(Timer::Excepted(item));
+                    continue;
+                }
+                let node = n.index() as u32;
+                let since = match (&mut timers, dry_run) {
+                    (Some(t), true) => t.get(&node).copied().unwrap_or(at),
+                    (Some(t), false) => *t.entry(node).or_insert(at),
+                    (None, true) => at,
+                    (None, false) => {
+                        let t = self.state.pending.entry(sig.id.clone()).or_default();
+                        t.insert(node, at);
+                        timers = Some(t);
+                        at
+                    }
+                };
+                out.push(Timer::Since(since));
+            }
+        }
+        out
     }
 
     /// Resolves the series a sample of `name` with `labels` belongs to, for

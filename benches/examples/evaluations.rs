@@ -1,0 +1,42 @@
+//! Runs `Engine::evaluate` N times on a fixed state and prints the decision
+//! count: a fixed amount of work for an instruction counter, which, unlike
+//! a clock, gives the same number on a busy machine. The state is either
+//! `cascade` (the last state of `healbot_benches::cascade`, 1,007
+//! decisions) or `decision` (the `decision` bench's: one 20-predicate
+//! signature on a 1,000-node topology, a 10-entry ledger, one decision).
+//! Compare two builds by the difference between N = 1 and N = 6 (the first evaluation also evicts what is out of retention):
+//!
+//! ```sh
+//! cargo build --release -p healbot-benches --example evaluations
+//! for n in 1 6; do
+//!   valgrind --tool=callgrind --callgrind-out-file=/dev/null target/release/examples/evaluations cascade $n 2>&1 | grep refs
+//! done
+//! ```
+// A fixture failure is a bug in the fixture: fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use healbot_benches::engine::{self as fx, AT};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: evaluations <cascade|decision> [N]";
+    let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
+    let (mut engine, at) = match args.get(1).map(String::as_str) {
+        Some("cascade") => healbot_benches::cascade::engine(),
+        Some("decision") => {
+            let target = "be-3";
+            let (nodes, topology) = fx::topology(1_000);
+            let mut engine = fx::engine(&fx::sig20_yaml(target), &topology);
+            fx::feed(&mut engine, &nodes, &[target]);
+            fx::feed_incident(&mut engine, target);
+            fx::record(&mut engine, &fx::ledger_history(&nodes, target));
+            (engine, AT)
+        }
+        _ => panic!("{usage}"),
+    };
+    let mut decisions = 0;
+    for _ in 0..n {
+        decisions = std::hint::black_box(engine.evaluate(std::hint::black_box(at))).len();
+    }
+    println!("{n} evaluations, {decisions} decisions each");
+}
