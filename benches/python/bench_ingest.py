@@ -41,6 +41,7 @@ import sys
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -232,85 +233,9 @@ UNREAD_METRICS = [f"process_metric_{i}" for i in range(12)]
 
 
 def e2e_library() -> str:
-    sigs = [
-        """\
-    - id: db.unavailable
-      title: Database unavailable
-      category: unavailable
-      severity: critical
-      applies_to: {kinds: [database]}
-      match: {metric: {name: up, agg: max, window: 1m, op: "<", threshold: 1}}
-      evidence:
-        - when: {log: {contains_any: ["connection refused", "ECONNREFUSED"], window: 5m, threshold: 3}}
-          weight: 1.0
-      actions: [failover]""",
-        """\
-    - id: svc.error_spike
-      title: Error-rate spike
-      category: errors
-      severity: critical
-      applies_to: {kinds: [service]}
-      match: {metric: {name: error_ratio, agg: avg, window: 2m, op: ">", threshold: 0.05}}
-      evidence:
-        - when: {metric: {name: latency_p99, agg: avg, window: 2m, op: ">", threshold: 1.0}}
-          weight: 0.5
-      actions: [restart]""",
-        """\
-    - id: svc.pool_exhausted
-      title: Connection pool exhausted
-      category: saturation
-      severity: critical
-      applies_to: {kinds: [service]}
-      match:
-        all:
-          - metric: {name: pool_usage, agg: max, window: 2m, op: ">=", threshold: 0.95}
-          - log: {in_list: pool_words, case_insensitive: true, window: 5m, threshold: 1}
-      evidence:
-        - when: {dependency: {kind: database, state: unhealthy}}
-          weight: -1.5
-      actions: [flush_pool]""",
-    ]
-    for sid, category, words in LOG_SIGNATURES:
-        quoted = ", ".join(json.dumps(w) for w in words)
-        sigs.append(
-            f"""\
-    - id: log.{sid}
-      title: Log signature {sid}
-      category: {category}
-      severity: warning
-      applies_to: {{kinds: [service]}}
-      match: {{log: {{contains_any: [{quoted}], window: 5m, threshold: 3}}}}
-      actions: [page]"""
-        )
-    return (
-        "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: e2e}\nspec:\n"
-        f"  lists:\n    pool_words: {json.dumps(POOL_WORDS)}\n  signatures:\n"
-        + "\n".join(sigs)
-        + """
----
-apiVersion: healbot.dev/v1
-kind: ActionLibrary
-metadata: {name: e2e-actions}
-spec:
-  actions:
-    - {id: failover, title: Failover, operation: failover, risk: medium, min_confidence: 0.7}
-    - id: restart
-      title: Restart
-      operation: restart
-      risk: medium
-      min_confidence: 0.8
-      guards:
-        - dependencies_healthy: {transitive: true}
-        - max_blast_radius: {max: 400, tier_weighted: true}
-    - id: flush_pool
-      title: Flush pool
-      operation: flush_connection_pool
-      risk: low
-      min_confidence: 0.6
-      guards: [{dependencies_healthy: {kinds: [database]}}]
-    - {id: page, title: Page, operation: page, risk: low, min_confidence: 0.0}
-"""
-    )
+    """The scenario's library, shared with the Rust fixture ``healbot_benches::cascade``:
+    the three signatures the outage trips, one per LOG_SIGNATURES entry, and the actions."""
+    return (Path(__file__).resolve().parent.parent / "data" / "e2e-library.yaml").read_text()
 
 
 def e2e_topology(layers: int, width: int, databases: int) -> tuple[str, list[dict[str, Any]]]:

@@ -535,110 +535,9 @@ pub mod cascade {
     const ROUNDS: i64 = 20;
     const T0: i64 = 1_700_000_000_000;
 
-    /// The log signatures: id and the phrases any of which matches.
-    const LOG_SIGNATURES: &[(&str, &[&str])] = &[
-        ("oom", &["OutOfMemoryError", "Killed process"]),
-        ("fd", &["Too many open files"]),
-        ("disk", &["No space left on device"]),
-        ("cert", &["certificate has expired", "x509: certificate"]),
-        ("deadlock", &["deadlock detected"]),
-        ("segv", &["segmentation fault", "SIGSEGV"]),
-        ("panic", &["panic: runtime error"]),
-        ("dns", &["no such host", "SERVFAIL"]),
-        ("tls", &["tls: handshake failure"]),
-        ("quota", &["quota exceeded", "rate limit exceeded"]),
-        ("gc", &["GC overhead limit exceeded"]),
-        ("thread", &["unable to create new native thread"]),
-        ("broken_pipe", &["broken pipe"]),
-        ("readonly", &["read-only file system"]),
-        ("auth", &["authentication failed for user"]),
-        ("schema", &["relation does not exist", "column does not exist"]),
-        ("kafka", &["NOT_LEADER_FOR_PARTITION"]),
-        ("grpc", &["code = Unavailable"]),
-        ("stack", &["StackOverflowError"]),
-        ("nullptr", &["NullPointerException"]),
-    ];
-
-    fn library() -> String {
-        let mut s = String::from(
-            r#"apiVersion: healbot.dev/v1
-kind: SignatureLibrary
-metadata: {name: e2e}
-spec:
-  lists:
-    pool_words: ["pool exhausted", "timeout waiting for connection", "too many clients"]
-  signatures:
-    - id: db.unavailable
-      title: Database unavailable
-      category: unavailable
-      severity: critical
-      applies_to: {kinds: [database]}
-      match: {metric: {name: up, agg: max, window: 1m, op: "<", threshold: 1}}
-      evidence:
-        - when: {log: {contains_any: ["connection refused", "ECONNREFUSED"], window: 5m, threshold: 3}}
-          weight: 1.0
-      actions: [failover]
-    - id: svc.error_spike
-      title: Error-rate spike
-      category: errors
-      severity: critical
-      applies_to: {kinds: [service]}
-      match: {metric: {name: error_ratio, agg: avg, window: 2m, op: ">", threshold: 0.05}}
-      evidence:
-        - when: {metric: {name: latency_p99, agg: avg, window: 2m, op: ">", threshold: 1.0}}
-          weight: 0.5
-      actions: [restart]
-    - id: svc.pool_exhausted
-      title: Connection pool exhausted
-      category: saturation
-      severity: critical
-      applies_to: {kinds: [service]}
-      match:
-        all:
-          - metric: {name: pool_usage, agg: max, window: 2m, op: ">=", threshold: 0.95}
-          - log: {in_list: pool_words, case_insensitive: true, window: 5m, threshold: 1}
-      evidence:
-        - when: {dependency: {kind: database, state: unhealthy}}
-          weight: -1.5
-      actions: [flush_pool]
-"#,
-        );
-        for (id, words) in LOG_SIGNATURES {
-            let words: Vec<String> = words.iter().map(|w| format!("{w:?}")).collect();
-            let _ = writeln!(
-                s,
-                "    - {{id: log.{id}, title: Log signature {id}, category: errors, severity: warning, \
-                 applies_to: {{kinds: [service]}}, actions: [page], \
-                 match: {{log: {{contains_any: [{}], window: 5m, threshold: 3}}}}}}",
-                words.join(", ")
-            );
-        }
-        s.push_str(
-            r#"---
-apiVersion: healbot.dev/v1
-kind: ActionLibrary
-metadata: {name: e2e-actions}
-spec:
-  actions:
-    - {id: failover, title: Failover, operation: failover, risk: medium, min_confidence: 0.7}
-    - id: restart
-      title: Restart
-      operation: restart
-      risk: medium
-      min_confidence: 0.8
-      guards:
-        - dependencies_healthy: {transitive: true}
-        - max_blast_radius: {max: 400, tier_weighted: true}
-    - id: flush_pool
-      title: Flush pool
-      operation: flush_connection_pool
-      risk: low
-      min_confidence: 0.6
-      guards: [{dependencies_healthy: {kinds: [database]}}]
-    - {id: page, title: Page, operation: page, risk: low, min_confidence: 0.0}
-"#,
-        );
-        s
+    /// The scenario's library, shared with `benches/python/bench_ingest.py`.
+    fn library() -> &'static str {
+        include_str!("../data/e2e-library.yaml")
     }
 
     fn topology() -> String {
@@ -684,7 +583,7 @@ spec:
     /// An engine that has received the whole scenario, and the time of its
     /// last round (when to evaluate).
     pub fn engine() -> (Engine, i64) {
-        let library = Library::from_text("e2e.yaml", &library()).unwrap();
+        let library = Library::from_text("e2e-library.yaml", library()).unwrap();
         let topology = Topology::from_text("e2e-topology.yaml", &topology()).unwrap();
         let mut engine = Engine::new(library, topology, EngineConfig::default()).unwrap();
         let hit = hit();

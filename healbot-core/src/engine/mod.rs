@@ -790,34 +790,21 @@ impl Engine {
             let s = &program.sigs[si];
             let sig = &library.signatures()[si];
             held_now.push((si, n.index() as u32));
-            let since = match since {
+            // (onset, evidence weight, coverage, where it goes)
+            let (onset, evidence_weight, coverage, into) = match since {
                 Timer::Excepted(item) => {
                     self.state.stats.exceptions += 1;
                     ev.push(item);
-                    excepted.push(Diagnosis {
-                        signature: sig.id.clone(),
-                        signature_index: si,
-                        node: n,
-                        node_id: topo.node(n).id().to_string(),
-                        category: sig.category,
-                        severity: sig.severity,
-                        status: sig.status,
-                        onset: at,
-                        at,
-                        evidence: ev,
-                        evidence_weight: 0.0,
-                        coverage: 1.0,
-                        forecast: s.forecast,
-                    });
-                    continue;
+                    (at, 0.0, 1.0, &mut excepted)
                 }
                 Timer::Since(since) if at - since < s.for_ms => continue,
-                Timer::Since(since) => since,
+                Timer::Since(since) => {
+                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
+                    let weight = program.eval_evidence(s, n, &facts, &mut ev);
+                    (since, weight, facts.coverage(n, &s.reads), &mut diagnoses)
+                }
             };
-            let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
-            let evidence_weight = program.eval_evidence(s, n, &facts, &mut ev);
-            let coverage = facts.coverage(n, &s.reads);
-            diagnoses.push(Diagnosis {
+            into.push(Diagnosis {
                 signature: sig.id.clone(),
                 signature_index: si,
                 node: n,
@@ -825,7 +812,7 @@ impl Engine {
                 category: sig.category,
                 severity: sig.severity,
                 status: sig.status,
-                onset: since,
+                onset,
                 at,
                 evidence: ev,
                 evidence_weight,
