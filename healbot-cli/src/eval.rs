@@ -1054,7 +1054,7 @@ fn candidates(engine: &mut Engine, at: i64) -> Vec<Candidate> {
             .filter_map(|x| x.signature.as_ref().map(|s| s.id.clone()))
             .collect();
         out.push(Candidate {
-            node: d.node.clone(),
+            node: d.node.to_string(),
             rank,
             onset: if suspect { None } else { Some(d.onset) },
             signatures,

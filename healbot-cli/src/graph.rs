@@ -49,7 +49,7 @@ pub fn run(topology: &Path, highlight: Option<&str>, decisions: Option<&Path>, o
     // A replay stream holds every change of a decision: keep the last of each.
     let mut latest: BTreeMap<(String, String), Decision> = BTreeMap::new();
     for d in decisions {
-        latest.insert((d.node.clone(), crate::show::signature_of(&d).to_string()), d);
+        latest.insert((d.node.to_string(), crate::show::signature_of(&d).to_string()), d);
     }
     let decisions: Vec<Decision> = latest.into_values().collect();
     let dot = render(&topo, highlight, &decisions);
@@ -138,7 +138,7 @@ pub fn render(topo: &Topology, highlight: Option<&str>, decisions: &[Decision]) 
         by_node.entry(d.node.as_str()).or_default().push(d);
         if d.root_cause.role == RootRole::Symptom {
             for w in d.root_cause.path.windows(2) {
-                path_edges.insert((w[0].clone(), w[1].clone()));
+                path_edges.insert((w[0].to_string(), w[1].to_string()));
             }
         }
     }

@@ -53,7 +53,7 @@ struct Seen {
 }
 
 fn key(d: &Decision) -> (String, String) {
-    (d.node.clone(), show::signature_of(d).to_string())
+    (d.node.to_string(), show::signature_of(d).to_string())
 }
 
 fn seen(d: &Decision) -> Seen {

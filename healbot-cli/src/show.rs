@@ -93,7 +93,7 @@ pub fn decision_brief(d: &Decision) -> String {
 
 /// The strings in first-seen order without repeats (a root explains a node
 /// once even when the node has several diagnoses).
-pub fn distinct(items: &[String]) -> Vec<&str> {
+pub fn distinct(items: &[healbot_core::Name]) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     for i in items {
         if !out.contains(&i.as_str()) {

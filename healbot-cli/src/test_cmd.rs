@@ -627,8 +627,11 @@ fn mismatches(d: &Decision, e: &Expect) -> Vec<String> {
                 for (k, want) in m {
                     let have = match k.as_str() {
                         "role" => serde_json::Value::String(role.clone()),
-                        "node" => serde_json::Value::String(rc.node.clone()),
-                        "signature" => rc.signature.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
+                        "node" => serde_json::Value::String(rc.node.to_string()),
+                        "signature" => rc
+                            .signature
+                            .as_ref()
+                            .map_or(serde_json::Value::Null, |s| serde_json::Value::String(s.to_string())),
                         "path" => serde_json::json!(rc.path),
                         "rank" => rc.rank.map_or(serde_json::Value::Null, serde_json::Value::from),
                         "explains" => serde_json::json!(rc.explains),

@@ -20,6 +20,8 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::Name;
+
 use crate::confidence::Confidence;
 use crate::diagnosis::EvidenceItem;
 
@@ -88,12 +90,12 @@ pub struct RootCause {
     /// Root, symptom or inferred suspect.
     pub role: RootRole,
     /// The root-cause node (this node when it is a root).
-    pub node: String,
+    pub node: Name,
     /// The signature diagnosed on the root cause, when there is one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub signature: Option<String>,
+    pub signature: Option<Name>,
     /// The dependency path from this node to the root cause.
-    pub path: Vec<String>,
+    pub path: Vec<Name>,
     /// Rank among root-cause candidates (1 is the most likely), for roots.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub rank: Option<usize>,
@@ -102,7 +104,7 @@ pub struct RootCause {
     pub score: Option<f64>,
     /// Nodes whose diagnoses this root explains.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub explains: Vec<String>,
+    pub explains: Vec<Name>,
 }
 
 /// A guard that failed, with the numbers behind it.
@@ -173,7 +175,7 @@ pub struct Decision {
     /// Evaluation time (Unix ms).
     pub at: i64,
     /// The node.
-    pub node: String,
+    pub node: Name,
     /// The signature; absent for inferred suspects.
     // Shared by every decision of the signature.
     #[serde(skip_serializing_if = "Option::is_none", default)]

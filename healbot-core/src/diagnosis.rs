@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::spec::signature::{Category, SignatureSeverity, Status};
 use crate::spec::Comparison;
 use crate::topology::NodeId;
-use crate::Duration;
+use crate::{Duration, Name};
 
 /// What part an evidence item plays.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -114,13 +114,13 @@ pub struct EvidenceItem {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// The signature id.
-    pub signature: String,
+    pub signature: Name,
     /// The signature's index in the library.
     pub signature_index: usize,
     /// The node.
     pub node: NodeId,
     /// The node's id.
-    pub node_id: String,
+    pub node_id: Name,
     /// The signature's category.
     pub category: Category,
     /// The signature's severity.

@@ -42,6 +42,7 @@ pub mod library;
 pub mod load;
 pub mod logmatch;
 pub mod matcher;
+pub mod name;
 pub mod rootcause;
 pub mod selection;
 pub mod source;
@@ -56,6 +57,7 @@ pub use duration::Duration;
 pub use engine::{Engine, EngineConfig};
 pub use error::{Error, ErrorKind};
 pub use library::Library;
+pub use name::Name;
 pub use topology::Topology;
 
 /// The version of this engine, compared with a document's

@@ -86,8 +86,8 @@ fn database_fault_is_the_root_and_its_dependents_are_suppressed() {
         let d = by_node(svc);
         assert_eq!(d.verdict, Verdict::Suppress, "{svc}: {d:#?}");
         assert_eq!(d.root_cause.node, "redis-cart");
-        assert_eq!(d.root_cause.path.first().map(String::as_str), Some(svc));
-        assert_eq!(d.root_cause.path.last().map(String::as_str), Some("redis-cart"));
+        assert_eq!(d.root_cause.path.first().map(healbot_core::Name::as_str), Some(svc));
+        assert_eq!(d.root_cause.path.last().map(healbot_core::Name::as_str), Some("redis-cart"));
         assert!(d.action.is_none());
     }
     assert!(last.iter().all(|d| d.node != "paymentservice"), "a healthy service got a decision");

@@ -118,7 +118,7 @@ fn a_batch_counts_kept_and_dropped_lines() {
     assert_eq!(stats.ingested["log"], 47);
     assert_eq!(serde_json::to_value(&stats.dropped).unwrap(), serde_json::json!({"payload_limit": 2}));
     assert!(stats.unattached.is_empty());
-    let found: Vec<String> = e.diagnose(T0 + 1).diagnoses.into_iter().map(|d| d.signature).collect();
+    let found: Vec<healbot_core::Name> = e.diagnose(T0 + 1).diagnoses.into_iter().map(|d| d.signature).collect();
     assert_eq!(found, ["oom", "refused", "replaced"]);
 }
 

@@ -567,8 +567,8 @@ impl RootCause {
     }
     /// The dependency path from the decision's node to the root cause.
     #[getter]
-    fn path(&self) -> Vec<String> {
-        self.v().path.clone()
+    fn path(&self) -> Vec<&str> {
+        self.v().path.iter().map(|n| n.as_str()).collect()
     }
     /// Rank among root-cause candidates (1 is the most likely), for roots.
     #[getter]
@@ -582,8 +582,8 @@ impl RootCause {
     }
     /// Nodes whose diagnoses this root explains.
     #[getter]
-    fn explains(&self) -> Vec<String> {
-        self.v().explains.clone()
+    fn explains(&self) -> Vec<&str> {
+        self.v().explains.iter().map(|n| n.as_str()).collect()
     }
     /// As a dict.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -18,7 +18,7 @@ use crate::selection::{self, Selection};
 use crate::spec::action::Risk;
 use crate::spec::signature::Status;
 use crate::topology::{NodeId, Traversal};
-use crate::Error;
+use crate::{Error, Name};
 
 struct View<'a> {
     engine: &'a Engine,
@@ -116,7 +116,7 @@ impl Engine {
                         role: RootRole::Symptom,
                         node: diags[*root].node_id.clone(),
                         signature: Some(diags[*root].signature.clone()),
-                        path: path.iter().map(|n| topo.node(*n).id().to_string()).collect(),
+                        path: path.iter().map(|n| topo.node(*n).shared_id().clone()).collect(),
                         rank: None,
                         score: None,
                         explains: Vec::new(),
@@ -134,7 +134,7 @@ impl Engine {
                         score: Some(*score),
                         explains: {
                             // A node with several diagnoses is named once.
-                            let mut nodes: Vec<String> = explains.iter().map(|j| diags[*j].node_id.clone()).collect();
+                            let mut nodes: Vec<Name> = explains.iter().map(|j| diags[*j].node_id.clone()).collect();
                             nodes.sort();
                             nodes.dedup();
                             nodes
@@ -267,7 +267,7 @@ impl Engine {
 
         // Inferred suspects: undiagnosed dependencies shared by failing nodes.
         for c in loc.candidates.iter().filter(|c| c.finding.is_none()) {
-            let node_id = topo.node(c.node).id().to_string();
+            let node_id = topo.node(c.node).shared_id().clone();
             let onset = c.explains.iter().map(|i| diags[*i].onset).min().unwrap_or(at);
             let rank = loc.candidates.iter().position(|x| x == c).map(|p| p + 1);
             let confidence = confidence::score(&Inputs {
@@ -279,7 +279,7 @@ impl Engine {
                 successes: 0,
                 failures: 0,
             });
-            let explains: Vec<String> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
+            let explains: Vec<Name> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
                 id: {

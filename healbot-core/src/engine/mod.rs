@@ -269,6 +269,8 @@ pub struct Engine {
     /// What decisions say of each signature, by index: built once per
     /// library and shared by every decision.
     signature_refs: Vec<Arc<crate::decision::SignatureRef>>,
+    /// Each signature's id, shared by the diagnoses and decisions that name it.
+    signature_ids: Vec<crate::Name>,
     /// Each signature's position in id order, by index: sorting by it sorts
     /// by signature id, with integer comparisons.
     signature_rank: Vec<u32>,
@@ -315,6 +317,7 @@ impl Engine {
             applicable: program.applicable(&topology),
             signature_refs: signature_refs(&library),
             signature_rank: signature_rank(&library),
+            signature_ids: signature_ids(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
@@ -805,10 +808,10 @@ impl Engine {
                 }
             };
             into.push(Diagnosis {
-                signature: sig.id.clone(),
+                signature: self.signature_ids[si].clone(),
                 signature_index: si,
                 node: n,
-                node_id: topo.node(n).id().to_string(),
+                node_id: topo.node(n).shared_id().clone(),
                 category: sig.category,
                 severity: sig.severity,
                 status: sig.status,
@@ -947,6 +950,10 @@ pub struct SeriesHandle(SeriesId);
 
 fn signature_refs(library: &Library) -> Vec<Arc<crate::decision::SignatureRef>> {
     library.signatures().iter().map(|s| Arc::new(decide::signature_ref(s))).collect()
+}
+
+fn signature_ids(library: &Library) -> Vec<crate::Name> {
+    library.signatures().iter().map(|s| crate::Name::from(s.id.as_str())).collect()
 }
 
 fn signature_rank(library: &Library) -> Vec<u32> {

@@ -152,6 +152,7 @@ impl Engine {
         self.applicable = program.applicable(&self.topology);
         self.signature_refs = super::signature_refs(&library);
         self.signature_rank = super::signature_rank(&library);
+        self.signature_ids = super::signature_ids(&library);
         self.program = program;
         self.guards = guards;
         self.library = library;

@@ -523,7 +523,7 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
         nodes.push(NodeInfo {
             node: NodeId(v as u32),
             spec_index: i as usize,
-            id: s.id.clone(),
+            id: crate::Name::from(s.id.as_str()),
             kind: s.kind,
             replicas: s.replicas,
             tier: s.tier,

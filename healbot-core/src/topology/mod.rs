@@ -79,6 +79,7 @@ use petgraph::graph::DiGraph;
 pub use problem::TopologyProblem;
 
 use crate::spec::{NodeKind, TopologySpec};
+use crate::Name;
 use build::Csr;
 
 /// A node of a compiled [`Topology`]: a dense index in `0..topology.len()`.
@@ -227,7 +228,7 @@ impl EdgeKind {
 pub struct NodeInfo {
     node: NodeId,
     spec_index: usize,
-    id: String,
+    id: Name,
     kind: NodeKind,
     replicas: u32,
     tier: u8,
@@ -260,6 +261,23 @@ impl NodeInfo {
     ///
     /// See [`NodeInfo`].
     pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The node's id as a [`Name`]: cloning it is a reference count, not
+    /// a copy (decisions name nodes many times).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::spec::TopologySpec;
+    /// # use healbot_core::topology::Topology;
+    /// # let spec: TopologySpec = serde_json::from_str(r#"{"nodes": [{"id": "a", "kind": "service"}]}"#).unwrap();
+    /// let topo = Topology::compile(&spec).unwrap();
+    /// let a = topo.node(topo.lookup("a").unwrap());
+    /// assert_eq!(a.shared_id(), a.id());
+    /// ```
+    pub fn shared_id(&self) -> &Name {
         &self.id
     }
 
