@@ -22,6 +22,7 @@
 //! reads one slice of findings: the order they arrived in never matters.
 //! See `docs/root-cause.md` for a worked example.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use crate::spec::signature::Category;
@@ -166,18 +167,19 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     // "Earliest" is a total order (onset, then higher confidence, then
     // tier, then node id, then input position), ranked once so that the
     // many comparisons below are integer comparisons.
-    let mut ranked: Vec<usize> = (0..findings.len()).collect();
-    ranked.sort_unstable_by(|&a, &b| {
-        let (fa, fb) = (&findings[a], &findings[b]);
-        fa.onset
-            .cmp(&fb.onset)
-            .then(fb.confidence.total_cmp(&fa.confidence))
-            .then(topo.node(fa.node).tier().cmp(&topo.node(fb.node).tier()))
-            .then(topo.id_rank(fa.node).cmp(&topo.id_rank(fb.node)))
-            .then(a.cmp(&b))
-    });
+    let mut ranked: Vec<(Earliest, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            // Higher confidence first, in `f64::total_cmp` order.
+            let c = f.confidence.to_bits() as i64;
+            let confidence = c ^ (((c >> 63) as u64) >> 1) as i64;
+            ((f.onset, Reverse(confidence), topo.node(f.node).tier(), topo.id_rank(f.node)), i)
+        })
+        .collect();
+    ranked.sort_unstable();
     let mut rank = vec![0usize; findings.len()];
-    for (r, i) in ranked.iter().enumerate() {
+    for (r, (_, i)) in ranked.iter().enumerate() {
         rank[*i] = r;
     }
     let order = |a: usize, b: usize| rank[a].cmp(&rank[b]);
@@ -208,13 +210,17 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
         move |i: usize| best[comp[i]].excluding(node_of(i), node_of)
     };
     let first_pass = reachable_root(&is_root);
-    let fallback: Vec<usize> = (0..findings.len()).filter(|&i| !is_root[i] && first_pass(i).is_none()).collect();
-    for i in fallback {
-        is_root[i] = true;
+    let mut root_of: Vec<Option<usize>> =
+        (0..findings.len()).map(|i| if is_root[i] { None } else { first_pass(i) }).collect();
+    let fallback: Vec<usize> = (0..findings.len()).filter(|&i| !is_root[i] && root_of[i].is_none()).collect();
+    // New roots change what others reach: a second pass, only then.
+    if !fallback.is_empty() {
+        for i in fallback {
+            is_root[i] = true;
+        }
+        let second_pass = reachable_root(&is_root);
+        root_of = (0..findings.len()).map(|i| if is_root[i] { None } else { second_pass(i) }).collect();
     }
-    let second_pass = reachable_root(&is_root);
-    let root_of: Vec<Option<usize>> =
-        (0..findings.len()).map(|i| if is_root[i] { None } else { second_pass(i) }).collect();
     let mut explains: Vec<Vec<usize>> = vec![Vec::new(); findings.len()];
     for (i, r) in root_of.iter().enumerate() {
         if let Some(r) = r {
@@ -261,6 +267,11 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     }
     Localization { roles, candidates }
 }
+
+/// A finding's place in the "earliest" order, compared as integers: onset,
+/// then higher confidence (in `f64::total_cmp` order), then tier, then the
+/// node's id rank.
+type Earliest = (i64, Reverse<i64>, u8, u32);
 
 /// Strongly connected components of a graph given as adjacency lists
 /// (Kosaraju, iterative): a component number per vertex. Components are
