@@ -350,11 +350,10 @@ pub(crate) fn decision_hash(signature: &str, node: &str, onset: i64) -> u64 {
 
 /// `d-` and the 16 lowercase hex digits of `hash`.
 pub(crate) fn spell_decision_id(hash: u64) -> String {
-    let mut id = *b"d-0000000000000000";
-    for (k, c) in id[2..].iter_mut().enumerate() {
-        *c = HEX[((hash >> ((15 - k) * 4)) & 0xf) as usize];
-    }
-    String::from_utf8_lossy(&id).into_owned()
+    let mut id = String::with_capacity(18);
+    id.push_str("d-");
+    id.extend((0..16).rev().map(|k| char::from(HEX[((hash >> (k * 4)) & 0xf) as usize])));
+    id
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

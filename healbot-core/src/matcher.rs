@@ -791,9 +791,9 @@ impl Note {
                 // Written by hand: a cascade renders this on every dependent.
                 let mut buf = [0u8; 20];
                 let mut s = String::with_capacity(24);
-                s.push_str(&String::from_utf8_lossy(crate::decision::decimal(*unhealthy as i64, &mut buf)));
+                s.extend(crate::decision::decimal(*unhealthy as i64, &mut buf).iter().map(|&b| char::from(b)));
                 s.push_str(" of ");
-                s.push_str(&String::from_utf8_lossy(crate::decision::decimal(*total as i64, &mut buf)));
+                s.extend(crate::decision::decimal(*total as i64, &mut buf).iter().map(|&b| char::from(b)));
                 s.push_str(" unhealthy");
                 s
             }
