@@ -909,29 +909,54 @@ pub(crate) fn read(
             } else if q == 1.0 {
                 extreme(samples, summary, lo, hi, Extreme::Max)
             } else {
-                quantile_of(samples.range(lo..hi).map(|s| s.v), q)
+                scan_range(samples, lo, hi, agg, q)
             }
         }
         Aggregation::Sum | Aggregation::Avg | Aggregation::Increase | Aggregation::Rate | Aggregation::Slope => {
             match summary.and_then(|s| s.read(samples, lo, hi, agg)) {
                 Some(v) => Some(v),
-                None => scan(samples.range(lo..hi), agg, q),
+                None => scan_range(samples, lo, hi, agg, q),
             }
         }
     };
     out.filter(|v| !v.is_nan())
 }
 
+/// The positions `lo..hi` of a ring as one slice, unless they wrap around
+/// its end (a window does only where the ring has dropped samples from its
+/// front, and then only the windows across that point).
+#[inline]
+fn contiguous(samples: &VecDeque<Sample>, lo: usize, hi: usize) -> Option<&[Sample]> {
+    let (front, back) = samples.as_slices();
+    match lo.checked_sub(front.len()) {
+        None => front.get(lo..hi),
+        Some(lo) => back.get(lo..hi.checked_sub(front.len())?),
+    }
+}
+
+/// [`scan`] over the positions `lo..hi`: a slice's iterator where they are
+/// contiguous, which costs less per step than the ring's.
+fn scan_range(samples: &VecDeque<Sample>, lo: usize, hi: usize, agg: Aggregation, q: f64) -> Option<f64> {
+    match contiguous(samples, lo, hi) {
+        Some(window) => scan(window.iter(), agg, q),
+        None => scan(samples.range(lo..hi), agg, q),
+    }
+}
+
 /// The least-squares line over `lo..hi`, from the summary or a scan.
 pub(crate) fn fit(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usize, hi: usize) -> Option<Fit> {
     let hi = hi.min(samples.len());
     let lo = lo.min(hi);
-    summary.and_then(|s| s.fit(samples, lo, hi, true)).or_else(|| least_squares(samples.range(lo..hi)))
+    summary.and_then(|s| s.fit(samples, lo, hi, true)).or_else(|| match contiguous(samples, lo, hi) {
+        Some(window) => least_squares(window.iter()),
+        None => least_squares(samples.range(lo..hi)),
+    })
 }
 
 fn extreme(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usize, hi: usize, which: Extreme) -> Option<f64> {
-    match summary {
-        Some(s) if hi - lo > SCAN_EXTREMES => s.extreme(samples, lo, hi, which),
+    match (summary, contiguous(samples, lo, hi)) {
+        (Some(s), _) if hi - lo > SCAN_EXTREMES => s.extreme(samples, lo, hi, which),
+        (_, Some(window)) => scan_extreme(window.iter(), which),
         _ => scan_extreme(samples.range(lo..hi), which),
     }
 }
@@ -1239,6 +1264,9 @@ impl Fit {
     }
 }
 
+/// Windows up to this many samples keep their times for [`least_squares`].
+const CACHED_TIMES: usize = 64;
+
 /// Fit a least-squares line; needs 2 samples with distinct timestamps.
 ///
 /// Times are taken relative to the first sample and the sums are centred on
@@ -1254,9 +1282,16 @@ where
     }
     let t_ref = samples.clone().next()?.t;
     let x = |s: &Sample| s.t.saturating_sub(t_ref) as f64 / 1000.0;
+    // The times of a short window are converted once (a division each),
+    // for both passes.
+    let mut xs = [0.0f64; CACHED_TIMES];
     let (mut sx, mut sy) = (0.0f64, 0.0f64);
-    for s in samples.clone() {
-        sx += x(s);
+    for (i, s) in samples.clone().enumerate() {
+        let xi = x(s);
+        if let Some(slot) = xs.get_mut(i) {
+            *slot = xi;
+        }
+        sx += xi;
         sy += s.v;
     }
     let mean_x = sx / n as f64;
@@ -1270,8 +1305,12 @@ where
         mean
     };
     let (mut sxy, mut sxx) = (0.0f64, 0.0f64);
-    for s in samples {
-        let dx = x(s) - mean_x;
+    for (i, s) in samples.enumerate() {
+        let xi = match xs.get(i) {
+            Some(&xi) => xi,
+            None => x(s),
+        };
+        let dx = xi - mean_x;
         sxy += dx * (s.v - mean_y);
         sxx += dx * dx;
     }
@@ -1355,7 +1394,7 @@ mod dd_tests {
 }
 
 #[cfg(test)]
-mod quantile_tests {
+mod scan_tests {
     use proptest::prelude::*;
 
     use super::*;
@@ -1379,6 +1418,29 @@ mod quantile_tests {
                 prop_assert_eq!(plan.select(values.iter().copied()).map(f64::to_bits), want);
             }
             prop_assert_eq!(quantile_of(values.iter().copied(), q).map(f64::to_bits), want);
+        }
+    }
+
+    #[test]
+    fn contiguous_windows_of_a_wrapped_ring() {
+        let mut ring: VecDeque<Sample> = VecDeque::with_capacity(8);
+        for t in 0..8 {
+            ring.push_back(Sample { t, v: t as f64 });
+        }
+        ring.drain(..5);
+        for t in 8..12 {
+            ring.push_back(Sample { t, v: t as f64 });
+        }
+        let (front, back) = ring.as_slices();
+        assert!(!front.is_empty() && !back.is_empty(), "the ring wraps");
+        for lo in 0..=ring.len() {
+            for hi in lo..=ring.len() {
+                let want: Vec<Sample> = ring.range(lo..hi).copied().collect();
+                match contiguous(&ring, lo, hi) {
+                    Some(w) => assert_eq!(w, &want[..], "{lo}..{hi}"),
+                    None => assert!(lo < front.len() && hi > front.len(), "{lo}..{hi}"),
+                }
+            }
         }
     }
 
