@@ -369,6 +369,34 @@ enum Extreme {
     Max,
 }
 
+/// [`scan_extreme`] over a slice, in four lanes: the extremes are those of
+/// a total order, so the order of the comparisons changes no bit, and four
+/// chains of selects run side by side where one waited on each step.
+fn slice_extreme(samples: &[Sample], which: Extreme) -> Option<f64> {
+    match which {
+        Extreme::Min => in_lanes(samples, lesser),
+        Extreme::Max => in_lanes(samples, greater),
+    }
+}
+
+/// Inlined in each caller so that `pick` is known there: through a
+/// function pointer (one body for both extremes) the lanes ran slower than
+/// one chain.
+#[inline(always)]
+fn in_lanes(samples: &[Sample], pick: impl Fn(f64, f64) -> f64) -> Option<f64> {
+    let first = samples.first()?.v;
+    let mut lanes = [first; 4];
+    let chunks = samples.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, s) in lanes.iter_mut().zip(chunk) {
+            *lane = pick(*lane, s.v);
+        }
+    }
+    let [a, b, c, d] = lanes;
+    Some(rest.iter().fold(pick(pick(a, b), pick(c, d)), |m, s| pick(m, s.v)))
+}
+
 fn scan_extreme<'a>(samples: impl Iterator<Item = &'a Sample>, which: Extreme) -> Option<f64> {
     let values = samples.map(|s| s.v);
     match which {
@@ -956,7 +984,7 @@ pub(crate) fn fit(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usi
 fn extreme(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usize, hi: usize, which: Extreme) -> Option<f64> {
     match (summary, contiguous(samples, lo, hi)) {
         (Some(s), _) if hi - lo > SCAN_EXTREMES => s.extreme(samples, lo, hi, which),
-        (_, Some(window)) => scan_extreme(window.iter(), which),
+        (_, Some(window)) => slice_extreme(window, which),
         _ => scan_extreme(samples.range(lo..hi), which),
     }
 }
@@ -1418,6 +1446,17 @@ mod scan_tests {
                 prop_assert_eq!(plan.select(values.iter().copied()).map(f64::to_bits), want);
             }
             prop_assert_eq!(quantile_of(values.iter().copied(), q).map(f64::to_bits), want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lanes_find_the_extremes_of_one_chain(values in prop::collection::vec(value(), 1..40)) {
+            let samples: Vec<Sample> = values.iter().enumerate().map(|(t, &v)| Sample { t: t as i64, v }).collect();
+            for which in [Extreme::Min, Extreme::Max] {
+                let want = scan_extreme(samples.iter(), which).map(f64::to_bits);
+                prop_assert_eq!(slice_extreme(&samples, which).map(f64::to_bits), want);
+            }
         }
     }
 
