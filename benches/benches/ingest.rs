@@ -20,7 +20,9 @@
 //!   5m window of a series holding 20 samples, `5m_of_1000` a 5m window (20
 //!   samples) of a series holding 1,000, and `all_of_1000` a window covering
 //!   all 1,000 samples (250 min): the cost of the search and of the window's
-//!   size, apart.
+//!   size, apart. `5m_of_20_scan` is `5m_of_20` in a series first read after
+//!   its pushes, so without a summary (as in `evaluate`'s fixtures): the
+//!   scans.
 //! - `engine/*`: ingest through an `Engine` whose library has 22 log
 //!   signatures (as `benches/python/bench_ingest.py`'s end-to-end scenario),
 //!   per line or record of a 1,000-line batch, 20 distinct services:
@@ -216,15 +218,18 @@ fn aggregate_window(c: &mut Criterion) {
     let start = 1_767_225_600_000i64;
     let five_minutes = Duration::from_secs(300);
     let cases = [
-        ("5m_of_20", 20i64, five_minutes),
-        ("5m_of_1000", 1_000, five_minutes),
-        ("all_of_1000", 1_000, Duration::from_secs(1_000 * 15)),
+        ("5m_of_20", 20i64, five_minutes, true),
+        ("5m_of_20_scan", 20, five_minutes, false),
+        ("5m_of_1000", 1_000, five_minutes, true),
+        ("all_of_1000", 1_000, Duration::from_secs(1_000 * 15), true),
     ];
-    for (case, n, window) in cases {
+    for (case, n, window, summarised) in cases {
         let mut store = SeriesStore::new(WindowConfig::default());
         let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
         let at = start + (n - 1) * STEP_MS;
-        store.aggregate(id, Aggregation::Count, 0.0, window, start);
+        if summarised {
+            store.aggregate(id, Aggregation::Count, 0.0, window, start);
+        }
         for i in 0..n {
             // A gauge around 500 with a spread that is not monotonic, so
             // min/max/quantile see varied data and increase sees resets.

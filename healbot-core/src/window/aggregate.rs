@@ -18,7 +18,8 @@
 //! nearest checkpoint plus or minus at most 7 samples: O(1) for `sum`,
 //! `avg`, `increase`, `rate` and `slope`. `min` and `max` come from a
 //! min/max per block of 32 samples. `quantile` copies the window into a
-//! reused buffer and selects (O(k), no allocation).
+//! reused buffer and selects (O(k), no allocation), or for up to 32 samples
+//! works on the stack.
 //!
 //! Checkpoints rather than sums at every sample: an 80-byte prefix per
 //! sample made each push write five times the bytes it used to, and summing
@@ -366,6 +367,34 @@ fn larger(a: f64, b: f64) -> f64 {
 enum Extreme {
     Min,
     Max,
+}
+
+/// [`scan_extreme`] over a slice, in four lanes: the extremes are those of
+/// a total order, so the order of the comparisons changes no bit, and four
+/// chains of selects run side by side where one waited on each step.
+fn slice_extreme(samples: &[Sample], which: Extreme) -> Option<f64> {
+    match which {
+        Extreme::Min => in_lanes(samples, lesser),
+        Extreme::Max => in_lanes(samples, greater),
+    }
+}
+
+/// Inlined in each caller so that `pick` is known there: through a
+/// function pointer (one body for both extremes) the lanes ran slower than
+/// one chain.
+#[inline(always)]
+fn in_lanes(samples: &[Sample], pick: impl Fn(f64, f64) -> f64) -> Option<f64> {
+    let first = samples.first()?.v;
+    let mut lanes = [first; 4];
+    let chunks = samples.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, s) in lanes.iter_mut().zip(chunk) {
+            *lane = pick(*lane, s.v);
+        }
+    }
+    let [a, b, c, d] = lanes;
+    Some(rest.iter().fold(pick(pick(a, b), pick(c, d)), |m, s| pick(m, s.v)))
 }
 
 fn scan_extreme<'a>(samples: impl Iterator<Item = &'a Sample>, which: Extreme) -> Option<f64> {
@@ -908,29 +937,54 @@ pub(crate) fn read(
             } else if q == 1.0 {
                 extreme(samples, summary, lo, hi, Extreme::Max)
             } else {
-                quantile_of(samples.range(lo..hi).map(|s| s.v), q)
+                scan_range(samples, lo, hi, agg, q)
             }
         }
         Aggregation::Sum | Aggregation::Avg | Aggregation::Increase | Aggregation::Rate | Aggregation::Slope => {
             match summary.and_then(|s| s.read(samples, lo, hi, agg)) {
                 Some(v) => Some(v),
-                None => scan(samples.range(lo..hi), agg, q),
+                None => scan_range(samples, lo, hi, agg, q),
             }
         }
     };
     out.filter(|v| !v.is_nan())
 }
 
+/// The positions `lo..hi` of a ring as one slice, unless they wrap around
+/// its end (a window does only where the ring has dropped samples from its
+/// front, and then only the windows across that point).
+#[inline]
+fn contiguous(samples: &VecDeque<Sample>, lo: usize, hi: usize) -> Option<&[Sample]> {
+    let (front, back) = samples.as_slices();
+    match lo.checked_sub(front.len()) {
+        None => front.get(lo..hi),
+        Some(lo) => back.get(lo..hi.checked_sub(front.len())?),
+    }
+}
+
+/// [`scan`] over the positions `lo..hi`: a slice's iterator where they are
+/// contiguous, which costs less per step than the ring's.
+fn scan_range(samples: &VecDeque<Sample>, lo: usize, hi: usize, agg: Aggregation, q: f64) -> Option<f64> {
+    match contiguous(samples, lo, hi) {
+        Some(window) => scan(window.iter(), agg, q),
+        None => scan(samples.range(lo..hi), agg, q),
+    }
+}
+
 /// The least-squares line over `lo..hi`, from the summary or a scan.
 pub(crate) fn fit(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usize, hi: usize) -> Option<Fit> {
     let hi = hi.min(samples.len());
     let lo = lo.min(hi);
-    summary.and_then(|s| s.fit(samples, lo, hi, true)).or_else(|| least_squares(samples.range(lo..hi)))
+    summary.and_then(|s| s.fit(samples, lo, hi, true)).or_else(|| match contiguous(samples, lo, hi) {
+        Some(window) => least_squares(window.iter()),
+        None => least_squares(samples.range(lo..hi)),
+    })
 }
 
 fn extreme(samples: &VecDeque<Sample>, summary: Option<&Summary>, lo: usize, hi: usize, which: Extreme) -> Option<f64> {
-    match summary {
-        Some(s) if hi - lo > SCAN_EXTREMES => s.extreme(samples, lo, hi, which),
+    match (summary, contiguous(samples, lo, hi)) {
+        (Some(s), _) if hi - lo > SCAN_EXTREMES => s.extreme(samples, lo, hi, which),
+        (_, Some(window)) => slice_extreme(window, which),
         _ => scan_extreme(samples.range(lo..hi), which),
     }
 }
@@ -1060,8 +1114,12 @@ thread_local! {
 /// a thread that once read a huge window does not keep it.
 const SCRATCH_KEEP: usize = 1 << 16;
 
-/// The `q`-quantile of `values`, selected in the thread's scratch buffer.
-fn quantile_of(values: impl Iterator<Item = f64>, q: f64) -> Option<f64> {
+/// The `q`-quantile of `values`: a few values on the stack, more selected
+/// in the thread's scratch buffer.
+fn quantile_of(values: impl ExactSizeIterator<Item = f64>, q: f64) -> Option<f64> {
+    if let Some(plan) = SmallQuantile::plan(values.len(), q) {
+        return plan.select(values);
+    }
     let mut values = Some(values);
     let in_scratch = SCRATCH.try_with(|cell| {
         let mut buf = cell.try_borrow_mut().ok()?;
@@ -1081,6 +1139,118 @@ fn quantile_of(values: impl Iterator<Item = f64>, q: f64) -> Option<f64> {
     }
 }
 
+/// Windows up to this many values may take a [`SmallQuantile`].
+const SMALL_QUANTILE: usize = 32;
+
+/// `f64::total_cmp`'s order as an integer key (an involution: it also maps
+/// a key back to its value's bits).
+#[inline]
+fn order_key(bits: i64) -> i64 {
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+/// How [`quantile`] of at most [`SMALL_QUANTILE`] values is taken, bit for
+/// bit, on the stack, as integer keys in `f64::total_cmp`'s order. A
+/// quantile near an end (the usual `q`, with up to 4 values from its rank
+/// to the end) keeps the few least keys in a short sorted run, flipping the
+/// keys for the top end; other ranks sort the keys. Either is about half
+/// the cost of the scratch buffer and a general selection on 20 values, and
+/// the run a quarter.
+#[derive(Clone, Copy, Debug)]
+struct SmallQuantile {
+    /// How many of the least (flipped) keys hold the ranks needed.
+    keep: usize,
+    /// The ranks of the two values among the (flipped) keys.
+    r_lo: usize,
+    r_hi: usize,
+    /// Whether the upper value counts.
+    need_hi: bool,
+    weight: f64,
+    /// `-1` when the keys are flipped (`!k` reverses the order, so ranks
+    /// from the top become ranks from the bottom), else `0`.
+    mask: i64,
+}
+
+impl SmallQuantile {
+    /// The plan for `n` values; `None` for none, more than
+    /// [`SMALL_QUANTILE`], or `q` outside `[0, 1]`.
+    fn plan(n: usize, q: f64) -> Option<SmallQuantile> {
+        if n == 0 || n > SMALL_QUANTILE || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        let rank = q * (n - 1) as f64;
+        // `rank` is in `0..=n - 1`: the cast's truncation is its floor,
+        // without a call to `floor` (no SSE4.1 in the baseline target).
+        let lo = (rank as usize).min(n - 1);
+        let weight = rank - lo as f64;
+        let need_hi = lo + 1 < n && weight != 0.0;
+        // Keep whichever end of the order is nearer the ranks.
+        let plan = if n - lo < lo + 2 {
+            let r_lo = n - 1 - lo;
+            SmallQuantile { keep: r_lo + 1, r_lo, r_hi: r_lo.wrapping_sub(1), need_hi, weight, mask: -1 }
+        } else {
+            SmallQuantile { keep: lo + 1 + usize::from(need_hi), r_lo: lo, r_hi: lo + 1, need_hi, weight, mask: 0 }
+        };
+        Some(plan)
+    }
+
+    /// The quantile of `values`, which must be the `n` of the plan.
+    fn select(self, values: impl Iterator<Item = f64>) -> Option<f64> {
+        let mask = self.mask;
+        let keys = values.map(|v| order_key(v.to_bits() as i64) ^ mask);
+        let (k_lo, k_hi) =
+            if self.keep <= RUN { least(keys, self.r_lo, self.r_hi) } else { sorted(keys, self.r_lo, self.r_hi) };
+        let value = |k: i64| f64::from_bits(order_key(k ^ mask) as u64);
+        let lo_value = value(k_lo?);
+        if !self.need_hi {
+            return Some(lo_value);
+        }
+        let hi_value = value(k_hi?);
+        Some(lo_value + (hi_value - lo_value) * self.weight)
+    }
+}
+
+/// The length of [`least`]'s run.
+const RUN: usize = 4;
+
+/// The keys at ranks `a` and `b` (from the least) among the [`RUN`] least
+/// of `keys`, `None` for a rank not held.
+#[inline]
+fn least(keys: impl Iterator<Item = i64>, a: usize, b: usize) -> (Option<i64>, Option<i64>) {
+    // A run of a fixed length stays in registers; selects, not a shifting
+    // loop, insert a key (a branch per slot mispredicts on unsorted keys).
+    let mut run = [i64::MAX; RUN];
+    for x in keys {
+        if x < run[RUN - 1] {
+            for j in (1..RUN).rev() {
+                run[j] = if x < run[j - 1] {
+                    run[j - 1]
+                } else if x < run[j] {
+                    x
+                } else {
+                    run[j]
+                };
+            }
+            run[0] = run[0].min(x);
+        }
+    }
+    (run.get(a).copied(), run.get(b).copied())
+}
+
+/// The keys at ranks `a` and `b` of at most [`SMALL_QUANTILE`] `keys`, by
+/// a sort of integers on the stack.
+fn sorted(keys: impl Iterator<Item = i64>, a: usize, b: usize) -> (Option<i64>, Option<i64>) {
+    let mut buf = [0i64; SMALL_QUANTILE];
+    let mut n = 0;
+    for (slot, k) in buf.iter_mut().zip(keys) {
+        *slot = k;
+        n += 1;
+    }
+    let Some(keys) = buf.get_mut(..n) else { return (None, None) };
+    keys.sort_unstable();
+    (keys.get(a).copied(), keys.get(b).copied())
+}
+
 /// The `q`-quantile by linear interpolation between closest ranks.
 fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     if values.is_empty() || !(0.0..=1.0).contains(&q) {
@@ -1088,7 +1258,9 @@ fn quantile(values: &mut [f64], q: f64) -> Option<f64> {
     }
     let n = values.len();
     let rank = q * (n - 1) as f64;
-    let lo = (rank.floor() as usize).min(n - 1);
+    // `rank` is in `0..=n - 1`: the cast's truncation is its floor, without
+    // a call to `floor` (no SSE4.1 in the baseline target).
+    let lo = (rank as usize).min(n - 1);
     let hi = (lo + 1).min(n - 1);
     let weight = rank - lo as f64;
     let (_, lo_value, above) = values.select_nth_unstable_by(lo, f64::total_cmp);
@@ -1120,6 +1292,9 @@ impl Fit {
     }
 }
 
+/// Windows up to this many samples keep their times for [`least_squares`].
+const CACHED_TIMES: usize = 64;
+
 /// Fit a least-squares line; needs 2 samples with distinct timestamps.
 ///
 /// Times are taken relative to the first sample and the sums are centred on
@@ -1135,9 +1310,16 @@ where
     }
     let t_ref = samples.clone().next()?.t;
     let x = |s: &Sample| s.t.saturating_sub(t_ref) as f64 / 1000.0;
+    // The times of a short window are converted once (a division each),
+    // for both passes.
+    let mut xs = [0.0f64; CACHED_TIMES];
     let (mut sx, mut sy) = (0.0f64, 0.0f64);
-    for s in samples.clone() {
-        sx += x(s);
+    for (i, s) in samples.clone().enumerate() {
+        let xi = x(s);
+        if let Some(slot) = xs.get_mut(i) {
+            *slot = xi;
+        }
+        sx += xi;
         sy += s.v;
     }
     let mean_x = sx / n as f64;
@@ -1151,8 +1333,12 @@ where
         mean
     };
     let (mut sxy, mut sxx) = (0.0f64, 0.0f64);
-    for s in samples {
-        let dx = x(s) - mean_x;
+    for (i, s) in samples.enumerate() {
+        let xi = match xs.get(i) {
+            Some(&xi) => xi,
+            None => x(s),
+        };
+        let dx = xi - mean_x;
         sxy += dx * (s.v - mean_y);
         sxx += dx * dx;
     }
@@ -1232,5 +1418,85 @@ mod dd_tests {
         assert_eq!(greater(-0.0, 0.0).to_bits(), 0f64.to_bits());
         assert_eq!(lesser(2.0, 1.0), 1.0);
         assert_eq!(greater(2.0, 1.0), 2.0);
+    }
+}
+
+#[cfg(test)]
+mod scan_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Values with many ties, both zeros, and magnitudes far apart.
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![(-3i32..4).prop_map(f64::from), Just(0.0), Just(-0.0), -1.0e300f64..1.0e300, -1.0f64..1.0]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn small_quantiles_equal_selection_bit_for_bit(
+            values in prop::collection::vec(value(), 1..=SMALL_QUANTILE),
+            q in prop_oneof![0.0f64..=1.0, Just(0.0), Just(0.5), Just(0.9), Just(0.99), Just(1.0)],
+        ) {
+            let want = quantile(&mut values.clone(), q).map(f64::to_bits);
+            let plan = SmallQuantile::plan(values.len(), q);
+            if let Some(plan) = plan {
+                prop_assert_eq!(plan.select(values.iter().copied()).map(f64::to_bits), want);
+            }
+            prop_assert_eq!(quantile_of(values.iter().copied(), q).map(f64::to_bits), want);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn lanes_find_the_extremes_of_one_chain(values in prop::collection::vec(value(), 1..40)) {
+            let samples: Vec<Sample> = values.iter().enumerate().map(|(t, &v)| Sample { t: t as i64, v }).collect();
+            for which in [Extreme::Min, Extreme::Max] {
+                let want = scan_extreme(samples.iter(), which).map(f64::to_bits);
+                prop_assert_eq!(slice_extreme(&samples, which).map(f64::to_bits), want);
+            }
+        }
+    }
+
+    #[test]
+    fn contiguous_windows_of_a_wrapped_ring() {
+        let mut ring: VecDeque<Sample> = VecDeque::with_capacity(8);
+        for t in 0..8 {
+            ring.push_back(Sample { t, v: t as f64 });
+        }
+        ring.drain(..5);
+        for t in 8..12 {
+            ring.push_back(Sample { t, v: t as f64 });
+        }
+        let (front, back) = ring.as_slices();
+        assert!(!front.is_empty() && !back.is_empty(), "the ring wraps");
+        for lo in 0..=ring.len() {
+            for hi in lo..=ring.len() {
+                let want: Vec<Sample> = ring.range(lo..hi).copied().collect();
+                match contiguous(&ring, lo, hi) {
+                    Some(w) => assert_eq!(w, &want[..], "{lo}..{hi}"),
+                    None => assert!(lo < front.len() && hi > front.len(), "{lo}..{hi}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_quantiles_at_every_rank() {
+        let values: Vec<f64> = (0..SMALL_QUANTILE).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
+        for n in 1..=SMALL_QUANTILE {
+            for step in 0..=40 {
+                let q = f64::from(step) / 40.0;
+                let want = quantile(&mut values[..n].to_vec(), q).map(f64::to_bits);
+                let plan = SmallQuantile::plan(n, q).unwrap();
+                assert_eq!(plan.select(values[..n].iter().copied()).map(f64::to_bits), want, "n {n} q {q}");
+                assert_eq!(quantile_of(values[..n].iter().copied(), q).map(f64::to_bits), want, "n {n} q {q}");
+            }
+        }
+        assert!(SmallQuantile::plan(1, 1.5).is_none());
+        assert!(SmallQuantile::plan(0, 0.5).is_none());
+        assert!(SmallQuantile::plan(SMALL_QUANTILE + 1, 0.9).is_none());
     }
 }

@@ -886,9 +886,11 @@ fn window_range(samples: &VecDeque<Sample>, window: Duration, at: i64) -> (usize
     if hi == 0 || first.t > start {
         return (0, hi);
     }
-    let spacing = (last.t.saturating_sub(first.t) / (len as i64 - 1).max(1)).max(1);
-    let expected = usize::try_from(at.saturating_sub(start) / spacing).unwrap_or(usize::MAX);
-    let guess = hi - expected.min(hi);
+    // window × (len - 1) / span: one division where the spacing and the
+    // count took two in a row (a good part of a read's search).
+    let span = last.t.saturating_sub(first.t).max(1);
+    let expected = at.saturating_sub(start).checked_mul(len as i64 - 1).map_or(i64::MAX, |w| w / span);
+    let guess = hi - usize::try_from(expected).unwrap_or(usize::MAX).min(hi);
     (first_after(samples, hi, start, guess), hi)
 }
 
