@@ -250,11 +250,11 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     symptoms.sort_unstable();
     let mut paths: Vec<Vec<NodeId>> = vec![Vec::new(); findings.len()];
     let mut chains = ChainsTo::default();
-    for (k, &(to, i)) in symptoms.iter().enumerate() {
-        if k == 0 || symptoms[k - 1].0 != to {
-            topo.chains_to(to, &mut chains);
+    for run in symptoms.chunk_by(|a, b| a.0 == b.0) {
+        topo.chains_to(run[0].0, &mut chains);
+        for &(_, i) in run {
+            paths[i] = topo.chain(&chains, findings[i].node).unwrap_or_default();
         }
-        paths[i] = topo.chain(&chains, findings[i].node).unwrap_or_default();
     }
     let mut roles: Vec<Role> = Vec::with_capacity(findings.len());
     for i in 0..findings.len() {

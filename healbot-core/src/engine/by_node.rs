@@ -63,10 +63,9 @@ impl<K: Ord + Copy, V> ByNode<K, V> {
         self.nodes.iter_mut().flatten().map(|(_, v)| v)
     }
 
-    /// Every entry as (node, key, value), by node then key, emptying `self`.
-    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (u32, K, V)> {
-        let nodes = std::mem::take(&mut self.nodes);
-        nodes.into_iter().enumerate().flat_map(|(n, list)| list.into_iter().map(move |(k, v)| (n as u32, k, v)))
+    /// Every entry as (node, key, value), by node then key.
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (u32, K, V)> {
+        self.nodes.into_iter().enumerate().flat_map(|(n, list)| list.into_iter().map(move |(k, v)| (n as u32, k, v)))
     }
 
     /// One more than the highest node index with an entry (0 when empty).
@@ -104,9 +103,9 @@ mod tests {
         assert_eq!((m.get(5, &10), m.get(5, &20)), (Some(&"b2"), Some(&"d")));
         assert_eq!(m.node_bound(), 6);
         assert!(m.is_well_formed());
-        let all: Vec<(u32, u32, &str)> = m.drain().collect();
+        let all: Vec<(u32, u32, &str)> = m.into_entries().collect();
         assert_eq!(all, vec![(2, 30, "c"), (5, 10, "b2"), (5, 20, "d"), (5, 30, "a2")]);
-        assert_eq!(m.node_bound(), 0);
+        assert_eq!(ByNode::<u32, ()>::default().node_bound(), 0);
     }
 
     #[test]

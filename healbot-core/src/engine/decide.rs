@@ -98,18 +98,13 @@ impl Engine {
         // Positions in `out` of executions not yet in the scratch ledger.
         let mut decided: Vec<usize> = Vec::new();
         let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
-        // Each decision's place in the output: (node id rank, signature id
-        // rank + 1, 0 for none), so the final sort compares integers.
-        let mut keys: Vec<(u32, u32)> = Vec::with_capacity(diags.len());
-        // Each decision's id as the hash it spells, for `recent`.
-        let mut hashes: Vec<u64> = Vec::with_capacity(diags.len());
+        let mut placed = Placed(Vec::with_capacity(diags.len()));
         let sig_key = |si: usize| self.signature_rank.get(si).map_or(0, |r| r + 1);
         for i in order {
             let d = &diags[i];
             let sig = &library.signatures()[d.signature_index];
-            let hash = decision_hash(&d.signature, &d.node_id, d.onset);
-            hashes.push(hash);
-            let id = spell_decision_id(hash);
+            let key = (topo.id_rank(d.node), sig_key(d.signature_index));
+            let id = placed.id(key, &d.signature, &d.node_id, d.onset);
             let (root_cause, explained, corroborating) = match &loc.roles[i] {
                 Role::Symptom { root, path } => (
                     RootCause {
@@ -261,7 +256,6 @@ impl Engine {
                 action,
                 rejected,
             };
-            keys.push((topo.id_rank(diags[i].node), sig_key(diags[i].signature_index)));
             out.push(decision);
         }
 
@@ -282,11 +276,7 @@ impl Engine {
             let explains: Vec<Name> = c.explains.iter().map(|i| diags[*i].node_id.clone()).collect();
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
-                id: {
-                    let hash = decision_hash("inferred-suspect", &node_id, onset);
-                    hashes.push(hash);
-                    spell_decision_id(hash)
-                },
+                id: placed.id((topo.id_rank(c.node), 0), "inferred-suspect", &node_id, onset),
                 library_revision: library.revision_shared(),
                 at,
                 node: node_id.clone(),
@@ -312,7 +302,6 @@ impl Engine {
                 action: None,
                 rejected: Vec::new(),
             };
-            keys.push((topo.id_rank(c.node), 0));
             out.push(decision);
         }
 
@@ -322,11 +311,7 @@ impl Engine {
             let note = d.evidence.last().and_then(|e| e.note.clone()).unwrap_or_default();
             let decision = Decision {
                 schema_version: DECISION_SCHEMA_VERSION,
-                id: {
-                    let hash = decision_hash(&d.signature, &d.node_id, d.onset);
-                    hashes.push(hash);
-                    spell_decision_id(hash)
-                },
+                id: placed.id((topo.id_rank(d.node), sig_key(d.signature_index)), &d.signature, &d.node_id, d.onset),
                 library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
@@ -359,13 +344,12 @@ impl Engine {
                 action: None,
                 rejected: Vec::new(),
             };
-            keys.push((topo.id_rank(d.node), sig_key(d.signature_index)));
             out.push(decision);
         }
         self.traversal = scratch;
         self.health = health;
         if !self.config.dry_run {
-            for (d, &hash) in out.iter().zip(&hashes) {
+            for (d, &(_, hash)) in out.iter().zip(&placed.0) {
                 let sig = d.signature.as_ref().map_or("", |s| s.id.as_str());
                 // Ongoing incidents keep their ids: most are already known.
                 match self.state.recent.entry(hash) {
@@ -381,7 +365,7 @@ impl Engine {
             }
         }
         let mut by_key: Vec<usize> = (0..out.len()).collect();
-        by_key.sort_unstable_by_key(|&i| keys[i]);
+        by_key.sort_unstable_by_key(|&i| placed.0[i].0);
         permute(&mut out, by_key);
         out
     }
@@ -482,6 +466,21 @@ fn refine(
         Verdict::Execute
     } else {
         Verdict::Escalate
+    }
+}
+
+/// For each decision made, in the order made: its place in the output
+/// ((node id rank, signature id rank + 1 or 0 for none), so the final sort
+/// compares integers) and the hash its id spells (for `recent`).
+struct Placed(Vec<((u32, u32), u64)>);
+
+impl Placed {
+    /// The id of the next decision, on (`signature`, `node`, `onset`),
+    /// which goes at `key` in the output.
+    fn id(&mut self, key: (u32, u32), signature: &str, node: &str, onset: i64) -> String {
+        let hash = decision_hash(signature, node, onset);
+        self.0.push((key, hash));
+        spell_decision_id(hash)
     }
 }
 

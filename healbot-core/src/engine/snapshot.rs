@@ -134,8 +134,7 @@ impl Engine {
         let old_keys = &self.program.log_keys;
         let new_slot: BTreeMap<&str, u32> =
             program.log_keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u32)).collect();
-        let mut logs = std::mem::take(&mut self.state.logs);
-        for (node, slot, counter) in logs.drain() {
+        for (node, slot, counter) in std::mem::take(&mut self.state.logs).into_entries() {
             if let Some(new) = old_keys.get(slot as usize).and_then(|k| new_slot.get(k.as_str())) {
                 self.state.logs.insert(node, *new, counter);
             }

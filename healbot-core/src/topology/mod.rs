@@ -1058,7 +1058,6 @@ impl Topology {
             }
         }
         chains.hops.resize(n, u32::MAX);
-        chains.hops.truncate(n);
         chains.to = None;
         if to.index() >= n {
             return;
