@@ -28,6 +28,10 @@
 //! After criterion, a timing loop measures each of N = 100,000 single calls
 //! (after 10,000 warm-up calls) with `Instant`, sorts them and prints p50,
 //! p90, p99, p99.9 and max, and the ratios of the medians, all in one run.
+//! It adds `Engine::evaluate` on a second engine in the same state whose
+//! clock moves on by 1 ms per call (10,000 calls after 1,000), as in a
+//! host's loop: each call then moves the retention's cut-off over the
+//! 1,000 nodes' series (the criterion figures evaluate at one fixed `at`).
 //!
 //! Run: `cargo bench -p healbot-benches --bench decision -- --warm-up-time 1 --measurement-time 3`
 // Benchmarks build their inputs and may unwrap: a failure is a fixture bug.
@@ -184,6 +188,10 @@ fn sep(i: usize) -> &'static str {
 
 struct Setup {
     engine: Engine,
+    /// A second engine in the same state, evaluated with a clock that moves
+    /// on by 1 ms per call (as a host's loop does) from `AT`.
+    moving: Engine,
+    moving_at: i64,
     library: Library,
     topology: Topology,
     guards: Vec<ActionGuards>,
@@ -197,11 +205,16 @@ struct Setup {
 fn setup() -> Setup {
     let (nodes, topology) = fx::topology(NODES);
     let library = Library::from_text("library.yaml", &fx::sig20_yaml(TARGET)).unwrap();
-    let mut engine = fx::engine(&fx::sig20_yaml(TARGET), &topology);
-    let series = fx::feed(&mut engine, &nodes, &[TARGET]);
-    fx::feed_incident(&mut engine, TARGET);
     let history = fx::ledger_history(&nodes, TARGET);
-    fx::record(&mut engine, &history);
+    let state = || {
+        let mut engine = fx::engine(&fx::sig20_yaml(TARGET), &topology);
+        let series = fx::feed(&mut engine, &nodes, &[TARGET]);
+        fx::feed_incident(&mut engine, TARGET);
+        fx::record(&mut engine, &history);
+        (engine, series)
+    };
+    let (mut engine, series) = state();
+    let (moving, _) = state();
     let mut ledger = Ledger::new();
     for (e, outcome) in &history {
         ledger.record_execution(e.clone());
@@ -250,12 +263,19 @@ fn setup() -> Setup {
     }
     eprintln!("setup: Rego policy of {} lines, facts of {} bytes", POLICY.lines().count(), input_json.len());
 
-    Setup { engine, library, topology, guards, ledger, health, rego, input, input_json }
+    Setup { engine, moving, moving_at: AT, library, topology, guards, ledger, health, rego, input, input_json }
 }
 
 impl Setup {
     fn engine_evaluate(&mut self) -> usize {
         self.engine.evaluate(AT).len()
+    }
+
+    /// `Engine::evaluate` 1 ms after the previous call: every call moves
+    /// the retention's cut-off over the 1,000 nodes' series.
+    fn engine_evaluate_moving(&mut self) -> usize {
+        self.moving_at += 1;
+        self.moving.evaluate(self.moving_at).len()
     }
 
     fn guards(&self, scratch: &mut healbot_core::topology::Traversal, out: &mut Vec<healbot_core::guard::GuardCheck>) {
@@ -315,6 +335,12 @@ fn percentiles(s: &mut Setup) {
     let mut scratch = s.topology.traversal();
     let mut out = Vec::new();
     let engine = timing::latencies(n, warmup, || s.engine_evaluate());
+    // At most 11 s of clock movement, so that every window still holds the
+    // samples the signature needs: the same single decision on every call.
+    let (n_moving, warmup_moving) = (n.min(10_000), warmup.min(1_000));
+    let mut decided = 0;
+    let moving = timing::latencies(n_moving, warmup_moving, || decided += s.engine_evaluate_moving());
+    assert_eq!(decided, n_moving + warmup_moving, "one decision per call while the clock moves");
     let guards = timing::latencies(n, warmup, || s.guards(&mut scratch, &mut out));
     let select_score = timing::latencies(n, warmup, || s.select_score(&mut scratch));
     let rego = timing::latencies(n, warmup, || s.regorus());
@@ -322,6 +348,7 @@ fn percentiles(s: &mut Setup) {
     println!("\nper-call latency, N single calls after warm-up (Instant around each; clock pair ≈ {overhead} ns):");
     for (name, v) in [
         ("healbot Engine::evaluate (1 decision)", &engine),
+        ("healbot Engine::evaluate, clock +1 ms per call", &moving),
         ("healbot guard::check (8 guards)", &guards),
         ("healbot select + confidence::score", &select_score),
         ("regorus eval_rule (Value input)", &rego),
@@ -332,7 +359,12 @@ fn percentiles(s: &mut Setup) {
     let p50 = |v: &[u64]| timing::percentile(v, 0.5) as f64;
     let p99 = |v: &[u64]| timing::percentile(v, 0.99) as f64;
     println!("ratios (same run): regorus ÷ healbot");
-    for (name, v) in [("Engine::evaluate", &engine), ("guard::check", &guards), ("select + score", &select_score)] {
+    for (name, v) in [
+        ("Engine::evaluate", &engine),
+        ("evaluate, clock moving", &moving),
+        ("guard::check", &guards),
+        ("select + score", &select_score),
+    ] {
         println!("  vs {name:<18} p50 {:>7.1}×   p99 {:>7.1}×", p50(&rego) / p50(v), p99(&rego) / p99(v));
     }
 }

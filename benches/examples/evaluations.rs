@@ -4,6 +4,8 @@
 //! `cascade` (the last state of `healbot_benches::cascade`, 1,007
 //! decisions) or `decision` (the `decision` bench's: one 20-predicate
 //! signature on a 1,000-node topology, a 10-entry ledger, one decision).
+//! With `STEP_MS`, evaluation `i` runs at `at + i × STEP_MS`, as in a host's
+//! loop whose clock moves on (default 0: the same `at` every time).
 //! Compare two builds by the difference between N = 1 and N = 6 (the first evaluation also evicts what is out of retention):
 //!
 //! ```sh
@@ -19,7 +21,7 @@ use healbot_benches::engine::{self as fx, AT};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: evaluations <cascade|decision> [N]";
+    let usage = "usage: evaluations <cascade|decision> [N] [STEP_MS]";
     let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
     let (mut engine, at) = match args.get(1).map(String::as_str) {
         Some("cascade") => healbot_benches::cascade::engine(),
@@ -35,8 +37,9 @@ fn main() {
         _ => panic!("{usage}"),
     };
     let mut decisions = 0;
-    for _ in 0..n {
-        decisions = std::hint::black_box(engine.evaluate(std::hint::black_box(at))).len();
+    let step: i64 = args.get(3).map_or(0, |a| a.parse().expect(usage));
+    for i in 0..n {
+        decisions = std::hint::black_box(engine.evaluate(std::hint::black_box(at + step * i as i64))).len();
     }
     println!("{n} evaluations, {decisions} decisions each");
 }

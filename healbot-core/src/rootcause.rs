@@ -117,6 +117,11 @@ pub const MAX_SUSPECTS: usize = 3;
 /// ```
 pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scratch: &mut Traversal) -> Localization {
     let tol = tolerance.as_millis_i64();
+    if findings.is_empty() {
+        // The most common case of all: nothing wrong, and nothing to
+        // allocate per node for.
+        return Localization::default();
+    }
     if let [f] = findings {
         // The common case, one thing wrong: nothing can explain it and
         // there is no second failing node to share a suspect with.
@@ -538,6 +543,12 @@ mod tests {
 
     fn ids(t: &Topology, path: &[NodeId]) -> Vec<String> {
         path.iter().map(|n| t.node(*n).id().to_string()).collect()
+    }
+
+    #[test]
+    fn no_finding_gives_no_role_and_no_candidate() {
+        let t = topo("    - {id: a, kind: service, depends_on: [b]}\n    - {id: b, kind: database}\n");
+        assert_eq!(localize(&t, &[], TOL, &mut t.traversal()), Localization::default());
     }
 
     #[test]

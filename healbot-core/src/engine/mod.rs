@@ -748,7 +748,7 @@ impl Engine {
 
     pub(crate) fn diagnose_with_health(&mut self, at: i64) -> (Evaluation, Health) {
         if self.state.last_evaluated.is_none_or(|t| at > t) {
-            self.state.series.evict(at);
+            self.state.series.advance(at);
             for c in self.state.logs.values_mut().chain(self.state.events.values_mut()) {
                 c.evict(at);
             }

@@ -8,7 +8,8 @@
 //!
 //! The core never reads a clock. Every timestamp is a Unix time in
 //! milliseconds (`i64`) passed in by the caller, and eviction happens only
-//! when the caller calls [`SeriesStore::evict`] with its `at`.
+//! when the caller calls [`SeriesStore::evict`] or [`SeriesStore::advance`]
+//! with its `at`.
 //!
 //! # Contract
 //!
@@ -114,6 +115,13 @@
 //!   received a sample is dropped `retention + series_grace` after the first
 //!   `evict` that sees it). The handles of a dropped series go stale: every
 //!   method then treats them as unknown, and `resolve` hands out a fresh one.
+//! - [`advance`](SeriesStore::advance)`(at)` has the same effect on every
+//!   read, push, limit and statistic, but visits no series until one may
+//!   have outlived its grace: reads skip the samples at or before the
+//!   cut-off, and the next push to a series drops them. Its cost does not
+//!   grow with the number of series, which makes it what an evaluation loop
+//!   calls (the engine does); the expired samples of a series nobody pushes
+//!   to stay in memory, within the per-series limit, until `evict` runs.
 //!
 //! Worst-case memory is about `max_series × max_samples_per_series × 16`
 //! bytes (the buffers never grow past the limit) plus a per-series overhead

@@ -86,7 +86,8 @@ pub struct SeriesKey {
 /// A handle to a series, from [`SeriesStore::resolve`]: an index and a
 /// generation.
 ///
-/// A handle stays valid until [`SeriesStore::evict`] drops its series; after
+/// A handle stays valid until [`SeriesStore::evict`] (or
+/// [`SeriesStore::advance`]) drops its series; after
 /// that every method treats it as unknown, even if the slot has been reused
 /// for another series. Handles survive a snapshot round trip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -281,9 +282,32 @@ impl Series {
         }
     }
 
-    /// The positions of the samples in `(at - window, at]`.
-    fn window(&self, window: Duration, at: i64) -> (usize, usize) {
-        window_range(&self.samples, window, at)
+    /// The positions of the samples in `(at - window, at]` newer than
+    /// `horizon` (older ones may linger until a push or a sweep drops them).
+    fn window(&self, window: Duration, at: i64, horizon: i64) -> (usize, usize) {
+        window_range(&self.samples, window, at, horizon)
+    }
+
+    /// Drop the samples at or before `cutoff`, give back a buffer left
+    /// mostly empty, and return how many were dropped.
+    fn expire(&mut self, cutoff: i64) -> usize {
+        let dropped = self.samples.partition_point(|s| s.t <= cutoff);
+        self.pop_front(dropped);
+        let cap = self.samples.capacity();
+        if cap > 64 && self.samples.len() < cap / 4 {
+            let to = self.samples.len() * 2;
+            self.samples.shrink_to(to);
+            if let Some(summary) = &mut self.summary {
+                summary.shrink_to(to);
+            }
+        }
+        dropped
+    }
+
+    /// What its grace runs from: its newest sample, or for a series that
+    /// never had one the `at` of the first eviction that saw it.
+    fn reference(&self) -> Option<i64> {
+        self.last_at.or(self.seen_at)
     }
 }
 
@@ -310,7 +334,8 @@ type Index = HashMap<SeriesKey, u32, BuildHasherDefault<KeyHasher>>;
 /// Bounded time windows for many metric series.
 ///
 /// See the [module documentation](crate::window) for the semantics of
-/// windows, aggregates, ordering and limits.
+/// windows, aggregates, ordering and limits, and for the two ways time
+/// moves on: [`evict`](Self::evict) and [`advance`](Self::advance).
 ///
 /// # Example
 ///
@@ -332,6 +357,13 @@ pub struct SeriesStore {
     state: StoreState,
     index: Index,
     live: usize,
+    /// No live series' grace runs from before this (a lower bound): until
+    /// the horizon minus the grace reaches it, no series can be dropped, so
+    /// [`advance`](Self::advance) need not visit them.
+    oldest_reference: i64,
+    /// Series created since the last `evict` or `advance` that have no
+    /// sample yet: the next one sets their `seen_at`.
+    unseen: Vec<SeriesId>,
 }
 
 impl SeriesStore {
@@ -347,6 +379,8 @@ impl SeriesStore {
             },
             index: Index::default(),
             live: 0,
+            oldest_reference: i64::MAX,
+            unseen: Vec::new(),
         }
     }
 
@@ -356,7 +390,8 @@ impl SeriesStore {
     }
 
     /// Change the retention (the engine does after loading a library whose
-    /// longest window changed). Takes effect at the next [`evict`](Self::evict).
+    /// longest window changed). Takes effect at the next [`evict`](Self::evict)
+    /// or [`advance`](Self::advance).
     pub fn set_retention(&mut self, retention: Duration) {
         self.state.config.retention = retention;
     }
@@ -421,7 +456,9 @@ impl SeriesStore {
         entry.series = Some(series);
         self.index.insert(key, slot);
         self.live += 1;
-        Ok(SeriesId { slot, generation: entry.generation })
+        let id = SeriesId { slot, generation: entry.generation };
+        self.unseen.push(id);
+        Ok(id)
     }
 
     /// The handle of the series `key`, if it exists. Never creates.
@@ -485,6 +522,10 @@ impl SeriesStore {
             counters.before_horizon += 1;
             return Push::TooOld;
         }
+        // What `advance` left behind goes now, before the capacity count.
+        if series.samples.front().is_some_and(|s| s.t <= state.horizon) {
+            counters.evicted_samples += series.expire(state.horizon) as u64;
+        }
         // A full series drops its oldest sample before it takes a new one,
         // so its buffers never grow past the limit.
         let max = state.config.max_samples_per_series.max(1);
@@ -525,6 +566,9 @@ impl SeriesStore {
                     counters.capacity += excess as u64;
                 }
                 series.push_back(Sample { t: at, v: value });
+                if series.last_at.is_none() {
+                    self.oldest_reference = self.oldest_reference.min(at);
+                }
                 series.last_at = Some(at);
                 counters.accepted += 1;
                 Push::Accepted
@@ -556,7 +600,7 @@ impl SeriesStore {
         at: i64,
     ) -> Option<impl DoubleEndedIterator<Item = (i64, f64)> + '_> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         Some(series.samples.range(lo..hi).map(|s| (s.t, s.v)))
     }
 
@@ -587,7 +631,7 @@ impl SeriesStore {
     /// ```
     pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         series.read.set();
         aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q)
     }
@@ -623,7 +667,7 @@ impl SeriesStore {
     /// ```
     pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         series.read.set();
         let fit = aggregate::fit(&series.samples, series.summary.as_deref(), lo, hi)?;
         aggregate::crossing(&fit, at, threshold)
@@ -663,33 +707,23 @@ impl SeriesStore {
         let cutoff = at.saturating_sub(cfg.retention.as_millis_i64());
         let drop_before = cutoff.saturating_sub(cfg.series_grace.as_millis_i64());
         self.state.horizon = self.state.horizon.max(cutoff);
+        // Not `cutoff`: after a longer retention came in, what `advance` left
+        // behind may lie between the two.
+        let horizon = self.state.horizon;
         let counters = &mut self.state.counters;
+        let mut oldest = i64::MAX;
         for (slot_index, slot) in self.state.slots.iter_mut().enumerate() {
             let Some(series) = slot.series.as_mut() else {
                 continue;
             };
-            let keep_from = series.samples.partition_point(|s| s.t <= cutoff);
-            if keep_from > 0 {
-                series.pop_front(keep_from);
-                counters.evicted_samples += keep_from as u64;
-            }
-            let cap = series.samples.capacity();
-            if cap > 64 && series.samples.len() < cap / 4 {
-                let to = series.samples.len() * 2;
-                series.samples.shrink_to(to);
-                if let Some(summary) = &mut series.summary {
-                    summary.shrink_to(to);
-                }
-            }
+            counters.evicted_samples += series.expire(horizon) as u64;
             if !series.samples.is_empty() {
+                oldest = oldest.min(series.reference().unwrap_or(at));
                 continue;
             }
-            let reference = match series.last_at.or(series.seen_at) {
+            let reference = match series.reference() {
                 Some(t) => t,
-                None => {
-                    series.seen_at = Some(at);
-                    at
-                }
+                None => *series.seen_at.insert(at),
             };
             if reference <= drop_before {
                 self.index.remove(&series.key);
@@ -699,6 +733,61 @@ impl SeriesStore {
                 self.state.free.push(slot_index as u32);
                 self.live -= 1;
                 counters.evicted_series += 1;
+            } else {
+                oldest = oldest.min(reference);
+            }
+        }
+        self.oldest_reference = oldest;
+        self.unseen.clear();
+    }
+
+    /// Move time on to `at` as [`evict`](Self::evict) does, without visiting
+    /// every series: every read, push, limit and statistic then sees what it
+    /// would after `evict(at)` (reads skip the samples at or before the new
+    /// cut-off; a push drops its series' ones first). Only when a series may
+    /// have outlived its grace does it run `evict(at)`.
+    ///
+    /// O(series created since the last call), and O(series) only on the
+    /// calls that run `evict`: what an evaluation loop calls, so that its
+    /// cost does not grow with the series held. Expired samples of a series
+    /// that receives no push stay in memory (within
+    /// [`WindowConfig::max_samples_per_series`]) until `evict` runs, at the
+    /// latest when that series' grace runs out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::spec::Aggregation;
+    /// use healbot_core::window::{Push, SeriesKey, SeriesStore, WindowConfig};
+    /// use healbot_core::Duration;
+    ///
+    /// let cfg = WindowConfig { retention: Duration::from_secs(60), ..WindowConfig::default() };
+    /// let mut store = SeriesStore::new(cfg);
+    /// let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
+    /// store.push(id, 0, 1.0);
+    /// store.push(id, 30_000, 2.0);
+    /// store.advance(60_000);
+    /// assert_eq!(store.stats().samples, 1);
+    /// assert_eq!(store.stats().evicted_samples, 1);
+    /// let all_time = Duration::from_secs(1_000);
+    /// assert_eq!(store.aggregate(id, Aggregation::Count, 0.0, all_time, 60_000), Some(1.0));
+    /// assert_eq!(store.push(id, 0, 1.0), Push::TooOld);
+    /// ```
+    pub fn advance(&mut self, at: i64) {
+        let cfg = self.state.config;
+        let cutoff = at.saturating_sub(cfg.retention.as_millis_i64());
+        if cutoff.saturating_sub(cfg.series_grace.as_millis_i64()) >= self.oldest_reference {
+            self.evict(at);
+            return;
+        }
+        self.state.horizon = self.state.horizon.max(cutoff);
+        for id in self.unseen.drain(..) {
+            let Some(Slot { generation, series: Some(series) }) = self.state.slots.get_mut(id.slot as usize) else {
+                continue;
+            };
+            if *generation == id.generation && series.reference().is_none() {
+                series.seen_at = Some(at);
+                self.oldest_reference = self.oldest_reference.min(at);
             }
         }
     }
@@ -709,8 +798,12 @@ impl SeriesStore {
         let mut samples = 0usize;
         let mut sample_capacity = 0usize;
         let mut summary_bytes = 0usize;
+        // Samples `advance` left behind count as evicted, as after `evict`.
+        let mut expired = 0usize;
         for series in self.state.slots.iter().filter_map(|s| s.series.as_ref()) {
-            samples += series.samples.len();
+            let gone = series.samples.partition_point(|s| s.t <= self.state.horizon);
+            expired += gone;
+            samples += series.samples.len() - gone;
             sample_capacity += series.samples.capacity();
             summary_bytes += series.summary.as_ref().map_or(0, |s| size_of::<Summary>() + s.heap_bytes());
         }
@@ -736,7 +829,7 @@ impl SeriesStore {
             dropped_infinite: c.infinite,
             dropped_unknown_series: c.unknown_series,
             dropped_capacity: c.capacity,
-            evicted_samples: c.evicted_samples,
+            evicted_samples: c.evicted_samples + expired as u64,
             evicted_series: c.evicted_series,
         }
     }
@@ -785,10 +878,18 @@ impl SeriesStore {
         if state.free.len() + live != state.slots.len() {
             return Err("the free list misses an empty slot".into());
         }
-        for series in state.slots.iter_mut().filter_map(|s| s.series.as_mut()) {
+        let mut oldest_reference = i64::MAX;
+        let mut unseen = Vec::new();
+        for (slot, entry) in state.slots.iter_mut().enumerate() {
+            let Some(series) = entry.series.as_mut() else { continue };
             series.maybe_summarise();
+            match series.reference() {
+                Some(t) => oldest_reference = oldest_reference.min(t),
+                // Fits: checked above.
+                None => unseen.push(SeriesId { slot: slot as u32, generation: entry.generation }),
+            }
         }
-        Ok(SeriesStore { state, index, live })
+        Ok(SeriesStore { state, index, live, oldest_reference, unseen })
     }
 }
 
@@ -798,14 +899,14 @@ impl SeriesStore {
     /// slope); `None` when it would scan, or the series has no summary.
     pub(crate) fn summary_read(&self, id: SeriesId, agg: Aggregation, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         series.summary.as_deref()?.read(&series.samples, lo, hi, agg)
     }
 
     /// The forecast's line from the summary alone, as (slope, value at `at`).
     pub(crate) fn summary_line(&self, id: SeriesId, window: Duration, at: i64) -> Option<(f64, f64)> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         let fit = series.summary.as_deref()?.fit(&series.samples, lo, hi, true)?;
         Some((fit.slope, fit.value_at(at)))
     }
@@ -813,7 +914,7 @@ impl SeriesStore {
     /// `agg` by a scan of the window, as before summaries.
     pub(crate) fn scan_read(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
-        let (lo, hi) = series.window(window, at);
+        let (lo, hi) = series.window(window, at, self.state.horizon);
         aggregate::scan(series.samples.range(lo..hi), agg, q)
     }
 
@@ -876,13 +977,13 @@ fn stagger(key: &SeriesKey) -> u32 {
 /// `lo` is searched from a guess that assumes evenly spaced samples,
 /// galloping away from it: O(1) probes for a regular series, O(log k) for a
 /// guess k positions off, never worse than about twice a binary search.
-fn window_range(samples: &VecDeque<Sample>, window: Duration, at: i64) -> (usize, usize) {
+fn window_range(samples: &VecDeque<Sample>, window: Duration, at: i64, horizon: i64) -> (usize, usize) {
     let (Some(first), Some(last)) = (samples.front(), samples.back()) else {
         return (0, 0);
     };
     let len = samples.len();
     let hi = if last.t <= at { len } else { samples.partition_point(|s| s.t <= at) };
-    let start = at.saturating_sub(window.as_millis_i64());
+    let start = at.saturating_sub(window.as_millis_i64()).max(horizon);
     if hi == 0 || first.t > start {
         return (0, hi);
     }

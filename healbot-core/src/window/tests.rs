@@ -781,3 +781,80 @@ fn label_hashes_do_not_collide_on_a_million_sets() {
     assert_ne!(label_set_hash(&[]), label_set_hash(&[("", "")]));
     assert_ne!(label_set_hash(&[("a", "b"), ("c", "d")]), label_set_hash(&[("c", "d"), ("a", "b")]));
 }
+
+/// What one store shows of itself: everything but `heap_bytes` (lazily
+/// dropped buffers are given back later).
+fn observed(store: &SeriesStore) -> WindowStats {
+    WindowStats { heap_bytes: 0, ..store.stats() }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    /// `advance` is `evict` to everyone outside: the same push outcomes,
+    /// handles, limits, statistics and windows, through series that come,
+    /// go idle, outlive their grace and come back.
+    #[test]
+    fn advance_is_observably_evict(
+        ops in prop::collection::vec((0u8..8, 0u64..5, 0i64..40_000, -10.0f64..10.0), 0..250),
+        probes in prop::collection::vec((1i64..300_000, 0i64..60_000, 0.0f64..=1.0), 3),
+    ) {
+        let cfg = WindowConfig {
+            retention: Duration::from_secs(100),
+            max_series: 3,
+            max_samples_per_series: 24,
+            out_of_order_tolerance: Duration::from_secs(20),
+            series_grace: Duration::from_secs(50),
+        };
+        let (mut eager, mut lazy) = (SeriesStore::new(cfg), SeriesStore::new(cfg));
+        let mut ids: BTreeMap<u64, SeriesId> = BTreeMap::new();
+        let mut now = 1_767_225_600_000i64;
+        for (op, labels, dt, v) in ops {
+            match op {
+                // Time moves on: the clock of an evaluation loop.
+                0 | 1 => {
+                    now += dt * 4;
+                    eager.evict(now);
+                    lazy.advance(now);
+                }
+                2 => {
+                    let (a, b) = (eager.resolve(key(labels)), lazy.resolve(key(labels)));
+                    prop_assert_eq!(a, b);
+                    if let Ok(id) = a {
+                        ids.insert(labels, id);
+                    }
+                }
+                _ => {
+                    // A push, on time or late, through a handle that may be stale.
+                    let Some(&id) = ids.get(&labels) else { continue };
+                    let t = if op == 3 { now - dt } else { now + dt / 10 };
+                    prop_assert_eq!(eager.push(id, t, v), lazy.push(id, t, v), "push at {}", t);
+                }
+            }
+            prop_assert_eq!(observed(&eager), observed(&lazy));
+            prop_assert_eq!(eager.len(), lazy.len());
+            for (&labels, &id) in &ids {
+                prop_assert_eq!(eager.last_at(id), lazy.last_at(id), "series {}", labels);
+                prop_assert_eq!(eager.lookup(&key(labels)), lazy.lookup(&key(labels)));
+                for &(window, back, q) in &probes {
+                    let (w, at) = (Duration::from_millis(window as u64), now - back);
+                    let a: Option<Vec<_>> = eager.samples(id, w, at).map(Iterator::collect);
+                    let b: Option<Vec<_>> = lazy.samples(id, w, at).map(Iterator::collect);
+                    prop_assert_eq!(a, b);
+                    for agg in ALL {
+                        let (a, b) = (eager.scan_read(id, agg, q, w, at), lazy.scan_read(id, agg, q, w, at));
+                        prop_assert_eq!(a.map(f64::to_bits), b.map(f64::to_bits), "{:?}", agg);
+                    }
+                }
+            }
+        }
+        // A snapshot of the lazy store restores to one that still agrees.
+        let back: SeriesStore = postcard::from_bytes(&postcard::to_stdvec(&lazy).unwrap()).unwrap();
+        prop_assert_eq!(observed(&back), observed(&lazy));
+        now += 500_000;
+        eager.evict(now);
+        let mut back = back;
+        back.advance(now);
+        prop_assert_eq!(observed(&eager), observed(&back));
+    }
+}
