@@ -5,7 +5,9 @@
 //! decisions) or `decision` (the `decision` bench's: one 20-predicate
 //! signature on a 1,000-node topology, a 10-entry ledger, one decision).
 //! With `STEP_MS`, evaluation `i` runs at `at + i × STEP_MS`, as in a host's
-//! loop whose clock moves on (default 0: the same `at` every time).
+//! loop whose clock moves on (default 0: the same `at` every time). With
+//! `--json` it prints every decision document, to check that two builds
+//! decide byte for byte alike.
 //! Compare two builds by the difference between N = 1 and N = 6 (the first evaluation also evicts what is out of retention):
 //!
 //! ```sh
@@ -21,7 +23,7 @@ use healbot_benches::engine::{self as fx, AT};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: evaluations <cascade|decision> [N] [STEP_MS]";
+    let usage = "usage: evaluations <cascade|decision> [N] [STEP_MS] [--json]";
     let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
     let (mut engine, at) = match args.get(1).map(String::as_str) {
         Some("cascade") => healbot_benches::cascade::engine(),
@@ -38,8 +40,16 @@ fn main() {
     };
     let mut decisions = 0;
     let step: i64 = args.get(3).map_or(0, |a| a.parse().expect(usage));
+    let json = args.get(4).is_some_and(|a| a == "--json");
     for i in 0..n {
-        decisions = std::hint::black_box(engine.evaluate(std::hint::black_box(at + step * i as i64))).len();
+        let out = std::hint::black_box(engine.evaluate(std::hint::black_box(at + step * i as i64)));
+        decisions = out.len();
+        if json {
+            // Every decision document, to compare two builds' output byte for byte.
+            for d in &out {
+                println!("{}", d.to_json());
+            }
+        }
     }
     println!("{n} evaluations, {decisions} decisions each");
 }

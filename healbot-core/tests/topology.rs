@@ -638,6 +638,18 @@ fn check_against_reference(n: usize, edges: &[(usize, usize)]) -> Result<(), Tes
     let on_loop: BTreeSet<usize> =
         (0..n).filter(|&v| naive_reach(n, edges, v, false).iter().any(|&w| dependencies[w].contains(&v))).collect();
     prop_assert_eq!(in_cycle, on_loop);
+    // A dependency ranks after its dependent, but in one cycle, where they share a rank.
+    for (a, deps_of_a) in dependencies.iter().enumerate() {
+        let rank_a = t.component_rank(of(a));
+        for (b, deps_of_b) in dependencies.iter().enumerate().filter(|&(b, _)| b != a) {
+            let rank_b = t.component_rank(of(b));
+            let mutual = deps_of_a.contains(&b) && deps_of_b.contains(&a);
+            prop_assert_eq!(rank_a == rank_b, mutual, "v{} and v{}", a, b);
+            if deps_of_a.contains(&b) && !mutual {
+                prop_assert!(rank_a < rank_b, "v{} depends on v{}", a, b);
+            }
+        }
+    }
     Ok(())
 }
 

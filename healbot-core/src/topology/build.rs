@@ -376,9 +376,12 @@ fn locality_order(dependencies: &Csr, dependents: &Csr) -> Vec<u32> {
     new_of
 }
 
-/// Strongly connected components of more than one node (Tarjan, iterative);
-/// each sorted ascending, the list sorted by first member.
-fn cycles(deps: &Csr) -> Vec<Vec<NodeId>> {
+/// Strongly connected components (Tarjan, iterative): those of more than
+/// one node, each sorted ascending, the list sorted by first member; and
+/// every node's component rank, in an order where each dependency's
+/// component comes after its dependents' (Tarjan completes a component
+/// after every component it reaches, so the rank is the reverse of that).
+fn components(deps: &Csr) -> (Vec<Vec<NodeId>>, Vec<u32>) {
     let n = deps.len();
     let (offsets, targets) = deps.raw();
     let mut index = vec![UNSET; n];
@@ -388,6 +391,8 @@ fn cycles(deps: &Csr) -> Vec<Vec<NodeId>> {
     let mut call: Vec<(u32, u32)> = Vec::new();
     let mut counter = 0u32;
     let mut out = Vec::new();
+    let mut completed = vec![0u32; n];
+    let mut count = 0u32;
     for s in 0..n {
         if index[s] != UNSET {
             continue;
@@ -422,11 +427,13 @@ fn cycles(deps: &Csr) -> Vec<Vec<NodeId>> {
                     let mut component = Vec::new();
                     while let Some(w) = stack.pop() {
                         on_stack[w as usize] = false;
+                        completed[w as usize] = count;
                         component.push(NodeId(w));
                         if w as usize == v {
                             break;
                         }
                     }
+                    count += 1;
                     if component.len() > 1 {
                         component.sort_unstable();
                         out.push(component);
@@ -436,7 +443,8 @@ fn cycles(deps: &Csr) -> Vec<Vec<NodeId>> {
         }
     }
     out.sort_unstable();
-    out
+    let rank = completed.into_iter().map(|c| count - 1 - c).collect();
+    (out, rank)
 }
 
 /// Validates and compiles.
@@ -513,7 +521,7 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
     }
     drop(sets);
 
-    let cycles = cycles(&dependencies);
+    let (cycles, component_rank) = components(&dependencies);
 
     // Node table, tier weights and the lookup, in node-id order.
     let mut nodes = Vec::with_capacity(n);
@@ -569,6 +577,7 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
         shard_of,
         shards,
         cycles,
+        component_rank,
         graph,
         dependency_edges: edge_count,
     })
@@ -611,8 +620,16 @@ mod tests {
     #[test]
     fn tarjan_finds_nested_components() {
         let fwd = Csr::build(6, &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 3), (5, 5)]);
-        let found: Vec<Vec<u32>> = cycles(&fwd).iter().map(|c| c.iter().map(|n| n.0).collect()).collect();
+        let (cycles, rank) = components(&fwd);
+        let found: Vec<Vec<u32>> = cycles.iter().map(|c| c.iter().map(|n| n.0).collect()).collect();
         assert_eq!(found, [vec![0, 1, 2], vec![3, 4]]);
+        // One rank per component, each dependency's after its dependents'.
+        assert_eq!(rank[0], rank[1]);
+        assert_eq!(rank[1], rank[2]);
+        assert_eq!(rank[3], rank[4]);
+        assert!(rank[2] < rank[3]);
+        assert_ne!(rank[5], rank[0]);
+        assert_ne!(rank[5], rank[3]);
     }
 
     #[test]

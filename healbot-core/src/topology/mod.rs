@@ -630,6 +630,8 @@ struct Inner {
     shard_of: Vec<ShardId>,
     shards: Vec<Vec<NodeId>>,
     cycles: Vec<Vec<NodeId>>,
+    /// Each node's strongly connected component's rank, by `NodeId`.
+    component_rank: Vec<u32>,
     graph: DiGraph<NodeId, EdgeKind>,
     dependency_edges: usize,
 }
@@ -793,6 +795,34 @@ impl Topology {
     /// ```
     pub fn id_rank(&self, id: NodeId) -> u32 {
         self.0.id_rank[id.index()]
+    }
+
+    /// The rank of `id`'s strongly connected component of the dependency
+    /// graph (`depends_on` and `runs_on`) in a topological order of those
+    /// components: every (transitive) dependency of a node has a rank
+    /// above the node's, unless both are in one dependency cycle, where
+    /// they share a rank. A node in no cycle has a rank of its own.
+    ///
+    /// # Panics
+    ///
+    /// If `id` is not a node of this topology.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::spec::TopologySpec;
+    /// # use healbot_core::topology::Topology;
+    /// let spec: TopologySpec = serde_json::from_str(r#"{"nodes": [
+    ///     {"id": "web", "kind": "service", "depends_on": ["api"]},
+    ///     {"id": "api", "kind": "service", "depends_on": ["auth"]},
+    ///     {"id": "auth", "kind": "service", "depends_on": ["api"]}]}"#).unwrap();
+    /// let topo = Topology::compile(&spec).unwrap();
+    /// let rank = |id: &str| topo.component_rank(topo.lookup(id).unwrap());
+    /// assert_eq!(rank("api"), rank("auth"));
+    /// assert!(rank("web") < rank("api"));
+    /// ```
+    pub fn component_rank(&self, id: NodeId) -> u32 {
+        self.0.component_rank[id.index()]
     }
 
     /// The attributes of a node, or `None` when `id` is out of range.
