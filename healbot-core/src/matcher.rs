@@ -165,6 +165,11 @@ pub(crate) struct SigProgram {
     pub(crate) forecast: bool,
     /// Metric ids the signature reads, for the coverage term.
     pub(crate) reads: Vec<u32>,
+    /// A log slot whose count must be above zero for `match` to hold (a
+    /// log predicate that fails on a count of 0, alone or in a top-level
+    /// `all`): on a node with no counter for it the match cannot hold,
+    /// and `diagnose` skips the node without evaluating anything.
+    pub(crate) log_gate: Option<u32>,
     /// `applies_to` rendered: signatures with equal keys apply to the same nodes.
     applies_key: String,
 }
@@ -217,6 +222,22 @@ fn matchers(ms: &[LabelMatcher]) -> Result<Vec<CompiledMatcher>, Error> {
 }
 
 impl Builder<'_> {
+    /// See [`SigProgram::log_gate`]: the first log predicate that fails
+    /// on a count of 0, at the root or among a root `all`'s children.
+    fn log_gate(&self, root: u32) -> Option<u32> {
+        let gate = |node: u32| match self.nodes.get(node as usize) {
+            Some(Node::Leaf { pred, .. }) => match self.preds.get(*pred as usize) {
+                Some(Pred::Log { slot, op, threshold, .. }) if !op.holds(0.0, *threshold) => Some(*slot),
+                _ => None,
+            },
+            _ => None,
+        };
+        match self.nodes.get(root as usize) {
+            Some(Node::All(kids)) => kids.iter().find_map(|k| gate(*k)),
+            _ => gate(root),
+        }
+    }
+
     fn metric(&mut self, name: &str) -> u32 {
         let next = self.metric_names.len() as u32;
         let id = *self.metrics.entry(name.to_string()).or_insert(next);
@@ -449,6 +470,7 @@ impl Program {
             b.forecast = false;
             let first_pred = b.preds.len();
             let root = b.compile(&s.match_, "match")?;
+            let log_gate = b.log_gate(root);
             let reads_health = b.reads_health;
             let forecast = b.forecast;
             let evidence = s
@@ -472,6 +494,7 @@ impl Program {
                 reads_health,
                 forecast,
                 reads: b.reads.clone(),
+                log_gate,
                 applies_key: format!("{:?}{}", s.applies_to.kinds, render_matchers(&s.applies_to.labels)),
             });
         }
@@ -935,6 +958,49 @@ mod tests {
         }
     }
 
+    fn one_signature(c: &str) -> Program {
+        let text = format!(
+            "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {{name: p}}\nspec:\n  signatures:\n    - id: s\n      title: s\n      category: errors\n      severity: warning\n      match: {c}\n"
+        );
+        Program::compile(&Library::from_text("p.yaml", &text).expect("signature loads")).unwrap()
+    }
+
+    #[test]
+    fn a_log_gate_only_where_a_count_of_zero_fails_the_match() {
+        let log =
+            |op: &str, t: u32| format!("{{log: {{contains_any: [boom], window: 5m, op: '{op}', threshold: {t}}}}}");
+        let metric = "{metric: {name: m0, agg: last, window: 1m, op: '>', threshold: 0}}";
+        let cases = [
+            (log(">=", 1), true),
+            (log(">", 0), true),
+            (log(">=", 0), false),
+            (log("<", 1), false),
+            (log("==", 0), false),
+            (format!("{{all: [{metric}, {}]}}", log(">=", 3)), true),
+            (format!("{{any: [{metric}, {}]}}", log(">=", 3)), false),
+            (format!("{{not: {}}}", log(">=", 1)), false),
+            (format!("{{at_least: {{n: 2, of: [{metric}, {}]}}}}", log(">=", 1)), false),
+        ];
+        for (c, gated) in cases {
+            assert_eq!(one_signature(&c).sigs[0].log_gate.is_some(), gated, "{c}");
+        }
+    }
+
+    /// A random condition tree over metrics m0..m2 and log counts, as YAML flow text.
+    fn condition_with_logs() -> impl Strategy<Value = String> {
+        let metric = (0u32..3, 0u32..10)
+            .prop_map(|(m, t)| format!("{{metric: {{name: m{m}, agg: last, window: 1m, op: '>', threshold: {t}}}}}"));
+        let log = (prop::sample::select(vec![">", ">=", "<", "<=", "==", "!="]), 0u32..3)
+            .prop_map(|(op, t)| format!("{{log: {{contains_any: [boom], window: 5m, op: '{op}', threshold: {t}}}}}"));
+        prop_oneof![metric, log].prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(|v| format!("{{all: [{}]}}", v.join(", "))),
+                proptest::collection::vec(inner.clone(), 1..4).prop_map(|v| format!("{{any: [{}]}}", v.join(", "))),
+                inner.prop_map(|c| format!("{{not: {c}}}")),
+            ]
+        })
+    }
+
     /// A random condition tree over metrics m0..m5, as YAML flow text.
     fn condition() -> impl Strategy<Value = String> {
         let leaf = (0u32..6, 0u32..10)
@@ -953,6 +1019,33 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+
+        /// A gated match never holds on a node without log lines, whatever
+        /// its metrics say: skipping such nodes changes no result.
+        #[test]
+        fn a_gated_match_never_holds_without_log_lines(
+            c in condition_with_logs(),
+            values in proptest::collection::vec(prop_oneof![Just(f64::NAN), 0.0f64..10.0], 3),
+        ) {
+            let program = one_signature(&c);
+            let s = &program.sigs[0];
+            let mut by_id = vec![f64::NAN; program.metric_keys.len()];
+            for (name, id) in &program.metrics {
+                by_id[*id as usize] = values[name[1..].parse::<usize>().unwrap()];
+            }
+            let topo = Topology::from_text(
+                "t.yaml",
+                "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: a, kind: service}]}\n",
+            )
+            .unwrap();
+            let n = topo.node_ids().next().unwrap();
+            // `Table` counts no log line anywhere.
+            if s.log_gate.is_some() {
+                prop_assert!(!program.holds(s, n, &Table(by_id), &mut Vec::new()), "{}", c);
+            }
+        }
+
         /// The quiet, short-circuiting pass answers exactly as the recording one.
         #[test]
         fn quiet_pass_agrees_with_the_recording_pass(

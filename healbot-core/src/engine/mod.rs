@@ -765,6 +765,9 @@ impl Engine {
             for s in program.sigs.iter().filter(|s| s.status != Status::Disabled && s.reads_health == phase) {
                 let nodes = self.applicable.get(s.index).map_or(&[][..], |a| &a[..]);
                 for &n in nodes {
+                    if s.log_gate.is_some_and(|slot| self.state.logs.get(n.index() as u32, &slot).is_none()) {
+                        continue;
+                    }
                     let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
