@@ -138,29 +138,7 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             list.push(i);
         }
     }
-    // explainers.of(i): findings on dependencies of i's node that could
-    // explain it. The dependencies of a node are walked once for all its
-    // findings; each finding's explainers are contiguous in `edges`.
-    let mut edges: Vec<usize> = Vec::new();
-    let mut ranges: Vec<(usize, usize)> = vec![(0, 0); findings.len()];
-    for here in by_node.iter().filter(|here| !here.is_empty()) {
-        let node = findings[here[0]].node;
-        let deps = topo.dependencies(node, scratch);
-        for &i in here {
-            let start = edges.len();
-            let latest = findings[i].onset.saturating_add(tol);
-            for dep in deps.iter().filter(|d| **d != node) {
-                for &j in by_node.get(dep.index()).map_or(&[][..], Vec::as_slice) {
-                    let b = &findings[j];
-                    if b.category.propagates() && b.onset <= latest {
-                        edges.push(j);
-                    }
-                }
-            }
-            ranges[i] = (start, edges.len());
-        }
-    }
-    let explainers = Adjacency::from_ranges(&ranges, &edges);
+    let explainers = explained_by(topo, findings, &by_node, tol, true);
     // Roots. Findings nothing explains are roots. In a dependency cycle
     // findings may explain each other with none unexplained: in every
     // strongly connected group of the "explained by" graph that nothing
@@ -272,6 +250,71 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
         }
     }
     Localization { roles, candidates }
+}
+
+/// The "explained by" graph: `of(i)` holds findings on dependencies of i's
+/// node (not on it) whose category propagates and whose onset is not later
+/// than i's plus the tolerance.
+///
+/// With `covered`, an edge that a path of two others implies is left out
+/// where that is cheap to see: a dependency whose finding `k` explains
+/// every finding on the node and starts within the tolerance of the latest
+/// propagating onset explains, in turn, every finding below it that could
+/// explain them, so the walk does not go below it. Everything computed
+/// from the graph reads reachability only, which is unchanged; in a cascade
+/// this cuts the edges from every finding below to the nearest ones.
+fn explained_by(topo: &Topology, findings: &[Finding], by_node: &[Vec<usize>], tol: i64, covered: bool) -> Adjacency {
+    let on = |n: NodeId| by_node.get(n.index()).map_or(&[][..], Vec::as_slice);
+    let Some(latest_onset) = findings.iter().filter(|f| f.category.propagates()).map(|f| f.onset).max() else {
+        return Adjacency::from_ranges(&vec![(0, 0); findings.len()], &[]);
+    };
+    let mut edges: Vec<usize> = Vec::new();
+    let mut ranges: Vec<(usize, usize)> = vec![(0, 0); findings.len()];
+    // A breadth-first walk per diagnosed node, shared by its findings:
+    // `visit` stamps what this walk has queued.
+    let mut visit = vec![0u32; topo.len()];
+    let mut queue: std::collections::VecDeque<NodeId> = std::collections::VecDeque::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    for (stamp, here) in (1u32..).zip(by_node.iter().filter(|here| !here.is_empty())) {
+        let node = findings[here[0]].node;
+        let earliest = here.iter().map(|&i| findings[i].onset).min().unwrap_or(i64::MAX);
+        candidates.clear();
+        visit[node.index()] = stamp;
+        queue.clear();
+        queue.push_back(node);
+        while let Some(x) = queue.pop_front() {
+            let mut covers = false;
+            if x != node {
+                for &j in on(x) {
+                    let b = &findings[j];
+                    if b.category.propagates() {
+                        candidates.push(j);
+                        // k explains every finding here, and every
+                        // propagating finding below x explains k.
+                        covers |= covered
+                            && b.onset <= earliest.saturating_add(tol)
+                            && b.onset.saturating_add(tol) >= latest_onset;
+                    }
+                }
+            }
+            if covers {
+                continue;
+            }
+            for &d in topo.direct_dependencies(x) {
+                if let Some(v) = visit.get_mut(d.index()).filter(|v| **v != stamp) {
+                    *v = stamp;
+                    queue.push_back(d);
+                }
+            }
+        }
+        for &i in here {
+            let start = edges.len();
+            let latest = findings[i].onset.saturating_add(tol);
+            edges.extend(candidates.iter().copied().filter(|&j| findings[j].onset <= latest));
+            ranges[i] = (start, edges.len());
+        }
+    }
+    Adjacency::from_ranges(&ranges, &edges)
 }
 
 /// A finding's place in the "earliest" order, compared as integers: onset,
@@ -768,6 +811,42 @@ mod tests {
                     }
                     prop_assert!(findings[*root].category.propagates());
                 }
+            }
+        }
+
+        /// The graph without the edges that others imply gives the same
+        /// localisation as the whole one.
+        #[test]
+        fn implied_edges_change_nothing((edges, raw) in world(), spread in 1i64..6) {
+            let t = build(&edges);
+            let findings: Vec<Finding> = raw.iter().map(|(n, c, onset, conf)| Finding {
+                node: t.lookup(&format!("n{n}")).unwrap(),
+                category: CATEGORIES[*c as usize],
+                // From all within the tolerance to spread over five of it.
+                onset: onset * spread / 5,
+                confidence: f64::from(*conf) / 10.0,
+            }).collect();
+            let mut by_node: Vec<Vec<usize>> = vec![Vec::new(); t.len()];
+            for (i, f) in findings.iter().enumerate() {
+                by_node[f.node.index()].push(i);
+            }
+            let tol = TOL.as_millis_i64();
+            let whole = explained_by(&t, &findings, &by_node, tol, false);
+            let pruned = explained_by(&t, &findings, &by_node, tol, true);
+            // Fewer edges, the same reachability.
+            let reach = |adj: &Adjacency, i: usize| {
+                let mut seen = vec![false; adj.len()];
+                let mut stack = adj.of(i).to_vec();
+                while let Some(j) = stack.pop() {
+                    if !std::mem::replace(&mut seen[j], true) {
+                        stack.extend_from_slice(adj.of(j));
+                    }
+                }
+                seen
+            };
+            for i in 0..findings.len() {
+                prop_assert!(pruned.of(i).iter().all(|j| whole.of(i).contains(j)));
+                prop_assert_eq!(reach(&whole, i), reach(&pruned, i), "finding {}", i);
             }
         }
 
