@@ -3,7 +3,9 @@
 //! a clock, gives the same number on a busy machine. The state is either
 //! `cascade` (the last state of `healbot_benches::cascade`, 1,007
 //! decisions) or `decision` (the `decision` bench's: one 20-predicate
-//! signature on a 1,000-node topology, a 10-entry ledger, one decision).
+//! signature on a 1,000-node topology, a 10-entry ledger, one decision), or
+//! `decision-logs` (the same after every node logged one line the library
+//! counts: 1,000 log counters).
 //! With `STEP_MS`, evaluation `i` runs at `at + i × STEP_MS`, as in a host's
 //! loop whose clock moves on (default 0: the same `at` every time). With
 //! `--json` it prints every decision document, to check that two builds
@@ -20,18 +22,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use healbot_benches::engine::{self as fx, AT};
+use healbot_core::telemetry::Labels;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: evaluations <cascade|decision> [N] [STEP_MS] [--json]";
+    let usage = "usage: evaluations <cascade|decision|decision-logs> [N] [STEP_MS] [--json]";
     let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
     let (mut engine, at) = match args.get(1).map(String::as_str) {
         Some("cascade") => healbot_benches::cascade::engine(),
-        Some("decision") => {
+        Some(scenario @ ("decision" | "decision-logs")) => {
             let target = "be-3";
             let (nodes, topology) = fx::topology(1_000);
             let mut engine = fx::engine(&fx::sig20_yaml(target), &topology);
             fx::feed(&mut engine, &nodes, &[target]);
+            if scenario == "decision-logs" {
+                // Every node has logged a line the library counts: a
+                // counter per node, as in a fleet whose services all log.
+                for n in &nodes {
+                    let labels: Labels = [("service", n.id.as_str())].into_iter().collect();
+                    let line = "WARN upstream: connection refused, retrying";
+                    engine.ingest_log_lines(&labels, None, [(line.as_bytes(), AT - 200_000)]);
+                }
+            }
             fx::feed_incident(&mut engine, target);
             fx::record(&mut engine, &fx::ledger_history(&nodes, target));
             (engine, AT)

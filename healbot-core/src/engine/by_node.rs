@@ -58,11 +58,6 @@ impl<K: Ord + Copy, V> ByNode<K, V> {
         (list, at)
     }
 
-    /// Every value, by node then key.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.nodes.iter_mut().flatten().map(|(_, v)| v)
-    }
-
     /// Every entry as (node, key, value), by node then key.
     pub(crate) fn into_entries(self) -> impl Iterator<Item = (u32, K, V)> {
         self.nodes.into_iter().enumerate().flat_map(|(n, list)| list.into_iter().map(move |(k, v)| (n as u32, k, v)))

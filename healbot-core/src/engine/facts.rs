@@ -9,7 +9,7 @@ use crate::spec::signature::EventTypeFilter;
 use crate::spec::{Aggregation, Comparison, NodeKind};
 use crate::telemetry::Labels;
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::SeriesId;
+use crate::window::{BucketCounter, SeriesId};
 use crate::Duration;
 
 /// Node health at one evaluation: host overrides first, then diagnoses.
@@ -84,6 +84,12 @@ impl StateFacts<'_> {
             .count();
         fresh as f64 / reads.len() as f64
     }
+
+    /// A log or event counter's count over the window, as if it had been
+    /// evicted at the latest evaluation (the engine evicts it lazily).
+    fn count(&self, counter: &BucketCounter, window: Duration) -> u64 {
+        counter.count_after_evict(window, self.at, self.engine.state.last_evaluated.unwrap_or(i64::MIN))
+    }
 }
 
 impl Facts for StateFacts<'_> {
@@ -114,14 +120,14 @@ impl Facts for StateFacts<'_> {
     }
 
     fn log_count(&self, n: NodeId, slot: u32, window: Duration) -> u64 {
-        self.engine.state.logs.get(n.index() as u32, &slot).map_or(0, |c| c.count(window, self.at))
+        self.engine.state.logs.get(n.index() as u32, &slot).map_or(0, |c| self.count(c, window))
     }
 
     fn event_count(&self, n: NodeId, reason: u32, event_type: Option<EventTypeFilter>, window: Duration) -> u64 {
         let Some(&key) = self.engine.program.reason_keys.get(reason as usize) else { return 0 };
         let node = n.index() as u32;
         let count =
-            |warning: bool| self.engine.state.events.get(node, &(key, warning)).map_or(0, |c| c.count(window, self.at));
+            |warning: bool| self.engine.state.events.get(node, &(key, warning)).map_or(0, |c| self.count(c, window));
         match event_type {
             Some(EventTypeFilter::Warning) => count(true),
             Some(EventTypeFilter::Normal) => count(false),

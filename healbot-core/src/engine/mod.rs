@@ -481,8 +481,10 @@ impl Engine {
         let (bucket, retention) = (self.config.log_bucket, self.program.retention);
         let logs = &mut self.state.logs;
         let node = node.index() as u32;
+        let evicted_at = self.state.last_evaluated;
         self.program.log.for_each_match(line, &mut self.log_scratch, |p| {
-            logs.get_or_insert_with(node, p.as_u32(), || BucketCounter::new(bucket, retention)).add(at, 1);
+            counter_at(logs.get_or_insert_with(node, p.as_u32(), || BucketCounter::new(bucket, retention)), evicted_at)
+                .add(at, 1);
         });
     }
 
@@ -616,12 +618,12 @@ impl Engine {
         let retention = self.program.retention;
         let warning = event.event_type == EventType::Warning;
         let n = u32::try_from(event.count.max(1)).unwrap_or(u32::MAX);
-        self.state
-            .events
-            .get_or_insert_with(node.index() as u32, (name_key(&event.reason), warning), || {
+        let evicted_at = self.state.last_evaluated;
+        let counter =
+            self.state.events.get_or_insert_with(node.index() as u32, (name_key(&event.reason), warning), || {
                 BucketCounter::new(bucket, retention)
-            })
-            .add(event.last_at, n);
+            });
+        counter_at(counter, evicted_at).add(event.last_at, n);
     }
 
     /// Ingests any observation.
@@ -748,10 +750,10 @@ impl Engine {
 
     pub(crate) fn diagnose_with_health(&mut self, at: i64) -> (Evaluation, Health) {
         if self.state.last_evaluated.is_none_or(|t| at > t) {
+            // Neither moves time on by visiting every series or counter: a
+            // counter is evicted when it next adds (`counter_at`) and read
+            // as if it had been (`StateFacts::log_count`).
             self.state.series.advance(at);
-            for c in self.state.logs.values_mut().chain(self.state.events.values_mut()) {
-                c.evict(at);
-            }
             self.state.last_evaluated = Some(at);
         }
         self.state.stats.evaluations += 1;
@@ -1006,4 +1008,13 @@ pub struct IngestReport {
 fn metric_key(name: &str) -> u32 {
     let h = crate::library::fnv1a64(name.as_bytes());
     (h ^ (h >> 32)) as u32
+}
+
+/// `counter`, evicted to the latest evaluation first: what an eviction of
+/// every counter at each evaluation would have left of it.
+fn counter_at(counter: &mut BucketCounter, evicted_at: Option<i64>) -> &mut BucketCounter {
+    if let Some(t) = evicted_at {
+        counter.evict(t);
+    }
+    counter
 }

@@ -144,13 +144,38 @@ impl BucketCounter {
     /// The number of events in the buckets overlapping `(at - window, at]`.
     /// O(log buckets + buckets in the window).
     pub fn count(&self, window: Duration, at: i64) -> u64 {
+        self.count_after_evict(window, at, i64::MIN)
+    }
+
+    /// What [`count`](Self::count) would answer after
+    /// [`evict`](Self::evict)`(evicted_at)`, without evicting: a reader that
+    /// moves time on for many counters at once need not visit each one
+    /// (the engine evicts a counter only when it next adds to it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::window::BucketCounter;
+    /// use healbot_core::Duration;
+    ///
+    /// let (b, w) = (Duration::from_secs(10), Duration::from_secs(60));
+    /// let mut c = BucketCounter::new(b, w);
+    /// c.add(5_000, 1);
+    /// c.add(55_000, 1);
+    /// assert_eq!(c.count_after_evict(w, 60_000, 70_000), 1);
+    /// c.evict(70_000);
+    /// assert_eq!(c.count(w, 60_000), 1);
+    /// ```
+    pub fn count_after_evict(&self, window: Duration, at: i64, evicted_at: i64) -> u64 {
         if window.is_zero() {
             return 0;
         }
         let start = at.saturating_sub(window.as_millis_i64());
         // Overlap: (k-1)·b < at and k·b > start, i.e.
-        // floor(start / b) < k <= ceil(at / b).
-        let first = start.div_euclid(self.width());
+        // floor(start / b) < k <= ceil(at / b); and after the eviction
+        // only buckets past the last expired one (see `expire`) are left.
+        let expired = self.newest.max(evicted_at).saturating_sub(self.retention.as_millis_i64());
+        let first = start.div_euclid(self.width()).max(expired.div_euclid(self.width()));
         let last = self.index_of(at);
         let lo = self.buckets.partition_point(|b| b.index <= first);
         let hi = self.buckets.partition_point(|b| b.index <= last);

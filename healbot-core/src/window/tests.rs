@@ -858,3 +858,38 @@ proptest! {
         prop_assert_eq!(observed(&eager), observed(&back));
     }
 }
+
+proptest! {
+    /// A counter evicted only before it adds, read with
+    /// `count_after_evict`, answers as one evicted every time the clock
+    /// moved on: what the engine does to its log and event counters.
+    #[test]
+    fn counting_after_evict_is_evicting(
+        ops in prop::collection::vec((any::<bool>(), 0i64..400_000, 1u32..4), 0..120),
+        probes in prop::collection::vec((1i64..700_000, 0i64..200_000), 4),
+        bucket_s in 1u64..30,
+    ) {
+        let (b, retention) = (Duration::from_secs(bucket_s), Duration::from_secs(300));
+        let (mut eager, mut lazy) = (BucketCounter::new(b, retention), BucketCounter::new(b, retention));
+        let mut now = 1_767_225_600_000i64;
+        let mut evicted_at = i64::MIN;
+        for (moves, dt, n) in ops {
+            if moves {
+                now += dt;
+                eager.evict(now);
+                evicted_at = now;
+            } else {
+                // A line up to 400 s late, or 100 s early.
+                let t = now - dt + 100_000;
+                eager.add(t, n);
+                lazy.evict(evicted_at);
+                lazy.add(t, n);
+            }
+            for &(window, back) in &probes {
+                let (w, at) = (Duration::from_millis(window as u64), now - back);
+                prop_assert_eq!(eager.count(w, at), lazy.count_after_evict(w, at, evicted_at), "window {} at {}", window, at);
+            }
+            prop_assert_eq!(eager.dropped(), lazy.dropped());
+        }
+    }
+}
