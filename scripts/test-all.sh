@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite of HealBot: Rust (unit, integration, doc, the
-# committed schema and header checks), and the Python, C and Go suites when
+# committed schema and header checks, the API docs' links), and the Python, C and Go suites when
 # their parts exist. Installs what it needs itself (a virtualenv under
 # .venv for Python tools). Usage: ./scripts/test-all.sh
 set -euo pipefail
@@ -17,6 +17,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "Rust tests"
 cargo test --workspace --quiet
+
+step "cargo doc (deny warnings: broken and private links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 step "healbot check examples/ and library/"
 cargo run --quiet -p healbot-cli -- check examples/ >/dev/null

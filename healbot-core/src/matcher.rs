@@ -4,7 +4,7 @@
 //! Compiling resolves every name once: metric names, event reasons and alert
 //! names are interned, label matchers are compiled (regexes anchored, as in
 //! Prometheus), all log patterns of all signatures go into one
-//! [`LogMatcher`](crate::logmatch::LogMatcher), and condition trees become
+//! [`LogMatcher`], and condition trees become
 //! arenas of nodes. Signatures are indexed by the metrics they read, so
 //! ingest stores only series some signature reads.
 //!

@@ -2,7 +2,7 @@
 //!
 //! The bindings translate between Python and the core and hold no logic of
 //! their own. Every core error becomes an exception in one place
-//! ([`errors::to_py_err`]); calls that can take time release the GIL; the
+//! (`errors::to_py_err`); calls that can take time release the GIL; the
 //! engine sits behind a mutex so several Python threads can share it.
 
 mod buffer;

@@ -2,7 +2,7 @@
 //!
 //! This is the "windows" stage of the pipeline: the engine resolves each
 //! incoming metric sample to a [`SeriesId`] and [`push`](SeriesStore::push)es
-//! it; signature predicates then ask for an [`Aggregation`] over a window
+//! it; signature predicates then ask for an [`Aggregation`](crate::spec::Aggregation) over a window
 //! ending at the evaluation time. Log pattern matches are counted per node in
 //! a [`BucketCounter`], which never keeps the raw lines.
 //!
@@ -29,7 +29,7 @@
 //! ## Aggregates ([`SeriesStore::aggregate`])
 //!
 //! Every aggregate returns `None` for an unknown (or dropped) series and for
-//! a window without enough samples, except [`Aggregation::Count`], which
+//! a window without enough samples, except [`Aggregation::Count`](crate::spec::Aggregation::Count), which
 //! returns `Some(0.0)` for a known series with no samples in the window.
 //!
 //! | aggregation | result | needs |
@@ -219,7 +219,7 @@ mod bucket;
 mod hash;
 mod store;
 
-pub use bucket::BucketCounter;
+pub use bucket::{BucketCounter, MAX_BUCKETS};
 pub use hash::{label_set_hash, label_set_hash_iter, KeyHasher};
 pub use store::{LimitExceeded, Push, SeriesId, SeriesKey, SeriesStore, WindowConfig, WindowStats};
 
