@@ -283,7 +283,7 @@ impl Series {
     }
 
     /// The positions of the samples in `(at - window, at]` newer than
-    /// `horizon` (older ones may linger until a push or a sweep drops them).
+    /// `horizon` (older ones may linger until a push or `evict` drops them).
     fn window(&self, window: Duration, at: i64, horizon: i64) -> (usize, usize) {
         window_range(&self.samples, window, at, horizon)
     }
