@@ -156,17 +156,22 @@ pub(crate) fn for_each_record<'t>(
     let mut read = Read::default();
     // The attributes of the current borrowed log record, reused.
     let mut attributes: Vec<(&'t str, &'t str)> = Vec::new();
-    for (i, raw_line) in memchr::memchr_iter(b'\n', text)
+    // Checked once for the whole payload when it is UTF-8 (the usual case,
+    // and a fast check on ASCII); line by line otherwise, to say which.
+    let whole = std::str::from_utf8(text).ok();
+    for (i, (from, to)) in memchr::memchr_iter(b'\n', text)
         .chain([text.len()])
         .scan(0, |start, end| {
-            let line = text.get(*start..end).unwrap_or_default();
+            let range = (*start, end);
             *start = end + 1;
-            Some(line)
+            Some(range)
         })
         .enumerate()
     {
         let line_no = to_u32(i + 1);
-        let line = match std::str::from_utf8(raw_line) {
+        let raw_line = text.get(from..to).unwrap_or_default();
+        // A line of a UTF-8 payload ends at a newline or the end: a boundary.
+        let line = match whole.and_then(|w| w.get(from..to)).map_or_else(|| std::str::from_utf8(raw_line), Ok) {
             Ok(l) => l,
             Err(e) => {
                 let good = raw_line.get(..e.valid_up_to()).and_then(|g| std::str::from_utf8(g).ok()).unwrap_or("");
@@ -290,10 +295,13 @@ fn fast_log<'s, 'a>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str)>) 
     if c.at != line.len() || !is_log {
         return None;
     }
-    // Sorted by key, the last of a repeated key kept (as `Labels` does).
-    attributes.reverse();
-    attributes.sort_by(|a, b| a.0.cmp(b.0));
-    attributes.dedup_by(|later, kept| later.0 == kept.0);
+    // Sorted by key, the last of a repeated key kept (as `Labels` does);
+    // one attribute, the usual case, is both already.
+    if attributes.len() > 1 {
+        attributes.reverse();
+        attributes.sort_by(|a, b| a.0.cmp(b.0));
+        attributes.dedup_by(|later, kept| later.0 == kept.0);
+    }
     let attributes: &'s [(&'a str, &'a str)] = attributes;
     Some(LogRef { body: body?, attributes, severity: severity.flatten(), at: at? })
 }
@@ -365,6 +373,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A string with no escape and no control character, borrowed.
+    #[inline]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.at;
