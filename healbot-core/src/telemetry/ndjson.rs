@@ -245,7 +245,7 @@ fn fast_log<'s, 'a>(line: &'a str, attributes: &'s mut Vec<(&'a str, &'a str)>) 
         c.eat(b':')?;
         match key {
             Key::Type if !is_log => {
-                if c.string()? != "log" {
+                if !c.literal(b"\"log\"") && c.string()? != "log" {
                     return None;
                 }
                 is_log = true;
@@ -393,17 +393,24 @@ impl<'a> Cursor<'a> {
         (self.text.as_bytes().get(self.at..end)? == b"null").then(|| self.at = end)
     }
 
+    /// Consumes `quoted` after whitespace if the line goes on with it.
+    fn literal(&mut self, quoted: &[u8]) -> bool {
+        self.skip_blank();
+        let found = self.text.as_bytes().get(self.at..).is_some_and(|rest| rest.starts_with(quoted));
+        if found {
+            self.at += quoted.len();
+        }
+        found
+    }
+
     /// A member name: one of [`KEYS`] written plainly, else any string
     /// (an escaped spelling of a known name reads as `Other`, and the line
     /// goes the general way, as it did when names were read as strings).
     fn key(&mut self) -> Option<Key> {
-        self.skip_blank();
-        let rest = self.text.as_bytes().get(self.at..)?;
-        if let Some(&(quoted, key)) = KEYS.iter().find(|(quoted, _)| rest.starts_with(quoted)) {
-            self.at += quoted.len();
-            return Some(key);
+        match KEYS.iter().find(|(quoted, _)| self.literal(quoted)) {
+            Some(&(_, key)) => Some(key),
+            None => self.string().map(|_| Key::Other),
         }
-        self.string().map(|_| Key::Other)
     }
 
     /// A string with no escape and no control character, borrowed.
