@@ -138,7 +138,7 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
             list.push(i);
         }
     }
-    let explainers = explained_by(topo, findings, &by_node, tol, true);
+    let explainers = explained_by(topo, findings, &by_node, tol, scratch);
     // Roots. Findings nothing explains are roots. In a dependency cycle
     // findings may explain each other with none unexplained: in every
     // strongly connected group of the "explained by" graph that nothing
@@ -254,59 +254,46 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
 
 /// The "explained by" graph: `of(i)` holds findings on dependencies of i's
 /// node (not on it) whose category propagates and whose onset is not later
-/// than i's plus the tolerance.
+/// than i's plus the tolerance, except those a nearer one implies.
 ///
-/// With `covered`, an edge that a path of two others implies is left out
-/// where that is cheap to see: a dependency whose finding `k` explains
-/// every finding on the node and starts within the tolerance of the latest
-/// propagating onset explains, in turn, every finding below it that could
-/// explain them, so the walk does not go below it. Everything computed
-/// from the graph reads reachability only, which is unchanged; in a cascade
-/// this cuts the edges from every finding below to the nearest ones.
-fn explained_by(topo: &Topology, findings: &[Finding], by_node: &[Vec<usize>], tol: i64, covered: bool) -> Adjacency {
+/// A dependency whose finding `k` explains every finding on the node and
+/// starts within the tolerance of the latest propagating onset explains,
+/// in turn, every finding below it that could explain them, so the walk
+/// does not go below it. Everything computed from the graph reads
+/// reachability only, which is unchanged; in a cascade this cuts the
+/// edges from every finding below to the nearest ones.
+fn explained_by(
+    topo: &Topology,
+    findings: &[Finding],
+    by_node: &[Vec<usize>],
+    tol: i64,
+    scratch: &mut Traversal,
+) -> Adjacency {
     let on = |n: NodeId| by_node.get(n.index()).map_or(&[][..], Vec::as_slice);
     let Some(latest_onset) = findings.iter().filter(|f| f.category.propagates()).map(|f| f.onset).max() else {
         return Adjacency::from_ranges(&vec![(0, 0); findings.len()], &[]);
     };
     let mut edges: Vec<usize> = Vec::new();
     let mut ranges: Vec<(usize, usize)> = vec![(0, 0); findings.len()];
-    // A breadth-first walk per diagnosed node, shared by its findings:
-    // `visit` stamps what this walk has queued.
-    let mut visit = vec![0u32; topo.len()];
-    let mut queue: std::collections::VecDeque<NodeId> = std::collections::VecDeque::new();
+    // One walk per diagnosed node, shared by its findings.
     let mut candidates: Vec<usize> = Vec::new();
-    for (stamp, here) in (1u32..).zip(by_node.iter().filter(|here| !here.is_empty())) {
+    for here in by_node.iter().filter(|here| !here.is_empty()) {
         let node = findings[here[0]].node;
         let earliest = here.iter().map(|&i| findings[i].onset).min().unwrap_or(i64::MAX);
         candidates.clear();
-        visit[node.index()] = stamp;
-        queue.clear();
-        queue.push_back(node);
-        while let Some(x) = queue.pop_front() {
+        topo.dependencies_until(node, scratch, |x| {
             let mut covers = false;
-            if x != node {
-                for &j in on(x) {
-                    let b = &findings[j];
-                    if b.category.propagates() {
-                        candidates.push(j);
-                        // k explains every finding here, and every
-                        // propagating finding below x explains k.
-                        covers |= covered
-                            && b.onset <= earliest.saturating_add(tol)
-                            && b.onset.saturating_add(tol) >= latest_onset;
-                    }
+            for &j in on(x) {
+                let b = &findings[j];
+                if b.category.propagates() {
+                    candidates.push(j);
+                    // k explains every finding here, and every
+                    // propagating finding below x explains k.
+                    covers |= b.onset <= earliest.saturating_add(tol) && b.onset.saturating_add(tol) >= latest_onset;
                 }
             }
-            if covers {
-                continue;
-            }
-            for &d in topo.direct_dependencies(x) {
-                if let Some(v) = visit.get_mut(d.index()).filter(|v| **v != stamp) {
-                    *v = stamp;
-                    queue.push_back(d);
-                }
-            }
-        }
+            covers
+        });
         for &i in here {
             let start = edges.len();
             let latest = findings[i].onset.saturating_add(tol);
@@ -831,8 +818,19 @@ mod tests {
                 by_node[f.node.index()].push(i);
             }
             let tol = TOL.as_millis_i64();
-            let whole = explained_by(&t, &findings, &by_node, tol, false);
-            let pruned = explained_by(&t, &findings, &by_node, tol, true);
+            let mut s = t.traversal();
+            // Every explainer, found the plain way.
+            let mut pairs = Vec::new();
+            for (i, f) in findings.iter().enumerate() {
+                let deps = t.dependencies(f.node, &mut s);
+                for (j, b) in findings.iter().enumerate() {
+                    if b.node != f.node && deps.contains(&b.node) && b.category.propagates() && b.onset <= f.onset + tol {
+                        pairs.push((i, j));
+                    }
+                }
+            }
+            let whole = Adjacency::from_pairs(findings.len(), pairs.into_iter());
+            let pruned = explained_by(&t, &findings, &by_node, tol, &mut s);
             // Fewer edges, the same reachability.
             let reach = |adj: &Adjacency, i: usize| {
                 let mut seen = vec![false; adj.len()];

@@ -554,6 +554,18 @@ fn spec_from_edges(n: usize, edges: &[(usize, usize)]) -> TopologySpec {
 
 /// Naive reachability: BFS over an adjacency built from the edge list, with a HashSet.
 fn naive_reach(n: usize, edges: &[(usize, usize)], start: usize, reverse: bool) -> HashSet<usize> {
+    naive_reach_until(n, edges, start, reverse, |_| false)
+}
+
+/// What `start` reaches, not walking on from a node other than `start`
+/// for which `stop` is true.
+fn naive_reach_until(
+    n: usize,
+    edges: &[(usize, usize)],
+    start: usize,
+    reverse: bool,
+    stop: impl Fn(usize) -> bool,
+) -> HashSet<usize> {
     let mut adj: HashMap<usize, Vec<usize>> = HashMap::new();
     for &(a, b) in edges {
         if a == b {
@@ -565,6 +577,9 @@ fn naive_reach(n: usize, edges: &[(usize, usize)], start: usize, reverse: bool) 
     let mut seen = HashSet::from([start]);
     let mut queue = VecDeque::from([start]);
     while let Some(v) = queue.pop_front() {
+        if v != start && stop(v) {
+            continue;
+        }
         for &w in adj.get(&v).map(Vec::as_slice).unwrap_or(&[]) {
             if seen.insert(w) {
                 queue.push_back(w);
@@ -666,5 +681,31 @@ proptest! {
     #[test]
     fn graphs_with_cycles_match_the_reference((n, edges) in graph_strategy(false)) {
         check_against_reference(n, &edges)?;
+    }
+
+    /// A walk that stops at some nodes reaches what a search not expanding
+    /// them reaches, asking each node once, with walks of both kinds
+    /// sharing one scratch.
+    #[test]
+    fn walks_stop_where_asked((n, edges) in graph_strategy(false), stops in proptest::collection::vec(any::<bool>(), 40)) {
+        let t = Topology::compile(&spec_from_edges(n, &edges)).unwrap();
+        let index_of = |node: NodeId| -> usize { t.node(node).id()[1..].parse().unwrap() };
+        let mut s = t.traversal();
+        for v in 0..n {
+            let start = id(&t, &format!("v{v}"));
+            let mut asked = Vec::new();
+            let got: Vec<usize> = t
+                .dependencies_until(start, &mut s, |x| {
+                    asked.push(index_of(x));
+                    stops[index_of(x)]
+                })
+                .iter()
+                .map(|&x| index_of(x))
+                .collect();
+            prop_assert_eq!(&asked, &got, "asked once of each node reached, in order");
+            prop_assert_eq!(got.iter().copied().collect::<HashSet<_>>(), naive_reach_until(n, &edges, v, false, |x| stops[x]));
+            let all: HashSet<usize> = t.dependencies(start, &mut s).iter().map(|&x| index_of(x)).collect();
+            prop_assert_eq!(all, naive_reach(n, &edges, v, false));
+        }
     }
 }

@@ -522,6 +522,30 @@ impl Traversal {
         self.order.get(1..self.len).unwrap_or(&[])
     }
 
+    /// [`walk`](Self::walk), but a node for which `stop` is true (asked
+    /// once per node reached, in order) is not walked on from.
+    fn walk_until(&mut self, rows: &Csr, start: NodeId, mut stop: impl FnMut(NodeId) -> bool) -> &[NodeId] {
+        self.begin(rows.len());
+        if start.index() >= rows.len() {
+            return &[];
+        }
+        self.mark(start);
+        self.push(start);
+        let mut head = 0;
+        while let Some(&v) = self.order.get(head).filter(|_| head < self.len) {
+            head += 1;
+            if head > 1 && stop(v) {
+                continue;
+            }
+            for &w in rows.row(v.index()) {
+                if self.mark(w) {
+                    self.push(w);
+                }
+            }
+        }
+        self.reached()
+    }
+
     /// Breadth-first from `start` over `rows`; the answer excludes `start`.
     fn walk(&mut self, rows: &Csr, start: NodeId) -> &[NodeId] {
         let n = rows.len();
@@ -964,6 +988,39 @@ impl Topology {
     /// ```
     pub fn dependencies<'s>(&self, n: NodeId, scratch: &'s mut Traversal) -> &'s [NodeId] {
         scratch.walk(&self.0.dependencies, n)
+    }
+
+    /// [`Topology::dependencies`], in the same order, but not past a node
+    /// for which `stop` is true: `stop` is asked once of every node reached,
+    /// nearest first, and the dependencies of a node it stops at are
+    /// reached only through other nodes. For a search that some node makes
+    /// pointless to continue below it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use healbot_core::spec::TopologySpec;
+    /// # use healbot_core::topology::Topology;
+    /// let spec: TopologySpec = serde_json::from_str(r#"{"nodes": [
+    ///     {"id": "web", "kind": "service", "depends_on": ["api", "cache"]},
+    ///     {"id": "api", "kind": "service", "depends_on": ["db"]},
+    ///     {"id": "cache", "kind": "cache"},
+    ///     {"id": "db", "kind": "database"}
+    /// ]}"#).unwrap();
+    /// let topo = Topology::compile(&spec).unwrap();
+    /// let mut scratch = topo.traversal();
+    /// let (web, api) = (topo.lookup("web").unwrap(), topo.lookup("api").unwrap());
+    /// let near = topo.dependencies_until(web, &mut scratch, |n| n == api);
+    /// let ids: Vec<&str> = near.iter().map(|&n| topo.node(n).id()).collect();
+    /// assert_eq!(ids, ["api", "cache"]);
+    /// ```
+    pub fn dependencies_until<'s>(
+        &self,
+        n: NodeId,
+        scratch: &'s mut Traversal,
+        stop: impl FnMut(NodeId) -> bool,
+    ) -> &'s [NodeId] {
+        scratch.walk_until(&self.0.dependencies, n, stop)
     }
 
     /// Everything that needs `n`, transitively, excluding `n` itself: its
