@@ -99,7 +99,7 @@ impl Engine {
         let mut decided: Vec<usize> = Vec::new();
         let mut out: Vec<Decision> = Vec::with_capacity(diags.len());
         let mut placed = Placed(Vec::with_capacity(diags.len()));
-        let sig_key = |si: usize| self.signature_rank.get(si).map_or(0, |r| r + 1);
+        let sig_key = |si: usize| self.signatures.rank.get(si).map_or(0, |r| r + 1);
         for i in order {
             let d = &diags[i];
             let sig = &library.signatures()[d.signature_index];
@@ -246,7 +246,7 @@ impl Engine {
                 library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
-                signature: self.signature_refs.get(d.signature_index).cloned(),
+                signature: self.signatures.refs.get(d.signature_index).cloned(),
                 onset: d.onset,
                 verdict,
                 reasons,
@@ -315,7 +315,7 @@ impl Engine {
                 library_revision: library.revision_shared(),
                 at,
                 node: d.node_id.clone(),
-                signature: self.signature_refs.get(d.signature_index).cloned(),
+                signature: self.signatures.refs.get(d.signature_index).cloned(),
                 onset: d.onset,
                 verdict: Verdict::Observe,
                 reasons: vec![format!(

@@ -266,14 +266,9 @@ pub struct Engine {
     pub(crate) traversal: Traversal,
     /// The nodes each signature applies to, by signature index.
     applicable: Vec<Arc<[NodeId]>>,
-    /// What decisions say of each signature, by index: built once per
-    /// library and shared by every decision.
-    signature_refs: Vec<Arc<crate::decision::SignatureRef>>,
-    /// Each signature's id, shared by the diagnoses and decisions that name it.
-    signature_ids: Vec<crate::Name>,
-    /// Each signature's position in id order, by index: sorting by it sorts
-    /// by signature id, with integer comparisons.
-    signature_rank: Vec<u32>,
+    /// What diagnoses and decisions take from each signature, built once
+    /// per library.
+    signatures: SignatureTables,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
@@ -315,9 +310,7 @@ impl Engine {
         Engine {
             traversal: topology.traversal(),
             applicable: program.applicable(&topology),
-            signature_refs: signature_refs(&library),
-            signature_rank: signature_rank(&library),
-            signature_ids: signature_ids(&library),
+            signatures: SignatureTables::of(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
             state: State {
                 series: SeriesStore::new(window),
@@ -813,7 +806,7 @@ impl Engine {
                 }
             };
             into.push(Diagnosis {
-                signature: self.signature_ids[si].clone(),
+                signature: self.signatures.ids[si].clone(),
                 signature_index: si,
                 node: n,
                 node_id: topo.node(n).shared_id().clone(),
@@ -838,7 +831,7 @@ impl Engine {
                 !timers.is_empty()
             });
         }
-        let sig_rank = &self.signature_rank;
+        let sig_rank = &self.signatures.rank;
         diagnoses.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
         excepted.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
         self.traversal = scratch.into_inner();
@@ -953,23 +946,34 @@ impl Engine {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SeriesHandle(SeriesId);
 
-fn signature_refs(library: &Library) -> Vec<Arc<crate::decision::SignatureRef>> {
-    library.signatures().iter().map(|s| Arc::new(decide::signature_ref(s))).collect()
+/// Per-signature values that every diagnosis and decision of an evaluation
+/// would otherwise build again, by signature index.
+#[derive(Debug)]
+struct SignatureTables {
+    /// What decisions say of the signature, shared by all of them.
+    refs: Vec<Arc<crate::decision::SignatureRef>>,
+    /// The signature's id, shared by the diagnoses and decisions naming it.
+    ids: Vec<crate::Name>,
+    /// The signature's position in id order: sorting by it sorts by id,
+    /// with integer comparisons.
+    rank: Vec<u32>,
 }
 
-fn signature_ids(library: &Library) -> Vec<crate::Name> {
-    library.signatures().iter().map(|s| crate::Name::from(s.id.as_str())).collect()
-}
-
-fn signature_rank(library: &Library) -> Vec<u32> {
-    let sigs = library.signatures();
-    let mut by_id: Vec<usize> = (0..sigs.len()).collect();
-    by_id.sort_unstable_by(|&a, &b| sigs[a].id.cmp(&sigs[b].id));
-    let mut rank = vec![0u32; sigs.len()];
-    for (r, i) in by_id.into_iter().enumerate() {
-        rank[i] = r as u32;
+impl SignatureTables {
+    fn of(library: &Library) -> Self {
+        let sigs = library.signatures();
+        let mut by_id: Vec<usize> = (0..sigs.len()).collect();
+        by_id.sort_unstable_by(|&a, &b| sigs[a].id.cmp(&sigs[b].id));
+        let mut rank = vec![0u32; sigs.len()];
+        for (r, i) in by_id.into_iter().enumerate() {
+            rank[i] = r as u32;
+        }
+        SignatureTables {
+            refs: sigs.iter().map(|s| Arc::new(decide::signature_ref(s))).collect(),
+            ids: sigs.iter().map(|s| crate::Name::from(s.id.as_str())).collect(),
+            rank,
+        }
     }
-    rank
 }
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {

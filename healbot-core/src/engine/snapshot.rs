@@ -149,9 +149,7 @@ impl Engine {
         self.state.series.set_retention(retention);
         self.log_scratch = program.log.scratch();
         self.applicable = program.applicable(&self.topology);
-        self.signature_refs = super::signature_refs(&library);
-        self.signature_rank = super::signature_rank(&library);
-        self.signature_ids = super::signature_ids(&library);
+        self.signatures = super::SignatureTables::of(&library);
         self.program = program;
         self.guards = guards;
         self.library = library;
