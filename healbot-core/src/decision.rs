@@ -350,8 +350,7 @@ pub(crate) fn decision_hash(signature: &str, node: &str, onset: i64) -> u64 {
 
 /// `d-` and the 16 lowercase hex digits of `hash`.
 pub(crate) fn spell_decision_id(hash: u64) -> String {
-    // Bytes first, then one string: pushing 16 chars one by one cost
-    // about as much as the rest of an id's work.
+    // Bytes first, then one string, rather than 16 pushes of a char.
     let mut id = *b"d-0000000000000000";
     for (k, digit) in id[2..].iter_mut().rev().enumerate() {
         *digit = HEX[((hash >> (k * 4)) & 0xf) as usize];

@@ -958,6 +958,28 @@ mod tests {
         }
     }
 
+    /// Facts where metric `m{i}` of `program` has value `values[i]`
+    /// (interned ids follow first use).
+    fn table(program: &Program, values: &[f64]) -> Table {
+        let mut by_id = vec![f64::NAN; program.metric_keys.len()];
+        for (name, id) in &program.metrics {
+            by_id[*id as usize] = values[name[1..].parse::<usize>().unwrap()];
+        }
+        Table(by_id)
+    }
+
+    /// A topology of one service, and its node.
+    fn one_node() -> (Topology, NodeId) {
+        let topo = Topology::from_text(
+            "t.yaml",
+            "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: a, kind: service}]}\n",
+        )
+        .unwrap();
+        let n = topo.node_ids().next().unwrap();
+        (topo, n)
+    }
+
+    /// A library of one signature whose `match` is `c` (YAML flow text).
     fn one_signature(c: &str) -> Program {
         let text = format!(
             "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {{name: p}}\nspec:\n  signatures:\n    - id: s\n      title: s\n      category: errors\n      severity: warning\n      match: {c}\n"
@@ -1030,19 +1052,10 @@ mod tests {
         ) {
             let program = one_signature(&c);
             let s = &program.sigs[0];
-            let mut by_id = vec![f64::NAN; program.metric_keys.len()];
-            for (name, id) in &program.metrics {
-                by_id[*id as usize] = values[name[1..].parse::<usize>().unwrap()];
-            }
-            let topo = Topology::from_text(
-                "t.yaml",
-                "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: a, kind: service}]}\n",
-            )
-            .unwrap();
-            let n = topo.node_ids().next().unwrap();
+            let (_topo, n) = one_node();
             // `Table` counts no log line anywhere.
             if s.log_gate.is_some() {
-                prop_assert!(!program.holds(s, n, &Table(by_id), &mut Vec::new()), "{}", c);
+                prop_assert!(!program.holds(s, n, &table(&program, &values), &mut Vec::new()), "{}", c);
             }
         }
 
@@ -1052,25 +1065,10 @@ mod tests {
             c in condition(),
             values in proptest::collection::vec(prop_oneof![Just(f64::NAN), 0.0f64..10.0], 6),
         ) {
-            let text = format!(
-                "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {{name: p}}\nspec:\n  signatures:\n    - id: s\n      title: s\n      category: errors\n      severity: warning\n      match: {c}\n"
-            );
-            let library = Library::from_text("p.yaml", &text).expect("generated signature loads");
-            let program = Program::compile(&library).unwrap();
+            let program = one_signature(&c);
             let s = &program.sigs[0];
-            // Interned ids follow first use; map m{i} to its value.
-            let mut by_id = vec![f64::NAN; program.metric_keys.len()];
-            for (name, id) in &program.metrics {
-                let i: usize = name[1..].parse().unwrap();
-                by_id[*id as usize] = values[i];
-            }
-            let facts = Table(by_id);
-            let topo = Topology::from_text(
-                "t.yaml",
-                "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: a, kind: service}]}\n",
-            )
-            .unwrap();
-            let n = topo.node_ids().next().unwrap();
+            let facts = table(&program, &values);
+            let (_topo, n) = one_node();
             let mut out = Vec::new();
             let recorded = program.eval_match(s, n, &facts, &[], &mut out);
             let mut seen = Vec::new();
