@@ -206,15 +206,8 @@ fn setup() -> Setup {
     let (nodes, topology) = fx::topology(NODES);
     let library = Library::from_text("library.yaml", &fx::sig20_yaml(TARGET)).unwrap();
     let history = fx::ledger_history(&nodes, TARGET);
-    let state = || {
-        let mut engine = fx::engine(&fx::sig20_yaml(TARGET), &topology);
-        let series = fx::feed(&mut engine, &nodes, &[TARGET]);
-        fx::feed_incident(&mut engine, TARGET);
-        fx::record(&mut engine, &history);
-        (engine, series)
-    };
-    let (mut engine, series) = state();
-    let (moving, _) = state();
+    let (mut engine, series) = fx::decision_state(&nodes, &topology, TARGET);
+    let (moving, _) = fx::decision_state(&nodes, &topology, TARGET);
     let mut ledger = Ledger::new();
     for (e, outcome) in &history {
         ledger.record_execution(e.clone());

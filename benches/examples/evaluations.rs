@@ -31,10 +31,8 @@ fn main() {
     let (mut engine, at) = match args.get(1).map(String::as_str) {
         Some("cascade") => healbot_benches::cascade::engine(),
         Some(scenario @ ("decision" | "decision-logs")) => {
-            let target = "be-3";
             let (nodes, topology) = fx::topology(1_000);
-            let mut engine = fx::engine(&fx::sig20_yaml(target), &topology);
-            fx::feed(&mut engine, &nodes, &[target]);
+            let (mut engine, _) = fx::decision_state(&nodes, &topology, "be-3");
             if scenario == "decision-logs" {
                 // Every node has logged a line the library counts: a
                 // counter per node, as in a fleet whose services all log.
@@ -44,8 +42,6 @@ fn main() {
                     engine.ingest_log_lines(&labels, None, [(line.as_bytes(), AT - 200_000)]);
                 }
             }
-            fx::feed_incident(&mut engine, target);
-            fx::record(&mut engine, &fx::ledger_history(&nodes, target));
             (engine, AT)
         }
         _ => panic!("{usage}"),

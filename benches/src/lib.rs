@@ -514,6 +514,18 @@ spec:
             }
         }
     }
+
+    /// The `decision` bench's state: one 20-predicate signature applying to
+    /// the sick `target`, every node fed ([`feed`]), the incident on
+    /// `target` and its [`ledger_history`] recorded. Returns the engine and
+    /// how many series it holds.
+    pub fn decision_state(nodes: &[NodeSpec], topology: &Topology, target: &str) -> (Engine, usize) {
+        let mut engine = engine(&sig20_yaml(target), topology);
+        let series = feed(&mut engine, nodes, &[target]);
+        feed_incident(&mut engine, target);
+        record(&mut engine, &ledger_history(nodes, target));
+        (engine, series)
+    }
 }
 
 pub mod cascade {
