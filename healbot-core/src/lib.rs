@@ -43,6 +43,7 @@ pub mod load;
 pub mod logmatch;
 pub mod matcher;
 pub mod name;
+mod radix;
 pub mod rootcause;
 pub mod selection;
 pub mod source;

@@ -25,6 +25,7 @@
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
+use crate::radix;
 use crate::spec::signature::Category;
 use crate::topology::{ChainsTo, NodeId, Topology, Traversal};
 use crate::Duration;
@@ -231,7 +232,7 @@ pub fn localize(topo: &Topology, findings: &[Finding], tolerance: Duration, scra
     // Symptoms' chains to their root's node: one walk per root node.
     let mut symptoms: Vec<(NodeId, usize)> =
         root_of.iter().enumerate().filter_map(|(i, r)| r.map(|r| (findings[r].node, i))).collect();
-    symptoms.sort_unstable();
+    radix::sort_by_key(&mut symptoms, |&(root, _)| root.index() as u64);
     let mut paths: Vec<Vec<NodeId>> = vec![Vec::new(); findings.len()];
     let mut chains = ChainsTo::default();
     for run in symptoms.chunk_by(|a, b| a.0 == b.0) {
@@ -322,8 +323,7 @@ type Earliest = (i64, Reverse<i64>, u8, u32);
 /// where a search over every edge was a third of `localize`.
 fn components(adj: &Adjacency, level: &[u32]) -> Vec<usize> {
     let n = adj.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by_key(|&i| (level[i], i));
+    let order = radix::order_by_key(&level.iter().map(|&l| u64::from(l)).collect::<Vec<u64>>());
     let mut comp = vec![usize::MAX; n];
     let mut local = vec![usize::MAX; n];
     let mut next = 0;

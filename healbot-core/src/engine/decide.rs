@@ -13,6 +13,7 @@ use crate::decision::{
 use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
 use crate::ledger::{Execution, Ledger};
+use crate::radix;
 use crate::rootcause::{self, Finding, Role};
 use crate::selection::{self, Selection};
 use crate::spec::action::Risk;
@@ -85,11 +86,13 @@ impl Engine {
 
         // Roots decide first, best rank first, so the best-ranked root gets
         // the budget and concurrency slots when they are scarce.
-        let mut order: Vec<usize> = (0..diags.len()).collect();
-        order.sort_by_key(|&i| match &loc.roles[i] {
-            Role::Root { rank, .. } => (0, *rank, i),
-            Role::Symptom { .. } => (1, 0, i),
-        });
+        let rank = |r: &Role| match r {
+            Role::Root { rank, .. } => Some(*rank as u64),
+            Role::Symptom { .. } => None,
+        };
+        let after_roots = loc.roles.iter().filter_map(rank).max().map_or(0, |r| r + 1);
+        let order =
+            radix::order_by_key(&loc.roles.iter().map(|r| rank(r).unwrap_or(after_roots)).collect::<Vec<u64>>());
 
         // Executions decided in this evaluation count against guards as if
         // already recorded, in a scratch copy of the ledger — made only when
@@ -364,9 +367,9 @@ impl Engine {
                 self.state.recent.pop_first();
             }
         }
-        let mut by_key: Vec<usize> = (0..out.len()).collect();
-        by_key.sort_unstable_by_key(|&i| placed.0[i].0);
-        permute(&mut out, by_key);
+        let sigs = self.signatures.rank.len() + 1;
+        let keys: Vec<u64> = placed.0.iter().map(|&((node, sig), _)| radix::pair(node, sig, sigs)).collect();
+        radix::permute(&mut out, radix::order_by_key(&keys));
         out
     }
 
@@ -481,42 +484,5 @@ impl Placed {
         let hash = decision_hash(signature, node, onset);
         self.0.push((key, hash));
         spell_decision_id(hash)
-    }
-}
-
-/// Reorders `items` so that position `k` holds the item that was at
-/// `order[k]` (`order` a permutation of the positions), moving each item
-/// once: decisions are large, and sorting them would move each many times.
-fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
-    for start in 0..items.len() {
-        let mut k = start;
-        loop {
-            let next = order[k];
-            order[k] = k;
-            if next == start || next == k {
-                break;
-            }
-            items.swap(k, next);
-            k = next;
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
-    use super::permute;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn permute_agrees_with_indexing(keys in proptest::collection::vec(any::<u16>(), 0..64)) {
-            let mut order: Vec<usize> = (0..keys.len()).collect();
-            order.sort_by_key(|&i| (keys[i], i));
-            let want: Vec<(u16, usize)> = order.iter().map(|&i| (keys[i], i)).collect();
-            let mut items: Vec<(u16, usize)> = keys.iter().copied().zip(0..).collect();
-            permute(&mut items, order);
-            prop_assert_eq!(items, want);
-        }
     }
 }

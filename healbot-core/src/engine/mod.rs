@@ -16,6 +16,7 @@ use by_node::ByNode;
 use crate::diagnosis::{Diagnosis, EvidenceItem};
 use crate::library::Library;
 use crate::matcher::{name_key, Program};
+use crate::radix;
 
 mod by_node;
 mod decide;
@@ -832,8 +833,9 @@ impl Engine {
             });
         }
         let sig_rank = &self.signatures.rank;
-        diagnoses.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
-        excepted.sort_unstable_by_key(|d| (topo.id_rank(d.node), sig_rank[d.signature_index]));
+        let place = |d: &Diagnosis| radix::pair(topo.id_rank(d.node), sig_rank[d.signature_index], sig_rank.len());
+        radix::sort_by_key(&mut diagnoses, place);
+        radix::sort_by_key(&mut excepted, place);
         self.traversal = scratch.into_inner();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
