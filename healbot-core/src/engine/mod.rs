@@ -786,12 +786,14 @@ impl Engine {
         let library = self.library.clone();
         let since = self.for_timers(&matched, at, |si, n| program.exception(&program.sigs[si], &topo, n));
         let mut held_now: Vec<(usize, u32)> = Vec::with_capacity(matched.len());
-        let mut diagnoses = Vec::new();
+        let mut diagnoses = Vec::with_capacity(matched.len());
         let mut excepted = Vec::new();
+        let mut timed = 0;
         for ((si, n, mut ev), since) in matched.into_iter().zip(since) {
             let s = &program.sigs[si];
             let sig = &library.signatures()[si];
             held_now.push((si, n.index() as u32));
+            timed += usize::from(matches!(since, Timer::Since(_)));
             // (onset, evidence weight, coverage, where it goes)
             let (onset, evidence_weight, coverage, into) = match since {
                 Timer::Excepted(item) => {
@@ -824,7 +826,11 @@ impl Engine {
         }
         // A timer lives while its match holds (a flapping condition restarts
         // it, as Prometheus `for` does); a dry run changes none.
-        if !self.config.dry_run {
+        // Every match that is not excepted has a timer now, so when there
+        // are no more timers than those, none is stale: the steady state of
+        // a long incident needs no pass over the timers.
+        let timers: usize = self.state.pending.values().map(BTreeMap::len).sum();
+        if !self.config.dry_run && timers > timed {
             held_now.sort_unstable();
             self.state.pending.retain(|sig, timers| {
                 let Some(si) = library.signature_index(sig) else { return false };
