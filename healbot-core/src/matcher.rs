@@ -70,6 +70,7 @@ impl CompiledMatcher {
     }
 }
 
+#[inline]
 fn all_match(ms: &[CompiledMatcher], labels: &Labels) -> bool {
     ms.iter().all(|m| m.matches(labels))
 }
@@ -885,6 +886,7 @@ pub(crate) trait Facts {
 }
 
 /// Whether a series is labelled as the matchers ask.
+#[inline]
 pub(crate) fn series_matches(labels: &[CompiledMatcher], series: &Labels) -> bool {
     all_match(labels, series)
 }

@@ -73,6 +73,11 @@ pub(crate) fn order_by_key(keys: &[u64]) -> Vec<usize> {
 /// each key once and moving each item once (diagnoses and decisions are
 /// large: a comparison sort would move each many times).
 pub(crate) fn sort_by_key<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
+    if items.len() <= SMALL {
+        // Few enough to sort in place, with no buffers.
+        items.sort_by_key(key);
+        return;
+    }
     let keys: Vec<u64> = items.iter().map(key).collect();
     permute(items, order_by_key(&keys));
 }

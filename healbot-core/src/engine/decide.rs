@@ -367,9 +367,11 @@ impl Engine {
                 self.state.recent.pop_first();
             }
         }
-        let sigs = self.signatures.rank.len() + 1;
-        let keys: Vec<u64> = placed.0.iter().map(|&((node, sig), _)| radix::pair(node, sig, sigs)).collect();
-        radix::permute(&mut out, radix::order_by_key(&keys));
+        if out.len() > 1 {
+            let sigs = self.signatures.rank.len() + 1;
+            let keys: Vec<u64> = placed.0.iter().map(|&((node, sig), _)| radix::pair(node, sig, sigs)).collect();
+            radix::permute(&mut out, radix::order_by_key(&keys));
+        }
         out
     }
 
