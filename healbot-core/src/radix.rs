@@ -103,6 +103,7 @@ pub(crate) fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
 /// Two small integers as one key ordering by `major`, then `minor`, for
 /// `minor < minors`: packed densely, so that the key has few bits to sort by.
 pub(crate) fn pair(major: u32, minor: u32, minors: usize) -> u64 {
+    debug_assert!((minor as usize) < minors, "minor {minor} out of 0..{minors}");
     u64::from(major) * minors as u64 + u64::from(minor)
 }
 

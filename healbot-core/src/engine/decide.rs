@@ -86,13 +86,13 @@ impl Engine {
 
         // Roots decide first, best rank first, so the best-ranked root gets
         // the budget and concurrency slots when they are scarce.
-        let rank = |r: &Role| match r {
+        let root_rank = |r: &Role| match r {
             Role::Root { rank, .. } => Some(*rank as u64),
             Role::Symptom { .. } => None,
         };
-        let after_roots = loc.roles.iter().filter_map(rank).max().map_or(0, |r| r + 1);
+        let after_roots = loc.roles.iter().filter_map(root_rank).max().map_or(0, |r| r + 1);
         let order =
-            radix::order_by_key(&loc.roles.iter().map(|r| rank(r).unwrap_or(after_roots)).collect::<Vec<u64>>());
+            radix::order_by_key(&loc.roles.iter().map(|r| root_rank(r).unwrap_or(after_roots)).collect::<Vec<u64>>());
 
         // Executions decided in this evaluation count against guards as if
         // already recorded, in a scratch copy of the ledger — made only when
