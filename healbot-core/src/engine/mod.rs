@@ -785,15 +785,27 @@ impl Engine {
         // `for` bookkeeping and exceptions, then evidence.
         let library = self.library.clone();
         let since = self.for_timers(&matched, at, |si, n| program.exception(&program.sigs[si], &topo, n));
-        let mut held_now: Vec<(usize, u32)> = Vec::with_capacity(matched.len());
+        // A timer lives while its match holds (a flapping condition restarts
+        // it, as Prometheus `for` does); a dry run changes none. Every match
+        // that is not excepted has a timer now, so when there are no more
+        // timers than those, none is stale: the steady state of a long
+        // incident needs no pass over the timers.
+        let timed = since.iter().filter(|t| matches!(t, Timer::Since(_))).count();
+        let timers: usize = self.state.pending.values().map(BTreeMap::len).sum();
+        if !self.config.dry_run && timers > timed {
+            let mut held_now: Vec<(usize, u32)> = matched.iter().map(|(si, n, _)| (*si, n.index() as u32)).collect();
+            held_now.sort_unstable();
+            self.state.pending.retain(|sig, timers| {
+                let Some(si) = library.signature_index(sig) else { return false };
+                timers.retain(|n, _| held_now.binary_search(&(si, *n)).is_ok());
+                !timers.is_empty()
+            });
+        }
         let mut diagnoses = Vec::with_capacity(matched.len());
         let mut excepted = Vec::new();
-        let mut timed = 0;
         for ((si, n, mut ev), since) in matched.into_iter().zip(since) {
             let s = &program.sigs[si];
             let sig = &library.signatures()[si];
-            held_now.push((si, n.index() as u32));
-            timed += usize::from(matches!(since, Timer::Since(_)));
             // (onset, evidence weight, coverage, where it goes)
             let (onset, evidence_weight, coverage, into) = match since {
                 Timer::Excepted(item) => {
@@ -822,20 +834,6 @@ impl Engine {
                 evidence_weight,
                 coverage,
                 forecast: s.forecast,
-            });
-        }
-        // A timer lives while its match holds (a flapping condition restarts
-        // it, as Prometheus `for` does); a dry run changes none.
-        // Every match that is not excepted has a timer now, so when there
-        // are no more timers than those, none is stale: the steady state of
-        // a long incident needs no pass over the timers.
-        let timers: usize = self.state.pending.values().map(BTreeMap::len).sum();
-        if !self.config.dry_run && timers > timed {
-            held_now.sort_unstable();
-            self.state.pending.retain(|sig, timers| {
-                let Some(si) = library.signature_index(sig) else { return false };
-                timers.retain(|n, _| held_now.binary_search(&(si, *n)).is_ok());
-                !timers.is_empty()
             });
         }
         let sig_rank = &self.signatures.rank;
