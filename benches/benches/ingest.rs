@@ -28,7 +28,9 @@
 //!   per line or record of a 1,000-line batch, 20 distinct services:
 //!   `log_per_line` builds a `LogRecord` per line and calls `ingest_log`
 //!   (what the Python binding did), `log_lines_batch` calls
-//!   `ingest_log_lines` once per service; `ndjson_logs` ingests the same
+//!   `ingest_log_lines` once per service, `log_text_batch` calls
+//!   `ingest_log_text` once per service with its lines as one blob of text
+//!   (one literal scan over the blob); `ndjson_logs` ingests the same
 //!   lines as one NDJSON payload of records that carry their service;
 //!   `ingest_metric` is one sample into each of 1,000 existing series by
 //!   name and labels.
@@ -363,6 +365,18 @@ fn engine(c: &mut Criterion) {
             t += 1_000;
             for (labels, lines) in &per_service {
                 black_box(e.ingest_log_lines(labels, None, lines.iter().map(|l| (l.as_bytes(), t))));
+            }
+        })
+    });
+    // The same lines as one blob of text per service (a pod's or a file's stream).
+    let blobs: Vec<(&Labels, String)> =
+        per_service.iter().map(|(labels, lines)| (labels, lines.iter().map(|l| format!("{l}\n")).collect())).collect();
+    let mut e = engine_for_logs();
+    group.bench_function("log_text_batch", |b| {
+        b.iter(|| {
+            t += 1_000;
+            for (labels, text) in &blobs {
+                black_box(e.ingest_log_text(labels, None, text.as_bytes(), t));
             }
         })
     });

@@ -176,6 +176,44 @@ fn a_blob_splits_into_lines() {
     assert_eq!(e.diagnose(T0).diagnoses[0].signature, "oom");
 }
 
+#[test]
+fn a_text_is_its_lines() {
+    let joined = |sep: &[u8]| lines().join(sep);
+    let mut texts: Vec<Vec<u8>> = vec![
+        // Not UTF-8, and a line over the limit: the line-by-line way.
+        joined(b"\n"),
+        // UTF-8, every line within the limit: the whole-text scan.
+        lines()
+            .into_iter()
+            .filter(|l| l.len() <= 48 && std::str::from_utf8(l).is_ok())
+            .collect::<Vec<_>>()
+            .join(&b"\r\n"[..]),
+        b"OutOfMemoryError\r\n\nOutOfMemoryError\n".to_vec(),
+        b"\n\n".to_vec(),
+        b"".to_vec(),
+        b"conn refused".to_vec(),
+    ];
+    // Longer than the limit, every line within it.
+    texts.push(b"Killed process 1\nconn refused\n".repeat(4));
+    for attributes in [labels(&[("service", "api")]), labels(&[("app", "api-v2")]), labels(&[("service", "nowhere")])] {
+        for text in &texts {
+            let mut by_line = engine(48);
+            let want = by_line.ingest_log_lines(&attributes, None, split_lines(text).map(|l| (l, T0)));
+            let mut whole = engine(48);
+            let got = whole.ingest_log_text(&attributes, None, text, T0);
+            let shown = String::from_utf8_lossy(text);
+            assert_eq!(got, want, "{shown:?}");
+            assert_eq!(whole.stats(), by_line.stats(), "{shown:?}");
+            assert_eq!(whole.snapshot(), by_line.snapshot(), "{shown:?}");
+            assert_eq!(whole.diagnose(T0 + 1_000), by_line.diagnose(T0 + 1_000), "{shown:?}");
+        }
+    }
+    // The scan found what it should: two OOM lines make a diagnosis.
+    let mut e = engine(48);
+    e.ingest_log_text(&labels(&[("service", "api")]), None, &texts[2], T0);
+    assert_eq!(e.diagnose(T0).diagnoses[0].signature, "oom");
+}
+
 /// A payload of every kind of NDJSON line: logs in the common shape, logs
 /// that need the general way (escapes, extra fields, repeated keys),
 /// metrics, alerts, malformed and over-limit records.

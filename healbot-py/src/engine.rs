@@ -1057,9 +1057,13 @@ impl Engine {
         };
         let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
         let attributes = to_labels(labels, "labels")?;
-        let ingest = |e: &mut CoreEngine| match &lines {
-            LogLines::Blob(t) => ingest_lines(e, &attributes, severity, &times, split_lines(t.bytes())),
-            LogLines::Each(v) => ingest_lines(e, &attributes, severity, &times, v.iter().map(Text::bytes)),
+        let ingest = |e: &mut CoreEngine| match (&lines, &times) {
+            (LogLines::Blob(t), Times::One(at)) => {
+                let done = e.ingest_log_text(&attributes, severity, t.bytes(), *at);
+                batch_report(usize::try_from(done.lines).unwrap_or(usize::MAX), done.dropped, 0, 0)
+            }
+            (LogLines::Blob(t), _) => ingest_lines(e, &attributes, severity, &times, split_lines(t.bytes())),
+            (LogLines::Each(v), _) => ingest_lines(e, &attributes, severity, &times, v.iter().map(Text::bytes)),
         };
         // A small batch takes about as long as releasing the GIL would.
         let report =

@@ -648,6 +648,9 @@ impl SeqConfirm {
     }
 }
 
+/// The most text [`LogMatcher::for_each_match_by_line`] scans at once.
+const TEXT_CHUNK: usize = 16 << 10;
+
 /// A range of indices into one of the flat arrays below.
 #[derive(Clone, Copy, Debug)]
 struct Range32 {
@@ -822,6 +825,9 @@ pub struct Scratch {
     lit_first: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
+    /// Literal occurrences `(start, literal)` in a whole text, for
+    /// [`LogMatcher::for_each_match_by_line`].
+    text_hits: Vec<(usize, u32)>,
     caches: Vec<Option<meta::Cache>>,
     fallback_cache: Option<meta::Cache>,
     fallback_set: PatternSet,
@@ -853,6 +859,7 @@ impl LogMatcher {
             lit_first: vec![0; self.literal_len()],
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
+            text_hits: Vec::new(),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
             fallback_cache: self.fallback.as_ref().and_then(|f| f.set.as_ref()).map(meta::Regex::create_cache),
             fallback_set: PatternSet::new(fallback_len),
@@ -968,8 +975,131 @@ impl LogMatcher {
         self.prefilter.as_ref().map_or(0, |p| p.lit_triggers.len())
     }
 
-    /// Fills `scratch.hits` with the matching pattern ids, sorted.
-    fn search(&self, line: &[u8], scratch: &mut Scratch) {
+    /// Calls `f(i, p)` for every pattern `p` that matches line `i` of
+    /// `text`, the lines numbered from 0 as [`crate::telemetry::split_lines`]
+    /// splits a blob (`\n` ends a line, a `\r` before it is not part of the
+    /// line, a final newline ends the last line). Lines in order, and
+    /// patterns in ascending order within a line: the same calls as
+    /// [`LogMatcher::for_each_match`] on each line in turn. Returns the
+    /// number of lines.
+    ///
+    /// Faster than line by line on text where most lines match nothing:
+    /// the literal scan runs once over the whole text and only the lines
+    /// holding a literal are looked at further. (A library with patterns
+    /// that have no literal, [`MatcherStats::fallback`], is searched line by
+    /// line, since those must be tried on every line.)
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::logmatch::{LogMatcherBuilder, PatternSpec};
+    /// let mut b = LogMatcherBuilder::new();
+    /// let refused = b.add(PatternSpec::contains(["connection refused"]));
+    /// let m = b.build()?;
+    /// let mut s = m.scratch();
+    /// let mut got = Vec::new();
+    /// let text = "GET / 200\r\ndial: connection refused\n\nconnection refused again\n";
+    /// let lines = m.for_each_match_by_line(text, &mut s, |i, p| got.push((i, p)));
+    /// assert_eq!(lines, 4);
+    /// assert_eq!(got, vec![(1, refused), (3, refused)]);
+    /// # Ok::<(), healbot_core::logmatch::PatternError>(())
+    /// ```
+    pub fn for_each_match_by_line(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        mut f: impl FnMut(usize, PatternId),
+    ) -> usize {
+        let bytes = text.as_bytes();
+        let (Some(pf), None) = (&self.prefilter, &self.fallback) else {
+            // Every line needs a pass of its own (or, with no pattern, none).
+            let mut lines = 0;
+            for (i, line) in crate::telemetry::split_lines(bytes).enumerate() {
+                lines = i + 1;
+                if self.prefilter.is_some() || self.fallback.is_some() {
+                    self.search(line, scratch);
+                    for &p in &scratch.hits {
+                        f(i, PatternId(p));
+                    }
+                }
+            }
+            return lines;
+        };
+        self.fit(scratch);
+        let mut text_hits = std::mem::take(&mut scratch.text_hits);
+        let mut lines = 0;
+        let mut rest = bytes;
+        // Chunks of whole lines: the occurrences a scan collects stay few
+        // (and in cache) however long the text.
+        while !rest.is_empty() {
+            let cut = match memchr::memrchr(b'\n', rest.get(..TEXT_CHUNK).unwrap_or(rest)) {
+                Some(k) if rest.len() > TEXT_CHUNK => k + 1,
+                // One line longer than a chunk is a chunk of its own.
+                _ if rest.len() > TEXT_CHUNK => memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1),
+                _ => rest.len(),
+            };
+            let (chunk, after) = rest.split_at(cut);
+            lines += self.chunk_by_line(pf, chunk, lines, scratch, &mut text_hits, &mut f);
+            rest = after;
+        }
+        scratch.text_hits = text_hits;
+        lines
+    }
+
+    /// [`LogMatcher::for_each_match_by_line`] over one chunk of whole lines,
+    /// numbered from `first`; returns its number of lines.
+    fn chunk_by_line(
+        &self,
+        pf: &Prefilter,
+        chunk: &[u8],
+        first: usize,
+        scratch: &mut Scratch,
+        text_hits: &mut Vec<(usize, u32)>,
+        f: &mut impl FnMut(usize, PatternId),
+    ) -> usize {
+        // Every literal occurrence in the chunk, by position. Lines hold no
+        // `\n`, so an occurrence across two lines (of a literal holding one)
+        // is dropped below, where it overruns its line.
+        text_hits.clear();
+        pf.finder.for_each_hit(chunk, |lit, start| text_hits.push((start, lit as u32)));
+        text_hits.sort_unstable();
+        let mut next = text_hits.iter().peekable();
+        // Lines as `split_lines` cuts them: a final `\n` ends the last line
+        // rather than starting an empty one, and a `\r` before a `\n` is
+        // not part of its line.
+        let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+        let mut line_start = 0;
+        let mut lines = 0;
+        for (i, newline) in memchr::memchr_iter(b'\n', body).chain([body.len()]).enumerate() {
+            lines = i + 1;
+            let line_end = if body.get(newline.wrapping_sub(1)) == Some(&b'\r') && newline > line_start {
+                newline - 1
+            } else {
+                newline
+            };
+            // A line before the next occurrence is passed over unread.
+            if next.peek().is_some_and(|&&(s, _)| s < line_end) {
+                let line = chunk.get(line_start..line_end).unwrap_or_default();
+                self.begin(scratch);
+                while let Some(&(s, lit)) = next.next_if(|&&(s, _)| s < line_end) {
+                    let inside =
+                        s >= line_start && pf.finder.needle_len(lit as usize).is_some_and(|n| s + n <= line_end);
+                    if inside {
+                        self.record(pf, scratch, lit as usize, s - line_start);
+                    }
+                }
+                self.finish(line, scratch);
+                for &p in &scratch.hits {
+                    f(first + i, PatternId(p));
+                }
+            }
+            line_start = newline + 1;
+        }
+        lines
+    }
+
+    /// Resets `scratch` to fit this matcher if it was made for another.
+    fn fit(&self, scratch: &mut Scratch) {
         if scratch.fingerprint != self.fingerprint
             || scratch.seen.len() != self.confirm.len().div_ceil(64)
             || scratch.lit_hits.len() != self.literal_len().div_ceil(64)
@@ -978,6 +1108,63 @@ impl LogMatcher {
         {
             *scratch = self.scratch();
         }
+    }
+
+    /// Fills `scratch.hits` with the matching pattern ids, sorted.
+    fn search(&self, line: &[u8], scratch: &mut Scratch) {
+        self.fit(scratch);
+        self.begin(scratch);
+        if let Some(pf) = &self.prefilter {
+            pf.finder.for_each_hit(line, |lit, start| self.record(pf, scratch, lit, start));
+        }
+        self.finish(line, scratch);
+    }
+
+    /// Starts a line's search (`scratch` fits this matcher).
+    #[inline]
+    fn begin(&self, scratch: &mut Scratch) {
+        scratch.candidates.clear();
+        scratch.hits.clear();
+    }
+
+    /// Records an occurrence of literal `lit` at `start` in the line: its
+    /// leftmost start, and the patterns it triggers as candidates.
+    #[inline]
+    fn record(&self, pf: &Prefilter, scratch: &mut Scratch, lit: usize, start: usize) {
+        let Scratch { seen, lit_hits, lit_touched, lit_first, candidates, .. } = scratch;
+        let (word, bit) = (lit / 64, 1u64 << (lit % 64));
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        let Some(w) = lit_hits.get_mut(word) else {
+            return;
+        };
+        let Some(first) = lit_first.get_mut(lit) else {
+            return;
+        };
+        if *w & bit != 0 {
+            *first = (*first).min(start);
+            return;
+        }
+        *w |= bit;
+        *first = start;
+        lit_touched.push(lit as u32);
+        let Some(r) = pf.lit_triggers.get(lit) else {
+            return;
+        };
+        for &p in pf.triggers.get(r.start as usize..r.end as usize).unwrap_or(&[]) {
+            let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
+            if let Some(w) = seen.get_mut(word) {
+                if *w & bit == 0 {
+                    *w |= bit;
+                    candidates.push(p);
+                }
+            }
+        }
+    }
+
+    /// Ends a line's search once its literal occurrences are recorded:
+    /// filters and confirms the candidates into `scratch.hits`, sorted, and
+    /// clears what the line set.
+    fn finish(&self, line: &[u8], scratch: &mut Scratch) {
         let Scratch {
             seen,
             lit_hits,
@@ -990,39 +1177,7 @@ impl LogMatcher {
             fallback_set,
             ..
         } = scratch;
-        candidates.clear();
-        hits.clear();
-
         if let Some(pf) = &self.prefilter {
-            pf.finder.for_each_hit(line, |lit, start| {
-                let (word, bit) = (lit / 64, 1u64 << (lit % 64));
-                let start = u32::try_from(start).unwrap_or(u32::MAX);
-                let Some(w) = lit_hits.get_mut(word) else {
-                    return;
-                };
-                let Some(first) = lit_first.get_mut(lit) else {
-                    return;
-                };
-                if *w & bit != 0 {
-                    *first = (*first).min(start);
-                    return;
-                }
-                *w |= bit;
-                *first = start;
-                lit_touched.push(lit as u32);
-                let Some(r) = pf.lit_triggers.get(lit) else {
-                    return;
-                };
-                for &p in pf.triggers.get(r.start as usize..r.end as usize).unwrap_or(&[]) {
-                    let (word, bit) = (p as usize / 64, 1u64 << (p % 64));
-                    if let Some(w) = seen.get_mut(word) {
-                        if *w & bit == 0 {
-                            *w |= bit;
-                            candidates.push(p);
-                        }
-                    }
-                }
-            });
             // Drop the candidates missing a required set, and reset `seen`.
             candidates.retain(|&p| {
                 if let Some(w) = seen.get_mut(p as usize / 64) {

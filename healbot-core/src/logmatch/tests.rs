@@ -335,3 +335,108 @@ proptest! {
         }
     }
 }
+
+/// What [`LogMatcher::for_each_match_by_line`] must give: each line of
+/// `text` (as `split_lines` splits it) searched on its own.
+fn line_by_line(m: &LogMatcher, text: &str) -> (usize, Vec<(usize, usize)>) {
+    let mut s = m.scratch();
+    let mut out = Vec::new();
+    let mut got = Vec::new();
+    let mut lines = 0;
+    for (i, line) in crate::telemetry::split_lines(text.as_bytes()).enumerate() {
+        lines += 1;
+        m.matches(std::str::from_utf8(line).unwrap(), &mut s, &mut out);
+        got.extend(out.iter().map(|p| (i, p.as_usize())));
+    }
+    (lines, got)
+}
+
+fn by_line(m: &LogMatcher, text: &str, s: &mut Scratch) -> (usize, Vec<(usize, usize)>) {
+    let mut got = Vec::new();
+    let lines = m.for_each_match_by_line(text, s, |i, p| got.push((i, p.as_usize())));
+    (lines, got)
+}
+
+/// Literals long enough for the sampled scan, some across a line break.
+const LONG: &[&str] = &["connection refused", "Connection Refused", "refused\nretry", "pool exhausted", "timeout\r"];
+
+fn long_spec() -> impl Strategy<Value = PatternSpec> {
+    let lit = || proptest::sample::select(LONG).prop_map(str::to_owned);
+    let shape = prop_oneof![
+        proptest::collection::vec(lit(), 1..3).prop_map(LogPattern::Contains),
+        lit().prop_map(LogPattern::StartsWith),
+        lit().prop_map(LogPattern::EndsWith),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!("{}.*{}", regex::escape(&a), regex::escape(&b)))),
+        (lit(), lit()).prop_map(|(a, b)| LogPattern::Regex(format!(r"{}\d*{}", regex::escape(&a), regex::escape(&b)))),
+    ];
+    (shape, any::<bool>()).prop_map(|(pattern, case_insensitive)| PatternSpec { pattern, case_insensitive })
+}
+
+fn text() -> impl Strategy<Value = String> {
+    let pieces = proptest::sample::select(
+        &["connection ", "refused", "Refused", "pool exhausted", "timeout", "\r", "\n", "\r\n", " ", "é", "12", "ab"][..],
+    );
+    proptest::collection::vec(pieces, 0..24).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn by_line_equals_line_by_line(
+        specs in prop_oneof![
+            // Literals only: the whole-text scan.
+            proptest::collection::vec(long_spec(), 1..6),
+            // Mixed, often with literal-free patterns: line by line.
+            proptest::collection::vec(prop_oneof![long_spec(), spec()], 1..6),
+        ],
+        text in text(),
+    ) {
+        let m = build(&specs);
+        let mut s = m.scratch();
+        prop_assert_eq!(by_line(&m, &text, &mut s), line_by_line(&m, &text), "text {:?}", text);
+        // The scratch is left ready for the next text.
+        prop_assert_eq!(by_line(&m, &text, &mut s), line_by_line(&m, &text));
+    }
+}
+
+#[test]
+fn by_line_over_many_chunks() {
+    let m = build(&[
+        PatternSpec::contains(["connection refused"]),
+        PatternSpec::regex(r"pool exhausted after \d+ms"),
+        PatternSpec::ends_with("giving up"),
+    ]);
+    assert_eq!(m.stats().fallback, 0, "the whole-text scan is the one under test");
+    let mut text = String::new();
+    for i in 0..5_000 {
+        match i % 7 {
+            0 => text.push_str("dial tcp: connection refused\r\n"),
+            3 => text.push_str("pool exhausted after 30ms, giving up\n"),
+            5 => text.push_str(&"x".repeat(i % 50)),
+            _ => text.push_str("GET /api/cart 200 12ms\n"),
+        }
+        if i == 2_500 {
+            // A line longer than a chunk, holding a match at its very end.
+            text.push_str(&"y".repeat(40 << 10));
+            text.push_str(" connection refused\n");
+        }
+    }
+    assert!(text.len() > 8 * TEXT_CHUNK);
+    let (lines, got) = by_line(&m, &text, &mut m.scratch());
+    let (want_lines, want) = line_by_line(&m, &text);
+    assert_eq!(lines, want_lines);
+    assert_eq!(got, want);
+    assert!(got.len() > 2_000, "{} matches", got.len());
+}
+
+#[test]
+fn by_line_with_literal_free_patterns() {
+    let m = build(&[PatternSpec::regex(r"\d{3}"), PatternSpec::contains(["refused"])]);
+    assert_eq!(m.stats().fallback, 1);
+    let text = "code 500\nrefused\n\nrefused 404\n";
+    assert_eq!(by_line(&m, text, &mut m.scratch()), (4, vec![(0, 0), (1, 1), (3, 0), (3, 1)]));
+    assert_eq!(by_line(&m, text, &mut m.scratch()), line_by_line(&m, text));
+    let none = build(&[]);
+    assert_eq!(by_line(&none, text, &mut none.scratch()), (4, vec![]));
+}
