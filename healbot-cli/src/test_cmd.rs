@@ -73,7 +73,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            if let Err(e) = walk(p, &mut files) {
+            if let Err(e) = crate::files::walk(p, &is_test_file, &mut files) {
                 eprintln!("healbot test: {}: {e}", p.display());
                 return 2;
             }
@@ -142,17 +142,8 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "hbtest") {
-            out.push(p);
-        }
-    }
-    Ok(())
+fn is_test_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "hbtest")
 }
 
 fn render_file(out: &mut String, r: &FileReport, verbose: bool) {
