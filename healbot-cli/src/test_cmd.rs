@@ -546,16 +546,7 @@ fn describe_expect(e: &Expect) -> String {
         Some(sig) => format!("{sig} on {}", e.node),
         None => format!("inferred suspect {}", e.node),
     };
-    let mut parts = Vec::new();
-    if let Some(v) = &e.verdict {
-        parts.push(format!("verdict {v}"));
-    }
-    if let Some(a) = &e.action {
-        parts.push(format!("action {a}"));
-    }
-    if let Some(t) = &e.target {
-        parts.push(format!("target {t}"));
-    }
+    let mut parts = given(&[("verdict", &e.verdict), ("action", &e.action), ("target", &e.target)]);
     if let Some(r) = &e.root_cause {
         parts.push(format!("root cause {}", compact_json(r)));
     }
@@ -576,6 +567,11 @@ fn describe_expect(e: &Expect) -> String {
         let _ = write!(s, ": {}", parts.join(", "));
     }
     s
+}
+
+/// `name value` for each optional field of an expectation that is given.
+fn given(fields: &[(&str, &Option<String>)]) -> Vec<String> {
+    fields.iter().filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}"))).collect()
 }
 
 fn compact_json(v: &serde_json::Value) -> String {
@@ -792,19 +788,8 @@ fn absent_matches(d: &Decision, a: &Absent) -> bool {
 }
 
 fn describe_absent(a: &Absent) -> String {
-    let mut parts = Vec::new();
-    if let Some(s) = &a.signature {
-        parts.push(format!("signature {s}"));
-    }
-    if let Some(n) = &a.node {
-        parts.push(format!("node {n}"));
-    }
-    if let Some(v) = &a.verdict {
-        parts.push(format!("verdict {v}"));
-    }
-    if let Some(x) = &a.action {
-        parts.push(format!("action {x}"));
-    }
+    let parts =
+        given(&[("signature", &a.signature), ("node", &a.node), ("verdict", &a.verdict), ("action", &a.action)]);
     if parts.is_empty() {
         "anything".into()
     } else {
