@@ -21,28 +21,13 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use healbot_benches::rng::XorShift;
 use healbot_core::spec::{NodeKind, NodeSpec, TopologySpec};
 use healbot_core::topology::Topology;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::{Dfs, Reversed};
 
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
-
-/// xorshift64*: deterministic, no `rand` needed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn id(i: usize) -> String {
     format!("n{i:07}")

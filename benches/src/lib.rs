@@ -641,6 +641,35 @@ pub mod cascade {
     }
 }
 
+pub mod rng {
+    //! A deterministic generator for the generated fixtures.
+
+    /// xorshift64*: the same sequence for the same seed, no `rand` needed.
+    ///
+    /// ```
+    /// use healbot_benches::rng::XorShift;
+    /// let (mut a, mut b) = (XorShift(7), XorShift(7));
+    /// assert_eq!(a.below(10), b.below(10));
+    /// assert!(a.below(3) < 3);
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct XorShift(pub u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// A number below `n` (n > 0).
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
 pub mod timing {
     //! Clock-reading helpers for latency distributions (a benchmark may
     //! read a clock; the core never does).
