@@ -670,6 +670,48 @@ pub mod rng {
     }
 }
 
+pub mod loghub {
+    //! The Loghub 2k corpora, read in place beside the workspace (never
+    //! copied into the project), for the `logmatch` bench and the `loghub`
+    //! evaluation.
+
+    use std::path::PathBuf;
+
+    /// `shared/corpora/loghub-2k` beside the workspace root or beside an
+    /// ancestor of it (a git worktree kept one level further down), when
+    /// there is one.
+    pub fn corpus_dir() -> Option<PathBuf> {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        manifest.ancestors().map(|a| a.join("shared/corpora/loghub-2k")).find(|p| p.is_dir())
+    }
+
+    /// Splits one CSV record (double-quoted fields may hold commas and `""`).
+    ///
+    /// ```
+    /// use healbot_benches::loghub::csv_fields;
+    /// assert_eq!(csv_fields(r#"E1,"a, ""b""",c"#), ["E1", r#"a, "b""#, "c"]);
+    /// ```
+    pub fn csv_fields(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        out.push(field);
+        out
+    }
+}
+
 pub mod timing {
     //! Clock-reading helpers for latency distributions (a benchmark may
     //! read a clock; the core never does).
