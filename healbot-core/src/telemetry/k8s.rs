@@ -313,6 +313,7 @@ pub fn derive_app_name(kind: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::events;
     use proptest::prelude::*;
 
     const EVENT_LIST: &str = r#"{
@@ -360,16 +361,6 @@ mod tests {
     }
   ]
 }"#;
-
-    fn events(p: &Parsed) -> Vec<&Event> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Event(e) => e,
-                other => panic!("not an event: {other:?}"),
-            })
-            .collect()
-    }
 
     #[test]
     fn core_v1_event_list() {

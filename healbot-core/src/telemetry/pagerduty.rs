@@ -231,6 +231,7 @@ fn convert(value: &Value, default_at: i64) -> Result<Alert, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::alerts;
     use proptest::prelude::*;
 
     const KEY: &str = "R0UT1NGKEYc04764012d7bfb002500d5d1a6";
@@ -258,14 +259,7 @@ mod tests {
     #[test]
     fn realistic_events() {
         let p = parse_pagerduty(batch().as_bytes(), 1_700_000_500_000, &Limits::default()).unwrap();
-        let alerts: Vec<&Alert> = p
-            .observations
-            .iter()
-            .map(|o| match o {
-                Observation::Alert(a) => a,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let alerts = alerts(&p);
         assert_eq!(alerts.len(), 3, "{:#?}", p.errors);
         let a = alerts[0];
         assert_eq!(a.name, "ConnectionsExhausted");
