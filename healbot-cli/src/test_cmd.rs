@@ -303,6 +303,22 @@ struct CheckAt<'a> {
     expect_none: bool,
 }
 
+impl<'a> CheckAt<'a> {
+    /// The check at `at` (an offset from `start` or a time); its errors and
+    /// reports name it with `label` (`checks[2].`, empty for the case's own).
+    fn new(
+        start: i64,
+        label: String,
+        at: &str,
+        expect: &'a [Expect],
+        absent: &'a [Absent],
+        expect_none: bool,
+    ) -> Result<CheckAt<'a>, String> {
+        let at = testfile::parse_time(at, start).map_err(|e| format!("{label}at: {e}"))?;
+        Ok(CheckAt { at, label, expect, absent, expect_none })
+    }
+}
+
 fn setup_failure(fx: &Fixture, msg: String) -> Failure {
     Failure {
         at: show_at(fx.start, fx.start),
@@ -328,38 +344,22 @@ fn run_case(fx: &Fixture, case: &Case) -> CaseReport {
     };
     let mut checks = Vec::new();
     if let Some(at) = &case.at {
-        match testfile::parse_time(at, fx.start) {
-            Ok(t) => checks.push(CheckAt {
-                at: t,
-                label: String::new(),
-                expect: &case.expect,
-                absent: &case.absent,
-                expect_none: case.expect_none,
-            }),
-            Err(e) => {
-                report.failures.push(setup_failure(fx, format!("at: {e}")));
-                return report;
-            }
-        }
+        checks.push(CheckAt::new(fx.start, String::new(), at, &case.expect, &case.absent, case.expect_none));
     } else if !case.expect.is_empty() || !case.absent.is_empty() || case.expect_none {
         report.failures.push(setup_failure(fx, "`expect`, `absent` and `expect_none` need `at`".into()));
         return report;
     }
     for (i, c) in case.checks.iter().enumerate() {
-        match testfile::parse_time(&c.at, fx.start) {
-            Ok(t) => checks.push(CheckAt {
-                at: t,
-                label: format!("checks[{i}]."),
-                expect: &c.expect,
-                absent: &c.absent,
-                expect_none: c.expect_none,
-            }),
-            Err(e) => {
-                report.failures.push(setup_failure(fx, format!("checks[{i}].at: {e}")));
-                return report;
-            }
-        }
+        let label = format!("checks[{i}].");
+        checks.push(CheckAt::new(fx.start, label, &c.at, &c.expect, &c.absent, c.expect_none));
     }
+    let mut checks = match checks.into_iter().collect::<Result<Vec<_>, String>>() {
+        Ok(checks) => checks,
+        Err(e) => {
+            report.failures.push(setup_failure(fx, e));
+            return report;
+        }
+    };
     if checks.is_empty() {
         report.failures.push(setup_failure(fx, "the case checks nothing: give `at` with `expect`/`absent`".into()));
         return report;
