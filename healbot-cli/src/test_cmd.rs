@@ -569,6 +569,19 @@ fn describe_expect(e: &Expect) -> String {
     s
 }
 
+/// "it fired because:" and the evidence the decision's signature required,
+/// for a decision that should not be there.
+fn why_it_fired(d: &Decision) -> Vec<String> {
+    let mut lines = vec!["it fired because:".to_string()];
+    lines.extend(
+        d.evidence
+            .iter()
+            .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
+            .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
+    );
+    lines
+}
+
 /// `name value` for each optional field of an expectation that is given.
 fn given(fields: &[(&str, &Option<String>)]) -> Vec<String> {
     fields.iter().filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}"))).collect()
@@ -739,13 +752,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
     }
     for (i, a) in c.absent.iter().enumerate() {
         for d in decisions.iter().filter(|d| absent_matches(d, a)) {
-            let mut details = vec!["it fired because:".to_string()];
-            details.extend(
-                d.evidence
-                    .iter()
-                    .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
-            );
+            let mut details = why_it_fired(d);
             details.extend(decision_details(d, false));
             out.push(Failure {
                 at: at.clone(),
@@ -758,13 +765,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
     }
     if c.expect_none {
         for d in decisions.iter().filter(|d| !c.expect.iter().any(|e| signature_matches(d, e))) {
-            let mut details = vec!["it fired because:".to_string()];
-            details.extend(
-                d.evidence
-                    .iter()
-                    .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
-            );
+            let details = why_it_fired(d);
             out.push(Failure {
                 at: at.clone(),
                 check: format!("{}expect_none", c.label),
