@@ -27,27 +27,12 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use healbot_benches::rng::XorShift;
 use healbot_core::guard::{check, ActionGuards, GuardCx, StaticHealth};
 use healbot_core::ledger::{Execution, Ledger};
 use healbot_core::spec::{NodeKind, NodeSpec, TopologySpec};
 use healbot_core::topology::Topology;
 use healbot_core::Library;
-
-/// xorshift64*: deterministic, no `rand` needed.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const LAYERS: [usize; 5] = [10, 40, 150, 300, 500];
 

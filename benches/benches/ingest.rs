@@ -49,6 +49,19 @@ use healbot_core::{Duration, Engine, EngineConfig, Library, Topology};
 /// Samples kept per series: 1 h at a 15 s interval, rounded up.
 const CAPACITY: usize = 256;
 const STEP_MS: i64 = 15_000;
+/// Every aggregation, each timed on its own.
+const AGGREGATIONS: [Aggregation; 10] = [
+    Aggregation::Last,
+    Aggregation::Min,
+    Aggregation::Max,
+    Aggregation::Avg,
+    Aggregation::Sum,
+    Aggregation::Count,
+    Aggregation::Rate,
+    Aggregation::Increase,
+    Aggregation::Quantile,
+    Aggregation::Slope,
+];
 
 fn config() -> WindowConfig {
     WindowConfig { max_samples_per_series: CAPACITY, ..WindowConfig::default() }
@@ -192,18 +205,7 @@ fn aggregate(c: &mut Criterion) {
         store.push(id, at, ((i % 50) * 7) as f64);
     }
     let window = Duration::from_secs(300);
-    for agg in [
-        Aggregation::Last,
-        Aggregation::Min,
-        Aggregation::Max,
-        Aggregation::Avg,
-        Aggregation::Sum,
-        Aggregation::Count,
-        Aggregation::Rate,
-        Aggregation::Increase,
-        Aggregation::Quantile,
-        Aggregation::Slope,
-    ] {
+    for agg in AGGREGATIONS {
         let name = format!("{agg:?}").to_lowercase();
         group.bench_function(name, |b| {
             b.iter(|| black_box(store.aggregate(black_box(id), agg, 0.9, window, black_box(at))))
@@ -238,18 +240,7 @@ fn aggregate_window(c: &mut Criterion) {
             let v = 500.0 + ((i * 7_919) % 1_000) as f64 * 0.37 - (i % 13) as f64 * 11.0;
             store.push(id, start + i * STEP_MS, v);
         }
-        for agg in [
-            Aggregation::Last,
-            Aggregation::Min,
-            Aggregation::Max,
-            Aggregation::Avg,
-            Aggregation::Sum,
-            Aggregation::Count,
-            Aggregation::Rate,
-            Aggregation::Increase,
-            Aggregation::Quantile,
-            Aggregation::Slope,
-        ] {
+        for agg in AGGREGATIONS {
             let name = format!("{agg:?}").to_lowercase();
             group.bench_with_input(BenchmarkId::new(name, case), &agg, |b, &agg| {
                 b.iter(|| black_box(store.aggregate(black_box(id), agg, 0.9, window, black_box(at))))

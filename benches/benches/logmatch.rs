@@ -30,39 +30,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use healbot_benches::args;
+use healbot_benches::{args, loghub};
 use healbot_core::logmatch::{LogMatcher, LogMatcherBuilder, PatternSpec};
 
 const SYSTEMS: [&str; 3] = ["HDFS", "OpenSSH", "Zookeeper"];
 
-/// `shared/corpora/loghub-2k` beside the workspace root
-/// (`CARGO_MANIFEST_DIR/../../shared/...`), or beside an ancestor of it (a
-/// git worktree kept one level further down).
+/// The corpus directory, or where it would be beside the workspace root
+/// (`CARGO_MANIFEST_DIR/../../shared/...`) when there is none: the reads
+/// then fail and the bench falls back to generated lines.
 fn corpus_dir() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let beside_root = manifest.join("../../shared/corpora/loghub-2k");
-    manifest.ancestors().map(|a| a.join("shared/corpora/loghub-2k")).find(|p| p.is_dir()).unwrap_or(beside_root)
-}
-
-/// Splits one CSV record (double-quoted fields may hold commas and `""`).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
+    loghub::corpus_dir()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/loghub-2k"))
 }
 
 /// A template's regex: literal text escaped, `<*>` → `.*?`.
@@ -87,7 +65,7 @@ fn load() -> Corpus {
             continue;
         };
         lines.extend(log.lines().map(str::to_owned));
-        per_system.push(tpl.lines().skip(1).filter_map(|l| csv_fields(l).get(1).cloned()).collect());
+        per_system.push(tpl.lines().skip(1).filter_map(|l| loghub::csv_fields(l).get(1).cloned()).collect());
     }
     // Interleave the systems so the 10-pattern set draws from all three.
     let mut templates = Vec::new();

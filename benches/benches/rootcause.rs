@@ -12,25 +12,12 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use healbot_benches::rng::XorShift;
 use healbot_core::rootcause::{localize, Finding};
 use healbot_core::spec::signature::Category;
 use healbot_core::spec::{NodeKind, NodeSpec, TopologySpec};
 use healbot_core::topology::Topology;
 use healbot_core::Duration;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Ten layers of 1,000 nodes; each node depends on five nodes of the next layer.
 fn layered(n: usize, seed: u64) -> Topology {

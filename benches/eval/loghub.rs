@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use healbot_benches::loghub::{corpus_dir, csv_fields};
 use healbot_core::logmatch::{LogMatcher, LogMatcherBuilder, PatternSpec};
 
 /// Each system and its Loghub log format.
@@ -35,32 +36,6 @@ const SYSTEMS: [(&str, &str); 3] = [
     ("OpenSSH", r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>"),
     ("Zookeeper", r"<Date> <Time> - <Level>  \[<Node>:<Component>@<Id>\] - <Content>"),
 ];
-
-fn corpus_dir() -> Option<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.ancestors().map(|a| a.join("shared/corpora/loghub-2k")).find(|p| p.is_dir())
-}
-
-/// Splits one CSV record (double-quoted fields may hold commas and `""`).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
 
 /// Rows of a CSV file as maps from header to value.
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {

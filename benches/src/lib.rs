@@ -641,6 +641,77 @@ pub mod cascade {
     }
 }
 
+pub mod rng {
+    //! A deterministic generator for the generated fixtures.
+
+    /// xorshift64*: the same sequence for the same seed, no `rand` needed.
+    ///
+    /// ```
+    /// use healbot_benches::rng::XorShift;
+    /// let (mut a, mut b) = (XorShift(7), XorShift(7));
+    /// assert_eq!(a.below(10), b.below(10));
+    /// assert!(a.below(3) < 3);
+    /// ```
+    #[derive(Clone, Debug)]
+    pub struct XorShift(pub u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// A number below `n` (n > 0).
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+}
+
+pub mod loghub {
+    //! The Loghub 2k corpora, read in place beside the workspace (never
+    //! copied into the project), for the `logmatch` bench and the `loghub`
+    //! evaluation.
+
+    use std::path::PathBuf;
+
+    /// `shared/corpora/loghub-2k` beside the workspace root or beside an
+    /// ancestor of it (a git worktree kept one level further down), when
+    /// there is one.
+    pub fn corpus_dir() -> Option<PathBuf> {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        manifest.ancestors().map(|a| a.join("shared/corpora/loghub-2k")).find(|p| p.is_dir())
+    }
+
+    /// Splits one CSV record (double-quoted fields may hold commas and `""`).
+    ///
+    /// ```
+    /// use healbot_benches::loghub::csv_fields;
+    /// assert_eq!(csv_fields(r#"E1,"a, ""b""",c"#), ["E1", r#"a, "b""#, "c"]);
+    /// ```
+    pub fn csv_fields(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (c, quoted) {
+                ('"', true) if chars.peek() == Some(&'"') => {
+                    field.push('"');
+                    chars.next();
+                }
+                ('"', _) => quoted = !quoted,
+                (',', false) => out.push(std::mem::take(&mut field)),
+                _ => field.push(c),
+            }
+        }
+        out.push(field);
+        out
+    }
+}
+
 pub mod timing {
     //! Clock-reading helpers for latency distributions (a benchmark may
     //! read a clock; the core never does).

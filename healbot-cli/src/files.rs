@@ -15,18 +15,41 @@ fn is_document(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Appends the files below `dir` that `keep` accepts, depth first.
+///
+/// # Errors
+///
+/// The first directory that could not be listed.
+pub fn walk(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     // Sorted, so diagnostics and load order never depend on the file system.
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
-        } else if is_document(&p) {
+            walk(&p, keep, out)?;
+        } else if keep(&p) {
             out.push(p);
         }
     }
     Ok(())
+}
+
+/// `paths` with each directory replaced by the files below it that `keep`
+/// accepts; files named directly are kept whatever their name.
+///
+/// # Errors
+///
+/// A message naming the directory that could not be listed.
+pub fn expand(paths: &[PathBuf], keep: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, keep, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Expands directories to the documents below them and reads every file.
@@ -35,15 +58,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 ///
 /// A message naming the path that could not be read.
 pub fn read_documents(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
-    let mut files = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut files).map_err(|e| format!("{}: {e}", p.display()))?;
-        } else {
-            files.push(p.clone());
-        }
-    }
-    files
+    expand(paths, &is_document)?
         .into_iter()
         .map(|p| {
             std::fs::read_to_string(&p)

@@ -91,32 +91,12 @@ const TELEMETRY_EXTENSIONS: [&str; 8] = ["ndjson", "jsonl", "json", "prom", "txt
 ///
 /// A message naming the path that could not be read.
 pub fn expand_telemetry_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-        entries.sort();
-        for p in entries {
-            if p.is_dir() {
-                walk(&p, out)?;
-            } else if p
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| TELEMETRY_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("{}: {e}", p.display()))?;
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
+    let is_telemetry = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| TELEMETRY_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    };
+    crate::files::expand(paths, &is_telemetry)
 }
 
 /// Reads one telemetry file in the given format (or the detected one).

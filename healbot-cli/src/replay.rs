@@ -330,31 +330,13 @@ fn summarize(
     ingested.extend(stats.ingested.iter().map(|(k, v)| format!("{k} {v}")));
     let _ = writeln!(s, "  ingested: {}", ingested.join(", "));
     let unattached: u64 = stats.unattached.values().sum();
-    let detail: Vec<String> = stats
-        .unattached
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{} {v}",
-                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-            )
-        })
-        .collect();
+    let detail = counts(&stats.unattached);
     let _ = writeln!(
         s,
         "  unattached observations: {unattached}{}",
         if detail.is_empty() { String::new() } else { format!(" ({})", detail.join(", ")) }
     );
-    let mut drops: Vec<String> = stats
-        .dropped
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{} {v}",
-                serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-            )
-        })
-        .collect();
+    let mut drops = counts(&stats.dropped);
     for (name, n) in [
         ("malformed_records", malformed),
         ("parser_limits", parse_dropped),
@@ -367,6 +349,17 @@ fn summarize(
     }
     let _ = writeln!(s, "  dropped: {}", if drops.is_empty() { "none".into() } else { drops.join(", ") });
     s
+}
+
+/// `reason count` for each reason, named as the stats JSON names it.
+fn counts<K: serde::Serialize>(by_reason: &BTreeMap<K, u64>) -> Vec<String> {
+    by_reason
+        .iter()
+        .map(|(k, v)| {
+            let name = serde_json::to_value(k).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            format!("{name} {v}")
+        })
+        .collect()
 }
 
 /// Parses `--step`: a positive Prometheus-style duration.

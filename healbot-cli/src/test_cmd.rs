@@ -73,7 +73,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            if let Err(e) = walk(p, &mut files) {
+            if let Err(e) = crate::files::walk(p, &is_test_file, &mut files) {
                 eprintln!("healbot test: {}: {e}", p.display());
                 return 2;
             }
@@ -142,17 +142,8 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "hbtest") {
-            out.push(p);
-        }
-    }
-    Ok(())
+fn is_test_file(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "hbtest")
 }
 
 fn render_file(out: &mut String, r: &FileReport, verbose: bool) {
@@ -312,6 +303,22 @@ struct CheckAt<'a> {
     expect_none: bool,
 }
 
+impl<'a> CheckAt<'a> {
+    /// The check at `at` (an offset from `start` or a time); its errors and
+    /// reports name it with `label` (`checks[2].`, empty for the case's own).
+    fn new(
+        start: i64,
+        label: String,
+        at: &str,
+        expect: &'a [Expect],
+        absent: &'a [Absent],
+        expect_none: bool,
+    ) -> Result<CheckAt<'a>, String> {
+        let at = testfile::parse_time(at, start).map_err(|e| format!("{label}at: {e}"))?;
+        Ok(CheckAt { at, label, expect, absent, expect_none })
+    }
+}
+
 fn setup_failure(fx: &Fixture, msg: String) -> Failure {
     Failure {
         at: show_at(fx.start, fx.start),
@@ -337,38 +344,22 @@ fn run_case(fx: &Fixture, case: &Case) -> CaseReport {
     };
     let mut checks = Vec::new();
     if let Some(at) = &case.at {
-        match testfile::parse_time(at, fx.start) {
-            Ok(t) => checks.push(CheckAt {
-                at: t,
-                label: String::new(),
-                expect: &case.expect,
-                absent: &case.absent,
-                expect_none: case.expect_none,
-            }),
-            Err(e) => {
-                report.failures.push(setup_failure(fx, format!("at: {e}")));
-                return report;
-            }
-        }
+        checks.push(CheckAt::new(fx.start, String::new(), at, &case.expect, &case.absent, case.expect_none));
     } else if !case.expect.is_empty() || !case.absent.is_empty() || case.expect_none {
         report.failures.push(setup_failure(fx, "`expect`, `absent` and `expect_none` need `at`".into()));
         return report;
     }
     for (i, c) in case.checks.iter().enumerate() {
-        match testfile::parse_time(&c.at, fx.start) {
-            Ok(t) => checks.push(CheckAt {
-                at: t,
-                label: format!("checks[{i}]."),
-                expect: &c.expect,
-                absent: &c.absent,
-                expect_none: c.expect_none,
-            }),
-            Err(e) => {
-                report.failures.push(setup_failure(fx, format!("checks[{i}].at: {e}")));
-                return report;
-            }
-        }
+        let label = format!("checks[{i}].");
+        checks.push(CheckAt::new(fx.start, label, &c.at, &c.expect, &c.absent, c.expect_none));
     }
+    let mut checks = match checks.into_iter().collect::<Result<Vec<_>, String>>() {
+        Ok(checks) => checks,
+        Err(e) => {
+            report.failures.push(setup_failure(fx, e));
+            return report;
+        }
+    };
     if checks.is_empty() {
         report.failures.push(setup_failure(fx, "the case checks nothing: give `at` with `expect`/`absent`".into()));
         return report;
@@ -555,16 +546,7 @@ fn describe_expect(e: &Expect) -> String {
         Some(sig) => format!("{sig} on {}", e.node),
         None => format!("inferred suspect {}", e.node),
     };
-    let mut parts = Vec::new();
-    if let Some(v) = &e.verdict {
-        parts.push(format!("verdict {v}"));
-    }
-    if let Some(a) = &e.action {
-        parts.push(format!("action {a}"));
-    }
-    if let Some(t) = &e.target {
-        parts.push(format!("target {t}"));
-    }
+    let mut parts = given(&[("verdict", &e.verdict), ("action", &e.action), ("target", &e.target)]);
     if let Some(r) = &e.root_cause {
         parts.push(format!("root cause {}", compact_json(r)));
     }
@@ -585,6 +567,24 @@ fn describe_expect(e: &Expect) -> String {
         let _ = write!(s, ": {}", parts.join(", "));
     }
     s
+}
+
+/// "it fired because:" and the evidence the decision's signature required,
+/// for a decision that should not be there.
+fn why_it_fired(d: &Decision) -> Vec<String> {
+    let mut lines = vec!["it fired because:".to_string()];
+    lines.extend(
+        d.evidence
+            .iter()
+            .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
+            .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
+    );
+    lines
+}
+
+/// `name value` for each optional field of an expectation that is given.
+fn given(fields: &[(&str, &Option<String>)]) -> Vec<String> {
+    fields.iter().filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}"))).collect()
 }
 
 fn compact_json(v: &serde_json::Value) -> String {
@@ -752,13 +752,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
     }
     for (i, a) in c.absent.iter().enumerate() {
         for d in decisions.iter().filter(|d| absent_matches(d, a)) {
-            let mut details = vec!["it fired because:".to_string()];
-            details.extend(
-                d.evidence
-                    .iter()
-                    .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
-            );
+            let mut details = why_it_fired(d);
             details.extend(decision_details(d, false));
             out.push(Failure {
                 at: at.clone(),
@@ -771,13 +765,7 @@ fn check(fx: &Fixture, observations: &[Observation], c: &CheckAt<'_>, decisions:
     }
     if c.expect_none {
         for d in decisions.iter().filter(|d| !c.expect.iter().any(|e| signature_matches(d, e))) {
-            let mut details = vec!["it fired because:".to_string()];
-            details.extend(
-                d.evidence
-                    .iter()
-                    .filter(|e| matches!(e.role, healbot_core::diagnosis::Role::Required))
-                    .map(|e| format!("  {}  {}", e.about.path, show::evidence_line(e))),
-            );
+            let details = why_it_fired(d);
             out.push(Failure {
                 at: at.clone(),
                 check: format!("{}expect_none", c.label),
@@ -801,19 +789,8 @@ fn absent_matches(d: &Decision, a: &Absent) -> bool {
 }
 
 fn describe_absent(a: &Absent) -> String {
-    let mut parts = Vec::new();
-    if let Some(s) = &a.signature {
-        parts.push(format!("signature {s}"));
-    }
-    if let Some(n) = &a.node {
-        parts.push(format!("node {n}"));
-    }
-    if let Some(v) = &a.verdict {
-        parts.push(format!("verdict {v}"));
-    }
-    if let Some(x) = &a.action {
-        parts.push(format!("action {x}"));
-    }
+    let parts =
+        given(&[("signature", &a.signature), ("node", &a.node), ("verdict", &a.verdict), ("action", &a.action)]);
     if parts.is_empty() {
         "anything".into()
     } else {

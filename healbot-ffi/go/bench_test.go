@@ -54,16 +54,19 @@ func BenchmarkIngestSeries(b *testing.B) {
 	b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds(), "samples/s")
 }
 
+// shopServices are the shop services the batch benchmarks spread their
+// samples over, one series each.
+var shopServices = []string{"frontend", "cartservice", "checkoutservice", "paymentservice",
+	"currencyservice", "emailservice", "shippingservice", "adservice"}
+
 // BenchmarkIngestMetrics is one call per 4096 samples over 8 series, in runs
 // of 512 samples per series.
 func BenchmarkIngestMetrics(b *testing.B) {
 	e := shopEngine(b)
 	defer e.Close()
 	const n = 4096
-	services := []string{"frontend", "cartservice", "checkoutservice", "paymentservice",
-		"currencyservice", "emailservice", "shippingservice", "adservice"}
-	labels := make([]Labels, len(services))
-	for i, svc := range services {
+	labels := make([]Labels, len(shopServices))
+	for i, svc := range shopServices {
 		labels[i] = Labels{"service": svc} // a host keeps one label set per series
 	}
 	samples := make([]Sample, n)
@@ -103,10 +106,8 @@ func BenchmarkIngestSamples(b *testing.B) {
 	e := shopEngine(b)
 	defer e.Close()
 	const n = 4096
-	services := []string{"frontend", "cartservice", "checkoutservice", "paymentservice",
-		"currencyservice", "emailservice", "shippingservice", "adservice"}
-	handles := make([]Series, len(services))
-	for i, svc := range services {
+	handles := make([]Series, len(shopServices))
+	for i, svc := range shopServices {
 		h, err := e.ResolveSeries("http_server_error_ratio", Labels{"service": svc})
 		if err != nil || h == 0 {
 			b.Fatal(h, err)

@@ -145,6 +145,7 @@ fn convert(rec: RawAlert, group_status: Option<&str>) -> Result<Alert, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::alerts;
     use proptest::prelude::*;
 
     const WEBHOOK: &str = r#"{
@@ -206,16 +207,6 @@ mod tests {
   "groupKey": "{}:{alertname=\"HighErrorRate\"}",
   "truncatedAlerts": 0
 }"#;
-
-    fn alerts(p: &Parsed) -> Vec<&Alert> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Alert(a) => a,
-                other => panic!("not an alert: {other:?}"),
-            })
-            .collect()
-    }
 
     #[test]
     fn realistic_webhook() {

@@ -103,6 +103,27 @@ pub(crate) fn parse_json_payload<'t, T: Deserialize<'t>>(
     })
 }
 
+/// The records of a payload that is an array of them or one object: the
+/// array's items, or what `object` makes of the object (it is given the
+/// object). Anything else is a fatal error saying `expected`.
+pub(crate) fn json_records<'t>(
+    text: &'t str,
+    pos: &Positions<'_>,
+    format: PayloadFormat,
+    expected: &str,
+    object: impl FnOnce(&'t RawValue) -> Result<Vec<&'t RawValue>, TelemetryError>,
+) -> Result<Vec<&'t RawValue>, TelemetryError> {
+    let top: &RawValue = parse_json_payload(text, pos, format)?;
+    match top.get().as_bytes().first() {
+        Some(b'[') => parse_json_payload(text, pos, format),
+        Some(b'{') => object(top),
+        _ => {
+            let (line, column) = pos.line_col(raw_offset(text, top));
+            Err(TelemetryError::Malformed { format, line, column, message: expected.to_string() })
+        }
+    }
+}
+
 /// A serde_json error's message without its " at line L column C" suffix
 /// (we report our own positions).
 pub(crate) fn strip_position(err: &serde_json::Error) -> String {

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::common::{
-    check_size, parse_json_payload, parse_optional_time, raw_offset, strip_position, truncate, utf8, JsonU64,
-    Positions, Sink,
+    check_size, json_records, parse_json_payload, parse_optional_time, raw_offset, strip_position, truncate, utf8,
+    JsonU64, Positions, Sink,
 };
 use super::{Event, EventType, Labels, Limits, ObjectRef, Observation, Parsed, PayloadFormat, TelemetryError};
 
@@ -146,23 +146,11 @@ pub fn parse_k8s_events(json: &[u8], limits: &Limits) -> Result<Parsed, Telemetr
     let format = PayloadFormat::K8sEvents;
     let text = utf8(json, format)?;
     let pos = Positions::new(text);
-    let top: &RawValue = parse_json_payload(text, &pos, format)?;
-    let items: Vec<&RawValue> = match top.get().as_bytes().first() {
-        Some(b'[') => parse_json_payload(text, &pos, format)?,
-        Some(b'{') => {
-            let list: ListShape<'_> = parse_json_payload(text, &pos, format)?;
-            list.items.unwrap_or_else(|| vec![top])
-        }
-        _ => {
-            let (line, column) = pos.line_col(raw_offset(text, top));
-            return Err(TelemetryError::Malformed {
-                format,
-                line,
-                column,
-                message: "expected an event, an array of events or an EventList".to_string(),
-            });
-        }
-    };
+    let expected = "expected an event, an array of events or an EventList";
+    let items = json_records(text, &pos, format, expected, |top| {
+        let list: ListShape<'_> = parse_json_payload(text, &pos, format)?;
+        Ok(list.items.unwrap_or_else(|| vec![top]))
+    })?;
     let mut sink = Sink::new(limits);
     for (index, raw) in items.iter().enumerate() {
         let base = raw_offset(text, raw);
@@ -313,6 +301,7 @@ pub fn derive_app_name(kind: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::events;
     use proptest::prelude::*;
 
     const EVENT_LIST: &str = r#"{
@@ -360,16 +349,6 @@ mod tests {
     }
   ]
 }"#;
-
-    fn events(p: &Parsed) -> Vec<&Event> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Event(e) => e,
-                other => panic!("not an event: {other:?}"),
-            })
-            .collect()
-    }
 
     #[test]
     fn core_v1_event_list() {

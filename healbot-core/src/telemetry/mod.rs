@@ -56,6 +56,8 @@ mod ndjson;
 mod otlp;
 mod pagerduty;
 mod prometheus;
+#[cfg(test)]
+mod test_util;
 
 pub use alertmanager::parse_alertmanager;
 pub use k8s::{derive_app_name, parse_k8s_events};

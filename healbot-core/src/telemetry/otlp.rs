@@ -716,6 +716,7 @@ fn histogram_point(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::{logs, metrics};
     use proptest::prelude::*;
 
     const LOGS: &str = r#"{
@@ -776,26 +777,6 @@ mod tests {
     }
   ]
 }"#;
-
-    fn logs(p: &Parsed) -> Vec<&LogRecord> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Log(l) => l,
-                other => panic!("not a log: {other:?}"),
-            })
-            .collect()
-    }
-
-    fn metrics(p: &Parsed) -> Vec<&MetricSample> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Metric(m) => m,
-                other => panic!("not a metric: {other:?}"),
-            })
-            .collect()
-    }
 
     #[test]
     fn realistic_logs() {

@@ -5,12 +5,10 @@
 //! observation, and every string this parser produces (labels, annotations,
 //! error messages) has any occurrence of it replaced by `[redacted]`.
 
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::common::{
-    check_size, fingerprint, json_to_label, json_type, parse_json_payload, parse_rfc3339, raw_offset, utf8, Positions,
-    Sink,
+    check_size, fingerprint, json_records, json_to_label, json_type, parse_rfc3339, raw_offset, utf8, Positions, Sink,
 };
 use super::{Alert, AlertStatus, Labels, Limits, Observation, Parsed, PayloadFormat, TelemetryError};
 
@@ -64,20 +62,8 @@ pub fn parse_pagerduty(json: &[u8], default_at: i64, limits: &Limits) -> Result<
     let text = utf8(json, format)?;
     let pos = Positions::new(text);
     // Only syntax errors can fail here, and their messages quote no input.
-    let top: &RawValue = parse_json_payload(text, &pos, format)?;
-    let items: Vec<&RawValue> = match top.get().as_bytes().first() {
-        Some(b'[') => parse_json_payload(text, &pos, format)?,
-        Some(b'{') => vec![top],
-        _ => {
-            let (line, column) = pos.line_col(raw_offset(text, top));
-            return Err(TelemetryError::Malformed {
-                format,
-                line,
-                column,
-                message: "expected an event object or an array of events".to_string(),
-            });
-        }
-    };
+    let expected = "expected an event object or an array of events";
+    let items = json_records(text, &pos, format, expected, |top| Ok(vec![top]))?;
     let mut sink = Sink::new(limits);
     for (index, raw) in items.iter().enumerate() {
         let here = pos.line_col(raw_offset(text, raw));
@@ -231,6 +217,7 @@ fn convert(value: &Value, default_at: i64) -> Result<Alert, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::alerts;
     use proptest::prelude::*;
 
     const KEY: &str = "R0UT1NGKEYc04764012d7bfb002500d5d1a6";
@@ -258,14 +245,7 @@ mod tests {
     #[test]
     fn realistic_events() {
         let p = parse_pagerduty(batch().as_bytes(), 1_700_000_500_000, &Limits::default()).unwrap();
-        let alerts: Vec<&Alert> = p
-            .observations
-            .iter()
-            .map(|o| match o {
-                Observation::Alert(a) => a,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let alerts = alerts(&p);
         assert_eq!(alerts.len(), 3, "{:#?}", p.errors);
         let a = alerts[0];
         assert_eq!(a.name, "ConnectionsExhausted");

@@ -357,6 +357,7 @@ fn parse_value(token: &str) -> Result<(f64, Option<i64>), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::test_util::metrics;
     use proptest::prelude::*;
 
     const EXPOSITION: &str = r#"# HELP http_requests_total The total number of HTTP requests.
@@ -389,16 +390,6 @@ rpc_duration_seconds_count 2693
 big_counter 9007199254740993
 # EOF
 "#;
-
-    fn metrics(p: &Parsed) -> Vec<&MetricSample> {
-        p.observations
-            .iter()
-            .map(|o| match o {
-                Observation::Metric(m) => m,
-                other => panic!("not a metric: {other:?}"),
-            })
-            .collect()
-    }
 
     #[test]
     fn realistic_exposition() {
