@@ -1232,14 +1232,37 @@ impl Topology {
     /// assert!(t.lookup("api").is_some());
     /// ```
     pub fn from_text(name: &str, text: &str) -> Result<Topology, Error> {
-        let mut loader = Loader::default();
-        loader.add(name, text);
+        Topology::from_text_format(name, text, Format::from_name(name))
+    }
+
+    /// Loads a topology from one text in an explicit format, holding one
+    /// `Topology` document.
+    ///
+    /// # Errors
+    ///
+    /// An [`ErrorKind::Topology`] error with every diagnostic found.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::load::Format;
+    /// use healbot_core::Topology;
+    /// let text = r#"{"apiVersion": "healbot.dev/v1", "kind": "Topology", "metadata": {"name": "t"},
+    ///                "spec": {"nodes": [{"id": "api", "kind": "service"}]}}"#;
+    /// let t = Topology::from_text_format("<stdin>", text, Format::Json).unwrap();
+    /// assert!(t.lookup("api").is_some());
+    /// let err = Topology::from_text_format("empty.yaml", "", Format::Yaml).unwrap_err();
+    /// assert_eq!(err.to_string(), "empty.yaml: no Topology document was given");
+    /// ```
+    pub fn from_text_format(name: &str, text: &str, format: Format) -> Result<Topology, Error> {
+        let mut loader = Loader::new(LoadConfig::default());
+        loader.add_with_format(name, text, format);
         loader
             .finish()
             .map_err(|e| {
                 Error::with_diagnostics(ErrorKind::Topology, e.message().to_string(), e.diagnostics().to_vec())
             })?
             .topology
-            .ok_or_else(|| Error::new(ErrorKind::Topology, "no Topology document was given"))
+            .ok_or_else(|| Error::new(ErrorKind::Topology, format!("{name}: no Topology document was given")))
     }
 }

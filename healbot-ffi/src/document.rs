@@ -3,8 +3,8 @@
 use std::ffi::{c_char, CString};
 use std::ptr;
 
-use healbot_core::load::{Format, LoadConfig, Loader};
-use healbot_core::{Error, ErrorKind, Library, Topology};
+use healbot_core::load::Format;
+use healbot_core::{Library, Topology};
 
 use crate::boundary::{array, free, handle, read, run_new, string, text_arg, Failure};
 use crate::error::{cstring, healbot_error, healbot_result};
@@ -188,15 +188,7 @@ pub unsafe extern "C" fn healbot_topology_new(
     run_new(err_out, topology_out, "topology_out", || {
         // SAFETY: per this function's contract.
         let (name, src) = unsafe { (string(name, "name")?, text_arg(text_ptr, text_len, "text")?) };
-        let mut loader = Loader::new(LoadConfig::default());
-        loader.add_with_format(name, src, self::format(name, format)?);
-        // As `Topology::from_text`, with an explicit format.
-        let loaded = loader
-            .finish()
-            .map_err(|e| Error::with_diagnostics(ErrorKind::Topology, e.message(), e.diagnostics().to_vec()))?;
-        let topology =
-            loaded.topology.ok_or_else(|| Error::new(ErrorKind::Topology, "no Topology document was given"))?;
-        Ok(healbot_topology { topology })
+        Ok(healbot_topology { topology: Topology::from_text_format(name, src, self::format(name, format)?)? })
     })
 }
 

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use healbot_core::load::{Format, LoadConfig, Loader};
+use healbot_core::load::Format;
 use healbot_core::topology::NodeId;
-use healbot_core::{Error, ErrorKind, Library as CoreLibrary, Topology as CoreTopology};
+use healbot_core::{ErrorKind, Library as CoreLibrary, Topology as CoreTopology};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -279,17 +279,8 @@ pub struct Topology {
 
 impl Topology {
     fn build(py: Python<'_>, name: String, text: String, json: bool) -> PyResult<Topology> {
-        let inner = py.detach(|| {
-            let mut loader = Loader::new(LoadConfig::default());
-            loader.add_with_format(&name, &text, if json { Format::Json } else { Format::Yaml });
-            loader
-                .finish()
-                .map_err(|e| {
-                    Error::with_diagnostics(ErrorKind::Topology, e.message().to_string(), e.diagnostics().to_vec())
-                })?
-                .topology
-                .ok_or_else(|| Error::new(ErrorKind::Topology, format!("{name}: no Topology document was given")))
-        });
+        let format = if json { Format::Json } else { Format::Yaml };
+        let inner = py.detach(|| CoreTopology::from_text_format(&name, &text, format));
         Ok(Topology { inner: inner.map_err(to_py_err)?, name, text, json })
     }
 
