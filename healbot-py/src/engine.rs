@@ -5,6 +5,7 @@
 //! while the GIL is being acquired, so threads cannot deadlock: a call that
 //! finds the mutex taken releases the GIL before it waits.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
@@ -177,6 +178,36 @@ impl Engine {
             Ok(mut guard) => Ok(f(&mut guard.core)),
             Err(TryLockError::WouldBlock) => self.run_detached(py, f),
             Err(TryLockError::Poisoned(_)) => Err(poisoned()),
+        }
+    }
+
+    /// Runs `f` on the engine with the labels `labels` converts to: for a
+    /// `small` call with the engine free, with the GIL held and the labels
+    /// from the cache when a recent call passed the same key and value
+    /// strings; otherwise as [`Engine::run`] (`small`) or
+    /// [`Engine::run_detached`].
+    fn run_labelled<T: Send>(
+        &self,
+        py: Python<'_>,
+        labels: Option<&Bound<'_, PyAny>>,
+        small: bool,
+        f: impl FnOnce(&mut CoreEngine, &Labels) -> T + Send,
+    ) -> PyResult<T> {
+        if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()).filter(|_| small) {
+            match self.engine.try_lock() {
+                Ok(mut guard) => {
+                    let Inner { core, labels: cache } = &mut *guard;
+                    return Ok(f(core, cache.get(dict)?));
+                }
+                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let labels = to_labels(labels, "labels")?;
+        if small {
+            self.run(py, |e| f(e, &labels))
+        } else {
+            self.run_detached(py, |e| f(e, &labels))
         }
     }
 
@@ -360,14 +391,19 @@ impl<T> PerRow<T> {
     }
 }
 
-/// Label dicts converted lately by `ingest_metric`, keyed by the identity
-/// of their key and value strings, in order. Python strings are immutable
-/// and the cache holds references to them, so the same objects in the same
-/// order always convert to the same labels: a hit skips converting and
-/// allocating. Dicts of more than [`MAX_CACHED_PAIRS`] pairs are not cached.
+/// Label dicts converted lately by `ingest_metric` and `ingest_logs`, keyed
+/// by the identity of their key and value strings, in order. Python strings
+/// are immutable and the cache holds references to them, so the same
+/// objects in the same order always convert to the same labels: a hit skips
+/// converting and allocating. Dicts of more than [`MAX_CACHED_PAIRS`] pairs
+/// are not cached. It holds up to [`LABEL_CACHE_ENTRIES`] dicts' strings
+/// (a few hundred kilobytes at most): enough for a host that loops over
+/// every service of a fleet, building each one's dict anew every time.
 #[derive(Default)]
 struct LabelCache {
     entries: Vec<CachedLabels>,
+    /// The entry of each address list.
+    index: HashMap<Box<[usize]>, usize>,
     /// The entry a miss replaces next, round robin.
     next: usize,
     /// The entry hit last.
@@ -413,7 +449,7 @@ fn same(a: &[usize], b: &[usize]) -> bool {
 }
 
 /// Entries in a [`LabelCache`].
-const LABEL_CACHE_ENTRIES: usize = 8;
+const LABEL_CACHE_ENTRIES: usize = 1024;
 /// Label pairs a cached dict may have.
 const MAX_CACHED_PAIRS: usize = 8;
 
@@ -431,8 +467,8 @@ impl LabelCache {
         if self.entries.get(last).is_some_and(|e| same(&e.addresses, key)) {
             return Ok(&self.entries[last].labels);
         }
-        match self.entries.iter().position(|e| same(&e.addresses, key)) {
-            Some(i) => {
+        match self.index.get(key) {
+            Some(&i) => {
                 self.last = i;
                 Ok(&self.entries[i].labels)
             }
@@ -450,9 +486,11 @@ impl LabelCache {
         } else {
             let slot = self.next % LABEL_CACHE_ENTRIES;
             self.next = slot + 1;
+            self.index.remove(&self.entries[slot].addresses[..]);
             self.entries[slot] = entry;
             slot
         };
+        self.index.insert(self.entries[slot].addresses.clone().into_boxed_slice(), slot);
         self.last = slot;
         Ok(&self.entries[slot].labels)
     }
@@ -939,21 +977,7 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
         let at = at_ms(at, "at")?;
-        // Fast path, with the engine free: a dict whose key and value strings
-        // are the very objects of a recent call converts to the same labels,
-        // so reuse them.
-        if let Some(dict) = labels.and_then(|l| l.cast::<PyDict>().ok()) {
-            match self.engine.try_lock() {
-                Ok(mut guard) => {
-                    let Inner { core, labels: cache } = &mut *guard;
-                    return core.ingest_metric(&name, cache.get(dict)?, value, at).map_err(to_py_err);
-                }
-                Err(TryLockError::Poisoned(_)) => return Err(poisoned()),
-                Err(TryLockError::WouldBlock) => {}
-            }
-        }
-        let labels = to_labels(labels, "labels")?;
-        self.run(py, |e| e.ingest_metric(&name, &labels, value, at))?.map_err(to_py_err)
+        self.run_labelled(py, labels, true, |e, labels| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err)
     }
 
     /// Ingests a batch of samples given as columns, reading the numeric
@@ -1056,18 +1080,16 @@ impl Engine {
             _ => (None, at_ms(at, "at")?),
         };
         let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
-        let attributes = to_labels(labels, "labels")?;
-        let ingest = |e: &mut CoreEngine| match (&lines, &times) {
+        let ingest = |e: &mut CoreEngine, attributes: &Labels| match (&lines, &times) {
             (LogLines::Blob(t), Times::One(at)) => {
-                let done = e.ingest_log_text(&attributes, severity, t.bytes(), *at);
+                let done = e.ingest_log_text(attributes, severity, t.bytes(), *at);
                 batch_report(usize::try_from(done.lines).unwrap_or(usize::MAX), done.dropped, 0, 0)
             }
-            (LogLines::Blob(t), _) => ingest_lines(e, &attributes, severity, &times, split_lines(t.bytes())),
-            (LogLines::Each(v), _) => ingest_lines(e, &attributes, severity, &times, v.iter().map(Text::bytes)),
+            (LogLines::Blob(t), _) => ingest_lines(e, attributes, severity, &times, split_lines(t.bytes())),
+            (LogLines::Each(v), _) => ingest_lines(e, attributes, severity, &times, v.iter().map(Text::bytes)),
         };
         // A small batch takes about as long as releasing the GIL would.
-        let report =
-            if lines.bytes() <= SMALL_LOG_BATCH { self.run(py, ingest)? } else { self.run_detached(py, ingest)? };
+        let report = self.run_labelled(py, labels, lines.bytes() <= SMALL_LOG_BATCH, ingest)?;
         drop(column);
         Ok(IngestReport(report))
     }
