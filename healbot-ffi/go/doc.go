@@ -3,10 +3,11 @@
 //
 // Load a library of failure signatures and actions and a service topology,
 // create an Engine, feed it telemetry (metric samples one at a time or in
-// batches, or whole payloads: Alertmanager webhooks, Prometheus text, OTLP
-// JSON, Kubernetes events, PagerDuty, NDJSON), and ask it what to do at a
-// time. HealBot never reads a clock and never executes anything: times are
-// passed in, and the host runs what a decision approves and reports back.
+// batches, blobs of log text, or whole payloads: Alertmanager webhooks,
+// Prometheus text, OTLP JSON, Kubernetes events, PagerDuty, NDJSON), and ask
+// it what to do at a time. HealBot never reads a clock and never executes
+// anything: times are passed in, and the host runs what a decision approves
+// and reports back.
 //
 // # Building
 //

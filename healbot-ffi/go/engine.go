@@ -305,6 +305,42 @@ func (e *Engine) IngestNDJSON(payload []byte) (IngestReport, error) {
 	return e.IngestPayload(NDJSON, payload, time.UnixMilli(0))
 }
 
+// LogReport says what a log text ingestion did, in lines; the engine's Stats
+// count the same lines.
+type LogReport struct {
+	Lines      uint64 // lines in the text
+	Ingested   uint64 // lines attached to a node and matched (Stats.Ingested["log"])
+	Dropped    uint64 // lines over the max_log_line_len setting, not matched (Stats.Dropped["payload_limit"])
+	Unattached uint64 // lines within the limit whose labels attach to no node (Stats.Unattached)
+}
+
+// IngestLogText ingests a blob of log text of one source (a pod's stream, a
+// file): every line gets labels and the time at, and is matched against every
+// log pattern of the library; lines are not kept. text is split at '\n', each
+// line without a trailing '\r', with no final empty line after a trailing
+// newline. It need not be UTF-8 (an invalid sequence is matched as U+FFFD).
+// Lines over the limit or attached to no node are counted in the report and
+// in Stats, not errors.
+func (e *Engine) IngestLogText(labels Labels, text []byte, at time.Time) (LogReport, error) {
+	bp := scratch.Get().(*[]byte)
+	buf := encodeLabels((*bp)[:0], labels)
+	var rep C.healbot_log_report
+	var cerr *C.healbot_error
+	e.mu.RLock()
+	r := C.healbot_engine_ingest_log_text(e.ptr, charPtr(buf), C.size_t(len(buf)), bytesPtr(text), C.size_t(len(text)),
+		C.int64_t(at.UnixMilli()), &rep, &cerr)
+	e.mu.RUnlock()
+	runtime.KeepAlive(buf)
+	runtime.KeepAlive(text)
+	*bp = buf
+	scratch.Put(bp)
+	if r != C.HEALBOT_RESULT_OK {
+		return LogReport{}, e.check(r, cerr)
+	}
+	return LogReport{Lines: uint64(rep.lines), Ingested: uint64(rep.ingested), Dropped: uint64(rep.dropped),
+		Unattached: uint64(rep.unattached)}, nil
+}
+
 // Health is the host's view of a node's health.
 type Health uint32
 

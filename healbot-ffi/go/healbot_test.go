@@ -221,6 +221,70 @@ func TestIngestAndStats(t *testing.T) {
 	}
 }
 
+const oomLibrary = `apiVersion: healbot.dev/v1
+kind: SignatureLibrary
+metadata: {name: logs}
+spec:
+  signatures:
+    - id: oom
+      title: Out of memory
+      category: resource
+      severity: warning
+      match: {log: {endswith: OutOfMemoryError, window: 5m, threshold: 2}}
+`
+
+func TestIngestLogText(t *testing.T) {
+	lib, err := LoadLibrary("logs.yaml", []byte(oomLibrary))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := LoadTopology("t.yaml", []byte(apiTopology))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngineWithConfig(lib, topo, `{"max_log_line_len": 40}`)
+	lib.Close()
+	topo.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	api := Labels{"service": "api"}
+	at := time.UnixMilli(1_000)
+	// CRLF line ends, invalid UTF-8, a line over the limit, no final newline.
+	text := []byte("GET / 200\r\njava.lang.OutOfMemoryError\r\n\xff OutOfMemoryError\n" +
+		strings.Repeat("x", 41) + "\nlast")
+	rep, err := e.IngestLogText(api, text, at)
+	if err != nil || rep != (LogReport{Lines: 5, Ingested: 4, Dropped: 1}) {
+		t.Fatalf("report %+v %v", rep, err)
+	}
+	ds, err := e.Evaluate(at.Add(time.Second))
+	if err != nil || len(ds) != 1 || ds[0].Signature == nil || ds[0].Signature.ID != "oom" || ds[0].Node != "api" {
+		t.Fatalf("decisions %+v %v", ds, err)
+	}
+	rep, err = e.IngestLogText(Labels{"service": "nowhere"}, text[:11], at)
+	if err != nil || rep != (LogReport{Lines: 1, Unattached: 1}) {
+		t.Fatalf("unattached %+v %v", rep, err)
+	}
+	if rep, err = e.IngestLogText(api, nil, at); err != nil || rep != (LogReport{}) {
+		t.Fatalf("empty %+v %v", rep, err)
+	}
+	if _, err := e.IngestLogText(Labels{"": "api"}, text, at); !errors.Is(err, ErrInvalidInput) {
+		t.Fatalf("got %v", err)
+	}
+	s, err := e.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Ingested["log"] != 4 || s.Dropped["payload_limit"] != 1 || s.Unattached["unknown_node"] != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	e.Close()
+	if _, err := e.IngestLogText(api, text, at); !errors.Is(err, ErrClosed) {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestPayloadFormats(t *testing.T) {
 	for name, want := range map[string]PayloadFormat{"alertmanager": Alertmanager, "prometheus": PrometheusText,
 		"otlp_logs": OTLPLogs, "otlp-metrics": OTLPMetrics, "k8s_events": K8sEvents, "pagerduty": PagerDuty, "ndjson": NDJSON} {

@@ -305,6 +305,20 @@ typedef struct healbot_ingest_report {
   uint64_t dropped;
 } healbot_ingest_report;
 
+// What `healbot_engine_ingest_log_text` did, in lines. The engine's stats
+// count the same lines.
+typedef struct healbot_log_report {
+  // Lines in the text.
+  uint64_t lines;
+  // Lines attached to a node and matched (`ingested.log` in the stats).
+  uint64_t ingested;
+  // Lines longer than the engine's `max_log_line_len` setting, not
+  // matched (`dropped.payload_limit`).
+  uint64_t dropped;
+  // Lines within the limit whose labels attach to no node (`unattached`).
+  uint64_t unattached;
+} healbot_log_report;
+
 // One problem found in a document. Every string is NUL-terminated UTF-8
 // owned by the `healbot_error` it came from, valid until that error is
 // freed; the optional ones (`expected`, `found`, `suggestion`) are NULL
@@ -727,6 +741,34 @@ healbot_result healbot_engine_ingest_payload(struct healbot_engine *engine,
                                              int64_t default_at_ms,
                                              struct healbot_ingest_report *report_out,
                                              struct healbot_error **err_out);
+
+// Ingests a blob of log text of one source (a pod's stream, a file): every
+// line gets the packed label buffer `labels` (see the header's
+// introduction) and the time `at_ms`, and is matched against every log
+// pattern of the library; lines are not kept. `text` is split at `\n`,
+// each line without a trailing `\r`, with no final empty line after a
+// trailing newline (an empty text has no line). It need not be UTF-8 (an
+// invalid sequence is matched as U+FFFD) nor end with a NUL.
+//
+// Lines carry no severity (no predicate reads one yet). Lines over the
+// engine's `max_log_line_len` setting, and lines whose labels attach to no
+// node, are counted in the report and the stats, not errors. `report_out`
+// may be NULL. A malformed label buffer is `HEALBOT_RESULT_INVALID_INPUT`,
+// and then no line is ingested.
+//
+// # Safety
+//
+// `engine` is a live engine; `labels` is readable for `labels_len` bytes
+// and `text` for `text_len` bytes (each NULL when its length is 0);
+// `report_out` and `err_out` are NULL or writable.
+healbot_result healbot_engine_ingest_log_text(struct healbot_engine *engine,
+                                              const char *labels,
+                                              size_t labels_len,
+                                              const uint8_t *text,
+                                              size_t text_len,
+                                              int64_t at_ms,
+                                              struct healbot_log_report *report_out,
+                                              struct healbot_error **err_out);
 
 // Sets (or with `HEALBOT_HEALTH_UNSET` clears) the host's view of a
 // node's health (`health` is a `healbot_health`), which overrides what

@@ -602,6 +602,66 @@ pub unsafe extern "C" fn healbot_engine_ingest_payload(
     })
 }
 
+/// What `healbot_engine_ingest_log_text` did, in lines. The engine's stats
+/// count the same lines.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct healbot_log_report {
+    /// Lines in the text.
+    pub lines: u64,
+    /// Lines attached to a node and matched (`ingested.log` in the stats).
+    pub ingested: u64,
+    /// Lines longer than the engine's `max_log_line_len` setting, not
+    /// matched (`dropped.payload_limit`).
+    pub dropped: u64,
+    /// Lines within the limit whose labels attach to no node (`unattached`).
+    pub unattached: u64,
+}
+
+/// Ingests a blob of log text of one source (a pod's stream, a file): every
+/// line gets the packed label buffer `labels` (see the header's
+/// introduction) and the time `at_ms`, and is matched against every log
+/// pattern of the library; lines are not kept. `text` is split at `\n`,
+/// each line without a trailing `\r`, with no final empty line after a
+/// trailing newline (an empty text has no line). It need not be UTF-8 (an
+/// invalid sequence is matched as U+FFFD) nor end with a NUL.
+///
+/// Lines carry no severity (no predicate reads one yet). Lines over the
+/// engine's `max_log_line_len` setting, and lines whose labels attach to no
+/// node, are counted in the report and the stats, not errors. `report_out`
+/// may be NULL. A malformed label buffer is `HEALBOT_RESULT_INVALID_INPUT`,
+/// and then no line is ingested.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `labels` is readable for `labels_len` bytes
+/// and `text` for `text_len` bytes (each NULL when its length is 0);
+/// `report_out` and `err_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_ingest_log_text(
+    engine: *mut healbot_engine,
+    labels: *const c_char,
+    labels_len: usize,
+    text: *const u8,
+    text_len: usize,
+    at_ms: i64,
+    report_out: *mut healbot_log_report,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    run_opt_out(err_out, report_out, || {
+        // SAFETY: per this function's contract.
+        let (e, labels, text) =
+            unsafe { (engine_ref(engine)?, labels_arg(labels, labels_len, "labels")?, bytes(text, text_len, "text")?) };
+        let report = e.lock()?.engine.ingest_log_text(&labels, None, text, at_ms);
+        Ok(healbot_log_report {
+            lines: report.lines,
+            ingested: report.ingested,
+            dropped: report.dropped,
+            unattached: report.unattached,
+        })
+    })
+}
+
 /// The host's view of a node's health. Passed as `uint32_t`.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -764,6 +764,135 @@ static void test_evaluate(void) {
     healbot_engine_free(dry);
 }
 
+/* A log signature: two lines ending in OutOfMemoryError within 5 minutes. */
+static const char LOG_SIGS[] =
+    "apiVersion: healbot.dev/v1\n"
+    "kind: SignatureLibrary\n"
+    "metadata: {name: logs}\n"
+    "spec:\n"
+    "  signatures:\n"
+    "    - id: oom\n"
+    "      title: Out of memory\n"
+    "      category: resource\n"
+    "      severity: warning\n"
+    "      match: {log: {endswith: OutOfMemoryError, window: 5m, threshold: 2}}\n";
+
+static healbot_engine *log_engine(void) {
+    healbot_library *lib = NULL;
+    healbot_topology *topo = small_topology();
+    healbot_engine *engine = NULL;
+    const char *config = "{\"max_log_line_len\": 40}";
+    EXPECT(healbot_library_new("logs.yaml", u8(LOG_SIGS), len(LOG_SIGS), 0, &lib, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_new(lib, topo, u8(config), len(config), &engine, &err_), HEALBOT_RESULT_OK);
+    healbot_library_free(lib);
+    healbot_topology_free(topo);
+    return engine;
+}
+
+/* The signature ids of the decisions at `at_ms`, joined by spaces. */
+static void decided(healbot_engine *engine, int64_t at_ms, char *out, size_t cap) {
+    healbot_decisions *ds = NULL;
+    size_t i;
+    out[0] = '\0';
+    EXPECT(healbot_engine_evaluate(engine, at_ms, &ds, &err_), HEALBOT_RESULT_OK);
+    for (i = 0; i < healbot_decisions_count(ds); i++) {
+        const healbot_decision *d = healbot_decisions_get(ds, i);
+        size_t used = strlen(out);
+        snprintf(out + used, cap - used, "%s%s@%s", used ? " " : "", d->signature_id ? d->signature_id : "-",
+                 d->node);
+    }
+    healbot_decisions_free(ds);
+}
+
+static void test_log_text(void) {
+    /* CRLF line ends, an empty line, no newline at the end. */
+    static const char CRLF[] = "GET / 200\r\njava.lang.OutOfMemoryError\r\n\r\nOutOfMemoryError";
+    static const char FIRST[] = "GET / 200\r\njava.lang.OutOfMemoryError\r\n";
+    /* Invalid UTF-8, a CRLF line end, and a line over the 40-byte limit. */
+    static const char BYTES[] =
+        "\xff\xfe OutOfMemoryError\r\n"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx OutOfMemoryError\n"
+        "\xc3(OutOfMemoryError\n";
+    healbot_engine *engine = log_engine();
+    healbot_engine *bytes = log_engine();
+    healbot_log_report report = {99, 99, 99, 99};
+    healbot_error *err = NULL;
+    char seen[256];
+    char *s;
+
+    /* One match: under the threshold. */
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, u8(FIRST), len(FIRST), 1000, &report, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(report.lines == 2 && report.ingested == 2 && report.dropped == 0 && report.unattached == 0);
+    decided(engine, 2000, seen, sizeof seen);
+    CHECK(strcmp(seen, "") == 0);
+    /* The whole text: the second match (the \r is not part of the line) fires oom on api. */
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, u8(CRLF), len(CRLF), 3000, &report, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(report.lines == 4 && report.ingested == 4 && report.dropped == 0 && report.unattached == 0);
+    decided(engine, 4000, seen, sizeof seen);
+    CHECK(strcmp(seen, "oom@api") == 0);
+
+    /* Invalid UTF-8 is matched with U+FFFD in place; the long line is dropped. */
+    EXPECT(healbot_engine_ingest_log_text(bytes, API, sizeof API, u8(BYTES), len(BYTES), 1000, &report, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(report.lines == 3 && report.ingested == 2 && report.dropped == 1 && report.unattached == 0);
+    decided(bytes, 2000, seen, sizeof seen);
+    CHECK(strcmp(seen, "oom@api") == 0);
+    s = stats(bytes);
+    CHECK(strstr(s, "\"log\":2") != NULL);
+    CHECK(strstr(s, "\"payload_limit\":1") != NULL);
+    free(s);
+
+    /* Labels that attach to no node: counted, not matched. */
+    EXPECT(healbot_engine_ingest_log_text(bytes, WEB, sizeof WEB, u8(CRLF), len(CRLF), 1000, &report, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(report.lines == 4 && report.ingested == 0 && report.dropped == 0 && report.unattached == 4);
+    EXPECT(healbot_engine_ingest_log_text(bytes, NULL, 0, u8("a\nb\n"), 4, 1000, &report, &err_), HEALBOT_RESULT_OK);
+    CHECK(report.lines == 2 && report.ingested == 0 && report.unattached == 2);
+    s = stats(bytes);
+    CHECK(strstr(s, "\"log\":2") != NULL);
+    CHECK(strstr(s, "\"unknown_node\":4") != NULL);
+    CHECK(strstr(s, "\"no_attach_label\":2") != NULL);
+    free(s);
+
+    /* An empty text: no line. A newline alone: one empty line. */
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, NULL, 0, 5000, &report, &err_), HEALBOT_RESULT_OK);
+    CHECK(report.lines == 0 && report.ingested == 0 && report.dropped == 0 && report.unattached == 0);
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, u8("\n"), 1, 5000, &report, &err_),
+           HEALBOT_RESULT_OK);
+    CHECK(report.lines == 1 && report.ingested == 1);
+    /* No report wanted. */
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, u8(CRLF), len(CRLF), 5000, NULL, &err_),
+           HEALBOT_RESULT_OK);
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, u8(CRLF), len(CRLF), 5000, NULL, NULL),
+           HEALBOT_RESULT_OK);
+
+    /* Errors leave the report as it was and ingest nothing. */
+    report.lines = 99;
+    CHECK(healbot_engine_ingest_log_text(engine, API, sizeof API - 1, u8(CRLF), len(CRLF), 5000, &report, &err) ==
+          HEALBOT_RESULT_INVALID_INPUT);
+    CHECK(err && strstr(healbot_error_message(err), "label buffer") != NULL);
+    healbot_error_free(err);
+    EXPECT(healbot_engine_ingest_log_text(engine, "service\0api\0db", 15, u8(CRLF), len(CRLF), 5000, &report, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_log_text(engine, NULL, 3, u8(CRLF), len(CRLF), 5000, &report, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_ingest_log_text(engine, API, sizeof API, NULL, 3, 5000, &report, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_ingest_log_text(NULL, API, sizeof API, u8(CRLF), len(CRLF), 5000, &report, &err_),
+           HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(healbot_engine_ingest_log_text(engine, API, 3, u8(CRLF), len(CRLF), 5000, NULL, NULL) ==
+          HEALBOT_RESULT_INVALID_INPUT);
+    CHECK(report.lines == 99);
+    s = stats(engine);
+    CHECK(strstr(s, "\"log\":15") != NULL); /* 2 + 4 + 0 + 1 + 4 + 4 */
+    free(s);
+
+    healbot_engine_free(engine);
+    healbot_engine_free(bytes);
+}
+
 static void test_snapshot_reload(void) {
     healbot_engine *engine = new_engine(NULL);
     healbot_engine *restored = SENTINEL;
@@ -883,6 +1012,7 @@ int main(int argc, char **argv) {
     test_ingest();
     test_series_handles();
     test_evaluate();
+    test_log_text();
     test_snapshot_reload();
     test_decisions_null();
     test_engine_panic();
