@@ -84,6 +84,24 @@ pub enum RootRole {
     InferredSuspect,
 }
 
+impl RootRole {
+    /// The snake_case spelling, as in the decision document.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::decision::RootRole;
+    /// assert_eq!(RootRole::InferredSuspect.as_str(), "inferred_suspect");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RootRole::Root => "root",
+            RootRole::Symptom => "symptom",
+            RootRole::InferredSuspect => "inferred_suspect",
+        }
+    }
+}
+
 /// The root-cause verdict of a decision.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RootCause {
@@ -419,6 +437,16 @@ pub fn decision_schema() -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn spellings_are_the_documents() {
+        for v in [Verdict::Execute, Verdict::Escalate, Verdict::Suppress, Verdict::Blocked, Verdict::Observe] {
+            assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{}\"", v.as_str()));
+        }
+        for r in [RootRole::Root, RootRole::Symptom, RootRole::InferredSuspect] {
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
+    }
 
     proptest! {
         #[test]

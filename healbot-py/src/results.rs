@@ -552,8 +552,8 @@ impl PartialEq for RootCause {
 impl RootCause {
     /// `root`, `symptom` or `inferred_suspect`.
     #[getter]
-    fn role<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, &self.v().role)
+    fn role(&self) -> &'static str {
+        self.v().role.as_str()
     }
     /// The root-cause node (the decision's node when it is a root).
     #[getter]
