@@ -1099,6 +1099,7 @@ impl LogMatcher {
     }
 
     /// Resets `scratch` to fit this matcher if it was made for another.
+    #[inline(always)]
     fn fit(&self, scratch: &mut Scratch) {
         if scratch.fingerprint != self.fingerprint
             || scratch.seen.len() != self.confirm.len().div_ceil(64)
@@ -1121,7 +1122,7 @@ impl LogMatcher {
     }
 
     /// Starts a line's search (`scratch` fits this matcher).
-    #[inline]
+    #[inline(always)]
     fn begin(&self, scratch: &mut Scratch) {
         scratch.candidates.clear();
         scratch.hits.clear();
@@ -1129,7 +1130,7 @@ impl LogMatcher {
 
     /// Records an occurrence of literal `lit` at `start` in the line: its
     /// leftmost start, and the patterns it triggers as candidates.
-    #[inline]
+    #[inline(always)]
     fn record(&self, pf: &Prefilter, scratch: &mut Scratch, lit: usize, start: usize) {
         let Scratch { seen, lit_hits, lit_touched, lit_first, candidates, .. } = scratch;
         let (word, bit) = (lit / 64, 1u64 << (lit % 64));
@@ -1164,6 +1165,7 @@ impl LogMatcher {
     /// Ends a line's search once its literal occurrences are recorded:
     /// filters and confirms the candidates into `scratch.hits`, sorted, and
     /// clears what the line set.
+    #[inline(always)]
     fn finish(&self, line: &[u8], scratch: &mut Scratch) {
         let Scratch {
             seen,
