@@ -17,7 +17,8 @@
 //! Before timing, every engine's set of matching patterns is checked against
 //! the regex loop's on every line. After the criterion groups, a same-run
 //! summary prints medians in MB/s and lines/s for every engine on the same
-//! lines, with ratios to healbot.
+//! lines, with ratios to healbot; `healbot_text` is healbot's whole-text
+//! call (`for_each_match_by_line`) on the lines joined by newlines.
 //!
 //! Run: `cargo bench -p healbot-benches --bench logmatch -- --warm-up-time 1 --measurement-time 3`
 //! With the Vectorscan peer (needs libhs and pkg-config; Debian:
@@ -460,7 +461,7 @@ fn print_summary(rows: &[Row]) {
     let clock = if thread_cpu_ns().is_some() { "thread CPU time" } else { "wall time" };
     eprintln!();
     eprintln!(
-        "logmatch same-run summary: median of {rounds}, one thread, one scan per line (vs_buffer: one scan \
+        "logmatch same-run summary: median of {rounds}, one thread, one scan per line (healbot_text, vs_buffer: one scan \
          of the lines joined by newlines); MB/s and lines/s from the {clock}, wall MB/s from the wall clock; \
          MB = 10^6 bytes; ratio = throughput / healbot's on the same lines"
     );
@@ -731,6 +732,15 @@ fn bench(c: &mut Criterion) {
             }
             for (label, lines) in sets {
                 row(label, "healbot", lines, median_pass_ns(|| healbot_pass(lines, &mut scratch)));
+                // The same lines as one text, through the whole-text scan.
+                let text: String = lines.iter().flat_map(|l| [l.as_str(), "\n"]).collect();
+                let text_pass = |scratch: &mut _| {
+                    let mut hits = 0usize;
+                    matcher.for_each_match_by_line(black_box(&text), scratch, |_, _| hits += 1);
+                    hits
+                };
+                assert_eq!(text_pass(&mut scratch), healbot_pass(lines, &mut scratch), "whole text, {label}");
+                row(label, "healbot_text", lines, median_pass_ns(|| text_pass(&mut scratch)));
                 #[cfg(feature = "vectorscan")]
                 {
                     row(label, "vectorscan", lines, median_pass_ns(|| vectorscan_pass(lines, &mut vs_scratch)));

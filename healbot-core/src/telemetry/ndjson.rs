@@ -357,6 +357,7 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     /// Skips JSON whitespace.
+    #[inline]
     fn skip_blank(&mut self) {
         while matches!(self.text.as_bytes().get(self.at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.at += 1;
@@ -407,10 +408,17 @@ impl<'a> Cursor<'a> {
     /// (an escaped spelling of a known name reads as `Other`, and the line
     /// goes the general way, as it did when names were read as strings).
     fn key(&mut self) -> Option<Key> {
-        match KEYS.iter().find(|(quoted, _)| self.literal(quoted)) {
-            Some(&(_, key)) => Some(key),
-            None => self.string().map(|_| Key::Other),
+        self.skip_blank();
+        // The name's first letter picks the one or two names to compare.
+        let first = self.text.as_bytes().get(self.at + 1).copied();
+        let known = KEYS.iter().filter(|(quoted, _)| quoted.get(1).copied() == first);
+        for &(quoted, key) in known {
+            if self.text.as_bytes().get(self.at..).is_some_and(|rest| rest.starts_with(quoted)) {
+                self.at += quoted.len();
+                return Some(key);
+            }
         }
+        self.string().map(|_| Key::Other)
     }
 
     /// A string with no escape and no control character, borrowed.
