@@ -583,9 +583,8 @@ impl Engine {
     /// Ingests a blob of log text of one source, every line at `at`: the
     /// same as [`Engine::ingest_log_lines`] over the lines of `text` (split
     /// by [`telemetry::split_lines`]), with the same counts, matches and
-    /// report. Faster on text whose lines mostly match no pattern, as logs
-    /// are: the literal scan runs once over the whole text, and a line
-    /// holding no literal of the library is passed over
+    /// report. Cheaper, as logs go: the text is checked for UTF-8 once, and a
+    /// line holding no literal of the library costs only its literal scan
     /// ([`LogMatcher::for_each_match_by_line`](crate::logmatch::LogMatcher::for_each_match_by_line)).
     ///
     /// # Example

@@ -648,9 +648,6 @@ impl SeqConfirm {
     }
 }
 
-/// The most text [`LogMatcher::for_each_match_by_line`] scans at once.
-const TEXT_CHUNK: usize = 16 << 10;
-
 /// A range of indices into one of the flat arrays below.
 #[derive(Clone, Copy, Debug)]
 struct Range32 {
@@ -825,9 +822,6 @@ pub struct Scratch {
     lit_first: Vec<u32>,
     candidates: Vec<u32>,
     hits: Vec<u32>,
-    /// Literal occurrences `(start, literal)` in a whole text, for
-    /// [`LogMatcher::for_each_match_by_line`].
-    text_hits: Vec<(usize, u32)>,
     caches: Vec<Option<meta::Cache>>,
     fallback_cache: Option<meta::Cache>,
     fallback_set: PatternSet,
@@ -859,7 +853,6 @@ impl LogMatcher {
             lit_first: vec![0; self.literal_len()],
             candidates: Vec::with_capacity(64),
             hits: Vec::with_capacity(64),
-            text_hits: Vec::new(),
             caches: (0..self.regexes.len()).map(|_| None).collect(),
             fallback_cache: self.fallback.as_ref().and_then(|f| f.set.as_ref()).map(meta::Regex::create_cache),
             fallback_set: PatternSet::new(fallback_len),
@@ -983,11 +976,12 @@ impl LogMatcher {
     /// [`LogMatcher::for_each_match`] on each line in turn. Returns the
     /// number of lines.
     ///
-    /// Faster than line by line on text where most lines match nothing:
-    /// the literal scan runs once over the whole text and only the lines
-    /// holding a literal are looked at further. (A library with patterns
-    /// that have no literal, [`MatcherStats::fallback`], is searched line by
-    /// line, since those must be tried on every line.)
+    /// Cheaper than a call per line on text where most lines match nothing,
+    /// as logs are: the text is known to be UTF-8 and the scratch to fit
+    /// once, and a line holding no literal of the library costs only its
+    /// literal scan. (A library with patterns that have no literal,
+    /// [`MatcherStats::fallback`], searches every line in full, since those
+    /// must be tried on every line.)
     ///
     /// # Example
     ///
@@ -1010,90 +1004,41 @@ impl LogMatcher {
         scratch: &mut Scratch,
         mut f: impl FnMut(usize, PatternId),
     ) -> usize {
-        let bytes = text.as_bytes();
-        let (Some(pf), None) = (&self.prefilter, &self.fallback) else {
-            // Every line needs a pass of its own (or, with no pattern, none).
-            let mut lines = 0;
-            for (i, line) in crate::telemetry::split_lines(bytes).enumerate() {
-                lines = i + 1;
-                if self.prefilter.is_some() || self.fallback.is_some() {
-                    self.search(line, scratch);
-                    for &p in &scratch.hits {
-                        f(i, PatternId(p));
-                    }
-                }
-            }
-            return lines;
-        };
         self.fit(scratch);
-        let mut text_hits = std::mem::take(&mut scratch.text_hits);
         let mut lines = 0;
-        let mut rest = bytes;
-        // Chunks of whole lines: the occurrences a scan collects stay few
-        // (and in cache) however long the text.
-        while !rest.is_empty() {
-            let cut = match memchr::memrchr(b'\n', rest.get(..TEXT_CHUNK).unwrap_or(rest)) {
-                Some(k) if rest.len() > TEXT_CHUNK => k + 1,
-                // One line longer than a chunk is a chunk of its own.
-                _ if rest.len() > TEXT_CHUNK => memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1),
-                _ => rest.len(),
-            };
-            let (chunk, after) = rest.split_at(cut);
-            lines += self.chunk_by_line(pf, chunk, lines, scratch, &mut text_hits, &mut f);
-            rest = after;
-        }
-        scratch.text_hits = text_hits;
-        lines
-    }
-
-    /// [`LogMatcher::for_each_match_by_line`] over one chunk of whole lines,
-    /// numbered from `first`; returns its number of lines.
-    fn chunk_by_line(
-        &self,
-        pf: &Prefilter,
-        chunk: &[u8],
-        first: usize,
-        scratch: &mut Scratch,
-        text_hits: &mut Vec<(usize, u32)>,
-        f: &mut impl FnMut(usize, PatternId),
-    ) -> usize {
-        // Every literal occurrence in the chunk, by position. Lines hold no
-        // `\n`, so an occurrence across two lines (of a literal holding one)
-        // is dropped below, where it overruns its line.
-        text_hits.clear();
-        pf.finder.for_each_hit(chunk, |lit, start| text_hits.push((start, lit as u32)));
-        text_hits.sort_unstable();
-        let mut next = text_hits.iter().peekable();
-        // Lines as `split_lines` cuts them: a final `\n` ends the last line
-        // rather than starting an empty one, and a `\r` before a `\n` is
-        // not part of its line.
-        let body = chunk.strip_suffix(b"\n").unwrap_or(chunk);
-        let mut line_start = 0;
-        let mut lines = 0;
-        for (i, newline) in memchr::memchr_iter(b'\n', body).chain([body.len()]).enumerate() {
+        for (i, line) in crate::telemetry::split_lines(text.as_bytes()).enumerate() {
             lines = i + 1;
-            let line_end = if body.get(newline.wrapping_sub(1)) == Some(&b'\r') && newline > line_start {
-                newline - 1
-            } else {
-                newline
-            };
-            // A line before the next occurrence is passed over unread.
-            if next.peek().is_some_and(|&&(s, _)| s < line_end) {
-                let line = chunk.get(line_start..line_end).unwrap_or_default();
-                self.begin(scratch);
-                while let Some(&(s, lit)) = next.next_if(|&&(s, _)| s < line_end) {
-                    let inside =
-                        s >= line_start && pf.finder.needle_len(lit as usize).is_some_and(|n| s + n <= line_end);
-                    if inside {
-                        self.record(pf, scratch, lit as usize, s - line_start);
+            let found = match (&self.prefilter, &self.fallback) {
+                (Some(pf), None) => {
+                    // Only a line holding a literal is set up and confirmed.
+                    let mut any = false;
+                    pf.finder.for_each_hit(line, |lit, start| {
+                        if !any {
+                            any = true;
+                            self.begin(scratch);
+                        }
+                        self.record(pf, scratch, lit, start);
+                    });
+                    if any {
+                        self.finish(line, scratch);
                     }
+                    any
                 }
-                self.finish(line, scratch);
+                (None, None) => false,
+                _ => {
+                    self.begin(scratch);
+                    if let Some(pf) = &self.prefilter {
+                        pf.finder.for_each_hit(line, |lit, start| self.record(pf, scratch, lit, start));
+                    }
+                    self.finish(line, scratch);
+                    true
+                }
+            };
+            if found {
                 for &p in &scratch.hits {
-                    f(first + i, PatternId(p));
+                    f(i, PatternId(p));
                 }
             }
-            line_start = newline + 1;
         }
         lines
     }

@@ -212,12 +212,6 @@ impl Prefilter {
                 .sum::<usize>()
     }
 
-    /// The length of needle `needle` in bytes.
-    #[inline]
-    pub(crate) fn needle_len(&self, needle: usize) -> Option<usize> {
-        self.needles.get(needle).map(|n| n.bytes.len())
-    }
-
     /// Calls `on(needle, start)` for every occurrence of every needle in
     /// `line` (a needle occurring twice is reported twice, not necessarily in
     /// order of `start`).

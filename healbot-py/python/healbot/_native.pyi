@@ -992,8 +992,8 @@ class Engine:
         Far cheaper per line than ``ingest_log`` or NDJSON: no call, no JSON and
         no label conversion per line; each line is matched against every log
         pattern in one pass and not kept. A blob with one time for every line is
-        the fastest form: the library's literals are searched for once over the
-        whole blob, and lines holding none are passed over.
+        the fastest form: it is checked for UTF-8 once, and a line holding no
+        literal of the library's log patterns costs only the search for them.
 
         Arguments:
             lines: a blob of newline-separated lines (``str``, ``bytes``,
