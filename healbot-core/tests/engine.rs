@@ -271,3 +271,18 @@ fn a_flapping_condition_restarts_for() {
     // The condition holds from the first evaluation; `for: 1m` makes it fire two evaluations later.
     assert_eq!(first, Some(2));
 }
+
+/// Found by the restore fuzz target: a `for` timer started at one end of
+/// time and an evaluation at the other overflowed their distance.
+#[test]
+fn evaluations_at_the_ends_of_time_do_not_overflow_for_timers() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    // No redis_up at all: db.unavailable's absence holds and its `for` timer starts.
+    engine.evaluate(T0);
+    engine.evaluate(i64::MIN);
+    engine.evaluate(i64::MAX);
+    let bytes = engine.snapshot();
+    let mut restored = Engine::restore(library(), topology(), EngineConfig::default(), &bytes).unwrap();
+    restored.evaluate(i64::MIN);
+    assert_eq!(restored.stats().evaluations, 4);
+}

@@ -1,55 +1,89 @@
-//! Replays every input under `fuzz/regressions/<target>/` through the parser
-//! of its fuzz target and checks that nothing panics, so that a crash found
-//! by `cargo fuzz` stays fixed on stable Rust.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Replays every input under `fuzz/regressions/<target>/` through the body
+//! of its fuzz target (the fuzz crate's `src/lib.rs`, included here, so the
+//! checks are the fuzzer's own) and checks that nothing panics, so that a
+//! crash found by `cargo fuzz` stays fixed on stable Rust.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use healbot_core::telemetry::{parse, Limits, PayloadFormat};
+
+#[path = "../../fuzz/src/lib.rs"]
+mod bodies;
 
 /// The routing key planted in the PagerDuty seeds; it must never come out.
 const SEED_ROUTING_KEY: &str = "SEEDROUTINGKEY";
 
-fn regressions_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions")
+fn fuzz_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz")
+}
+
+fn names_in(dir: &Path, suffix: &str) -> BTreeSet<String> {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|name| name.strip_suffix(suffix).map(str::to_string))
+        .collect()
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
 }
 
 #[test]
-fn every_format_has_seeds() {
+fn every_target_has_a_body_and_seeds() {
+    let targets = names_in(&fuzz_dir().join("fuzz_targets"), ".rs");
+    let bodies: BTreeSet<String> = bodies::TARGETS.iter().map(|(name, _)| name.to_string()).collect();
+    assert_eq!(targets, bodies, "fuzz_targets/*.rs and TARGETS in fuzz/src/lib.rs differ");
     for format in PayloadFormat::ALL {
-        let dir = regressions_dir().join(format!("parse_{}", format.as_str()));
-        let count = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).count();
-        assert!(count > 0, "no regression input in {}", dir.display());
+        assert!(targets.contains(&format!("parse_{}", format.as_str())), "no fuzz target parses {format:?}");
+    }
+    let regressions = fuzz_dir().join("regressions");
+    let folders: BTreeSet<String> =
+        names_in(&regressions, "").into_iter().filter(|name| regressions.join(name).is_dir()).collect();
+    assert_eq!(folders, targets, "regressions/<target>/ folders and fuzz targets differ");
+    for target in &targets {
+        let dir = regressions.join(target);
+        assert!(!files_in(&dir).is_empty(), "no regression input in {}", dir.display());
     }
 }
 
 #[test]
 fn regressions_never_panic() {
+    let mut replayed = 0;
+    let mut failures = Vec::new();
+    for (target, body) in bodies::TARGETS {
+        for file in files_in(&fuzz_dir().join("regressions").join(target)) {
+            let data = fs::read(&file).unwrap();
+            if let Err(message) = bodies::replay(*body, &data) {
+                failures.push(format!("{} panicked: {message}", file.display()));
+            }
+            replayed += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(replayed >= bodies::TARGETS.len());
+}
+
+/// The parser seeds again under the default limits and the tightest ones,
+/// and the PagerDuty seeds must never show their routing key.
+#[test]
+fn parse_regressions_under_every_limit() {
     let limit_sets = [
         Limits::default(),
         Limits { max_label_pairs: 1, max_label_value_len: 4, max_log_line_len: 4, max_records: 1, ..Limits::default() },
     ];
-    let mut replayed = 0;
     let mut failures = Vec::new();
-    let mut entries: Vec<_> =
-        fs::read_dir(regressions_dir()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
-    entries.sort();
-    for dir in entries {
-        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let format: PayloadFormat = target
-            .strip_prefix("parse_")
-            .unwrap_or_else(|| panic!("unexpected folder {target}"))
-            .parse()
-            .unwrap_or_else(|e| panic!("folder {target}: {e}"));
-        let mut files: Vec<_> = fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-        files.sort();
-        for file in files {
+    for format in PayloadFormat::ALL {
+        for file in files_in(&fuzz_dir().join("regressions").join(format!("parse_{}", format.as_str()))) {
             let data = fs::read(&file).unwrap();
             for limits in &limit_sets {
-                let outcome = catch_unwind(AssertUnwindSafe(|| parse(format, &data, 0, limits)));
-                match outcome {
+                match catch_unwind(AssertUnwindSafe(|| parse(format, &data, 0, limits))) {
                     Err(_) => failures.push(format!("{} panicked", file.display())),
                     Ok(result) => {
                         let shown = match &result {
@@ -61,10 +95,8 @@ fn regressions_never_panic() {
                         }
                     }
                 }
-                replayed += 1;
             }
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
-    assert!(replayed >= 2 * PayloadFormat::ALL.len());
 }

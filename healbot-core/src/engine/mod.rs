@@ -362,13 +362,14 @@ impl Engine {
     }
 
     /// Counts `n` observations of `kind` ingested; allocates the kind's
-    /// key only the first time it is counted.
+    /// key only the first time it is counted. Counters saturate: a restored
+    /// snapshot may hold any value.
     fn count_ingested(&mut self, kind: &'static str, n: u64) {
         if n == 0 {
             return;
         }
         match self.state.stats.ingested.get_mut(kind) {
-            Some(count) => *count += n,
+            Some(count) => *count = count.saturating_add(n),
             None => {
                 self.state.stats.ingested.insert(kind.to_string(), n);
             }
@@ -377,7 +378,8 @@ impl Engine {
 
     fn count_drop(&mut self, why: Dropped, n: u64) {
         if n > 0 {
-            *self.state.stats.dropped.entry(why).or_default() += n;
+            let count = self.state.stats.dropped.entry(why).or_default();
+            *count = count.saturating_add(n);
         }
     }
 
@@ -413,7 +415,8 @@ impl Engine {
             Ok(node) => Some(node),
             Err(why) => {
                 if n > 0 {
-                    *self.state.stats.unattached.entry(why).or_default() += n;
+                    let count = self.state.stats.unattached.entry(why).or_default();
+                    *count = count.saturating_add(n);
                 }
                 None
             }
@@ -834,7 +837,7 @@ impl Engine {
             self.state.series.advance(at);
             self.state.last_evaluated = Some(at);
         }
-        self.state.stats.evaluations += 1;
+        self.state.stats.evaluations = self.state.stats.evaluations.saturating_add(1);
         let program = Arc::clone(&self.program);
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len(), std::mem::take(&mut self.health));
@@ -893,11 +896,12 @@ impl Engine {
             // (onset, evidence weight, coverage, where it goes)
             let (onset, evidence_weight, coverage, into) = match since {
                 Timer::Excepted(item) => {
-                    self.state.stats.exceptions += 1;
+                    self.state.stats.exceptions = self.state.stats.exceptions.saturating_add(1);
                     ev.push(item);
                     (at, 0.0, 1.0, &mut excepted)
                 }
-                Timer::Since(since) if at - since < s.for_ms => continue,
+                // Any two times may be given (or restored), so their distance saturates.
+                Timer::Since(since) if at.saturating_sub(since) < s.for_ms => continue,
                 Timer::Since(since) => {
                     let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
                     let weight = program.eval_evidence(s, n, &facts, &mut ev);
@@ -1025,7 +1029,7 @@ impl Engine {
             crate::window::Push::TooOld => self.count_drop(Dropped::TooOld, 1),
             crate::window::Push::NonFinite => self.count_drop(Dropped::NonFinite, 1),
             crate::window::Push::UnknownSeries => self.count_drop(Dropped::SeriesLimit, 1),
-            _ => self.state.stats.ingested_metrics += 1,
+            _ => self.state.stats.ingested_metrics = self.state.stats.ingested_metrics.saturating_add(1),
         }
     }
 }
