@@ -77,9 +77,9 @@ impl StateFacts<'_> {
         let fresh = reads
             .iter()
             .filter(|m| {
-                self.series(n, **m)
-                    .iter()
-                    .any(|(id, _)| self.engine.state.series.last_at(*id).is_some_and(|t| self.at - t <= stale))
+                self.series(n, **m).iter().any(|(id, _)| {
+                    self.engine.state.series.last_at(*id).is_some_and(|t| self.at.saturating_sub(t) <= stale)
+                })
             })
             .count();
         fresh as f64 / reads.len() as f64
@@ -147,7 +147,7 @@ impl Facts for StateFacts<'_> {
             .filter(|(_, l)| series_matches(labels, l))
             .filter_map(|(id, _)| self.engine.state.series.last_at(*id))
             .max()
-            .map(|t| self.at - t)
+            .map(|t| self.at.saturating_sub(t))
     }
 
     fn dependencies(&self, n: NodeId, kind: Option<NodeKind>, transitive: bool) -> (usize, usize) {

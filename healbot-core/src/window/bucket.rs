@@ -102,7 +102,7 @@ impl BucketCounter {
         self.expire();
         let cutoff = self.newest.saturating_sub(self.retention.as_millis_i64());
         if at <= cutoff {
-            self.dropped += u64::from(n);
+            self.dropped = self.dropped.saturating_add(u64::from(n));
             return;
         }
         let index = self.index_of(at);
@@ -120,7 +120,7 @@ impl BucketCounter {
         }
         while self.buckets.len() > MAX_BUCKETS {
             if let Some(b) = self.buckets.pop_front() {
-                self.dropped += b.count;
+                self.dropped = self.dropped.saturating_add(b.count);
             }
         }
     }

@@ -434,7 +434,7 @@ impl SeriesStore {
         }
         let limit = LimitExceeded { max_series: self.state.config.max_series };
         if self.live >= self.state.config.max_series {
-            self.state.counters.series_limit += 1;
+            self.state.counters.series_limit = self.state.counters.series_limit.saturating_add(1);
             return Err(limit);
         }
         let series = Series::new(key);
@@ -442,7 +442,7 @@ impl SeriesStore {
             Some(slot) => slot,
             None => {
                 let Ok(slot) = u32::try_from(self.state.slots.len()) else {
-                    self.state.counters.series_limit += 1;
+                    self.state.counters.series_limit = self.state.counters.series_limit.saturating_add(1);
                     return Err(limit);
                 };
                 self.state.slots.push(Slot { generation: 0, series: None });
@@ -450,7 +450,7 @@ impl SeriesStore {
             }
         };
         let Some(entry) = self.state.slots.get_mut(slot as usize) else {
-            self.state.counters.series_limit += 1;
+            self.state.counters.series_limit = self.state.counters.series_limit.saturating_add(1);
             return Err(limit);
         };
         entry.series = Some(series);
@@ -505,26 +505,26 @@ impl SeriesStore {
         let counters = &mut state.counters;
         if !value.is_finite() {
             if value.is_nan() {
-                counters.nan += 1;
+                counters.nan = counters.nan.saturating_add(1);
             } else {
-                counters.infinite += 1;
+                counters.infinite = counters.infinite.saturating_add(1);
             }
             return Push::NonFinite;
         }
         let series = match state.slots.get_mut(id.slot as usize) {
             Some(Slot { generation, series: Some(series) }) if *generation == id.generation => series,
             _ => {
-                counters.unknown_series += 1;
+                counters.unknown_series = counters.unknown_series.saturating_add(1);
                 return Push::UnknownSeries;
             }
         };
         if at <= state.horizon {
-            counters.before_horizon += 1;
+            counters.before_horizon = counters.before_horizon.saturating_add(1);
             return Push::TooOld;
         }
         // What `advance` left behind goes now, before the capacity count.
         if series.samples.front().is_some_and(|s| s.t <= state.horizon) {
-            counters.evicted_samples += series.expire(state.horizon) as u64;
+            counters.evicted_samples = counters.evicted_samples.saturating_add(series.expire(state.horizon) as u64);
         }
         // A full series drops its oldest sample before it takes a new one,
         // so its buffers never grow past the limit.
@@ -534,19 +534,19 @@ impl SeriesStore {
             Some(last) if at <= last => {
                 let tolerance = state.config.out_of_order_tolerance.as_millis_i64();
                 if last.saturating_sub(at) > tolerance {
-                    counters.too_old += 1;
+                    counters.too_old = counters.too_old.saturating_add(1);
                     return Push::TooOld;
                 }
                 let pos = series.samples.partition_point(|s| s.t < at);
                 if let Some(s) = series.samples.get_mut(pos).filter(|s| s.t == at) {
                     s.v = value;
                     series.changed_from(pos, false);
-                    counters.replaced += 1;
+                    counters.replaced = counters.replaced.saturating_add(1);
                     return Push::Replaced;
                 }
-                counters.out_of_order += 1;
+                counters.out_of_order = counters.out_of_order.saturating_add(1);
                 if excess > 0 {
-                    counters.capacity += excess as u64;
+                    counters.capacity = counters.capacity.saturating_add(excess as u64);
                     // Older than every sample a full series keeps: it is
                     // itself the sample dropped.
                     if pos < excess {
@@ -563,14 +563,14 @@ impl SeriesStore {
             _ => {
                 if excess > 0 {
                     series.pop_front(excess);
-                    counters.capacity += excess as u64;
+                    counters.capacity = counters.capacity.saturating_add(excess as u64);
                 }
                 series.push_back(Sample { t: at, v: value });
                 if series.last_at.is_none() {
                     self.oldest_reference = self.oldest_reference.min(at);
                 }
                 series.last_at = Some(at);
-                counters.accepted += 1;
+                counters.accepted = counters.accepted.saturating_add(1);
                 Push::Accepted
             }
         }
@@ -716,7 +716,7 @@ impl SeriesStore {
             let Some(series) = slot.series.as_mut() else {
                 continue;
             };
-            counters.evicted_samples += series.expire(horizon) as u64;
+            counters.evicted_samples = counters.evicted_samples.saturating_add(series.expire(horizon) as u64);
             if !series.samples.is_empty() {
                 oldest = oldest.min(series.reference().unwrap_or(at));
                 continue;
@@ -732,7 +732,7 @@ impl SeriesStore {
                 // Slots are indexed by u32 at creation, so this fits.
                 self.state.free.push(slot_index as u32);
                 self.live -= 1;
-                counters.evicted_series += 1;
+                counters.evicted_series = counters.evicted_series.saturating_add(1);
             } else {
                 oldest = oldest.min(reference);
             }
