@@ -186,6 +186,7 @@ impl Engine {
     /// from the cache when a recent call passed the same key and value
     /// strings; otherwise as [`Engine::run`] (`small`) or
     /// [`Engine::run_detached`].
+    #[inline]
     fn run_labelled<T: Send>(
         &self,
         py: Python<'_>,
@@ -455,6 +456,7 @@ const MAX_CACHED_PAIRS: usize = 8;
 
 impl LabelCache {
     /// The labels of `dict`, converted or from the cache.
+    #[inline]
     fn get(&mut self, dict: &Bound<'_, PyDict>) -> PyResult<&Labels> {
         let mut addresses = [0usize; 2 * MAX_CACHED_PAIRS];
         let Some(len) = dict_addresses(dict, &mut addresses) else {
