@@ -50,18 +50,7 @@ use healbot_core::{Duration, Engine, EngineConfig, Library, Topology};
 const CAPACITY: usize = 256;
 const STEP_MS: i64 = 15_000;
 /// Every aggregation, each timed on its own.
-const AGGREGATIONS: [Aggregation; 10] = [
-    Aggregation::Last,
-    Aggregation::Min,
-    Aggregation::Max,
-    Aggregation::Avg,
-    Aggregation::Sum,
-    Aggregation::Count,
-    Aggregation::Rate,
-    Aggregation::Increase,
-    Aggregation::Quantile,
-    Aggregation::Slope,
-];
+const AGGREGATIONS: [Aggregation; 10] = Aggregation::ALL;
 
 fn config() -> WindowConfig {
     WindowConfig { max_samples_per_series: CAPACITY, ..WindowConfig::default() }

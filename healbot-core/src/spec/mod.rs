@@ -64,6 +64,30 @@ pub enum Aggregation {
     Slope,
 }
 
+impl Aggregation {
+    /// Every aggregation, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::spec::Aggregation;
+    /// assert_eq!(Aggregation::ALL.len(), 10);
+    /// assert_eq!(Aggregation::ALL[0], Aggregation::Last);
+    /// ```
+    pub const ALL: [Aggregation; 10] = [
+        Aggregation::Last,
+        Aggregation::Min,
+        Aggregation::Max,
+        Aggregation::Avg,
+        Aggregation::Sum,
+        Aggregation::Count,
+        Aggregation::Rate,
+        Aggregation::Increase,
+        Aggregation::Quantile,
+        Aggregation::Slope,
+    ];
+}
+
 /// The only `apiVersion` this engine reads.
 pub const API_VERSION: &str = "healbot.dev/v1";
 

@@ -9,18 +9,7 @@ use super::*;
 use crate::spec::Aggregation;
 use crate::Duration;
 
-const ALL: [Aggregation; 10] = [
-    Aggregation::Last,
-    Aggregation::Min,
-    Aggregation::Max,
-    Aggregation::Avg,
-    Aggregation::Sum,
-    Aggregation::Count,
-    Aggregation::Rate,
-    Aggregation::Increase,
-    Aggregation::Quantile,
-    Aggregation::Slope,
-];
+const ALL: [Aggregation; 10] = Aggregation::ALL;
 
 fn key(labels: u64) -> SeriesKey {
     SeriesKey { node: 1, metric: 2, labels }
