@@ -976,12 +976,8 @@ impl LogMatcher {
     /// [`LogMatcher::for_each_match`] on each line in turn. Returns the
     /// number of lines.
     ///
-    /// Cheaper than a call per line on text where most lines match nothing,
-    /// as logs are: the text is known to be UTF-8 and the scratch to fit
-    /// once, and a line holding no literal of the library costs only its
-    /// literal scan. (A library with patterns that have no literal,
-    /// [`MatcherStats::fallback`], searches every line in full, since those
-    /// must be tried on every line.)
+    /// Cheaper than a call per line: the text is known to be UTF-8, and the
+    /// scratch to fit, once.
     ///
     /// # Example
     ///
@@ -1008,36 +1004,9 @@ impl LogMatcher {
         let mut lines = 0;
         for (i, line) in crate::telemetry::split_lines(text.as_bytes()).enumerate() {
             lines = i + 1;
-            let found = match (&self.prefilter, &self.fallback) {
-                (Some(pf), None) => {
-                    // Only a line holding a literal is set up and confirmed.
-                    let mut any = false;
-                    pf.finder.for_each_hit(line, |lit, start| {
-                        if !any {
-                            any = true;
-                            self.begin(scratch);
-                        }
-                        self.record(pf, scratch, lit, start);
-                    });
-                    if any {
-                        self.finish(line, scratch);
-                    }
-                    any
-                }
-                (None, None) => false,
-                _ => {
-                    self.begin(scratch);
-                    if let Some(pf) = &self.prefilter {
-                        pf.finder.for_each_hit(line, |lit, start| self.record(pf, scratch, lit, start));
-                    }
-                    self.finish(line, scratch);
-                    true
-                }
-            };
-            if found {
-                for &p in &scratch.hits {
-                    f(i, PatternId(p));
-                }
+            self.search_fitted(line, scratch);
+            for &p in &scratch.hits {
+                f(i, PatternId(p));
             }
         }
         lines
@@ -1059,18 +1028,22 @@ impl LogMatcher {
     /// Fills `scratch.hits` with the matching pattern ids, sorted.
     fn search(&self, line: &[u8], scratch: &mut Scratch) {
         self.fit(scratch);
-        self.begin(scratch);
+        self.search_fitted(line, scratch);
+    }
+
+    /// [`LogMatcher::search`] with `scratch` known to fit this matcher.
+    #[inline(always)]
+    fn search_fitted(&self, line: &[u8], scratch: &mut Scratch) {
+        scratch.candidates.clear();
+        scratch.hits.clear();
         if let Some(pf) = &self.prefilter {
             pf.finder.for_each_hit(line, |lit, start| self.record(pf, scratch, lit, start));
         }
-        self.finish(line, scratch);
-    }
-
-    /// Starts a line's search (`scratch` fits this matcher).
-    #[inline(always)]
-    fn begin(&self, scratch: &mut Scratch) {
-        scratch.candidates.clear();
-        scratch.hits.clear();
+        // A line holding no literal, with no literal-free pattern to try,
+        // matches nothing and set nothing to clear: most log lines.
+        if !scratch.lit_touched.is_empty() || self.fallback.is_some() {
+            self.finish(line, scratch);
+        }
     }
 
     /// Records an occurrence of literal `lit` at `start` in the line: its
