@@ -1,12 +1,13 @@
 //! The compiled library: every signature and action after overrides, with
 //! macros inlined, indexed by id and stamped with a revision.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::load::{Format, LoadConfig, Loader};
 use crate::spec::action::Action;
 use crate::spec::signature::{Signature, SignatureLibrarySpec};
+use crate::window::hash::FixedMap;
 use crate::{Error, ErrorKind};
 
 /// A validated library of signatures and actions. Immutable, `Send + Sync`
@@ -37,8 +38,8 @@ struct Inner {
     lists: BTreeMap<String, Vec<String>>,
     signatures: Vec<Signature>,
     actions: Vec<Action>,
-    signature_index: HashMap<String, usize>,
-    action_index: HashMap<String, usize>,
+    signature_index: FixedMap<String, usize>,
+    action_index: FixedMap<String, usize>,
     revision: Arc<str>,
 }
 

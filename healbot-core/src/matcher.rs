@@ -13,7 +13,6 @@
 //! direction of the comparison (the largest for `>`/`>=`, the smallest for
 //! `<`/`<=`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::diagnosis::{EvidenceItem, PredicateInfo, Role};
@@ -23,6 +22,7 @@ use crate::spec::signature::{Category, Condition, EventTypeFilter, ExceptionOp, 
 use crate::spec::{Aggregation, Comparison, LabelMatcher, MatchOp, NodeKind};
 use crate::telemetry::Labels;
 use crate::topology::{NodeId, Topology};
+use crate::window::hash::FixedMap;
 use crate::{Duration, Error, ErrorKind};
 
 /// A label matcher compiled for evaluation.
@@ -181,10 +181,10 @@ pub struct Program {
     pub(crate) sigs: Vec<SigProgram>,
     nodes: Vec<Node>,
     preds: Vec<Pred>,
-    pub(crate) metrics: HashMap<String, u32>,
+    pub(crate) metrics: FixedMap<String, u32>,
     /// [`name_key`] of each interned metric: how the engine's state keys them.
     pub(crate) metric_keys: Vec<u64>,
-    pub(crate) reasons: HashMap<String, u32>,
+    pub(crate) reasons: FixedMap<String, u32>,
     /// [`name_key`] of each interned event reason.
     pub(crate) reason_keys: Vec<u64>,
     pub(crate) log: LogMatcher,
@@ -199,9 +199,9 @@ struct Builder<'a> {
     lists: &'a std::collections::BTreeMap<String, Vec<String>>,
     nodes: Vec<Node>,
     preds: Vec<Pred>,
-    metrics: HashMap<String, u32>,
+    metrics: FixedMap<String, u32>,
     metric_names: Vec<String>,
-    reasons: HashMap<String, u32>,
+    reasons: FixedMap<String, u32>,
     log: LogMatcherBuilder,
     log_keys: Vec<String>,
     retention: Duration,
@@ -454,9 +454,9 @@ impl Program {
             lists: library.lists(),
             nodes: Vec::new(),
             preds: Vec::new(),
-            metrics: HashMap::new(),
+            metrics: FixedMap::default(),
             metric_names: Vec::new(),
-            reasons: HashMap::new(),
+            reasons: FixedMap::default(),
             log: LogMatcherBuilder::new(),
             log_keys: Vec::new(),
             retention: Duration::from_secs(60),
@@ -528,7 +528,7 @@ impl Program {
     /// index. Computed once per (program, topology) so `diagnose` never tests
     /// `applies_to` again; signatures with the same `applies_to` share one list.
     pub(crate) fn applicable(&self, topo: &Topology) -> Vec<Arc<[NodeId]>> {
-        let mut by_key: HashMap<&str, Arc<[NodeId]>> = HashMap::new();
+        let mut by_key: FixedMap<&str, Arc<[NodeId]>> = FixedMap::default();
         self.sigs
             .iter()
             .map(|s| {

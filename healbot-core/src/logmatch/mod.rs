@@ -70,7 +70,6 @@ mod prefilter;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -79,6 +78,8 @@ use regex_automata::util::prefilter::Prefilter as UtilPrefilter;
 use regex_automata::util::syntax;
 use regex_automata::{Input, MatchKind, PatternSet, Span};
 use regex_syntax::hir::{Hir, Look};
+
+use crate::window::hash::FixedMap;
 
 use literal::{extract, literal_sequence, required_sets, usable, Lit, LiteralSeq};
 
@@ -1328,7 +1329,7 @@ impl<'b> Compiler<'b> {
         }
         let mut confirm = Vec::with_capacity(specs.len());
         let mut regexes: Vec<meta::Regex> = Vec::new();
-        let mut lit_index: HashMap<Lit, u32> = HashMap::new();
+        let mut lit_index: FixedMap<Lit, u32> = FixedMap::default();
         let mut lits: Vec<Lit> = Vec::new();
         // Per pattern, its required sets as literal ids (empty: fallback).
         let mut pattern_sets: Vec<Vec<Vec<u32>>> = Vec::with_capacity(specs.len());

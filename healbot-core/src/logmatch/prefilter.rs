@@ -15,7 +15,7 @@
 //! position is bounded by the largest bucket times the longest literal, and
 //! keys are spread across buckets when literals are assigned windows.
 
-use std::collections::HashMap;
+use crate::window::hash::FixedMap;
 
 /// log2 of the number of hash buckets (and bitmap bits) per key width.
 const HASH_BITS: u32 = 16;
@@ -132,11 +132,11 @@ impl Prefilter {
         // (width, stride) of each table.
         const SHAPES: [(usize, usize); 3] = [(4, STRIDE), (4, 1), (2, 1)];
         let mut per_table: [Vec<Entry>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-        let mut key_uses: HashMap<(usize, u32), u32> = HashMap::new();
+        let mut key_uses: FixedMap<(usize, u32), u32> = FixedMap::default();
         // How many needles contain each window: a key inside many needles'
         // text fires whenever any of them occurs, so keys unique to their
         // needle are preferred.
-        let mut grams: HashMap<(usize, u32), u32> = HashMap::new();
+        let mut grams: FixedMap<(usize, u32), u32> = FixedMap::default();
         for n in needles.iter() {
             for width in [4, 2] {
                 let mut mine: Vec<u32> = n.bytes.windows(width).map(key_of).collect();

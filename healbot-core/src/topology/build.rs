@@ -2,14 +2,13 @@
 //! validation (every problem, not the first), canonical numbering, the
 //! compressed adjacency, shards, cycles and the petgraph view.
 
-use std::collections::{HashMap, HashSet};
-
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::problem::TopologyProblem;
 use super::{EdgeKind, Inner, NodeId, NodeInfo, ShardId};
 use crate::diagnostic::{did_you_mean, DiagnosticKind};
 use crate::spec::TopologySpec;
+use crate::window::hash::{FixedMap, FixedSet};
 
 /// The largest number of nodes (and of edges) a topology may have: indices
 /// are `u32`, and `u32::MAX` is kept free as a sentinel.
@@ -172,7 +171,7 @@ fn edge_list(node: &crate::spec::NodeSpec, kind: EdgeKind) -> &[String] {
 /// A validated spec: every id and alias, and the edges as spec indices
 /// `(from, to, kind)` in declaration order.
 struct Resolved<'a> {
-    names: HashMap<&'a str, Name>,
+    names: FixedMap<&'a str, Name>,
     edges: Vec<(u32, u32, EdgeKind)>,
 }
 
@@ -188,7 +187,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
         .at_field("nodes")]);
     }
 
-    let mut seen_keys: HashMap<&str, usize> = HashMap::new();
+    let mut seen_keys: FixedMap<&str, usize> = FixedMap::default();
     for (i, key) in spec.attach_by.iter().enumerate() {
         if key.is_empty() {
             problems.push(
@@ -210,7 +209,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
     }
 
     // Node ids first, so that an alias colliding with any id is reported at the alias.
-    let mut names: HashMap<&str, Name> = HashMap::with_capacity(n);
+    let mut names: FixedMap<&str, Name> = FixedMap::with_capacity_and_hasher(n, Default::default());
     for (i, node) in spec.nodes.iter().enumerate() {
         if !valid_id(&node.id) {
             problems.push(
@@ -278,7 +277,7 @@ fn validate(spec: &TopologySpec) -> Result<Resolved<'_>, Vec<TopologyProblem>> {
 
     let mut suggestions_left = (SUGGESTION_BUDGET / n.max(1)).clamp(1, 64);
     let mut edges: Vec<(u32, u32, EdgeKind)> = Vec::new();
-    let mut in_list: HashSet<usize> = HashSet::new();
+    let mut in_list: FixedSet<usize> = FixedSet::default();
     for (i, node) in spec.nodes.iter().enumerate() {
         for (field, kind) in EDGE_FIELDS {
             in_list.clear();
@@ -540,7 +539,7 @@ pub(super) fn compile(spec: &TopologySpec) -> Result<Inner, Vec<TopologyProblem>
         });
         weights.push(super::tier_weight(s.tier));
     }
-    let lookup: HashMap<Box<str>, NodeId> = names
+    let lookup: FixedMap<Box<str>, NodeId> = names
         .into_iter()
         .map(|(name, target)| {
             let i = match target {

@@ -70,7 +70,7 @@
 mod build;
 mod problem;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -79,6 +79,7 @@ use petgraph::graph::DiGraph;
 pub use problem::TopologyProblem;
 
 use crate::spec::{NodeKind, TopologySpec};
+use crate::window::hash::FixedMap;
 use crate::Name;
 use build::Csr;
 
@@ -647,7 +648,7 @@ struct Inner {
     id_rank: Vec<u32>,
     /// `tier_weight` of each node, by `NodeId`.
     weights: Vec<u8>,
-    lookup: HashMap<Box<str>, NodeId>,
+    lookup: FixedMap<Box<str>, NodeId>,
     dependencies: Csr,
     dependents: Csr,
     replicas: Csr,

@@ -6,7 +6,22 @@
 //! chooses label values to collide (see [`label_set_hash`]). The series limit
 //! bounds what such an adversary can cost.
 
-use std::hash::Hasher;
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A map hashed by [`KeyHasher`]: the core's lookup tables (names of a
+/// library or a topology, compile-time scratch). The `std` default seeds
+/// itself from the operating system's random source, which the core never
+/// reads (no order of these maps reaches an output, but the principle has
+/// no exceptions), and SipHash costs several times this hash on the short
+/// names the tables hold: looking a metric name up is on the path of every
+/// sample ingested by name. The tables are built from a library or a
+/// topology, not from telemetry, so telemetry cannot fill them with
+/// colliding keys.
+pub(crate) type FixedMap<K, V> = HashMap<K, V, BuildHasherDefault<KeyHasher>>;
+
+/// A set hashed by [`KeyHasher`] (see [`FixedMap`]).
+pub(crate) type FixedSet<K> = HashSet<K, BuildHasherDefault<KeyHasher>>;
 
 const K: u64 = 0x9E37_79B9_7F4A_7C15;
 const K2: u64 = 0xA076_1D64_78BD_642F;
@@ -57,6 +72,13 @@ impl Hasher for KeyHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
         self.0 = hash_bytes(self.0, bytes);
+    }
+
+    /// One word, not a call to [`hash_bytes`]: `str` hashes as its bytes
+    /// then a `0xff`.
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
     }
 
     #[inline]

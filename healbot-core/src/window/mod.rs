@@ -216,7 +216,7 @@
 
 mod aggregate;
 mod bucket;
-mod hash;
+pub(crate) mod hash;
 mod store;
 
 pub use bucket::{BucketCounter, MAX_BUCKETS};
