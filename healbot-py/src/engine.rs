@@ -15,13 +15,13 @@ use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
-use crate::results::{Decision, Diagnosis, IngestReport};
+use crate::results::{Decision, Diagnosis, IngestReport, Shared};
 
 /// Engine settings from a dict of `EngineConfig` fields (durations as
 /// strings such as `"5m"`); unknown keys are rejected.
@@ -776,10 +776,13 @@ impl Engine {
 
     /// Evaluates every signature at `at` (None: now) and decides what to do.
     #[pyo3(signature = (at = None))]
-    fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
+    fn evaluate<'py>(&self, py: Python<'py>, at: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyList>> {
         let at = at_ms(at, "at")?;
         let decisions = self.run_detached(py, |e| e.evaluate(at))?;
-        Ok(decisions.into_iter().map(Decision::new).collect())
+        let mut shared = Shared::default();
+        let objects =
+            decisions.into_iter().map(|d| Decision::wrap(py, d, &mut shared)).collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, objects)
     }
 
     /// Records that the host executed an action for a decision. Returns
