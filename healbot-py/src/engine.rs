@@ -6,6 +6,7 @@
 //! finds the mutex taken releases the GIL before it waits.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
@@ -18,7 +19,7 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
-use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
+use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python, AddressHasher};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
 use crate::results::{Decision, Diagnosis, IngestReport, Shared};
@@ -358,8 +359,10 @@ impl<T> PerRow<T> {
         what: &str,
         convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
     ) -> PyResult<PerRow<T>> {
-        let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
-        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n.unwrap_or(0)) };
+        let rows = n.or_else(|| seq.len().ok()).unwrap_or(0);
+        let mut seen: HashMap<usize, u32, BuildHasherDefault<AddressHasher>> =
+            HashMap::with_capacity_and_hasher(rows, BuildHasherDefault::default());
+        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(rows) };
         for item in seq.try_iter()? {
             let item = item?;
             let key = item.as_ptr() as usize;

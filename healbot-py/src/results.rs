@@ -17,7 +17,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyString, PyType};
 
-use crate::convert::{enum_str, ms_to_datetime, to_python};
+use crate::convert::{enum_str, ms_to_datetime, to_python, AddressHasher};
 use crate::errors::{err, to_py_err};
 
 fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
@@ -934,27 +934,6 @@ impl Shared {
         let s = new_result(py, SignatureRef { core: signature.clone(), id })?;
         self.signatures.insert(key, s.clone_ref(py));
         Ok(s)
-    }
-}
-
-/// A hasher for addresses: one multiplication (the std hasher's SipHash
-/// costs more than the lookup it serves).
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-    fn finish(&self) -> u64 {
-        // The high bits of the product are the well-mixed ones; the table
-        // indexes by the low bits.
-        self.0.rotate_left(32)
     }
 }
 
