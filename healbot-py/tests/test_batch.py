@@ -226,10 +226,10 @@ def test_series_set_label_dicts(cpu_library: healbot.Library, small_topology: he
     assert engine.resolve_series_set(["cpu", "mem"] * 50, [shared] * 100).resolved == 50
     engine = healbot.Engine(cpu_library, small_topology)
     with pytest.raises(TypeError, match="every label value must be a str, got int"):
-        engine.resolve_series_set(["cpu", "cpu"], [{"service": "api"}, {"service": 3}])
+        engine.resolve_series_set(["cpu", "cpu"], [{"service": "api"}, {"service": 3}])  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="every label key must be a str, got bytes"):
-        engine.resolve_series_set("cpu", [{b"service": "api"}])
+        engine.resolve_series_set("cpu", [{b"service": "api"}])  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="every label value must be a str, got str"):
         engine.resolve_series_set("cpu", [{"service": "\ud800"}])
     with pytest.raises(TypeError, match="expected a mapping of str to str or None, got int"):
-        engine.resolve_series_set("cpu", [3])
+        engine.resolve_series_set("cpu", [3])  # type: ignore[list-item]
