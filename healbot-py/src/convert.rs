@@ -8,7 +8,6 @@ use healbot_core::telemetry::Labels;
 use healbot_core::ErrorKind;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::pybacked::PyBackedStr;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
 
@@ -124,13 +123,36 @@ fn type_name(ob: &Bound<'_, PyAny>) -> String {
     ob.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
 }
 
+/// A hasher for addresses: one multiplication (the std hasher's SipHash
+/// costs more than the lookup it serves).
+#[derive(Default)]
+pub struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+    fn finish(&self) -> u64 {
+        // The high bits of the product are the well-mixed ones; the table
+        // indexes by the low bits.
+        self.0.rotate_left(32)
+    }
+}
+
 /// A label set from `None` or a mapping of `str` to `str`.
 pub fn labels(ob: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Labels> {
     let Some(ob) = ob else { return Ok(Labels::new()) };
     if ob.is_none() {
         return Ok(Labels::new());
     }
-    let mut pairs: Vec<(PyBackedStr, PyBackedStr)> = Vec::new();
+    // Each key and value is copied once, straight into the label set's
+    // strings (no borrowed handles kept, no second list).
+    let mut pairs: Vec<(String, String)> = Vec::new();
     if let Ok(dict) = ob.cast::<PyDict>() {
         pairs.reserve(dict.len());
         for (k, v) in dict.iter() {
@@ -147,12 +169,14 @@ pub fn labels(ob: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Labels> {
             type_name(ob)
         )));
     }
-    Ok(pairs.iter().map(|(k, v)| (&**k, &**v)).collect())
+    Ok(pairs.into_iter().collect())
 }
 
-fn label_text(ob: &Bound<'_, PyAny>, what: &str, part: &str) -> PyResult<PyBackedStr> {
-    ob.extract::<PyBackedStr>()
-        .map_err(|_| PyTypeError::new_err(format!("{what}: every label {part} must be a str, got {}", type_name(ob))))
+fn label_text(ob: &Bound<'_, PyAny>, what: &str, part: &str) -> PyResult<String> {
+    ob.cast::<PyString>()
+        .ok()
+        .and_then(|s| s.to_cow().ok().map(Cow::into_owned))
+        .ok_or_else(|| PyTypeError::new_err(format!("{what}: every label {part} must be a str, got {}", type_name(ob))))
 }
 
 /// A Python value (None, bool, int, float, str, dict with str keys,

@@ -6,6 +6,7 @@
 //! finds the mutex taken releases the GIL before it waits.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
@@ -15,13 +16,13 @@ use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
-use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python};
+use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python, AddressHasher};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
-use crate::results::{Decision, Diagnosis, IngestReport};
+use crate::results::{Decision, Diagnosis, IngestReport, Shared};
 
 /// Engine settings from a dict of `EngineConfig` fields (durations as
 /// strings such as `"5m"`); unknown keys are rejected.
@@ -358,8 +359,10 @@ impl<T> PerRow<T> {
         what: &str,
         convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
     ) -> PyResult<PerRow<T>> {
-        let mut seen: std::collections::HashMap<usize, u32> = std::collections::HashMap::new();
-        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(n.unwrap_or(0)) };
+        let rows = n.or_else(|| seq.len().ok()).unwrap_or(0);
+        let mut seen: HashMap<usize, u32, BuildHasherDefault<AddressHasher>> =
+            HashMap::with_capacity_and_hasher(rows, BuildHasherDefault::default());
+        let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(rows) };
         for item in seq.try_iter()? {
             let item = item?;
             let key = item.as_ptr() as usize;
@@ -776,10 +779,13 @@ impl Engine {
 
     /// Evaluates every signature at `at` (None: now) and decides what to do.
     #[pyo3(signature = (at = None))]
-    fn evaluate(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Decision>> {
+    fn evaluate<'py>(&self, py: Python<'py>, at: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyList>> {
         let at = at_ms(at, "at")?;
         let decisions = self.run_detached(py, |e| e.evaluate(at))?;
-        Ok(decisions.into_iter().map(Decision::new).collect())
+        let mut shared = Shared::default();
+        let objects =
+            decisions.into_iter().map(|d| Decision::wrap(py, d, &mut shared)).collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, objects)
     }
 
     /// Records that the host executed an action for a decision. Returns

@@ -7,13 +7,17 @@ use healbot_core::decision::{ChosenAction, GuardFailure as CoreGuardFailure, Rej
 use healbot_core::decision::{RootCause as CoreRootCause, SignatureRef as CoreSignatureRef};
 use healbot_core::diagnosis::{Diagnosis as CoreDiagnosis, EvidenceItem, Role};
 use healbot_core::engine::IngestReport as CoreIngestReport;
+use healbot_core::name::Name;
 use healbot_core::{Decision as CoreDecision, Diagnostic as CoreDiagnostic, ErrorKind};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyString, PyType};
 
-use crate::convert::{enum_str, ms_to_datetime, to_python};
+use crate::convert::{enum_str, ms_to_datetime, to_python, AddressHasher};
 use crate::errors::{err, to_py_err};
 
 fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
@@ -26,11 +30,76 @@ fn gone(what: &str) -> PyErr {
     err(ErrorKind::InvalidArgument, format!("internal: the {what} is missing from its result"))
 }
 
+/// The Python strings of a unit enum's spellings, made once per process
+/// and shared (reading a verdict or a role then allocates nothing). Indexed
+/// by the variant's discriminant; the spelling comes from the core.
+struct Spelled([PyOnceLock<Py<PyString>>; SPELLED_VARIANTS]);
+
+/// Variants a [`Spelled`] caches (more are spelled on each read).
+const SPELLED_VARIANTS: usize = 8;
+
+impl Spelled {
+    const fn new() -> Spelled {
+        Spelled([const { PyOnceLock::new() }; SPELLED_VARIANTS])
+    }
+
+    /// The string of variant `index`, spelled `text`.
+    #[inline]
+    fn get<'py>(&self, py: Python<'py>, index: usize, text: &'static str) -> Bound<'py, PyString> {
+        match self.0.get(index) {
+            Some(cell) => cell.get_or_init(py, || PyString::intern(py, text).unbind()).bind(py).clone(),
+            None => PyString::new(py, text),
+        }
+    }
+}
+
+/// `ob`, no longer tracked by the cycle collector. A result object holds
+/// no Python reference that could lead back to itself (only core values
+/// behind an `Arc`, and strings and result objects made from them, which
+/// hold none either), and result classes take neither subclasses nor
+/// attributes, so it can never be part of a cycle; left tracked, every
+/// collection while results are alive would visit each one (a thousand per
+/// evaluation), and every decision kept across collections again and again.
+pub(crate) fn untracked<T>(ob: Bound<'_, T>) -> Bound<'_, T> {
+    // SAFETY: `ob` is a live object and the thread is attached (`Bound`).
+    // Untracking an object that cannot be in a cycle only spares the
+    // collector from visiting it (CPython does the same for tuples and dicts
+    // of atomic values); deallocation untracks again, which is a no-op.
+    unsafe { pyo3::ffi::PyObject_GC_UnTrack(ob.as_ptr().cast()) };
+    ob
+}
+
+/// A new result object, untracked (see [`untracked`]).
+fn new_result<T: pyo3::PyClass + Into<pyo3::PyClassInitializer<T>>>(py: Python<'_>, value: T) -> PyResult<Py<T>> {
+    Ok(untracked(Bound::new(py, value)?).unbind())
+}
+
+/// The object in `cell`, made by `make` and stored on first use. Unlike
+/// `PyOnceLock::get_or_init`, the first use does not let go of the
+/// interpreter while it waits to fill the cell (which costs more than the
+/// object): `make` runs with it held, and when two threads race, the first
+/// object stored is the one both get (`make` only converts, so the objects
+/// are equal).
+#[inline]
+fn cached<'py, T>(
+    cell: &PyOnceLock<Py<T>>,
+    py: Python<'py>,
+    make: impl FnOnce() -> PyResult<Py<T>>,
+) -> PyResult<Bound<'py, T>> {
+    if let Some(v) = cell.get(py) {
+        return Ok(v.bind(py).clone());
+    }
+    // A lost race drops the object made here and returns the stored one.
+    let _ = cell.set(py, make()?);
+    cell.get(py).map(|v| v.bind(py).clone()).ok_or_else(|| gone("cached attribute"))
+}
+
 // The result classes below share one core value per evaluated result: a
-// `Decision` holds its core decision in an `Arc`, and its parts (signature,
-// confidence, evidence, root cause, action…) hold the same `Arc` and where
-// the part sits, so reading `d.root_cause.role` copies nothing but the
-// string returned.
+// `Decision` holds its core decision in an `Arc`, and its parts (confidence,
+// evidence, root cause, action…) hold the same `Arc` and where the part
+// sits, so reading `d.root_cause.role` copies nothing. A `SignatureRef`
+// holds the core's signature reference, which the decisions of a signature
+// share.
 
 /// Where an evidence item lives: in a decision or in a diagnosis.
 #[derive(Clone, Debug)]
@@ -369,31 +438,36 @@ impl IngestReport {
     }
 }
 
-/// The signature behind a decision.
+/// The signature behind a decision (shared by the decisions of the
+/// signature in one evaluation).
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug)]
-pub struct SignatureRef(Arc<CoreDecision>);
+pub struct SignatureRef {
+    core: Arc<CoreSignatureRef>,
+    /// Id.
+    #[pyo3(get)]
+    id: Py<PyString>,
+}
 
 impl SignatureRef {
     fn v(&self) -> PyResult<&CoreSignatureRef> {
-        self.0.signature.as_deref().ok_or_else(|| gone("signature"))
+        Ok(&self.core)
     }
 }
 
 impl PartialEq for SignatureRef {
     fn eq(&self, other: &SignatureRef) -> bool {
-        self.v().ok() == other.v().ok()
+        self.core == other.core
+    }
+}
+
+impl std::fmt::Debug for SignatureRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SignatureRef").field(&self.core).finish()
     }
 }
 
 #[pymethods]
 impl SignatureRef {
-    /// Id.
-    #[getter]
-    fn id(&self) -> PyResult<&str> {
-        let v = self.v()?;
-        Ok(&v.id)
-    }
     /// Title.
     #[getter]
     fn title(&self) -> PyResult<&str> {
@@ -552,8 +626,10 @@ impl PartialEq for RootCause {
 impl RootCause {
     /// `root`, `symptom` or `inferred_suspect`.
     #[getter]
-    fn role(&self) -> &'static str {
-        self.v().role.as_str()
+    fn role<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        static SPELLED: Spelled = Spelled::new();
+        let role = self.v().role;
+        SPELLED.get(py, role as usize, role.as_str())
     }
     /// The root-cause node (the decision's node when it is a root).
     #[getter]
@@ -799,19 +875,98 @@ impl RejectedAction {
 
 /// One decision: verdict, confidence with its terms, evidence, root cause,
 /// chosen action or why none, rejected actions and an explanation.
+///
+/// The attributes a loop over decisions reads most are Python objects made
+/// when the decision is: the node and the verdict (strings, each node's
+/// and each verdict's shared by the decisions of an evaluation) and the
+/// signature (one `SignatureRef` per signature per evaluation), read
+/// straight from the object by the interpreter. The root cause is made on
+/// first read and kept. Nothing changes after that, so the class is safe to
+/// share between threads.
 #[pyclass(frozen, eq, module = "healbot._native")]
-#[derive(Clone, Debug, PartialEq)]
-pub struct Decision(Arc<CoreDecision>);
+pub struct Decision {
+    core: Arc<CoreDecision>,
+    /// The node.
+    #[pyo3(get)]
+    node: Py<PyString>,
+    /// The signature; None for inferred suspects.
+    #[pyo3(get)]
+    signature: Py<PyAny>,
+    /// `execute`, `escalate`, `suppress`, `blocked` or `observe`.
+    #[pyo3(get)]
+    verdict: Py<PyString>,
+    root_cause: PyOnceLock<Py<RootCause>>,
+}
+
+/// The Python objects the decisions of one evaluation share: a string per
+/// node and a [`SignatureRef`] per signature, keyed by the address of the
+/// core's shared value (decisions of a node or of a signature point to one
+/// `Name` or one `Arc<SignatureRef>`; values at other addresses only get
+/// objects of their own). Each entry keeps its core value alive, so no
+/// address is reused while the table exists.
+#[derive(Default)]
+pub struct Shared {
+    nodes: HashMap<usize, (Name, Py<PyString>), BuildHasherDefault<AddressHasher>>,
+    signatures: HashMap<usize, Py<SignatureRef>, BuildHasherDefault<AddressHasher>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("nodes", &self.nodes.len()).field("signatures", &self.signatures.len()).finish()
+    }
+}
+
+impl Shared {
+    fn node(&mut self, py: Python<'_>, node: &Name) -> Py<PyString> {
+        let (_, s) = self
+            .nodes
+            .entry(node.as_str().as_ptr() as usize)
+            .or_insert_with(|| (node.clone(), PyString::new(py, node).unbind()));
+        s.clone_ref(py)
+    }
+
+    fn signature(&mut self, py: Python<'_>, signature: &Arc<CoreSignatureRef>) -> PyResult<Py<SignatureRef>> {
+        let key = Arc::as_ptr(signature) as usize;
+        if let Some(s) = self.signatures.get(&key) {
+            return Ok(s.clone_ref(py));
+        }
+        let id = PyString::new(py, &signature.id).unbind();
+        let s = new_result(py, SignatureRef { core: signature.clone(), id })?;
+        self.signatures.insert(key, s.clone_ref(py));
+        Ok(s)
+    }
+}
 
 impl Decision {
-    /// Wraps a core decision.
-    pub fn new(d: CoreDecision) -> Decision {
-        Decision(Arc::new(d))
+    /// Wraps a core decision as a Python object (untracked, see
+    /// [`untracked`]), sharing strings and signatures through `shared`.
+    pub fn wrap<'py>(py: Python<'py>, d: CoreDecision, shared: &mut Shared) -> PyResult<Bound<'py, Decision>> {
+        let node = shared.node(py, &d.node);
+        let signature = match &d.signature {
+            Some(s) => shared.signature(py, s)?.into_any(),
+            None => py.None(),
+        };
+        static VERDICTS: Spelled = Spelled::new();
+        let verdict = VERDICTS.get(py, d.verdict as usize, d.verdict.as_str()).unbind();
+        let decision = Decision { core: Arc::new(d), node, signature, verdict, root_cause: PyOnceLock::new() };
+        Ok(untracked(Bound::new(py, decision)?))
     }
 
     /// The core decision.
     pub fn v(&self) -> &CoreDecision {
-        &self.0
+        &self.core
+    }
+}
+
+impl PartialEq for Decision {
+    fn eq(&self, other: &Decision) -> bool {
+        self.core == other.core
+    }
+}
+
+impl std::fmt::Debug for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Decision").field(&self.core).finish()
     }
 }
 
@@ -821,8 +976,9 @@ impl Decision {
     ///
     /// Raises InvalidArgumentError when the text is not a decision document.
     #[classmethod]
-    fn from_json(_cls: &Bound<'_, PyType>, text: &str) -> PyResult<Decision> {
-        CoreDecision::from_json(text).map(Decision::new).map_err(to_py_err)
+    fn from_json<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, Decision>> {
+        let d = CoreDecision::from_json(text).map_err(to_py_err)?;
+        Decision::wrap(cls.py(), d, &mut Shared::default())
     }
     /// The version of the decision document.
     #[getter]
@@ -849,16 +1005,6 @@ impl Decision {
     fn at_ms(&self) -> i64 {
         self.v().at
     }
-    /// The node.
-    #[getter]
-    fn node(&self) -> &str {
-        &self.v().node
-    }
-    /// The signature; None for inferred suspects.
-    #[getter]
-    fn signature(&self) -> Option<SignatureRef> {
-        self.0.signature.is_some().then(|| SignatureRef(self.0.clone()))
-    }
     /// When the failure began (UTC).
     #[getter]
     fn onset<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -869,11 +1015,6 @@ impl Decision {
     fn onset_ms(&self) -> i64 {
         self.v().onset
     }
-    /// `execute`, `escalate`, `suppress`, `blocked` or `observe`.
-    #[getter]
-    fn verdict(&self) -> &'static str {
-        self.v().verdict.as_str()
-    }
     /// Why this verdict (and not execute).
     #[getter]
     fn reasons(&self) -> Vec<String> {
@@ -882,27 +1023,27 @@ impl Decision {
     /// Confidence and its terms.
     #[getter]
     fn confidence(&self) -> Confidence {
-        Confidence(self.0.clone())
+        Confidence(self.core.clone())
     }
     /// Every predicate evaluated.
     #[getter]
     fn evidence(&self) -> Vec<Evidence> {
-        EvidenceOwner::Decision(self.0.clone()).all()
+        EvidenceOwner::Decision(self.core.clone()).all()
     }
     /// Root-cause verdict.
     #[getter]
-    fn root_cause(&self) -> RootCause {
-        RootCause(self.0.clone())
+    fn root_cause<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, RootCause>> {
+        cached(&self.root_cause, py, || new_result(py, RootCause(self.core.clone())))
     }
     /// The chosen action, if any.
     #[getter]
     fn action(&self) -> Option<Action> {
-        self.0.action.is_some().then(|| Action(self.0.clone()))
+        self.core.action.is_some().then(|| Action(self.core.clone()))
     }
     /// Rejected actions with their failed guards.
     #[getter]
     fn rejected(&self) -> Vec<RejectedAction> {
-        (0..self.0.rejected.len()).map(|index| RejectedAction { decision: self.0.clone(), index }).collect()
+        (0..self.core.rejected.len()).map(|index| RejectedAction { decision: self.core.clone(), index }).collect()
     }
     /// One paragraph for a person.
     #[getter]

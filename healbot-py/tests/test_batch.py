@@ -200,3 +200,36 @@ def test_series_set(cpu_library: healbot.Library, small_topology: healbot.Topolo
     limited = healbot.Engine(cpu_library, small_topology, {"max_series": 2})
     with pytest.raises(healbot.LimitExceeded, match="rejected 1 of 3"):
         limited.resolve_series_set("cpu", services[:3])
+
+
+def test_series_set_label_dicts(cpu_library: healbot.Library, small_topology: healbot.Topology) -> None:
+    """Rows with equal labels in distinct dicts, in one shared dict, or as a
+    mapping resolve alike; label keys and values must be str."""
+
+    class Labels(dict[str, str]):
+        pass
+
+    class Text(str):
+        pass
+
+    rows = 300
+    distinct = [{"service": ("api", "web", "db")[i % 3], "instance": f"i-{i}"} for i in range(rows)]
+    subclassed = [Labels({Text("service"): Text(d["service"]), "instance": d["instance"]}) for d in distinct]
+    for labels in (distinct, subclassed):
+        engine = healbot.Engine(cpu_library, small_topology)
+        series = engine.resolve_series_set(["cpu"] * rows, labels)
+        assert (len(series), series.resolved) == (rows, rows)
+        engine.ingest_series_set(series, np.full(rows, 0.99), T0)
+        assert engine.stats()["ingested_metrics"] == rows
+    shared = {"service": "api"}
+    engine = healbot.Engine(cpu_library, small_topology)
+    assert engine.resolve_series_set(["cpu", "mem"] * 50, [shared] * 100).resolved == 50
+    engine = healbot.Engine(cpu_library, small_topology)
+    with pytest.raises(TypeError, match="every label value must be a str, got int"):
+        engine.resolve_series_set(["cpu", "cpu"], [{"service": "api"}, {"service": 3}])  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="every label key must be a str, got bytes"):
+        engine.resolve_series_set("cpu", [{b"service": "api"}])  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="every label value must be a str, got str"):
+        engine.resolve_series_set("cpu", [{"service": "\ud800"}])
+    with pytest.raises(TypeError, match="expected a mapping of str to str or None, got int"):
+        engine.resolve_series_set("cpu", [3])  # type: ignore[list-item]

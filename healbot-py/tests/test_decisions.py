@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import pickle
 
@@ -190,3 +191,81 @@ def test_reload_library(shop_engine: healbot.Engine, shop_library: healbot.Libra
     with pytest.raises(TypeError):
         shop_engine.reload_library("signatures.yaml")  # type: ignore[arg-type]
     assert shop_engine.library.revision == tuned.revision
+
+
+def test_decision_attributes_read_again(shop_engine: healbot.Engine) -> None:
+    """The node, verdict, signature and root cause are made once per decision
+    (or shared within an evaluation): reading them again gives equal values of
+    the same types, and the document is unchanged."""
+    decisions = redis_outage(shop_engine)
+    for d in decisions:
+        doc = d.to_dict()
+        for _ in range(3):
+            assert type(d.node) is str and d.node == doc["node"]
+            assert type(d.verdict) is str and d.verdict == doc["verdict"]
+            assert d.root_cause.role == doc["root_cause"]["role"] and type(d.root_cause.role) is str
+            assert d.root_cause == d.root_cause and d.root_cause.to_dict() == doc["root_cause"]
+            if "signature" in doc:
+                assert d.signature is not None and d.signature.id == doc["signature"]["id"]
+                assert type(d.signature.id) is str and d.signature.to_dict() == doc["signature"]
+            else:
+                assert d.signature is None
+        assert d.to_dict() == doc
+        # Frozen: the attributes cannot be set.
+        for name in ("node", "verdict", "signature", "root_cause"):
+            with pytest.raises(AttributeError):
+                setattr(d, name, None)
+        if d.signature is not None:
+            with pytest.raises(AttributeError):
+                setattr(d.signature, "id", "x")
+
+
+def test_decisions_of_a_signature_share_their_signature(shop_engine: healbot.Engine) -> None:
+    decisions = [d for d in redis_outage(shop_engine) if d.signature is not None]
+    by_signature: dict[str, list[healbot.Decision]] = {}
+    for d in decisions:
+        assert d.signature is not None
+        by_signature.setdefault(d.signature.id, []).append(d)
+    assert by_signature
+    for same in by_signature.values():
+        first = same[0].signature
+        assert first is not None
+        for d in same:
+            assert d.signature == first and d.signature is not None and d.signature.title == first.title
+
+
+def test_decisions_of_different_evaluations_are_independent(
+    shop_library: healbot.Library, shop_topology: healbot.Topology
+) -> None:
+    a = redis_outage(healbot.Engine(shop_library, shop_topology))
+    b = redis_outage(healbot.Engine(shop_library, shop_topology))
+    assert [d.to_json() for d in a] == [d.to_json() for d in b]
+    assert a == b and all(x == y and x is not y for x, y in zip(a, b))
+    snapshot = [(d.node, d.verdict, d.signature.id if d.signature else "", d.root_cause.role) for d in b]
+    docs = [d.to_json() for d in b]
+    del a
+    gc.collect()
+    assert [(d.node, d.verdict, d.signature.id if d.signature else "", d.root_cause.role) for d in b] == snapshot
+    assert [d.to_json() for d in b] == docs
+    # A decision outlives its evaluation's other decisions and its engine.
+    last = b[-1]
+    doc = last.to_json()
+    del b
+    gc.collect()
+    assert last.to_json() == doc and last.node == json.loads(doc)["node"]
+
+
+def test_decision_from_json_reads_like_an_evaluated_one(shop_engine: healbot.Engine) -> None:
+    for d in redis_outage(shop_engine):
+        back = healbot.Decision.from_json(d.to_json())
+        assert (back.node, back.verdict, back.root_cause.role) == (d.node, d.verdict, d.root_cause.role)
+        assert (back.signature.id if back.signature else None) == (d.signature.id if d.signature else None)
+        assert back.signature == d.signature and back == d
+
+
+def test_decisions_are_not_tracked_by_the_cycle_collector(shop_engine: healbot.Engine) -> None:
+    """Results hold no references that could lead back to themselves, so the
+    collector need not visit them (a thousand per evaluation)."""
+    d = redis_outage(shop_engine)[0]
+    assert not gc.is_tracked(d) and not gc.is_tracked(d.root_cause)
+    assert d.signature is None or not gc.is_tracked(d.signature)

@@ -131,3 +131,26 @@ def test_long_calls_release_the_gil(cpu_engine: healbot.Engine) -> None:
     assert end - start > 4 * margin, "the call was too quick to tell"
     # Had the call held the GIL, the spinner could not have run inside it.
     assert inside, (len(stamps), end - start)
+
+
+def test_threads_read_the_same_decisions(shop_engine: healbot.Engine) -> None:
+    """The root cause a decision makes on first read is made once whichever
+    thread reads first; every thread reads equal values."""
+    from .conftest import redis_outage
+
+    fresh = redis_outage(shop_engine)
+    barrier = threading.Barrier(8)
+
+    def read(_: int) -> list[list[tuple[str, str, str, str]]]:
+        barrier.wait()
+        return [
+            [(d.node, d.verdict, d.signature.id if d.signature else "", d.root_cause.role) for d in fresh]
+            for _ in range(50)
+        ]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read, range(8)))
+    docs = [d.to_dict() for d in fresh]
+    first = [(doc["node"], doc["verdict"], doc.get("signature", {}).get("id", ""), doc["root_cause"]["role"]) for doc in docs]
+    assert all(r == first for rs in results for r in rs)
+    assert all(d.root_cause is d.root_cause for d in fresh)
