@@ -74,7 +74,7 @@ impl Hasher for KeyHasher {
         self.0 = hash_bytes(self.0, bytes);
     }
 
-    /// One word, not a call to [`hash_bytes`]: `str` hashes as its bytes
+    /// One word, not a pass over one byte: `str` hashes as its bytes
     /// then a `0xff`.
     #[inline]
     fn write_u8(&mut self, i: u8) {
