@@ -231,15 +231,30 @@ impl Prefilter {
         let bits: &[u64; BITMAP_WORDS] = &t.bits;
         // A plain index loop: `windows().enumerate().step_by()` cost about
         // twice the instructions a position.
+        let hit = |h: usize| bits[(h >> 6) & (BITMAP_WORDS - 1)] & (1 << (h & 63)) != 0;
         let mut i = 0;
-        while let Some(window) = line.get(i..i + W) {
+        // Two positions a step: most positions miss, and one test of both
+        // halves the loop's branches.
+        while let Some(pair) = line.get(i..i + S + W) {
+            let (k0, k1) = (fast_key::<W>(&pair[..W]), fast_key::<W>(&pair[S..S + W]));
+            let (h0, h1) = (hash(k0), hash(k1));
+            if hit(h0) | hit(h1) {
+                if hit(h0) {
+                    self.bucket(t, h0, k0, i, line, on);
+                }
+                if hit(h1) {
+                    self.bucket(t, h1, k1, i + S, line, on);
+                }
+            }
+            i += 2 * S;
+        }
+        if let Some(window) = line.get(i..i + W) {
             let key = fast_key::<W>(window);
             let h = hash(key);
             // `h < 1 << HASH_BITS`, so the index is in bounds.
-            if bits[(h >> 6) & (BITMAP_WORDS - 1)] & (1 << (h & 63)) != 0 {
+            if hit(h) {
                 self.bucket(t, h, key, i, line, on);
             }
-            i += S;
         }
     }
 
@@ -277,6 +292,32 @@ impl Prefilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every occurrence of every needle, at every position and line
+        /// length (the scan tests two positions a step, then the last one).
+        #[test]
+        fn hits_are_every_occurrence(
+            needles in proptest::collection::vec(("[abAB]{2,11}", any::<bool>()), 1..6),
+            line in "[abAB ]{0,48}",
+        ) {
+            let p = Prefilter::new(needles.iter().map(|(s, f)| needle(s, *f)).collect());
+            let mut got = Vec::new();
+            p.for_each_hit(line.as_bytes(), |n, start| got.push((n, start)));
+            got.sort_unstable();
+            let mut want = Vec::new();
+            for (n, (s, folded)) in needles.iter().enumerate() {
+                for start in 0..=line.len().saturating_sub(s.len()) {
+                    let Some(found) = line.as_bytes().get(start..start + s.len()) else { continue };
+                    if if *folded { found.eq_ignore_ascii_case(s.as_bytes()) } else { found == s.as_bytes() } {
+                        want.push((n, start));
+                    }
+                }
+            }
+            prop_assert_eq!(got, want);
+        }
+    }
 
     fn needle(s: &str, folded: bool) -> Needle {
         Needle { bytes: s.as_bytes().into(), folded }
