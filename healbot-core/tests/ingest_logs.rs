@@ -258,6 +258,27 @@ fn payload() -> String {
             T0 + i * 1_000
         ));
     }
+    // Metric samples in the common shape, read by the borrowed way: read and
+    // unread metrics, attached, to an unknown node and by an alias, NaN,
+    // exact integers, kinds and RFC 3339 times; over the label limit; no
+    // attach label.
+    for i in 0..12 {
+        let (name, service) = match i % 4 {
+            0 => ("up", "db"),
+            1 => ("up", "nowhere"),
+            2 => ("cpu_seconds", "api"),
+            _ => ("up", "api-v2"),
+        };
+        let value = if i == 5 { "\"NaN\"".to_string() } else { format!("{}", i as f64 / 40.0) };
+        lines.push(format!(
+            r#"{{"type": "metric", "name": "{name}", "labels": {{"service": "{service}", "i": "{}"}}, "value": {value}, "at": {}}}"#,
+            i % 3,
+            T0 + i * 1_000
+        ));
+    }
+    lines.push(r#"{"type":"metric","name":"up","value":9007199254740993,"kind":"counter","labels":{"service":"api"},"at":"2023-11-14T22:13:20Z"}"#.to_string());
+    lines.push(r#"{"type":"metric","name":"up","labels":{"a":"1","b":"2","c":"3","d":"4","service":"db"},"value":1,"at":1700000000000}"#.to_string());
+    lines.push(r#"{"type":"metric","name":"up","labels":{"host":"h"},"value":1,"at":1700000000000}"#.to_string());
     lines.join("\n") + "\n"
 }
 
@@ -274,23 +295,33 @@ fn ndjson_ingested_as_read_is_ndjson_parsed_then_ingested() {
         parsed_first.ingest(obs).unwrap();
     }
     assert_eq!(report.observations, parsed.observations.len());
-    assert_eq!(report.observations, 49);
+    assert_eq!(report.observations, 63);
     assert_eq!(report.errors, parsed.errors.iter().map(ToString::to_string).collect::<Vec<_>>());
     assert_eq!(report.errors.len(), 3, "{:?}", report.errors);
     assert!(report.errors[0].starts_with("9:1: `at`"), "{:?}", report.errors);
     assert_eq!(report.dropped, parsed.dropped.total());
-    assert_eq!((parsed.dropped.log_line_too_long, parsed.dropped.too_many_labels), (1, 1));
+    assert_eq!((parsed.dropped.log_line_too_long, parsed.dropped.too_many_labels), (1, 2));
 
     // The engine's own counters: the parse's drops and errors, then what ingest did.
     let stats = streamed.stats();
     let mut expected = parsed_first.stats();
-    *expected.dropped.entry(healbot_core::engine::Dropped::PayloadLimit).or_default() += 2;
+    *expected.dropped.entry(healbot_core::engine::Dropped::PayloadLimit).or_default() += 3;
     *expected.dropped.entry(healbot_core::engine::Dropped::Malformed).or_default() += 3;
     assert_eq!(stats, expected);
     assert_eq!(stats.ingested["log"], 41);
     assert_eq!(
         serde_json::to_value(&stats.unattached).unwrap(),
-        serde_json::json!({"no_attach_label": 1, "unknown_node": 5})
+        serde_json::json!({"no_attach_label": 2, "unknown_node": 8})
     );
+    // Of the 15 metric samples kept (the first line's and 14 in the common
+    // shape): 3 of a metric no signature reads, 3 to an unknown node, 1 with
+    // no attach label; 8 ingested.
+    assert_eq!(stats.ingested_metrics, 8);
+    assert_eq!(stats.dropped[&healbot_core::engine::Dropped::NotRead], 3);
     assert_eq!(streamed.diagnose(T0 + 60_000), parsed_first.diagnose(T0 + 60_000));
+    // The series the samples made hold the same values (`db.down` reads `up`).
+    let json = |e: &mut Engine| e.evaluate(T0 + 60_000).iter().map(|d| d.to_json()).collect::<Vec<_>>();
+    let decisions = json(&mut streamed);
+    assert!(decisions.iter().any(|d| d.contains("\"db.down\"")), "{decisions:?}");
+    assert_eq!(decisions, json(&mut parsed_first));
 }

@@ -444,6 +444,24 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::ingest_metric`] of a sample borrowed from an NDJSON
+    /// payload: its labels are a sorted slice, copied into a label set only
+    /// when the sample starts a new series.
+    fn ingest_metric_ref(&mut self, m: &telemetry::MetricRef<'_, '_>) -> Result<(), Error> {
+        if !self.reads_metric(m.name) {
+            self.count_drop(Dropped::NotRead, 1);
+            return Ok(());
+        }
+        let Some(node) = self.count_unattached(self.attach_with(|key| m.label(key)), 1) else {
+            return Ok(());
+        };
+        let hash = label_set_hash_iter(m.labels.iter().copied());
+        let id = self.series_with(node, m.name, hash, || m.labels.iter().copied().collect())?;
+        let outcome = self.state.series.push(id, m.at, m.value);
+        self.count_push(outcome);
+        Ok(())
+    }
+
     /// Ingests one log record: every log pattern of the library is matched in
     /// one pass; the line itself is not retained.
     pub fn ingest_log(&mut self, record: &LogRecord) {
@@ -786,6 +804,11 @@ impl Engine {
                 };
                 logs += u64::from(self.ingest_log_ref(&log, attached));
             }
+            NdjsonRecord::Metric(m) => {
+                if self.ingest_metric_ref(&m).is_err() {
+                    limited += 1;
+                }
+            }
             NdjsonRecord::Owned(obs) => {
                 if self.ingest(&obs).is_err() {
                     limited += 1;
@@ -997,17 +1020,25 @@ impl Engine {
     }
 
     fn series_for(&mut self, node: NodeId, name: &str, labels: &Labels) -> Result<SeriesId, Error> {
-        let key = SeriesKey {
-            node: node.index() as u32,
-            metric: metric_key(name),
-            labels: label_set_hash_iter(labels.iter()),
-        };
+        self.series_with(node, name, label_set_hash_iter(labels.iter()), || labels.clone())
+    }
+
+    /// The series of `name` on `node` with the label set that hashes to
+    /// `labels_hash`, created (with the labels `labels` makes) if new.
+    fn series_with(
+        &mut self,
+        node: NodeId,
+        name: &str,
+        labels_hash: u64,
+        labels: impl FnOnce() -> Labels,
+    ) -> Result<SeriesId, Error> {
+        let key = SeriesKey { node: node.index() as u32, metric: metric_key(name), labels: labels_hash };
         if let Some(id) = self.state.series.lookup(&key) {
             return Ok(id);
         }
         match self.state.series.resolve(key) {
             Ok(id) => {
-                self.state.series_by_node.add(key.node, name_key(name), id, labels.clone());
+                self.state.series_by_node.add(key.node, name_key(name), id, labels());
                 Ok(id)
             }
             Err(e) => {

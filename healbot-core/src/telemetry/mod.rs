@@ -62,7 +62,7 @@ mod test_util;
 pub use alertmanager::parse_alertmanager;
 pub use k8s::{derive_app_name, parse_k8s_events};
 pub use ndjson::parse_ndjson;
-pub(crate) use ndjson::{for_each_record as for_each_ndjson_record, LogRef, Record as NdjsonRecord};
+pub(crate) use ndjson::{for_each_record as for_each_ndjson_record, LogRef, MetricRef, Record as NdjsonRecord};
 pub use otlp::{parse_otlp_logs, parse_otlp_metrics};
 pub use pagerduty::parse_pagerduty;
 pub use prometheus::parse_prometheus_text;

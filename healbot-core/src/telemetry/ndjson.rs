@@ -80,26 +80,75 @@ pub(crate) struct LogRef<'r, 't> {
 impl LogRef<'_, '_> {
     /// The value of an attribute.
     pub(crate) fn attribute(&self, key: &str) -> Option<&str> {
-        let i = self.attributes.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
-        self.attributes.get(i).map(|(_, v)| *v)
+        pair_value(self.attributes, key)
     }
 
     /// The record as an owned [`LogRecord`].
     pub(crate) fn to_record(self) -> LogRecord {
         LogRecord {
             body: self.body.to_string(),
-            attributes: Labels(self.attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            attributes: owned_labels(self.attributes),
             severity: self.severity,
             at: self.at,
         }
     }
 }
 
+/// A metric sample of an NDJSON payload, borrowed from the payload: no
+/// string and no label set is copied to read it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct MetricRef<'r, 't> {
+    /// The metric's name.
+    pub(crate) name: &'t str,
+    /// The labels, sorted by key, keys unique (a repeated key's last value wins).
+    pub(crate) labels: &'r [(&'t str, &'t str)],
+    /// The value.
+    pub(crate) value: f64,
+    /// The value as written, when it is an integer that fits `i64`.
+    pub(crate) exact: Option<i64>,
+    /// The metric's kind.
+    pub(crate) kind: MetricKind,
+    /// When, Unix milliseconds.
+    pub(crate) at: i64,
+}
+
+impl MetricRef<'_, '_> {
+    /// The value of a label.
+    pub(crate) fn label(&self, key: &str) -> Option<&str> {
+        pair_value(self.labels, key)
+    }
+
+    /// The sample as an owned [`MetricSample`].
+    pub(crate) fn to_record(self) -> MetricSample {
+        MetricSample {
+            name: self.name.to_string(),
+            labels: owned_labels(self.labels),
+            value: self.value,
+            exact: self.exact,
+            kind: self.kind,
+            at: self.at,
+        }
+    }
+}
+
+/// The value of `key` among `pairs` (sorted by key, keys unique).
+fn pair_value<'t>(pairs: &[(&'t str, &'t str)], key: &str) -> Option<&'t str> {
+    let i = pairs.binary_search_by(|(k, _)| (*k).cmp(key)).ok()?;
+    pairs.get(i).map(|(_, v)| *v)
+}
+
+/// `pairs` (sorted by key, keys unique) as an owned label set.
+fn owned_labels(pairs: &[(&str, &str)]) -> Labels {
+    Labels(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+}
+
 /// One good record of an NDJSON payload, as [`for_each_record`] hands it over.
 #[derive(Debug)]
 pub(crate) enum Record<'r, 't> {
-    /// A log record in the common shape (see [`fast_log`]), borrowed.
+    /// A log record in the common shape (see [`fast_record`]), borrowed.
     Log(LogRef<'r, 't>),
+    /// A metric sample in the common shape (see [`fast_record`]), borrowed.
+    Metric(MetricRef<'r, 't>),
     /// Any other record, parsed into an owned observation.
     Owned(Observation),
 }
@@ -109,6 +158,7 @@ impl Record<'_, '_> {
     pub(crate) fn into_owned(self) -> Observation {
         match self {
             Record::Log(l) => Observation::Log(l.to_record()),
+            Record::Metric(m) => Observation::Metric(m.to_record()),
             Record::Owned(o) => o,
         }
     }
@@ -188,12 +238,22 @@ pub(crate) fn for_each_record<'t>(
         // A line laid out as the last one read the borrowed way is read by
         // its layout; any other, the borrowed way (which learns its layout).
         let fields = shape.read(line, &mut attributes).or_else(|| shape.learn(line, &mut attributes));
-        if let Some(Fields { body, severity, at }) = fields {
-            let log = LogRef { body, attributes: &attributes, severity, at };
-            if read.admit(limits, || log_limits(&log, limits)) {
-                f(Record::Log(log));
+        match fields {
+            Some(Fields::Log { body, severity, at }) => {
+                let log = LogRef { body, attributes: &attributes, severity, at };
+                if read.admit(limits, || log_limits(&log, limits)) {
+                    f(Record::Log(log));
+                }
+                continue;
             }
-            continue;
+            Some(Fields::Metric { name, value, exact, kind, at }) => {
+                let labels: &[(&str, &str)] = &attributes;
+                if read.admit(limits, || check_label_pairs(labels.len(), labels.iter().copied(), limits)) {
+                    f(Record::Metric(MetricRef { name, labels, value, exact, kind, at }));
+                }
+                continue;
+            }
+            None => {}
         }
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -229,28 +289,73 @@ fn log_limits(log: &LogRef<'_, '_>, limits: &Limits) -> Option<DropReason> {
         .or_else(|| (log.body.len() > limits.max_log_line_len).then_some(DropReason::LogLineTooLong))
 }
 
-/// The values of a log record read the borrowed way; its attributes go to
-/// a buffer of the caller's.
+/// The values of a record read the borrowed way; its attributes (or
+/// labels) go to a buffer of the caller's.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Fields<'a> {
-    body: &'a str,
-    severity: Option<LogSeverity>,
-    at: i64,
+enum Fields<'a> {
+    Log { body: &'a str, severity: Option<LogSeverity>, at: i64 },
+    Metric { name: &'a str, value: f64, exact: Option<i64>, kind: MetricKind, at: i64 },
 }
 
-/// Reads a line holding a log record in the common shape without building a
-/// JSON tree or copying a string: one flat JSON object whose keys are `type`
-/// (`"log"`), `body`, `at` (a non-negative integer or an RFC 3339 string),
-/// and optionally `severity` (a known name, or null) and `attributes` (an
-/// object of strings, or null), each at most once, with no string holding
-/// an escape. `attributes` receives the attributes, sorted by key with
-/// unique keys; `holes`, where each value it read lies in the line (for
-/// [`Shape`]).
+/// What [`fast_record`] read of a line, before it checks that the members
+/// make a record of the line's `type`.
+#[derive(Default)]
+struct Members<'a> {
+    /// `Some(true)` for a log, `Some(false)` for a metric.
+    log: Option<bool>,
+    body: Option<&'a str>,
+    severity: Option<Option<LogSeverity>>,
+    name: Option<&'a str>,
+    value: Option<(f64, Option<i64>)>,
+    kind: Option<MetricKind>,
+    at: Option<i64>,
+    /// Which of `attributes` and `labels` gave the pairs.
+    pairs: Option<Key>,
+}
+
+impl<'a> Members<'a> {
+    /// The record, if the members make one of the line's type: a log has
+    /// a body and a time and no metric member; a metric has a non-empty
+    /// name, a value and a time and no log member.
+    fn record(&self) -> Option<Fields<'a>> {
+        match self.log? {
+            true if self.name.is_none() && self.value.is_none() && self.kind.is_none() => {
+                if self.pairs == Some(Key::Labels) {
+                    return None;
+                }
+                Some(Fields::Log { body: self.body?, severity: self.severity.flatten(), at: self.at? })
+            }
+            false if self.body.is_none() && self.severity.is_none() && self.pairs != Some(Key::Attributes) => {
+                let (value, exact) = self.value?;
+                Some(Fields::Metric {
+                    name: self.name.filter(|n| !n.is_empty())?,
+                    value,
+                    exact,
+                    kind: self.kind.unwrap_or(MetricKind::Untyped),
+                    at: self.at?,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Reads a line holding a log record or a metric sample in the common
+/// shape without building a JSON tree or copying a string: one flat JSON
+/// object whose keys are `type` (`"log"` or `"metric"`) and `at` (a
+/// non-negative integer or an RFC 3339 string), and for a log `body`, and
+/// optionally `severity` (a known name, or null) and `attributes` (an
+/// object of strings, or null); for a metric a non-empty `name`, `value` (a
+/// number, or `"NaN"`, `"+Inf"`, `"Inf"`, `"-Inf"`), and optionally `kind`
+/// (`gauge`, `counter`, `untyped`, or null) and `labels` (as `attributes`);
+/// each at most once, with no string holding an escape. `attributes`
+/// receives the attributes or labels, sorted by key with unique keys;
+/// `holes`, where each value it read lies in the line (for [`Shape`]).
 ///
 /// `None` for any other line, which is then read the general way; every
 /// line this accepts is valid JSON that the general way reads to the same
 /// record, so the result never depends on which way read it.
-fn fast_log<'a>(
+fn fast_record<'a>(
     line: &'a str,
     attributes: &mut Vec<(&'a str, &'a str)>,
     holes: &mut Vec<Hole<'a>>,
@@ -259,28 +364,45 @@ fn fast_log<'a>(
     holes.clear();
     let mut c = Cursor { text: line, at: 0 };
     c.eat(b'{')?;
-    let (mut is_log, mut body, mut severity, mut at, mut attrs_seen) = (false, None, None, None, false);
+    let mut m = Members::default();
     loop {
         let key = c.key()?;
         c.eat(b':')?;
         match key {
-            Key::Type if !is_log => {
-                if !c.literal(b"\"log\"") && c.string()? != "log" {
-                    return None;
-                }
-                is_log = true;
+            Key::Type if m.log.is_none() => {
+                m.log = Some(if c.literal(b"\"log\"") {
+                    true
+                } else if c.literal(b"\"metric\"") {
+                    false
+                } else {
+                    match c.string()? {
+                        "log" => true,
+                        "metric" => false,
+                        _ => return None,
+                    }
+                });
             }
-            Key::Body if body.is_none() => body = Some(c.hole(holes, Slot::Body)?.text()?),
-            Key::Severity if severity.is_none() => {
-                severity = Some(if c.peek()? == b'n' {
+            Key::Body if m.body.is_none() => m.body = Some(c.hole(holes, Slot::Body)?.text()?),
+            Key::Name if m.name.is_none() => m.name = Some(c.hole(holes, Slot::Name)?.text()?),
+            Key::Severity if m.severity.is_none() => {
+                m.severity = Some(if c.peek()? == b'n' {
                     c.null()?;
                     None
                 } else {
                     Some(c.hole(holes, Slot::Severity)?.severity()?)
                 });
             }
-            Key::Attributes if !attrs_seen => {
-                attrs_seen = true;
+            Key::Kind if m.kind.is_none() => {
+                m.kind = Some(if c.peek()? == b'n' {
+                    c.null()?;
+                    MetricKind::Untyped
+                } else {
+                    c.hole(holes, Slot::Kind)?.kind()?
+                });
+            }
+            Key::Value if m.value.is_none() => m.value = Some(c.hole(holes, Slot::Value)?.number()?),
+            Key::Attributes | Key::Labels if m.pairs.is_none() => {
+                m.pairs = Some(key);
                 if c.peek()? == b'n' {
                     c.null()?;
                 } else {
@@ -299,7 +421,7 @@ fn fast_log<'a>(
                     }
                 }
             }
-            Key::At if at.is_none() => at = Some(c.hole(holes, Slot::At)?.time()?),
+            Key::At if m.at.is_none() => m.at = Some(c.hole(holes, Slot::At)?.time()?),
             _ => return None,
         }
         if !c.next_member()? {
@@ -307,11 +429,12 @@ fn fast_log<'a>(
         }
     }
     c.skip_blank();
-    if c.at != line.len() || !is_log {
+    if c.at != line.len() {
         return None;
     }
+    let fields = m.record()?;
     sort_attributes(attributes);
-    Some(Fields { body: body?, severity: severity.flatten(), at: at? })
+    Some(fields)
 }
 
 /// Sorted by key, the last of a repeated key kept (as `Labels` does); one
@@ -324,14 +447,17 @@ fn sort_attributes(attributes: &mut Vec<(&str, &str)>) {
     }
 }
 
-/// Which value of a log record a [`Hole`] holds.
+/// Which value of a record a [`Hole`] holds.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Slot<'a> {
     Body,
     Severity,
-    /// The value of the attribute of this key.
+    /// The value of the attribute (or label) of this key.
     Attribute(&'a str),
     At,
+    Name,
+    Value,
+    Kind,
 }
 
 /// A value of a line read the borrowed way: what it is and where it lies
@@ -349,6 +475,9 @@ enum Scalar<'a> {
     Str(&'a str),
     Severity(LogSeverity),
     At(i64),
+    /// A metric's value, and the integer it was written as, if one.
+    Number(f64, Option<i64>),
+    Kind(MetricKind),
 }
 
 impl<'a> Scalar<'a> {
@@ -372,6 +501,20 @@ impl<'a> Scalar<'a> {
             _ => None,
         }
     }
+
+    fn number(self) -> Option<(f64, Option<i64>)> {
+        match self {
+            Scalar::Number(v, exact) => Some((v, exact)),
+            _ => None,
+        }
+    }
+
+    fn kind(self) -> Option<MetricKind> {
+        match self {
+            Scalar::Kind(k) => Some(k),
+            _ => None,
+        }
+    }
 }
 
 /// The layout of the last line read the borrowed way: that line, and where
@@ -381,7 +524,7 @@ impl<'a> Scalar<'a> {
 /// the same order, same spacing, often the same attributes, only the values
 /// differ. A line that matches the layout byte for byte outside the values
 /// is read by comparing those runs of bytes and reading only the values, each
-/// the way [`fast_log`] reads it; so it reads to what `fast_log` would, at
+/// the way [`fast_record`] reads it; so it reads to what `fast_record` would, at
 /// a fraction of the cost (every key, colon, comma and blank is then one
 /// comparison of a run instead of a step of the parser each).
 #[derive(Debug, Default)]
@@ -391,6 +534,8 @@ struct Shape<'a> {
     holes: Vec<Hole<'a>>,
     /// Where the parser records a line's holes before they replace `holes`.
     spare: Vec<Hole<'a>>,
+    /// Whether the line is a log record (else a metric sample).
+    log: bool,
 }
 
 impl<'a> Shape<'a> {
@@ -401,7 +546,7 @@ impl<'a> Shape<'a> {
             return None;
         }
         attributes.clear();
-        let (mut body, mut severity, mut at) = (None, None, None);
+        let mut m = Members::default();
         let mut c = Cursor { text: line, at: 0 };
         let mut from = 0;
         for hole in &self.holes {
@@ -412,10 +557,13 @@ impl<'a> Shape<'a> {
             c.at += same.len();
             let value = c.value(hole.slot)?;
             match (hole.slot, value) {
-                (Slot::Body, Scalar::Str(s)) => body = Some(s),
-                (Slot::Severity, Scalar::Severity(s)) => severity = Some(s),
+                (Slot::Body, Scalar::Str(s)) => m.body = Some(s),
+                (Slot::Name, Scalar::Str(s)) => m.name = Some(s),
+                (Slot::Severity, Scalar::Severity(s)) => m.severity = Some(Some(s)),
+                (Slot::Kind, Scalar::Kind(k)) => m.kind = Some(k),
+                (Slot::Value, Scalar::Number(v, exact)) => m.value = Some((v, exact)),
                 (Slot::Attribute(k), Scalar::Str(v)) => attributes.push((k, v)),
-                (Slot::At, Scalar::At(t)) => at = Some(t),
+                (Slot::At, Scalar::At(t)) => m.at = Some(t),
                 _ => return None,
             }
             from = hole.end;
@@ -424,17 +572,28 @@ impl<'a> Shape<'a> {
         if rest != same {
             return None;
         }
+        // The members outside the holes are the learnt line's (a null
+        // severity or kind, the pairs' key), which made a record of its
+        // type: only the values need checking.
+        let fields = if self.log {
+            Fields::Log { body: m.body?, severity: m.severity.flatten(), at: m.at? }
+        } else {
+            let (value, exact) = m.value?;
+            let name = m.name.filter(|n| !n.is_empty())?;
+            Fields::Metric { name, value, exact, kind: m.kind.unwrap_or(MetricKind::Untyped), at: m.at? }
+        };
         sort_attributes(attributes);
-        Some(Fields { body: body?, severity, at: at? })
+        Some(fields)
     }
 
     /// Reads `line` the borrowed way, keeping its layout when it is read
     /// (and the last one otherwise: a metric or alert among the log lines
     /// of a batch does not lose it).
     fn learn(&mut self, line: &'a str, attributes: &mut Vec<(&'a str, &'a str)>) -> Option<Fields<'a>> {
-        let fields = fast_log(line, attributes, &mut self.spare)?;
+        let fields = fast_record(line, attributes, &mut self.spare)?;
         std::mem::swap(&mut self.holes, &mut self.spare);
         self.line = line;
+        self.log = matches!(fields, Fields::Log { .. });
         Some(fields)
     }
 }
@@ -484,7 +643,7 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
     Some(start + tail)
 }
 
-/// The member names [`fast_log`] reads.
+/// The member names [`fast_record`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Key {
     Type,
@@ -492,20 +651,28 @@ enum Key {
     Severity,
     Attributes,
     At,
+    Name,
+    Value,
+    Kind,
+    Labels,
     Other,
 }
 
 /// The member names as they appear in the line, quoted: most records spell
 /// them plainly, so they are compared in place, not read as strings first.
-const KEYS: [(&[u8], Key); 5] = [
+const KEYS: [(&[u8], Key); 9] = [
     (b"\"type\"", Key::Type),
     (b"\"body\"", Key::Body),
     (b"\"at\"", Key::At),
     (b"\"attributes\"", Key::Attributes),
     (b"\"severity\"", Key::Severity),
+    (b"\"name\"", Key::Name),
+    (b"\"value\"", Key::Value),
+    (b"\"kind\"", Key::Kind),
+    (b"\"labels\"", Key::Labels),
 ];
 
-/// A position in a line, for [`fast_log`].
+/// A position in a line, for [`fast_record`].
 struct Cursor<'a> {
     text: &'a str,
     at: usize,
@@ -577,7 +744,7 @@ impl<'a> Cursor<'a> {
         self.string().map(|_| Key::Other)
     }
 
-    /// The value of `slot`, read as [`fast_log`] reads it, and recorded in `holes`.
+    /// The value of `slot`, read as [`fast_record`] reads it, and recorded in `holes`.
     fn hole(&mut self, holes: &mut Vec<Hole<'a>>, slot: Slot<'a>) -> Option<Scalar<'a>> {
         self.skip_blank();
         let start = self.at;
@@ -597,7 +764,41 @@ impl<'a> Cursor<'a> {
                 b'"' => parse_rfc3339(self.string()?).ok().map(Scalar::At),
                 _ => self.non_negative_integer().map(Scalar::At),
             },
+            Slot::Name => self.string().map(Scalar::Str),
+            Slot::Value => self.metric_value(),
+            Slot::Kind => match self.string()? {
+                "untyped" => Some(Scalar::Kind(MetricKind::Untyped)),
+                "gauge" => Some(Scalar::Kind(MetricKind::Gauge)),
+                "counter" => {
+                    Some(Scalar::Kind(MetricKind::Sum { monotonic: true, temporality: Temporality::Cumulative }))
+                }
+                _ => None,
+            },
         }
+    }
+
+    /// A metric's value as the general way reads it: a JSON number (read by
+    /// `serde_json` itself, so that every number reads to the same `f64`,
+    /// and an integer that fits `i64` is kept exact), or one of the strings
+    /// `NaN`, `+Inf`, `Inf`, `-Inf`.
+    fn metric_value(&mut self) -> Option<Scalar<'a>> {
+        if self.peek()? == b'"' {
+            let v = match self.string()? {
+                "NaN" => f64::NAN,
+                "+Inf" | "Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                _ => return None,
+            };
+            return Some(Scalar::Number(v, None));
+        }
+        let rest = self.text.as_bytes().get(self.at..)?;
+        let len = rest.iter().take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')).count();
+        let n: serde_json::Number = serde_json::from_str(self.text.get(self.at..self.at + len)?).ok()?;
+        self.at += len;
+        Some(match json_exact_i64(&n) {
+            Some(i) => Scalar::Number(i64_to_f64(i), Some(i)),
+            None => Scalar::Number(n.as_f64()?, None),
+        })
     }
 
     /// A string with no escape and no control character, borrowed.
@@ -897,10 +1098,20 @@ mod tests {
         Some(record(&value))
     }
 
-    /// A line read the borrowed way.
-    fn borrowed<'s, 'a>(line: &'a str, attrs: &'s mut Vec<(&'a str, &'a str)>) -> Option<LogRef<'s, 'a>> {
-        let f = fast_log(line, attrs, &mut Vec::new())?;
-        Some(LogRef { body: f.body, attributes: attrs, severity: f.severity, at: f.at })
+    /// A line read the borrowed way: the observation it hands over, and
+    /// why `limits` would drop it.
+    fn borrowed(line: &str, limits: &Limits) -> Option<(Observation, Option<DropReason>)> {
+        let mut attrs = Vec::new();
+        Some(match fast_record(line, &mut attrs, &mut Vec::new())? {
+            Fields::Log { body, severity, at } => {
+                let log = LogRef { body, attributes: &attrs, severity, at };
+                (Observation::Log(log.to_record()), log_limits(&log, limits))
+            }
+            Fields::Metric { name, value, exact, kind, at } => {
+                let metric = MetricRef { name, labels: &attrs, value, exact, kind, at };
+                (Observation::Metric(metric.to_record()), check_label_pairs(attrs.len(), attrs.iter().copied(), limits))
+            }
+        })
     }
 
     type Read<'a> = (Fields<'a>, Vec<(&'a str, &'a str)>);
@@ -917,22 +1128,20 @@ mod tests {
     /// `line` read the borrowed way, as [`by_layout`] returns it.
     fn by_parser(line: &str) -> Option<Read<'_>> {
         let mut attrs = Vec::new();
-        let fields = fast_log(line, &mut attrs, &mut Vec::new())?;
+        let fields = fast_record(line, &mut attrs, &mut Vec::new())?;
         Some((fields, attrs))
     }
 
     /// Every line the borrowed way reads, the general way reads to the same record.
     fn check_same(line: &str) -> bool {
-        let mut attrs = Vec::new();
-        let Some(fast) = borrowed(line, &mut attrs) else {
+        let limits = Limits { max_label_pairs: 2, max_label_value_len: 3, max_log_line_len: 4, ..Limits::default() };
+        let Some((fast, fast_limit)) = borrowed(line, &limits) else {
             return false;
         };
-        let limits = Limits { max_label_pairs: 2, max_label_value_len: 3, max_log_line_len: 4, ..Limits::default() };
-        let fast_limit = log_limits(&fast, &limits);
-        let fast = fast.to_record();
         match slow(line) {
             Some(Ok(obs)) => {
-                assert_eq!(obs, Observation::Log(fast), "{line}");
+                // Debug text, so that a NaN value equals itself.
+                assert_eq!(format!("{obs:?}"), format!("{fast:?}"), "{line}");
                 assert_eq!(check_limits(&obs, &limits), fast_limit, "{line}");
             }
             other => panic!("the borrowed way read {line:?}, the general way gave {other:?}"),
@@ -966,9 +1175,49 @@ mod tests {
         ] {
             assert!(check_same(line), "not borrowed: {line}");
         }
-        let mut attrs = Vec::new();
-        let log = borrowed(r#"{"type":"log","body":"a","at":1,"attributes":{"b":"2","a":"1","b":"3"}}"#, &mut attrs);
-        assert_eq!(log.map(|l| l.attributes.to_vec()), Some(vec![("a", "1"), ("b", "3")]));
+        let read = by_parser(r#"{"type":"log","body":"a","at":1,"attributes":{"b":"2","a":"1","b":"3"}}"#);
+        assert_eq!(read.map(|(_, a)| a), Some(vec![("a", "1"), ("b", "3")]));
+    }
+
+    #[test]
+    fn common_metric_lines_are_borrowed() {
+        for line in [
+            r#"{"type": "metric", "name": "error_ratio", "labels": {"service": "svc-0-1", "instance": "svc-0-1:9100"}, "value": 0.25, "at": 1700000000000}"#,
+            r#"{"type":"metric","name":"up","value":1,"at":"2023-11-14T22:13:20.5Z","kind":"gauge"}"#,
+            r#"{"type":"metric","name":"c","value":9007199254740993,"at":1,"kind":"counter","labels":null}"#,
+            r#"{"type":"metric","name":"c","value":-12,"at":1,"kind":null}"#,
+            r#"{"type":"metric","name":"c","value":18446744073709551615,"at":1,"kind":"untyped"}"#,
+            r#"{"type":"metric","name":"c","value":-0,"at":1}"#,
+            r#"{"type":"metric","name":"c","value":1.5e-7,"at":1}"#,
+            r#"{"type":"metric","name":"c","value":0.1000000000000000055511151231257827,"at":1}"#,
+            r#"{"type":"metric","name":"c","value":"NaN","at":1}"#,
+            r#"{"type":"metric","name":"c","value":"+Inf","at":1}"#,
+            r#"{"type":"metric","name":"c","value":"Inf","at":1}"#,
+            r#"{"type":"metric","name":"c","value":"-Inf","at":1,"labels":{"b":"2","a":"1","b":"3"}}"#,
+            r#"{ "value" : 2 , "at" : 0 , "name" : "x" , "type" : "metric" , "labels" : { } }"#,
+        ] {
+            assert!(check_same(line), "not borrowed: {line}");
+        }
+        for line in [
+            r#"{"type":"metric","name":"","value":1,"at":1}"#,
+            r#"{"type":"metric","value":1,"at":1}"#,
+            r#"{"type":"metric","name":"x","at":1}"#,
+            r#"{"type":"metric","name":"x","value":null,"at":1}"#,
+            r#"{"type":"metric","name":"x","value":"1","at":1}"#,
+            r#"{"type":"metric","name":"x","value":+1,"at":1}"#,
+            r#"{"type":"metric","name":"x","value":01,"at":1}"#,
+            r#"{"type":"metric","name":"x","value":1e400,"at":1}"#,
+            r#"{"type":"metric","name":"x","value":1,"at":1,"kind":"histogram"}"#,
+            r#"{"type":"metric","name":"x","value":1,"at":1,"attributes":{}}"#,
+            r#"{"type":"metric","name":"x","value":1,"at":1,"body":"b"}"#,
+            r#"{"type":"log","body":"x","at":1,"labels":{}}"#,
+            r#"{"type":"log","body":"x","at":1,"value":1}"#,
+            r#"{"type":"metric","name":"x","value":1,"at":1,"labels":{"a":1}}"#,
+            r#"{"type":"metric","name":"x","value":1,"at":-1}"#,
+            r#"{"type":"alert","name":"x","at":1}"#,
+        ] {
+            assert!(!check_same(line), "borrowed: {line}");
+        }
     }
 
     #[test]
@@ -976,7 +1225,6 @@ mod tests {
         for line in [
             "",
             "# comment",
-            r#"{"type":"metric","name":"x","value":1,"at":1}"#,
             r#"{"type":"log","body":"tab\tescaped","at":1}"#,
             r#"{"type":"log","body":"x","at":1,"extra":true}"#,
             r#"{"type":"log","body":"x","at":1,"type":"log"}"#,
@@ -1103,8 +1351,8 @@ mod tests {
     proptest! {
         #[test]
         fn borrowed_and_general_ways_agree(members in proptest::collection::vec((
-            "(type|body|at|severity|attributes|xyz)",
-            r#"("(log|metric|error|Warn|loud|x\\ty|2023-11-14T22:13:20Z|)"|-?[0-9]{0,20}(\.[0-9])?(e1)?|null|\{\}|\{"[ab]":"[a-z]{0,5}"(,"[ab]":("[0-9]"|1))?\}|true)"#,
+            "(type|body|at|severity|attributes|xyz|name|value|kind|labels)",
+            r#"("(log|metric|error|Warn|loud|x\\ty|2023-11-14T22:13:20Z|gauge|counter|NaN|\+Inf|)"|-?[0-9]{0,20}(\.[0-9])?(e1)?|null|\{\}|\{"[ab]":"[a-z]{0,5}"(,"[ab]":("[0-9]"|1))?\}|true)"#,
             "[ \t]{0,1}",
         ), 0..7)) {
             let body = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}")).collect::<Vec<_>>().join(",");
@@ -1139,8 +1387,8 @@ mod tests {
 
         #[test]
         fn a_line_read_by_another_lines_layout_reads_as_parsed(members in proptest::collection::vec((
-            "(type|body|at|severity|attributes|xyz)",
-            r#"("(log|metric|error|Warn|loud|x\\ty|2023-11-14T22:13:20Z|)"|-?[0-9]{0,20}(\.[0-9])?(e1)?|null|\{\}|\{"[ab]":"[a-z]{0,5}"(,"[ab]":("[0-9]"|1))?\}|true)"#,
+            "(type|body|at|severity|attributes|xyz|name|value|kind|labels)",
+            r#"("(log|metric|error|Warn|loud|x\\ty|2023-11-14T22:13:20Z|gauge|counter|NaN|\+Inf|)"|-?[0-9]{0,20}(\.[0-9])?(e1)?|null|\{\}|\{"[ab]":"[a-z]{0,5}"(,"[ab]":("[0-9]"|1))?\}|true)"#,
             "[ \t]{0,1}",
         ), 0..7), values in proptest::collection::vec(
             r#"("(log|error|Warn|x\\ty|2023-11-14T22:13:21Z|[a-z ]{0,6})"|[0-9]{0,20}|null|\{"[ab]":"[a-z]{0,5}"\})"#, 7)
@@ -1157,14 +1405,16 @@ mod tests {
                 format!("{{{body}}}")
             };
             let (first, second) = (line(None), line(Some(&values)));
+            // Debug text, so that a NaN value equals itself.
             if let Some(read) = by_layout(&first, &second) {
-                prop_assert_eq!(Some(read), by_parser(&second), "{} then {}", first, second);
+                prop_assert_eq!(format!("{:?}", Some(read)), format!("{:?}", by_parser(&second)), "{} then {}", first, second);
             }
             // And a payload of both reads as each line read alone.
             let payload = format!("{first}\n{second}\n{second}");
             let alone: Vec<Observation> =
                 [&first, &second, &second].into_iter().filter_map(|l| slow(l).and_then(Result::ok)).collect();
-            prop_assert_eq!(parse_ndjson(payload.as_bytes(), &Limits::default()).unwrap().observations, alone);
+            let whole = parse_ndjson(payload.as_bytes(), &Limits::default()).unwrap().observations;
+            prop_assert_eq!(format!("{whole:?}"), format!("{alone:?}"));
         }
 
         #[test]
@@ -1199,6 +1449,47 @@ mod tests {
                 let read = by_layout(&pair[0], &pair[1]);
                 prop_assert!(read.is_some(), "not read by layout: {} then {}", pair[0], pair[1]);
                 prop_assert_eq!(read, by_parser(&pair[1]));
+            }
+        }
+
+        #[test]
+        fn metric_lines_read_as_the_general_way_and_by_their_layout(
+            keys in proptest::collection::vec("[a-c]{1,3}", 0..4),
+            samples in proptest::collection::vec((
+                "[a-z_]{1,12}",
+                proptest::collection::vec("[a-z0-9.:-]{0,8}", 4),
+                prop_oneof![
+                    any::<f64>().prop_filter("finite", |v| v.is_finite()).prop_map(|v| serde_json::json!(v).to_string()),
+                    any::<i64>().prop_map(|v| v.to_string()),
+                    any::<u64>().prop_map(|v| v.to_string()),
+                    Just("\"NaN\"".to_string()),
+                    Just("\"-Inf\"".to_string()),
+                    Just("1e3".to_string()),
+                    Just("-0.0".to_string()),
+                ],
+                prop_oneof![Just(0i64), Just(i64::MAX), 1i64..=4_102_444_800_000],
+                "(gauge|counter|untyped)",
+            ), 2..4),
+            ws in "[ \t]{0,1}",
+        ) {
+            let lines: Vec<String> = samples
+                .iter()
+                .map(|(name, label_values, value, at, kind)| {
+                    let labels: Vec<String> =
+                        keys.iter().zip(label_values).map(|(k, v)| format!(r#""{k}":{ws}"{v}""#)).collect();
+                    format!(
+                        r#"{{"type":{ws}"metric",{ws}"name":{ws}"{name}",{ws}"labels":{ws}{{{}}},{ws}"value":{ws}{value},{ws}"at":{ws}{at},{ws}"kind":{ws}"{kind}"}}"#,
+                        labels.join(",")
+                    )
+                })
+                .collect();
+            for line in &lines {
+                prop_assert!(check_same(line), "not borrowed: {}", line);
+            }
+            for pair in lines.windows(2) {
+                let read = by_layout(&pair[0], &pair[1]);
+                prop_assert!(read.is_some(), "not read by layout: {} then {}", pair[0], pair[1]);
+                prop_assert_eq!(format!("{read:?}"), format!("{:?}", by_parser(&pair[1])));
             }
         }
 
