@@ -431,33 +431,36 @@ impl Engine {
     /// counted in [`EngineStats::dropped`]). Unattached samples and samples
     /// of metrics no signature reads are counted, not errors.
     pub fn ingest_metric(&mut self, name: &str, labels: &Labels, value: f64, at: i64) -> Result<(), Error> {
+        self.ingest_sample(name, || labels.iter(), |key| labels.get(key), value, at)
+    }
+
+    /// [`Engine::ingest_metric`] of a sample borrowed from an NDJSON
+    /// payload: its labels are a sorted slice.
+    fn ingest_metric_ref(&mut self, m: &telemetry::MetricRef<'_, '_>) -> Result<(), Error> {
+        self.ingest_sample(m.name, || m.labels.iter().copied(), |key| m.label(key), m.value, m.at)
+    }
+
+    /// One sample of `name` with the label pairs `pairs` gives (sorted by
+    /// name, names unique; `get` looks one up): counted as not read or
+    /// unattached, or pushed into its series. The pairs become a label set
+    /// only for a sample that starts a new series.
+    fn ingest_sample<'l, P: ExactSizeIterator<Item = (&'l str, &'l str)>>(
+        &mut self,
+        name: &str,
+        pairs: impl Fn() -> P,
+        get: impl Fn(&str) -> Option<&'l str>,
+        value: f64,
+        at: i64,
+    ) -> Result<(), Error> {
         if !self.reads_metric(name) {
             self.count_drop(Dropped::NotRead, 1);
             return Ok(());
         }
-        let Some(node) = self.attach_counted(labels) else {
+        let Some(node) = self.count_unattached(self.attach_with(get), 1) else {
             return Ok(());
         };
-        let id = self.series_for(node, name, labels)?;
+        let id = self.series_with(node, name, label_set_hash_iter(pairs()), || pairs().collect())?;
         let outcome = self.state.series.push(id, at, value);
-        self.count_push(outcome);
-        Ok(())
-    }
-
-    /// [`Engine::ingest_metric`] of a sample borrowed from an NDJSON
-    /// payload: its labels are a sorted slice, copied into a label set only
-    /// when the sample starts a new series.
-    fn ingest_metric_ref(&mut self, m: &telemetry::MetricRef<'_, '_>) -> Result<(), Error> {
-        if !self.reads_metric(m.name) {
-            self.count_drop(Dropped::NotRead, 1);
-            return Ok(());
-        }
-        let Some(node) = self.count_unattached(self.attach_with(|key| m.label(key)), 1) else {
-            return Ok(());
-        };
-        let hash = label_set_hash_iter(m.labels.iter().copied());
-        let id = self.series_with(node, m.name, hash, || m.labels.iter().copied().collect())?;
-        let outcome = self.state.series.push(id, m.at, m.value);
         self.count_push(outcome);
         Ok(())
     }

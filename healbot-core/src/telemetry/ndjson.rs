@@ -314,29 +314,49 @@ struct Members<'a> {
 }
 
 impl<'a> Members<'a> {
+    /// Files a value read for its slot (an attribute's or label's in
+    /// `attributes`); `None` if the value is not of the slot's kind.
+    fn set(&mut self, (slot, value): (Slot<'a>, Scalar<'a>), attributes: &mut Vec<(&'a str, &'a str)>) -> Option<()> {
+        match (slot, value) {
+            (Slot::Body, Scalar::Str(s)) => self.body = Some(s),
+            (Slot::Name, Scalar::Str(s)) => self.name = Some(s),
+            (Slot::Severity, Scalar::Severity(s)) => self.severity = Some(Some(s)),
+            (Slot::Kind, Scalar::Kind(k)) => self.kind = Some(k),
+            (Slot::Value, Scalar::Number(v, exact)) => self.value = Some((v, exact)),
+            (Slot::Attribute(k), Scalar::Str(v)) => attributes.push((k, v)),
+            (Slot::At, Scalar::At(t)) => self.at = Some(t),
+            _ => return None,
+        }
+        Some(())
+    }
+
     /// The record, if the members make one of the line's type: a log has
     /// a body and a time and no metric member; a metric has a non-empty
     /// name, a value and a time and no log member.
     fn record(&self) -> Option<Fields<'a>> {
-        match self.log? {
-            true if self.name.is_none() && self.value.is_none() && self.kind.is_none() => {
-                if self.pairs == Some(Key::Labels) {
-                    return None;
-                }
-                Some(Fields::Log { body: self.body?, severity: self.severity.flatten(), at: self.at? })
-            }
-            false if self.body.is_none() && self.severity.is_none() && self.pairs != Some(Key::Attributes) => {
-                let (value, exact) = self.value?;
-                Some(Fields::Metric {
-                    name: self.name.filter(|n| !n.is_empty())?,
-                    value,
-                    exact,
-                    kind: self.kind.unwrap_or(MetricKind::Untyped),
-                    at: self.at?,
-                })
-            }
-            _ => None,
+        let log = self.log?;
+        let consistent = if log {
+            self.name.is_none() && self.value.is_none() && self.kind.is_none() && self.pairs != Some(Key::Labels)
+        } else {
+            self.body.is_none() && self.severity.is_none() && self.pairs != Some(Key::Attributes)
+        };
+        consistent.then(|| self.fields(log))?
+    }
+
+    /// The record of the members' values, as a log or a metric (the
+    /// members already known to be of that type only).
+    fn fields(&self, log: bool) -> Option<Fields<'a>> {
+        if log {
+            return Some(Fields::Log { body: self.body?, severity: self.severity.flatten(), at: self.at? });
         }
+        let (value, exact) = self.value?;
+        Some(Fields::Metric {
+            name: self.name.filter(|n| !n.is_empty())?,
+            value,
+            exact,
+            kind: self.kind.unwrap_or(MetricKind::Untyped),
+            at: self.at?,
+        })
     }
 }
 
@@ -382,25 +402,20 @@ fn fast_record<'a>(
                     }
                 });
             }
-            Key::Body if m.body.is_none() => m.body = Some(c.hole(holes, Slot::Body)?.text()?),
-            Key::Name if m.name.is_none() => m.name = Some(c.hole(holes, Slot::Name)?.text()?),
-            Key::Severity if m.severity.is_none() => {
-                m.severity = Some(if c.peek()? == b'n' {
-                    c.null()?;
-                    None
-                } else {
-                    Some(c.hole(holes, Slot::Severity)?.severity()?)
-                });
+            Key::Body if m.body.is_none() => m.set(c.hole(holes, Slot::Body)?, attributes)?,
+            Key::Name if m.name.is_none() => m.set(c.hole(holes, Slot::Name)?, attributes)?,
+            Key::Value if m.value.is_none() => m.set(c.hole(holes, Slot::Value)?, attributes)?,
+            // A null severity or kind is no value: part of the layout, as a key is.
+            Key::Severity if m.severity.is_none() && c.peek()? == b'n' => {
+                c.null()?;
+                m.severity = Some(None);
             }
-            Key::Kind if m.kind.is_none() => {
-                m.kind = Some(if c.peek()? == b'n' {
-                    c.null()?;
-                    MetricKind::Untyped
-                } else {
-                    c.hole(holes, Slot::Kind)?.kind()?
-                });
+            Key::Severity if m.severity.is_none() => m.set(c.hole(holes, Slot::Severity)?, attributes)?,
+            Key::Kind if m.kind.is_none() && c.peek()? == b'n' => {
+                c.null()?;
+                m.kind = Some(MetricKind::Untyped);
             }
-            Key::Value if m.value.is_none() => m.value = Some(c.hole(holes, Slot::Value)?.number()?),
+            Key::Kind if m.kind.is_none() => m.set(c.hole(holes, Slot::Kind)?, attributes)?,
             Key::Attributes | Key::Labels if m.pairs.is_none() => {
                 m.pairs = Some(key);
                 if c.peek()? == b'n' {
@@ -413,7 +428,8 @@ fn fast_record<'a>(
                         loop {
                             let k = c.string()?;
                             c.eat(b':')?;
-                            attributes.push((k, c.hole(holes, Slot::Attribute(k))?.text()?));
+                            let value = c.hole(holes, Slot::Attribute(k))?;
+                            m.set(value, attributes)?;
                             if !c.next_member()? {
                                 break;
                             }
@@ -421,7 +437,7 @@ fn fast_record<'a>(
                     }
                 }
             }
-            Key::At if m.at.is_none() => m.at = Some(c.hole(holes, Slot::At)?.time()?),
+            Key::At if m.at.is_none() => m.set(c.hole(holes, Slot::At)?, attributes)?,
             _ => return None,
         }
         if !c.next_member()? {
@@ -480,43 +496,6 @@ enum Scalar<'a> {
     Kind(MetricKind),
 }
 
-impl<'a> Scalar<'a> {
-    fn text(self) -> Option<&'a str> {
-        match self {
-            Scalar::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn severity(self) -> Option<LogSeverity> {
-        match self {
-            Scalar::Severity(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    fn time(self) -> Option<i64> {
-        match self {
-            Scalar::At(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    fn number(self) -> Option<(f64, Option<i64>)> {
-        match self {
-            Scalar::Number(v, exact) => Some((v, exact)),
-            _ => None,
-        }
-    }
-
-    fn kind(self) -> Option<MetricKind> {
-        match self {
-            Scalar::Kind(k) => Some(k),
-            _ => None,
-        }
-    }
-}
-
 /// The layout of the last line read the borrowed way: that line, and where
 /// its values lie in it.
 ///
@@ -555,17 +534,7 @@ impl<'a> Shape<'a> {
                 return None;
             }
             c.at += same.len();
-            let value = c.value(hole.slot)?;
-            match (hole.slot, value) {
-                (Slot::Body, Scalar::Str(s)) => m.body = Some(s),
-                (Slot::Name, Scalar::Str(s)) => m.name = Some(s),
-                (Slot::Severity, Scalar::Severity(s)) => m.severity = Some(Some(s)),
-                (Slot::Kind, Scalar::Kind(k)) => m.kind = Some(k),
-                (Slot::Value, Scalar::Number(v, exact)) => m.value = Some((v, exact)),
-                (Slot::Attribute(k), Scalar::Str(v)) => attributes.push((k, v)),
-                (Slot::At, Scalar::At(t)) => m.at = Some(t),
-                _ => return None,
-            }
+            m.set((hole.slot, c.value(hole.slot)?), attributes)?;
             from = hole.end;
         }
         let (rest, same) = (new.get(c.at..)?, old.get(from..)?);
@@ -575,13 +544,7 @@ impl<'a> Shape<'a> {
         // The members outside the holes are the learnt line's (a null
         // severity or kind, the pairs' key), which made a record of its
         // type: only the values need checking.
-        let fields = if self.log {
-            Fields::Log { body: m.body?, severity: m.severity.flatten(), at: m.at? }
-        } else {
-            let (value, exact) = m.value?;
-            let name = m.name.filter(|n| !n.is_empty())?;
-            Fields::Metric { name, value, exact, kind: m.kind.unwrap_or(MetricKind::Untyped), at: m.at? }
-        };
+        let fields = m.fields(self.log)?;
         sort_attributes(attributes);
         Some(fields)
     }
@@ -744,27 +707,28 @@ impl<'a> Cursor<'a> {
         self.string().map(|_| Key::Other)
     }
 
-    /// The value of `slot`, read as [`fast_record`] reads it, and recorded in `holes`.
-    fn hole(&mut self, holes: &mut Vec<Hole<'a>>, slot: Slot<'a>) -> Option<Scalar<'a>> {
+    /// The value of `slot`, read as [`Cursor::value`] reads it and recorded
+    /// in `holes`, with its slot.
+    fn hole(&mut self, holes: &mut Vec<Hole<'a>>, slot: Slot<'a>) -> Option<(Slot<'a>, Scalar<'a>)> {
         self.skip_blank();
         let start = self.at;
         let value = self.value(slot)?;
         holes.push(Hole { slot, start, end: self.at });
-        Some(value)
+        Some((slot, value))
     }
 
-    /// The value of `slot`: a string, a known severity's name, or a time
-    /// (a non-negative integer or an RFC 3339 string).
+    /// The value of `slot`: a string (body, name, attribute or label), a
+    /// known severity's name, a time (a non-negative integer or an RFC 3339
+    /// string), a metric's value or a metric kind's name.
     #[inline]
     fn value(&mut self, slot: Slot<'a>) -> Option<Scalar<'a>> {
         match slot {
-            Slot::Body | Slot::Attribute(_) => self.string().map(Scalar::Str),
+            Slot::Body | Slot::Name | Slot::Attribute(_) => self.string().map(Scalar::Str),
             Slot::Severity => self.string()?.parse().ok().map(Scalar::Severity),
             Slot::At => match self.peek()? {
                 b'"' => parse_rfc3339(self.string()?).ok().map(Scalar::At),
                 _ => self.non_negative_integer().map(Scalar::At),
             },
-            Slot::Name => self.string().map(Scalar::Str),
             Slot::Value => self.metric_value(),
             Slot::Kind => match self.string()? {
                 "untyped" => Some(Scalar::Kind(MetricKind::Untyped)),
