@@ -26,7 +26,13 @@ use healbot_core::telemetry::Labels;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: evaluations <cascade|decision|decision-logs> [N] [STEP_MS] [--json]";
+    let usage = "usage: evaluations <cascade|rounds|decision|decision-logs> [N] [STEP_MS] [--json]";
+    if args.get(1).map(String::as_str) == Some("rounds") {
+        let mut decisions = Vec::new();
+        healbot_benches::cascade::rounds(|engine, at| decisions.push(std::hint::black_box(engine.evaluate(at)).len()));
+        println!("{} evaluations, {decisions:?} decisions", decisions.len());
+        return;
+    }
     let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
     let (mut engine, at) = match args.get(1).map(String::as_str) {
         Some("cascade") => healbot_benches::cascade::engine(),

@@ -595,6 +595,12 @@ pub mod cascade {
     /// An engine that has received the whole scenario, and the time of its
     /// last round (when to evaluate).
     pub fn engine() -> (Engine, i64) {
+        rounds(|_, _| {})
+    }
+
+    /// [`engine`], calling `after_round` with the engine and the round's
+    /// time after each round's telemetry (where a host evaluates).
+    pub fn rounds(mut after_round: impl FnMut(&mut Engine, i64)) -> (Engine, i64) {
         let library = Library::from_text("e2e-library.yaml", library()).unwrap();
         let topology = Topology::from_text("e2e-topology.yaml", &topology()).unwrap();
         let mut engine = Engine::new(library, topology, EngineConfig::default()).unwrap();
@@ -636,6 +642,7 @@ pub mod cascade {
                     engine.ingest_log_lines(&labels, None, lines.iter().map(|l| (l.as_bytes(), at)));
                 }
             }
+            after_round(&mut engine, at);
         }
         (engine, at)
     }

@@ -14,7 +14,7 @@ use crate::engine::facts::Health;
 use crate::guard::{GuardCheck, GuardCx, HealthView};
 use crate::ledger::{Execution, Ledger};
 use crate::radix;
-use crate::rootcause::{self, Finding, Role};
+use crate::rootcause::{Finding, Role};
 use crate::selection::{self, Selection};
 use crate::spec::action::Risk;
 use crate::spec::signature::Status;
@@ -82,7 +82,8 @@ impl Engine {
             .zip(&base)
             .map(|(d, c)| Finding { node: d.node, category: d.category, onset: d.onset, confidence: *c })
             .collect();
-        let loc = rootcause::localize(&topo, &findings, self.config.onset_tolerance, &mut scratch);
+        let mut localized = std::mem::take(&mut self.localized);
+        let loc = localized.localize(&topo, &findings, self.config.onset_tolerance, &mut scratch);
 
         // Roots decide first, best rank first, so the best-ranked root gets
         // the budget and concurrency slots when they are scarce.
@@ -131,11 +132,13 @@ impl Engine {
                         rank: Some(*rank),
                         score: Some(*score),
                         explains: {
-                            // A node with several diagnoses is named once.
-                            let mut nodes: Vec<Name> = explains.iter().map(|j| diags[*j].node_id.clone()).collect();
-                            nodes.sort();
+                            // A node with several diagnoses is named once. In id
+                            // order, by the ids' integer ranks: a root of a cascade
+                            // explains a thousand nodes.
+                            let mut nodes: Vec<NodeId> = explains.iter().map(|j| diags[*j].node).collect();
+                            nodes.sort_unstable_by_key(|n| topo.id_rank(*n));
                             nodes.dedup();
-                            nodes
+                            nodes.iter().map(|n| topo.node(*n).shared_id().clone()).collect()
                         },
                     },
                     false,
@@ -349,6 +352,7 @@ impl Engine {
             };
             out.push(decision);
         }
+        self.localized = localized;
         self.traversal = scratch;
         self.health = health;
         if !self.config.dry_run {

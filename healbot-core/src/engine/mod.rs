@@ -277,6 +277,9 @@ pub struct Engine {
     seen: Vec<crate::matcher::Seen>,
     /// The last evaluation's node health, whose buffers the next one reuses.
     health: Health,
+    /// The last evaluation's root-cause localisation, reused while the
+    /// findings stay the same.
+    localized: crate::rootcause::Memo,
     log_scratch: crate::logmatch::Scratch,
 }
 
@@ -334,6 +337,7 @@ impl Engine {
             config,
             seen: Vec::new(),
             health: Health::default(),
+            localized: crate::rootcause::Memo::default(),
             log_scratch,
         }
     }
