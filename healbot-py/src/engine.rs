@@ -363,6 +363,10 @@ impl<T> PerRow<T> {
         let mut seen: HashMap<usize, u32, BuildHasherDefault<AddressHasher>> =
             HashMap::with_capacity_and_hasher(rows, BuildHasherDefault::default());
         let mut out = PerRow { values: Vec::new(), rows: Vec::with_capacity(rows) };
+        // Every distinct item stays alive until the loop ends: an item made
+        // as it is read (a numpy str array's, a generator's) is freed once
+        // dropped, and the next one made at its address must not pass for it.
+        let mut alive: Vec<Bound<'_, PyAny>> = Vec::new();
         for item in seq.try_iter()? {
             let item = item?;
             let key = item.as_ptr() as usize;
@@ -373,6 +377,7 @@ impl<T> PerRow<T> {
                         .map_err(|_| PyValueError::new_err(format!("{what}: too many distinct values")))?;
                     out.values.push(convert(&item)?);
                     seen.insert(key, i);
+                    alive.push(item);
                     i
                 }
             };

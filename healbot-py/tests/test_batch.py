@@ -233,3 +233,42 @@ def test_series_set_label_dicts(cpu_library: healbot.Library, small_topology: he
         engine.resolve_series_set("cpu", [{"service": "\ud800"}])
     with pytest.raises(TypeError, match="expected a mapping of str to str or None, got int"):
         engine.resolve_series_set("cpu", [3])  # type: ignore[list-item]
+
+
+def test_per_row_values_made_on_the_fly_are_not_confused(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    """Per-row names and labels whose objects are made as they are read (a
+    numpy str array makes a new str per item, a generator may free each
+    item before the next) go to their own series: a freed item's address,
+    reused by the next one, must not pass for the same value."""
+    rows = 6
+    names_column = np.array(["cpu", "mem"] * (rows // 2))
+    expected = healbot.Engine(cpu_library, small_topology)
+    expected.ingest_metrics(["cpu", "mem"] * (rows // 2), np.full(rows, 0.99), T0, {"service": "api"})
+    want = expected.stats()
+    assert want["ingested_metrics"] == 3 and want["dropped"] == {"not_read": 3}
+
+    engine = healbot.Engine(cpu_library, small_topology)
+    engine.ingest_metrics(names_column, np.full(rows, 0.99), T0, {"service": "api"})
+    assert engine.stats() == want
+
+    engine = healbot.Engine(cpu_library, small_topology)
+    names = ("".join(("cp", "u")) if i % 2 == 0 else "".join(("me", "m")) for i in range(rows))
+    engine.ingest_metrics(names, np.full(rows, 0.99), T0, {"service": "api"})
+    assert engine.stats() == want
+
+    # Labels made per row: api and web alternate, nothing else.
+    engine = healbot.Engine(cpu_library, small_topology)
+    labels = ({"service": "".join(("ap", "i")) if i % 2 == 0 else "".join(("we", "b"))} for i in range(rows))
+    engine.ingest_metrics("cpu", np.full(rows, 0.99), T0, labels)
+    assert engine.stats()["series"] == 2
+    assert diagnosed(engine, T0) == [("cpu.hot", "api"), ("cpu.hot", "web")]
+
+    engine = healbot.Engine(cpu_library, small_topology)
+    series = engine.resolve_series_set(names_column, ({"service": s} for s in ("api", "web", "db") * 2))
+    assert (len(series), series.resolved) == (rows, 3)
+    engine.ingest_series_set(series, np.full(rows, 0.99), T0)
+    # Each unread series counted once when resolved, then once per sample.
+    assert engine.stats()["dropped"] == {"not_read": 6}
+    assert diagnosed(engine, T0) == [("cpu.hot", "api"), ("cpu.hot", "db"), ("cpu.hot", "web")]
