@@ -173,14 +173,26 @@ pub fn labels(ob: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Labels> {
 }
 
 fn label_text(ob: &Bound<'_, PyAny>, what: &str, part: &str) -> PyResult<String> {
-    ob.cast::<PyString>()
-        .ok()
-        .and_then(|s| s.to_cow().ok().map(Cow::into_owned))
-        .ok_or_else(|| PyTypeError::new_err(format!("{what}: every label {part} must be a str, got {}", type_name(ob))))
+    let s = ob.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("{what}: every label {part} must be a str, got {}", type_name(ob)))
+    })?;
+    s.to_cow().map(Cow::into_owned).map_err(|cause| {
+        // A str that is not valid Unicode (a lone surrogate) has no UTF-8.
+        let e = err(
+            ErrorKind::InvalidArgument,
+            format!("{what}: label {part} {} is not valid Unicode (it holds a lone surrogate)", repr(ob)),
+        );
+        e.set_cause(ob.py(), Some(cause));
+        e
+    })
 }
 
-/// A Python value (None, bool, int, float, str, dict with str keys,
-/// list, tuple) as JSON.
+fn repr(ob: &Bound<'_, PyAny>) -> String {
+    ob.repr().map_or_else(|_| "?".to_string(), |r| r.to_string())
+}
+
+/// A Python value (None, bool, int, float, str, dict or other mapping
+/// with str keys, list, tuple) as JSON.
 pub fn to_json(ob: &Bound<'_, PyAny>) -> PyResult<serde_json::Value> {
     to_json_at(ob, 0)
 }
@@ -216,12 +228,15 @@ fn to_json_at(ob: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value
     if let Ok(d) = ob.cast::<PyDict>() {
         let mut map = serde_json::Map::new();
         for (k, v) in d.iter() {
-            let key = k
-                .cast::<PyString>()
-                .map_err(|_| PyTypeError::new_err(format!("dict keys must be str, got {}", type_name(&k))))?
-                .to_cow()?
-                .into_owned();
-            map.insert(key, to_json_at(&v, depth + 1)?);
+            map.insert(json_key(&k)?, to_json_at(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(m) = ob.cast::<PyMapping>() {
+        let mut map = serde_json::Map::new();
+        for item in m.items()?.iter() {
+            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
+            map.insert(json_key(&k)?, to_json_at(&v, depth + 1)?);
         }
         return Ok(Value::Object(map));
     }
@@ -233,6 +248,13 @@ fn to_json_at(ob: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value
         return Ok(Value::Array(out));
     }
     Err(PyTypeError::new_err(format!("cannot convert {} to JSON", type_name(ob))))
+}
+
+fn json_key(k: &Bound<'_, PyAny>) -> PyResult<String> {
+    Ok(k.cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("dict keys must be str, got {}", type_name(k))))?
+        .to_cow()?
+        .into_owned())
 }
 
 /// Any serialisable core value as Python values (what `json.loads` of its
@@ -254,7 +276,8 @@ pub fn enum_str<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// A payload argument as bytes: `bytes`, `bytearray`, `str` (UTF-8) or,
-/// where `json` is allowed, a `dict` or `list` serialised as JSON.
+/// where `json` is allowed, a mapping (`dict`), `list` or `tuple`
+/// serialised as JSON.
 pub fn payload<'a>(ob: &'a Bound<'_, PyAny>, json: bool) -> PyResult<Cow<'a, [u8]>> {
     if let Ok(b) = ob.cast::<PyBytes>() {
         return Ok(Cow::Borrowed(b.as_bytes()));
@@ -265,12 +288,17 @@ pub fn payload<'a>(ob: &'a Bound<'_, PyAny>, json: bool) -> PyResult<Cow<'a, [u8
     if let Ok(b) = ob.cast::<PyByteArray>() {
         return Ok(Cow::Owned(b.to_vec()));
     }
-    if json && (ob.is_instance_of::<PyDict>() || ob.is_instance_of::<PyList>()) {
+    if json && (ob.is_instance_of::<PyList>() || ob.is_instance_of::<PyTuple>() || is_mapping(ob)) {
         let value = to_json(ob)?;
         let bytes = serde_json::to_vec(&value)
             .map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot serialise the payload: {e}")))?;
         return Ok(Cow::Owned(bytes));
     }
-    let expected = if json { "dict, list, str or bytes" } else { "str or bytes" };
+    let expected = if json { "dict (or other mapping), list, tuple, str or bytes" } else { "str or bytes" };
     Err(PyTypeError::new_err(format!("payload: expected {expected}, got {}", type_name(ob))))
+}
+
+/// Whether `ob` is a `dict` or another `collections.abc.Mapping`.
+pub fn is_mapping(ob: &Bound<'_, PyAny>) -> bool {
+    ob.is_instance_of::<PyDict>() || ob.cast::<PyMapping>().is_ok()
 }

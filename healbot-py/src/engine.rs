@@ -19,7 +19,7 @@ use pyo3::pybacked::{PyBackedBytes, PyBackedStr};
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::buffer::{Column, ColumnView};
-use crate::convert::{at_ms, labels as to_labels, payload, to_json, to_python, AddressHasher};
+use crate::convert::{at_ms, is_mapping, labels as to_labels, payload, to_json, to_python, AddressHasher};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
 use crate::results::{Decision, Diagnosis, IngestReport, Shared};
@@ -28,8 +28,8 @@ use crate::results::{Decision, Diagnosis, IngestReport, Shared};
 /// strings such as `"5m"`); unknown keys are rejected.
 fn config_from(ob: Option<&Bound<'_, PyAny>>) -> PyResult<EngineConfig> {
     let Some(ob) = ob.filter(|o| !o.is_none()) else { return Ok(EngineConfig::default()) };
-    if !ob.is_instance_of::<PyDict>() {
-        return Err(PyTypeError::new_err("config: expected a dict of engine settings or None"));
+    if !is_mapping(ob) {
+        return Err(PyTypeError::new_err("config: expected a dict (or other mapping) of engine settings or None"));
     }
     let value = to_json(ob)?;
     let known = serde_json::to_value(EngineConfig::default())
@@ -878,7 +878,7 @@ impl Engine {
         };
         let labels: PerRow<Labels> = match labels {
             None => PerRow::one(Labels::new()),
-            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) if l.is_none() || is_mapping(l) => PerRow::one(to_labels(Some(l), "labels")?),
             Some(l) => PerRow::many(l, None, "labels", |o| to_labels(Some(o), "labels"))?,
         };
         let len = match (names.positions(), labels.positions()) {
@@ -1016,7 +1016,7 @@ impl Engine {
         };
         let labels: PerRow<Labels> = match labels {
             None => PerRow::one(Labels::new()),
-            Some(l) if l.is_none() || l.is_instance_of::<PyDict>() => PerRow::one(to_labels(Some(l), "labels")?),
+            Some(l) if l.is_none() || is_mapping(l) => PerRow::one(to_labels(Some(l), "labels")?),
             Some(l) => PerRow::many(l, items, "labels", |o| to_labels(Some(o), "labels"))?,
         };
         let kinds = match (names.positions(), labels.positions()) {

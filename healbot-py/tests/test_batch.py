@@ -229,7 +229,7 @@ def test_series_set_label_dicts(cpu_library: healbot.Library, small_topology: he
         engine.resolve_series_set(["cpu", "cpu"], [{"service": "api"}, {"service": 3}])  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="every label key must be a str, got bytes"):
         engine.resolve_series_set("cpu", [{b"service": "api"}])  # type: ignore[dict-item]
-    with pytest.raises(TypeError, match="every label value must be a str, got str"):
+    with pytest.raises(healbot.InvalidArgumentError, match="label value '\\\\ud800' is not valid Unicode"):
         engine.resolve_series_set("cpu", [{"service": "\ud800"}])
     with pytest.raises(TypeError, match="expected a mapping of str to str or None, got int"):
         engine.resolve_series_set("cpu", [3])  # type: ignore[list-item]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 import healbot
@@ -377,3 +378,49 @@ def test_float_seconds_round_half_away_from_zero_to_milliseconds(cpu_engine: hea
         expected = int(Decimal(at * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
         assert decision.at_ms == expected, (at, at * 1000)
     assert int(Decimal(-0.0025 * 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP)) == -3
+
+
+def test_every_mapping_the_stubs_allow_is_accepted(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    """The stubs type labels, configs and JSON payloads as `Mapping`, and
+    JSON payloads' sequences as lists or tuples: a read-only mapping or a
+    tuple works as a dict or a list would, and one mapping of labels is
+    one label set for every row, not a sequence of per-row label sets."""
+    from types import MappingProxyType
+
+    api = MappingProxyType({"service": "api"})
+    engine = healbot.Engine(cpu_library, small_topology, MappingProxyType({"max_series": 7}))
+    assert engine.config["max_series"] == 7
+    restored = healbot.Engine.restore(cpu_library, small_topology, engine.snapshot(), MappingProxyType({"max_series": 8}))
+    assert restored.config["max_series"] == 8
+
+    report = engine.ingest_metrics("cpu", np.full(3, 0.99), T0, api)
+    assert (report.observations, report.dropped) == (3, 0)
+    assert engine.stats()["ingested_metrics"] == 3
+    series = engine.resolve_series_set(["cpu", "cpu"], api)
+    assert (len(series), series.resolved) == (2, 2)
+    assert [(d.signature, d.node) for d in engine.diagnose(at=T0)] == [("cpu.hot", "api")]
+
+    alert = {"labels": {"alertname": "CpuHot", "service": "web"}, "status": "firing", "startsAt": "2023-11-14T22:13:20Z"}
+    body = {"version": "4", "status": "firing", "alerts": (alert,)}
+    assert engine.ingest_alertmanager(MappingProxyType(body)).observations == 1
+    assert engine.ingest_payload("alertmanager", MappingProxyType(body)).observations == 1
+    event = {
+        "event_action": "trigger",
+        "dedup_key": "db/disk",
+        "payload": {"summary": "disk full", "source": "db", "severity": "error", "component": "db"},
+    }
+    assert engine.ingest_pagerduty((event,), at=T0).observations == 1
+
+
+def test_lone_surrogates_in_labels_are_named(cpu_engine: healbot.Engine) -> None:
+    """A label string that cannot be UTF-8 is reported as such, not as a non-str."""
+    for labels in ({"service": "\udc80"}, {"\ud800": "api"}):
+        with pytest.raises(healbot.InvalidArgumentError, match="not valid Unicode.*surrogate") as info:
+            cpu_engine.ingest_metric("cpu", 1.0, labels, at=T0)
+        assert isinstance(info.value.__cause__, UnicodeEncodeError)
+        with pytest.raises(healbot.InvalidArgumentError, match="surrogate"):
+            cpu_engine.ingest_log("x", labels, at=T0)
+        with pytest.raises(healbot.InvalidArgumentError, match="surrogate"):
+            cpu_engine.resolve_series_set("cpu", [labels])

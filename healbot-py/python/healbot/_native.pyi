@@ -6,7 +6,7 @@ are rejected with :class:`InvalidArgumentError`.
 """
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol, Union, final
 
@@ -18,8 +18,8 @@ _Timestamp: TypeAlias = Union[datetime, float, int, None]
 _LabelsArg: TypeAlias = Union[Mapping[str, str], None]
 """Label pairs attaching an observation to a node (``{"service": "db"}``)."""
 
-_JsonPayload: TypeAlias = Union[Mapping[str, Any], Sequence[Any], str, bytes, bytearray]
-"""A JSON payload: an already parsed dict or list, or its text."""
+_JsonPayload: TypeAlias = Union[Mapping[str, Any], list[Any], tuple[Any, ...], str, bytes, bytearray]
+"""A JSON payload: an already parsed dict (or other mapping), list or tuple, or its text."""
 
 _TextPayload: TypeAlias = Union[str, bytes, bytearray]
 """A text payload."""
@@ -864,13 +864,13 @@ class Engine:
             InvalidArgumentError: the handle belongs to another engine, or a naive datetime.
         """
     def resolve_series_set(
-        self, names: str | Sequence[str], labels: _LabelsArg | Sequence[Mapping[str, str]] = None
+        self, names: str | Iterable[str], labels: _LabelsArg | Iterable[Mapping[str, str]] = None
     ) -> SeriesSet:
         """Resolves many series at once, for ingesting scrapes as bare numeric columns.
 
         Arguments:
-            names: one metric name for every series, or one per series.
-            labels: one label mapping for every series, or one per series.
+            names: one metric name for every series, or one per series (any iterable).
+            labels: one label mapping for every series, or one per series (any iterable).
 
         Returns:
             The set, in the order given.
@@ -928,10 +928,10 @@ class Engine:
         """
     def ingest_metrics(
         self,
-        names: str | Sequence[str],
+        names: str | Iterable[str],
         values: _Column,
         timestamps: _Column | _Timestamp = None,
-        labels: _LabelsArg | Sequence[Mapping[str, str]] = None,
+        labels: _LabelsArg | Iterable[Mapping[str, str]] = None,
         series: _Column | None = None,
     ) -> IngestReport:
         """Ingests a batch of samples given as columns, reading the numeric columns in place.
@@ -943,7 +943,7 @@ class Engine:
 
         Arguments:
             names: one metric name for every row, or one per row (one per
-                series with ``series``).
+                series with ``series``): a list, a numpy str array, any iterable.
             values: a one-dimensional numeric column (float64, float32 or integers).
             timestamps: a numeric column of the same length (floats are epoch
                 seconds, integers Unix milliseconds), one time for every row, or
