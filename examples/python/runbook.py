@@ -27,6 +27,17 @@ HERE = Path(__file__).resolve().parent
 SHOP = HERE.parent / "shop"
 
 
+def parse_at(parser: argparse.ArgumentParser, text: str) -> datetime:
+    """``--at`` as a timezone-aware datetime; anything else is a usage error."""
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parser.error(f"--at {text!r} is not an ISO 8601 time")
+    if at.utcoffset() is None:
+        parser.error(f"--at {text!r} has no time zone; add one, e.g. {text}Z or {text}+00:00")
+    return at
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("webhook", nargs="?", type=Path, default=HERE / "alertmanager-webhook.payload")
@@ -38,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     topology = healbot.Topology.load(SHOP / "topology.yaml")
     engine = healbot.Engine(library, topology)
 
-    at = datetime.fromisoformat(args.at.replace("Z", "+00:00")) if args.at else None
+    at = parse_at(parser, args.at) if args.at else None
     report = engine.ingest_alertmanager(json.loads(args.webhook.read_text()))
     print(f"ingested {report.observations} alerts from {args.webhook.name}", end="")
     print(f" ({len(report.errors)} malformed)" if report.errors else "")

@@ -44,3 +44,17 @@ def test_runbook_is_deterministic_with_scrape(tmp_path: object) -> None:
 
 def test_runbook_before_the_alert_started() -> None:
     assert "nothing matched: no action" in run("--at", "2026-03-02T09:00:00+00:00")
+
+
+def test_runbook_refuses_an_at_without_a_zone() -> None:
+    """``--at`` must carry a zone, as the usage says: a naive or malformed
+    time is a usage error (exit status 2 and a message), not a traceback."""
+    for at, message in (("2026-03-02T10:00:00", "has no time zone"), ("yesterday", "not an ISO 8601 time")):
+        done = subprocess.run(
+            [sys.executable, "-W", "error", str(RUNBOOK), "--at", at],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and done.stdout == ""
+        assert message in done.stderr and "Traceback" not in done.stderr
