@@ -262,14 +262,17 @@ pub fn check_restore(data: &[u8]) {
 }
 
 /// As [`check_restore`], with `data` behind the header of a real snapshot of
-/// the shop fixture (magic, version, library revision, topology hash), so
-/// that every input reaches the state's deserialiser and the checks after it.
+/// the shop fixture (magic, version, library revision, topology hash) and
+/// its own length and checksum, so that every input reaches the state's
+/// deserialiser and the checks after it.
 pub fn check_restore_body(data: &[u8]) {
     if data.len() > MAX_INPUT {
         return;
     }
     let f = fixture();
     let mut bytes = snapshot_header().to_vec();
+    bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&healbot_core::engine::snapshot_checksum(data).to_le_bytes());
     bytes.extend_from_slice(data);
     let small = data.first().is_some_and(|b| b & 1 == 1);
     if let Ok(engine) = Engine::restore(f.library.clone(), f.topology.clone(), config(small), &bytes) {
@@ -277,8 +280,8 @@ pub fn check_restore_body(data: &[u8]) {
     }
 }
 
-/// The header of a snapshot of the shop fixture: the fixed-size prefix of a
-/// fresh engine's snapshot.
+/// The header of a snapshot of the shop fixture up to the body's length: the
+/// fixed-size prefix of a fresh engine's snapshot.
 pub fn snapshot_header() -> &'static [u8] {
     static HEADER: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     HEADER.get_or_init(|| {

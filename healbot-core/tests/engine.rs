@@ -145,6 +145,43 @@ fn restore_refuses_other_libraries_and_corrupt_bytes() {
     assert!(Engine::restore(library(), topology(), EngineConfig::default(), &corrupt).is_err());
 }
 
+/// A damaged snapshot of a live engine is refused, never restored as other
+/// state: every single flipped byte of its length, checksum and body, a cut,
+/// and bytes after its end. Before the header carried a length and a
+/// checksum, trailing bytes were ignored and some flips inside numbers
+/// restored without error.
+#[test]
+fn restore_refuses_every_damaged_byte_cut_and_trailing_byte() {
+    let obs = cascade();
+    let (engine, _) = run(&obs, &times()[..10]);
+    let bytes = engine.snapshot();
+    let restore = |b: &[u8]| Engine::restore(library(), topology(), EngineConfig::default(), b);
+    assert!(restore(&bytes).is_ok());
+    // The header's revision and topology hash are checked by name; from the
+    // body's length on, every byte counts.
+    let header = 8 + 2 + 16 + 16;
+    for at in header..bytes.len() {
+        for flip in [0x01u8, 0x80] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= flip;
+            let err = restore(&damaged).expect_err("a damaged snapshot restored");
+            assert_eq!(err.kind(), ErrorKind::Snapshot, "byte {at}: {err}");
+        }
+    }
+    for cut in [bytes.len() - 1, bytes.len() / 2, header + 16, header + 3, 9] {
+        let err = restore(&bytes[..cut]).expect_err("a cut snapshot restored");
+        assert_eq!(err.kind(), ErrorKind::Snapshot, "cut at {cut}: {err}");
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    let err = restore(&longer).expect_err("a snapshot with a byte after its end restored");
+    assert!(err.to_string().contains("bytes after its end"), "{err}");
+    // The checksum is the documented one, so tools can check a snapshot.
+    let body = &bytes[header + 16..];
+    let stored = u64::from_le_bytes(bytes[header + 8..header + 16].try_into().unwrap());
+    assert_eq!(stored, healbot_core::engine::snapshot_checksum(body));
+}
+
 #[test]
 fn outcomes_are_idempotent_and_feed_confidence() {
     let (mut engine, all) = run(&cascade(), &times());

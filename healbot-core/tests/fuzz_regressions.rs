@@ -100,3 +100,24 @@ fn parse_regressions_under_every_limit() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The snapshot seeds of the shop example are in the current format: the
+/// whole one restores (so the seed reaches the state and what runs after
+/// it), and each body seed restores behind its header. A change of the
+/// snapshot format that left them behind would only be refused, and the
+/// fuzzer would start from nothing.
+#[test]
+fn snapshot_seeds_are_in_the_current_format() {
+    let f = bodies::fixture();
+    let dir = fuzz_dir().join("regressions");
+    let whole = fs::read(dir.join("restore_snapshot/shop-after-incident.bin")).unwrap();
+    let restored = healbot_core::Engine::restore(f.library.clone(), f.topology.clone(), Default::default(), &whole);
+    assert!(restored.is_ok(), "{:?}", restored.err());
+    let body = fs::read(dir.join("restore_snapshot_body/shop-after-incident.bin")).unwrap();
+    let mut framed = bodies::snapshot_header().to_vec();
+    framed.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    framed.extend_from_slice(&healbot_core::engine::snapshot_checksum(&body).to_le_bytes());
+    framed.extend_from_slice(&body);
+    let restored = healbot_core::Engine::restore(f.library.clone(), f.topology.clone(), Default::default(), &framed);
+    assert!(restored.is_ok(), "{:?}", restored.err());
+}

@@ -25,6 +25,8 @@ mod facts;
 mod series_index;
 mod snapshot;
 
+pub use snapshot::{snapshot_checksum, SNAPSHOT_FORMAT_VERSION};
+
 use crate::guard::ActionGuards;
 use crate::ledger::Ledger;
 use crate::spec::signature::Status;

@@ -5,12 +5,18 @@
 //! maintained binary format):
 //!
 //! ```text
-//! magic "HBSNAP\0\x01" | format version u16 LE | library revision (16 hex) | topology hash (16 hex) | postcard(State)
+//! magic "HBSNAP\0\x01" | format version u16 LE | library revision (16 hex) | topology hash (16 hex)
+//!   | body length u64 LE | body checksum u64 LE | body: postcard(State)
 //! ```
 //!
-//! `restore` refuses a snapshot of another library or topology, another
-//! format version, or a corrupt one, with a clear [`ErrorKind::Snapshot`]
-//! error.
+//! The checksum is [`snapshot_checksum`] of the body. `restore` refuses a
+//! snapshot of another library or topology, another format version, a
+//! truncated one or one with bytes after its body, and one whose body does
+//! not match its checksum or does not decode, with a clear
+//! [`ErrorKind::Snapshot`] error. The body's decoder alone would accept
+//! many damaged bodies (a flipped byte inside a number is still a number)
+//! and ignores trailing bytes, so a damaged snapshot could have restored as
+//! different state.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,8 +29,28 @@ use crate::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
 /// The snapshot format version this engine writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 4;
-const HEADER_LEN: usize = 8 + 2 + 16 + 16;
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 5;
+/// Where the body's length starts: after the magic, the version, the
+/// library revision and the topology hash.
+const LENGTH_AT: usize = 8 + 2 + 16 + 16;
+const HEADER_LEN: usize = LENGTH_AT + 8 + 8;
+
+/// The checksum a snapshot's header holds for its body: FNV-1a (64-bit) of
+/// the body's bytes. Every change of a single byte changes it (each step
+/// of FNV-1a is a bijection of the state), and other damage goes unnoticed
+/// with a chance of about 2^-64. It guards against damage, not tampering.
+///
+/// # Example
+///
+/// ```
+/// use healbot_core::engine::snapshot_checksum;
+///
+/// assert_ne!(snapshot_checksum(b"state"), snapshot_checksum(b"statf"));
+/// assert_eq!(snapshot_checksum(b""), 0xcbf2_9ce4_8422_2325);
+/// ```
+pub fn snapshot_checksum(body: &[u8]) -> u64 {
+    fnv1a64(body)
+}
 
 fn topology_hash(t: &Topology) -> String {
     let text = serde_json::to_string(t.spec()).unwrap_or_default();
@@ -58,9 +84,10 @@ impl Engine {
         out.extend_from_slice(topology_hash(&self.topology).as_bytes());
         // Serialising plain data structures into a Vec cannot fail; an
         // empty body would be refused by `restore` rather than misread.
-        if let Ok(body) = postcard::to_allocvec(&self.state) {
-            out.extend_from_slice(&body);
-        }
+        let body = postcard::to_allocvec(&self.state).unwrap_or_default();
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&snapshot_checksum(&body).to_le_bytes());
+        out.extend_from_slice(&body);
         out
     }
 
@@ -73,14 +100,20 @@ impl Engine {
     /// topology, or are corrupt; [`ErrorKind::Library`] when the library
     /// cannot be compiled.
     pub fn restore(library: Library, topology: Topology, config: EngineConfig, bytes: &[u8]) -> Result<Engine, Error> {
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        let (Some(magic), Some(&[lo, hi])) = (bytes.get(..8), bytes.get(8..10)) else {
+            return Err(snapshot_error("not a HealBot snapshot (too short)"));
+        };
+        if magic != MAGIC {
             return Err(snapshot_error("not a HealBot snapshot (bad magic)"));
         }
-        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+        let version = u16::from_le_bytes([lo, hi]);
         if version != SNAPSHOT_FORMAT_VERSION {
             return Err(snapshot_error(format!(
                 "snapshot format version {version}; this engine reads version {SNAPSHOT_FORMAT_VERSION}"
             )));
+        }
+        if bytes.len() < HEADER_LEN {
+            return Err(snapshot_error("corrupt snapshot: the header is cut short"));
         }
         let revision = String::from_utf8_lossy(&bytes[10..26]).to_string();
         if revision != library.revision() {
@@ -96,8 +129,26 @@ impl Engine {
                 topology_hash(&topology)
             )));
         }
-        let state: State =
-            postcard::from_bytes(&bytes[HEADER_LEN..]).map_err(|e| snapshot_error(format!("corrupt snapshot: {e}")))?;
+        let word = |at: usize| bytes.get(at..at + 8).and_then(|b| b.try_into().ok()).map_or(0, u64::from_le_bytes);
+        let (length, checksum) = (word(LENGTH_AT), word(LENGTH_AT + 8));
+        let body = bytes.get(HEADER_LEN..).unwrap_or_default();
+        if length != body.len() as u64 {
+            return Err(snapshot_error(format!(
+                "corrupt snapshot: the header gives a body of {length} bytes but {} follow it ({})",
+                body.len(),
+                if (body.len() as u64) < length { "truncated" } else { "bytes after its end" }
+            )));
+        }
+        if snapshot_checksum(body) != checksum {
+            return Err(snapshot_error("corrupt snapshot: the body does not match the header's checksum"));
+        }
+        let state: State = match postcard::take_from_bytes(body) {
+            Ok((state, [])) => state,
+            Ok((_, rest)) => {
+                return Err(snapshot_error(format!("corrupt snapshot: {} bytes after the state", rest.len())));
+            }
+            Err(e) => return Err(snapshot_error(format!("corrupt snapshot: {e}"))),
+        };
         // Node indexes in the state must exist in this topology.
         let n = topology.len() as u32;
         let bad = state.series_by_node.node_bound() > n as usize
