@@ -128,6 +128,25 @@ var (
 // ErrClosed is returned by methods of a closed Library, Topology or Engine.
 var ErrClosed = errors.New("healbot: use of a closed handle")
 
+// noNul checks a string that crosses the ABI as a C string or inside a
+// packed label or record buffer, where a NUL byte ends or separates it: a
+// NUL inside would silently shorten a name, or move labels and samples to
+// another series or node. what names the argument in the error.
+func noNul(what, s string) error {
+	if strings.IndexByte(s, 0) < 0 {
+		return nil
+	}
+	return &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s %q contains a NUL byte", what, s)}
+}
+
+// cString is C.CString of a string checked by noNul; free it with C.free.
+func cString(what, s string) (*C.char, error) {
+	if err := noNul(what, s); err != nil {
+		return nil, err
+	}
+	return C.CString(s), nil
+}
+
 func goString(p *C.char) string {
 	if p == nil {
 		return ""

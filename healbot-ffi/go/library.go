@@ -54,7 +54,10 @@ func LoadLibrary(name string, text []byte) (*Library, error) {
 
 // LoadLibraryFormat is LoadLibrary with an explicit format.
 func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error) {
-	cname := C.CString(name)
+	cname, err := cString("source name", name)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	var p *C.healbot_library
 	var cerr *C.healbot_error
@@ -69,6 +72,11 @@ func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error
 // LoadLibrarySources compiles a library from several sources together
 // (signatures, actions and overrides in separate files).
 func LoadLibrarySources(sources ...Source) (*Library, error) {
+	for _, s := range sources {
+		if err := noNul("source name", s.Name); err != nil {
+			return nil, err
+		}
+	}
 	n := len(sources)
 	// The arrays live in C memory: Go memory passed to C must hold no Go pointers.
 	namesBase := (**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
@@ -148,7 +156,10 @@ func LoadTopology(name string, text []byte) (*Topology, error) {
 
 // LoadTopologyFormat is LoadTopology with an explicit format.
 func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, error) {
-	cname := C.CString(name)
+	cname, err := cString("source name", name)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	var p *C.healbot_topology
 	var cerr *C.healbot_error
