@@ -206,6 +206,9 @@ func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (b
 // ReloadLibrary swaps the engine's library, keeping its state. On error the
 // old library stays in use.
 func (e *Engine) ReloadLibrary(lib *Library) error {
+	if lib == nil {
+		return &Error{Code: CodeNullParameter, Message: "library must not be nil"}
+	}
 	lib.mu.RLock()
 	defer lib.mu.RUnlock()
 	if lib.ptr == nil {

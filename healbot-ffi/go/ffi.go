@@ -191,14 +191,17 @@ func takeError(r C.healbot_result, cerr *C.healbot_error) error {
 	return e
 }
 
-// takeBuffer copies a library buffer into Go memory and frees it.
+// takeBuffer copies a library buffer into Go memory and frees it. The
+// length is a size_t: C.GoBytes takes a C.int, which would wrap for a
+// buffer of 2 GiB or more (a large snapshot).
 func takeBuffer(buf *C.healbot_buffer) []byte {
 	defer C.healbot_buffer_free(buf)
-	n := C.healbot_buffer_len(buf)
-	if n == 0 {
-		return []byte{}
+	n := int(C.healbot_buffer_len(buf))
+	out := make([]byte, n)
+	if n > 0 {
+		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(C.healbot_buffer_data(buf))), n))
 	}
-	return C.GoBytes(unsafe.Pointer(C.healbot_buffer_data(buf)), C.int(n))
+	return out
 }
 
 // bytesPtr is the address of b's first byte (nil when empty). The caller

@@ -67,3 +67,11 @@ func TestNulBytesAreInvalidInput(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReloadLibraryNilIsAnError(t *testing.T) {
+	e := smallEngine(t, "")
+	defer e.Close()
+	if err := e.ReloadLibrary(nil); !errors.Is(err, ErrNullParameter) {
+		t.Fatalf("got %v", err)
+	}
+}
