@@ -514,6 +514,17 @@ static void test_ingest(void) {
                HEALBOT_RESULT_INVALID_INPUT);
         EXPECT(healbot_engine_ingest_packed(engine, "\xff\0\0", 3, values, at, 1, &err_),
                HEALBOT_RESULT_INVALID_INPUT);
+        /* More records than samples: the buffer and the arrays disagree
+         * (a record split by a stray NUL, a wrong count). */
+        {
+            healbot_error *err = NULL;
+            CHECK(healbot_engine_ingest_packed(engine, RECORDS, sizeof RECORDS - 1, values, at, 2, &err) ==
+                  HEALBOT_RESULT_INVALID_INPUT);
+            CHECK(err != NULL && strstr(healbot_error_message(err), "more records than samples") != NULL);
+            healbot_error_free(err);
+        }
+        EXPECT(healbot_engine_ingest_packed(engine, "cpu\0\0\0", 6, values, at, 1, &err_),
+               HEALBOT_RESULT_INVALID_INPUT);
         EXPECT(healbot_engine_ingest_packed(NULL, RECORDS, sizeof RECORDS - 1, values, at, 3, &err_),
                HEALBOT_RESULT_NULL_PARAMETER);
         EXPECT(healbot_engine_ingest_packed(engine, NULL, 5, values, at, 3, &err_), HEALBOT_RESULT_NULL_PARAMETER);
