@@ -78,6 +78,7 @@ func createEngine(lib *Library, topo *Topology, configJSON string, create func(*
 		return nil, err
 	}
 	e := &Engine{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(e, (*Engine).Close)
 	return e, nil
 }
@@ -88,6 +89,7 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	if e.ptr != nil {
 		C.healbot_engine_free(e.ptr)
+		liveHandles.Add(-1)
 		e.ptr = nil
 		runtime.SetFinalizer(e, nil)
 	}

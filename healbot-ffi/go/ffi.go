@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -124,6 +125,11 @@ var (
 	ErrPanic         = &Error{Code: CodePanic, Message: CodePanic.String()}
 	ErrOther         = &Error{Code: CodeOther, Message: CodeOther.String()}
 )
+
+// liveHandles counts the libhealbot handles (libraries, topologies,
+// engines) this package holds and has not freed yet, for tests of Close and
+// of the finalizers.
+var liveHandles atomic.Int64
 
 // ErrClosed is returned by methods of a closed Library, Topology or Engine.
 var ErrClosed = errors.New("healbot: use of a closed handle")

@@ -41,6 +41,7 @@ type Source struct {
 
 func newLibrary(p *C.healbot_library) *Library {
 	l := &Library{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(l, (*Library).Close)
 	return l
 }
@@ -134,6 +135,7 @@ func (l *Library) Close() error {
 	defer l.mu.Unlock()
 	if l.ptr != nil {
 		C.healbot_library_free(l.ptr)
+		liveHandles.Add(-1)
 		l.ptr = nil
 		runtime.SetFinalizer(l, nil)
 	}
@@ -169,6 +171,7 @@ func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, err
 		return nil, err
 	}
 	t := &Topology{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(t, (*Topology).Close)
 	return t, nil
 }
@@ -186,6 +189,7 @@ func (t *Topology) Close() error {
 	defer t.mu.Unlock()
 	if t.ptr != nil {
 		C.healbot_topology_free(t.ptr)
+		liveHandles.Add(-1)
 		t.ptr = nil
 		runtime.SetFinalizer(t, nil)
 	}
