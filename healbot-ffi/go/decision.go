@@ -163,6 +163,11 @@ func (e *Engine) Evaluate(at time.Time) ([]Decision, error) {
 // RecordExecution records that the host ran action on target for a
 // decision. It reports whether anything was recorded (a repeat is not).
 func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time, unattended bool) (bool, error) {
+	for _, a := range [...]struct{ what, s string }{{"decision id", decisionID}, {"action id", action}, {"target", target}} {
+		if err := noNul(a.what, a.s); err != nil {
+			return false, err
+		}
+	}
 	cid, caction, ctarget := C.CString(decisionID), C.CString(action), C.CString(target)
 	defer C.free(unsafe.Pointer(cid))
 	defer C.free(unsafe.Pointer(caction))
@@ -182,7 +187,10 @@ func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time
 // RecordOutcome records whether an executed action worked. It reports
 // whether anything was recorded (a repeat is not).
 func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (bool, error) {
-	cid := C.CString(decisionID)
+	cid, err := cString("decision id", decisionID)
+	if err != nil {
+		return false, err
+	}
 	defer C.free(unsafe.Pointer(cid))
 	var recorded C.bool
 	var cerr *C.healbot_error
@@ -198,6 +206,9 @@ func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (b
 // ReloadLibrary swaps the engine's library, keeping its state. On error the
 // old library stays in use.
 func (e *Engine) ReloadLibrary(lib *Library) error {
+	if lib == nil {
+		return &Error{Code: CodeNullParameter, Message: "library must not be nil"}
+	}
 	lib.mu.RLock()
 	defer lib.mu.RUnlock()
 	if lib.ptr == nil {
@@ -234,9 +245,10 @@ type Series uint64
 
 // ResolveSeries resolves the series of a metric and labels.
 func (e *Engine) ResolveSeries(name string, labels Labels) (Series, error) {
-	buf := append([]byte(name), 0)
-	nameLen := len(buf)
-	buf = encodeLabels(buf, labels)
+	buf, nameLen, err := encodeSeries(nil, name, labels)
+	if err != nil {
+		return 0, err
+	}
 	var s C.uint64_t
 	var cerr *C.healbot_error
 	e.mu.RLock()

@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
 	"sort"
 	"sync"
@@ -77,6 +78,7 @@ func createEngine(lib *Library, topo *Topology, configJSON string, create func(*
 		return nil, err
 	}
 	e := &Engine{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(e, (*Engine).Close)
 	return e, nil
 }
@@ -87,22 +89,27 @@ func (e *Engine) Close() error {
 	defer e.mu.Unlock()
 	if e.ptr != nil {
 		C.healbot_engine_free(e.ptr)
+		liveHandles.Add(-1)
 		e.ptr = nil
 		runtime.SetFinalizer(e, nil)
 	}
 	return nil
 }
 
-// encodeLabels appends the packed form of labels (key NUL value NUL …).
-func encodeLabels(buf []byte, labels Labels) []byte {
+// encodeLabels appends the packed form of labels (key NUL value NUL …). A
+// key or value holding a NUL byte is an error (see noNul).
+func encodeLabels(buf []byte, labels Labels) ([]byte, error) {
 	switch len(labels) {
 	case 0:
-		return buf
+		return buf, nil
 	case 1:
 		for k, v := range labels {
+			if err := labelNul(k, v); err != nil {
+				return buf, err
+			}
 			buf = append(append(append(append(buf, k...), 0), v...), 0)
 		}
-		return buf
+		return buf, nil
 	}
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
@@ -110,9 +117,33 @@ func encodeLabels(buf []byte, labels Labels) []byte {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		buf = append(append(append(append(buf, k...), 0), labels[k]...), 0)
+		v := labels[k]
+		if err := labelNul(k, v); err != nil {
+			return buf, err
+		}
+		buf = append(append(append(append(buf, k...), 0), v...), 0)
 	}
-	return buf
+	return buf, nil
+}
+
+func labelNul(k, v string) error {
+	if err := noNul("label key", k); err != nil {
+		return err
+	}
+	return noNul("value of label "+k, v)
+}
+
+// encodeSeries is the metric name, a NUL, then the packed labels: the form
+// healbot_engine_ingest_metric and its kin read as (name, labels). It
+// returns where the labels start.
+func encodeSeries(buf []byte, name string, labels Labels) ([]byte, int, error) {
+	if err := noNul("metric name", name); err != nil {
+		return buf, 0, err
+	}
+	buf = append(append(buf, name...), 0)
+	nameLen := len(buf)
+	buf, err := encodeLabels(buf, labels)
+	return buf, nameLen, err
 }
 
 // mapID is the identity of a map (its runtime pointer; 0 for nil).
@@ -125,11 +156,18 @@ var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }
 // IngestMetric ingests one metric sample. Samples that attach to no node or
 // that no signature reads are counted in Stats, not errors; a new series
 // over the limit is an error with CodeLimit.
+//
+// Names, label keys and label values cross to libhealbot as NUL-terminated
+// strings: one holding a NUL byte is an error with CodeInvalidInput here and
+// in every other method that takes one (node and decision ids, source names).
 func (e *Engine) IngestMetric(name string, labels Labels, value float64, at time.Time) error {
 	bp := scratch.Get().(*[]byte)
-	buf := append(append((*bp)[:0], name...), 0)
-	nameLen := len(buf)
-	buf = encodeLabels(buf, labels)
+	buf, nameLen, err := encodeSeries((*bp)[:0], name, labels)
+	if err != nil {
+		*bp = buf
+		scratch.Put(bp)
+		return err
+	}
 	e.mu.RLock()
 	var cerr *C.healbot_error
 	r := C.healbot_engine_ingest_metric(e.ptr, charPtr(buf), charPtr(buf[nameLen:]), C.size_t(len(buf)-nameLen),
@@ -174,7 +212,9 @@ func (e *Engine) check(r C.healbot_result, cerr *C.healbot_error) error {
 
 // IngestMetrics ingests a batch of samples in one call. Every sample is
 // tried; when some are rejected the others still count and the error says
-// how many were rejected.
+// how many were rejected. A name, label key or label value holding a NUL
+// byte is an error with CodeInvalidInput that names the sample, and then no
+// sample of the batch is ingested.
 func (e *Engine) IngestMetrics(samples []Sample) error {
 	if len(samples) == 0 {
 		return nil
@@ -192,8 +232,11 @@ func (e *Engine) IngestMetrics(samples []Sample) error {
 			records = append(records, records[start:end]...)
 		} else {
 			start = len(records)
-			records = append(append(records, s.Name...), 0)
-			records = append(encodeLabels(records, s.Labels), 0)
+			var err error
+			if records, _, err = encodeSeries(records, s.Name, s.Labels); err != nil {
+				return fmt.Errorf("sample %d: %w", i, err)
+			}
+			records = append(records, 0)
 			end, prevName, prevMap = len(records), s.Name, m
 			if i == 0 {
 				records = append(make([]byte, 0, len(records)*len(samples)), records...)
@@ -219,9 +262,10 @@ func (e *Engine) IngestSeries(name string, labels Labels, values []float64, atMs
 	if len(values) != len(atMs) {
 		return &Error{Code: CodeInvalidInput, Message: "values and atMs differ in length"}
 	}
-	buf := append([]byte(name), 0)
-	nameLen := len(buf)
-	buf = encodeLabels(buf, labels)
+	buf, nameLen, err := encodeSeries(nil, name, labels)
+	if err != nil {
+		return err
+	}
 	var vp *C.double
 	var tp *C.int64_t
 	if len(values) > 0 {
@@ -256,7 +300,10 @@ const (
 // ParsePayloadFormat reads a format name ("alertmanager", "prometheus_text",
 // "otlp_logs", "otlp_metrics", "k8s_events", "pagerduty", "ndjson").
 func ParsePayloadFormat(name string) (PayloadFormat, error) {
-	cname := C.CString(name)
+	cname, err := cString("payload format name", name)
+	if err != nil {
+		return 0, err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	var f C.healbot_payload_format
 	var cerr *C.healbot_error
@@ -323,7 +370,12 @@ type LogReport struct {
 // in Stats, not errors.
 func (e *Engine) IngestLogText(labels Labels, text []byte, at time.Time) (LogReport, error) {
 	bp := scratch.Get().(*[]byte)
-	buf := encodeLabels((*bp)[:0], labels)
+	buf, err := encodeLabels((*bp)[:0], labels)
+	if err != nil {
+		*bp = buf
+		scratch.Put(bp)
+		return LogReport{}, err
+	}
 	var rep C.healbot_log_report
 	var cerr *C.healbot_error
 	e.mu.RLock()
@@ -354,7 +406,10 @@ const (
 // SetNodeHealth sets (or with HealthUnset clears) the host's view of a
 // node's health, which overrides what diagnoses say.
 func (e *Engine) SetNodeHealth(node string, h Health) error {
-	cnode := C.CString(node)
+	cnode, err := cString("node", node)
+	if err != nil {
+		return err
+	}
 	defer C.free(unsafe.Pointer(cnode))
 	var cerr *C.healbot_error
 	e.mu.RLock()

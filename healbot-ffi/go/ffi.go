@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -125,8 +126,32 @@ var (
 	ErrOther         = &Error{Code: CodeOther, Message: CodeOther.String()}
 )
 
+// liveHandles counts the libhealbot handles (libraries, topologies,
+// engines) this package holds and has not freed yet, for tests of Close and
+// of the finalizers.
+var liveHandles atomic.Int64
+
 // ErrClosed is returned by methods of a closed Library, Topology or Engine.
 var ErrClosed = errors.New("healbot: use of a closed handle")
+
+// noNul checks a string that crosses the ABI as a C string or inside a
+// packed label or record buffer, where a NUL byte ends or separates it: a
+// NUL inside would silently shorten a name, or move labels and samples to
+// another series or node. what names the argument in the error.
+func noNul(what, s string) error {
+	if strings.IndexByte(s, 0) < 0 {
+		return nil
+	}
+	return &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s %q contains a NUL byte", what, s)}
+}
+
+// cString is C.CString of a string checked by noNul; free it with C.free.
+func cString(what, s string) (*C.char, error) {
+	if err := noNul(what, s); err != nil {
+		return nil, err
+	}
+	return C.CString(s), nil
+}
 
 func goString(p *C.char) string {
 	if p == nil {
@@ -172,14 +197,17 @@ func takeError(r C.healbot_result, cerr *C.healbot_error) error {
 	return e
 }
 
-// takeBuffer copies a library buffer into Go memory and frees it.
+// takeBuffer copies a library buffer into Go memory and frees it. The
+// length is a size_t: C.GoBytes takes a C.int, which would wrap for a
+// buffer of 2 GiB or more (a large snapshot).
 func takeBuffer(buf *C.healbot_buffer) []byte {
 	defer C.healbot_buffer_free(buf)
-	n := C.healbot_buffer_len(buf)
-	if n == 0 {
-		return []byte{}
+	n := int(C.healbot_buffer_len(buf))
+	out := make([]byte, n)
+	if n > 0 {
+		copy(out, unsafe.Slice((*byte)(unsafe.Pointer(C.healbot_buffer_data(buf))), n))
 	}
-	return C.GoBytes(unsafe.Pointer(C.healbot_buffer_data(buf)), C.int(n))
+	return out
 }
 
 // bytesPtr is the address of b's first byte (nil when empty). The caller

@@ -41,6 +41,7 @@ type Source struct {
 
 func newLibrary(p *C.healbot_library) *Library {
 	l := &Library{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(l, (*Library).Close)
 	return l
 }
@@ -54,7 +55,10 @@ func LoadLibrary(name string, text []byte) (*Library, error) {
 
 // LoadLibraryFormat is LoadLibrary with an explicit format.
 func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error) {
-	cname := C.CString(name)
+	cname, err := cString("source name", name)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	var p *C.healbot_library
 	var cerr *C.healbot_error
@@ -69,6 +73,11 @@ func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error
 // LoadLibrarySources compiles a library from several sources together
 // (signatures, actions and overrides in separate files).
 func LoadLibrarySources(sources ...Source) (*Library, error) {
+	for _, s := range sources {
+		if err := noNul("source name", s.Name); err != nil {
+			return nil, err
+		}
+	}
 	n := len(sources)
 	// The arrays live in C memory: Go memory passed to C must hold no Go pointers.
 	namesBase := (**C.char)(C.calloc(C.size_t(n+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
@@ -126,6 +135,7 @@ func (l *Library) Close() error {
 	defer l.mu.Unlock()
 	if l.ptr != nil {
 		C.healbot_library_free(l.ptr)
+		liveHandles.Add(-1)
 		l.ptr = nil
 		runtime.SetFinalizer(l, nil)
 	}
@@ -148,7 +158,10 @@ func LoadTopology(name string, text []byte) (*Topology, error) {
 
 // LoadTopologyFormat is LoadTopology with an explicit format.
 func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, error) {
-	cname := C.CString(name)
+	cname, err := cString("source name", name)
+	if err != nil {
+		return nil, err
+	}
 	defer C.free(unsafe.Pointer(cname))
 	var p *C.healbot_topology
 	var cerr *C.healbot_error
@@ -158,6 +171,7 @@ func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, err
 		return nil, err
 	}
 	t := &Topology{ptr: p}
+	liveHandles.Add(1)
 	runtime.SetFinalizer(t, (*Topology).Close)
 	return t, nil
 }
@@ -175,6 +189,7 @@ func (t *Topology) Close() error {
 	defer t.mu.Unlock()
 	if t.ptr != nil {
 		C.healbot_topology_free(t.ptr)
+		liveHandles.Add(-1)
 		t.ptr = nil
 		runtime.SetFinalizer(t, nil)
 	}

@@ -642,7 +642,10 @@ healbot_result healbot_engine_ingest_series(struct healbot_engine *engine,
 // (`"cpu\0service\0api\0\0mem\0\0"` is `cpu{service="api"}` then `mem`),
 // with value `values[i]` at `at_ms[i]`. Rejections as for
 // `healbot_engine_ingest_metrics`; a buffer holding fewer than `count`
-// records is `HEALBOT_RESULT_INVALID_INPUT` for the missing samples.
+// records is `HEALBOT_RESULT_INVALID_INPUT` for the missing samples, and
+// one holding bytes after the `count`-th record (more records than
+// samples: the buffer and the arrays disagree) is
+// `HEALBOT_RESULT_INVALID_INPUT` too, after the `count` samples were tried.
 //
 // # Safety
 //

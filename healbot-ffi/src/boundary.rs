@@ -203,6 +203,12 @@ pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize, name: &str) -> Result<&
 
 /// A `(pointer, count)` array argument; `(NULL, 0)` is the empty slice.
 ///
+/// A count no array can have (more than `isize::MAX` bytes, such as a
+/// negative length cast to `size_t`) and a pointer not aligned for `T` are
+/// `HEALBOT_RESULT_INVALID_INPUT`: `slice::from_raw_parts` must never see
+/// them (in a debug build it aborts the process, in a release one it is
+/// undefined behaviour).
+///
 /// # Safety
 ///
 /// `p` is NULL or readable for `len` elements during `'a`.
@@ -213,7 +219,20 @@ pub(crate) unsafe fn array<'a, T>(p: *const T, len: usize, name: &str) -> Result
     if p.is_null() {
         return Err(Failure::null(name));
     }
-    // SAFETY: non-NULL, aligned and readable for `len` elements per the contract.
+    let max = isize::MAX.unsigned_abs() / std::mem::size_of::<T>().max(1);
+    if len > max {
+        return Err(Failure::invalid(format!(
+            "argument `{name}` has length {len}, more than any array can hold ({max} elements)"
+        )));
+    }
+    if !p.is_aligned() {
+        return Err(Failure::invalid(format!(
+            "argument `{name}` is not aligned to {} bytes",
+            std::mem::align_of::<T>()
+        )));
+    }
+    // SAFETY: non-NULL, aligned, at most isize::MAX bytes (all checked) and
+    // readable for `len` elements per the contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
 }
 
@@ -295,6 +314,24 @@ mod tests {
         assert!(labels(b"\0api\0").is_err());
         assert!(labels(b"k\0\xff\0").is_err());
         assert_eq!(labels(b"k\0\0").unwrap().get("k"), Some(""));
+    }
+
+    #[test]
+    fn impossible_lengths_and_misaligned_arrays_are_invalid_input() {
+        let values = [1.0_f64, 2.0];
+        // SAFETY: every call is rejected before the pointer is read.
+        unsafe {
+            let e = bytes(b"x".as_ptr(), usize::MAX, "text").unwrap_err();
+            assert_eq!(e.result, healbot_result::InvalidInput);
+            assert!(e.message.contains("`text`"), "{}", e.message);
+            let e = array(values.as_ptr(), usize::MAX / 8 + 1, "values").unwrap_err();
+            assert_eq!(e.result, healbot_result::InvalidInput);
+            let misaligned = values.as_ptr().cast::<u8>().wrapping_add(1).cast::<f64>();
+            let e = array(misaligned, 1, "values").unwrap_err();
+            assert_eq!(e.result, healbot_result::InvalidInput);
+            assert!(e.message.contains("aligned"), "{}", e.message);
+            assert_eq!(array(values.as_ptr(), 2, "values").unwrap(), &values);
+        }
     }
 
     #[test]

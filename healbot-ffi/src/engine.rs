@@ -349,7 +349,10 @@ fn next_record(buf: &[u8]) -> Result<Record<'_>, Failure> {
 /// (`"cpu\0service\0api\0\0mem\0\0"` is `cpu{service="api"}` then `mem`),
 /// with value `values[i]` at `at_ms[i]`. Rejections as for
 /// `healbot_engine_ingest_metrics`; a buffer holding fewer than `count`
-/// records is `HEALBOT_RESULT_INVALID_INPUT` for the missing samples.
+/// records is `HEALBOT_RESULT_INVALID_INPUT` for the missing samples, and
+/// one holding bytes after the `count`-th record (more records than
+/// samples: the buffer and the arrays disagree) is
+/// `HEALBOT_RESULT_INVALID_INPUT` too, after the `count` samples were tried.
 ///
 /// # Safety
 ///
@@ -393,7 +396,15 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
                 run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
             }
             Ok(())
-        })
+        })?;
+        if !rest.is_empty() {
+            return Err(Failure::invalid(format!(
+                "the packed buffer holds {} bytes after its {count} records: more records than samples \
+                 (the {count} samples were tried)",
+                rest.len()
+            )));
+        }
+        Ok(())
     })
 }
 

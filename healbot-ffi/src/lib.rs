@@ -82,6 +82,17 @@ pub unsafe extern "C" fn healbot_test_panic(err_out: *mut *mut healbot_error) ->
 mod tests {
     use super::*;
 
+    /// The header promises that libraries and topologies may be shared by
+    /// threads and that an engine may be called from any thread (under its
+    /// lock): the Rust values behind them must be `Sync` and `Send`.
+    #[test]
+    fn handles_are_as_thread_safe_as_the_header_says() {
+        fn shared<T: Send + Sync>() {}
+        shared::<healbot_core::Library>();
+        shared::<healbot_core::Topology>();
+        shared::<healbot_engine>();
+    }
+
     #[test]
     fn version_is_the_crate_version() {
         // SAFETY: a static NUL-terminated string.

@@ -514,6 +514,17 @@ static void test_ingest(void) {
                HEALBOT_RESULT_INVALID_INPUT);
         EXPECT(healbot_engine_ingest_packed(engine, "\xff\0\0", 3, values, at, 1, &err_),
                HEALBOT_RESULT_INVALID_INPUT);
+        /* More records than samples: the buffer and the arrays disagree
+         * (a record split by a stray NUL, a wrong count). */
+        {
+            healbot_error *err = NULL;
+            CHECK(healbot_engine_ingest_packed(engine, RECORDS, sizeof RECORDS - 1, values, at, 2, &err) ==
+                  HEALBOT_RESULT_INVALID_INPUT);
+            CHECK(err != NULL && strstr(healbot_error_message(err), "more records than samples") != NULL);
+            healbot_error_free(err);
+        }
+        EXPECT(healbot_engine_ingest_packed(engine, "cpu\0\0\0", 6, values, at, 1, &err_),
+               HEALBOT_RESULT_INVALID_INPUT);
         EXPECT(healbot_engine_ingest_packed(NULL, RECORDS, sizeof RECORDS - 1, values, at, 3, &err_),
                HEALBOT_RESULT_NULL_PARAMETER);
         EXPECT(healbot_engine_ingest_packed(engine, NULL, 5, values, at, 3, &err_), HEALBOT_RESULT_NULL_PARAMETER);
@@ -608,6 +619,63 @@ static void test_ingest(void) {
     healbot_engine_free(limited);
 }
 
+
+/* A length no array can have (a negative length cast to size_t, a garbage
+ * count) or a pointer not aligned for its element type is invalid input:
+ * the call fails before the library makes a slice of it, and the process
+ * lives on. The engine is unchanged. */
+static void test_impossible_arrays(void) {
+    healbot_engine *engine = new_engine(NULL);
+    healbot_library *lib = SENTINEL;
+    double values[3] = {0.5, 0.6, 0.7};
+    int64_t ats[3] = {1000, 2000, 3000};
+    union {
+        int64_t aligned[4];
+        unsigned char bytes[32];
+    } storage;
+    const int64_t *misaligned = (const int64_t *)(const void *)(storage.bytes + 1);
+    const char *names[1] = {"cpu"};
+    const char *labels[1] = {API};
+    size_t lens[1] = {sizeof API};
+    uint64_t handles[1] = {0};
+    const char *snames[1] = {"lib.yaml"};
+    const uint8_t *texts[1] = {(const uint8_t *)SIGS};
+    size_t tlens[1] = {(size_t)-1};
+    char *s;
+    memset(&storage, 0, sizeof storage);
+    EXPECT(healbot_library_new("lib.yaml", u8(SIGS), (size_t)-1, 0, &lib, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_library_new_from_sources(snames, texts, tlens, 1, &lib, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_library_new_from_sources(snames, texts, lens, SIZE_MAX / 2, &lib, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    CHECK(lib == SENTINEL);
+    EXPECT(healbot_engine_ingest_metric(engine, "cpu", API, SIZE_MAX, 1, 1000, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_series(engine, "cpu", API, sizeof API, values, ats, SIZE_MAX / 4, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_series(engine, "cpu", API, sizeof API, values, misaligned, 3, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_metrics(engine, names, labels, lens, values, ats, SIZE_MAX / 8 + 1, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_handles(engine, handles, values, ats, SIZE_MAX / 2, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    EXPECT(healbot_engine_ingest_payload(engine, HEALBOT_PAYLOAD_FORMAT_NDJSON, u8("{}"), (size_t)-2, 0, NULL, &err_),
+           HEALBOT_RESULT_INVALID_INPUT);
+    {
+        healbot_error *err = NULL;
+        CHECK(healbot_engine_ingest_series(engine, "cpu", API, sizeof API, values, ats, SIZE_MAX, &err) ==
+              HEALBOT_RESULT_INVALID_INPUT);
+        CHECK(err != NULL && strstr(healbot_error_message(err), "values") != NULL);
+        healbot_error_free(err);
+    }
+    /* Nothing was ingested; the engine still works. */
+    s = stats(engine);
+    CHECK(strstr(s, "\"ingested_metrics\":0") != NULL);
+    free(s);
+    EXPECT(healbot_engine_ingest_series(engine, "cpu", API, sizeof API, values, ats, 3, &err_), HEALBOT_RESULT_OK);
+    s = stats(engine);
+    CHECK(strstr(s, "\"ingested_metrics\":3") != NULL);
+    free(s);
+    healbot_engine_free(engine);
+}
 
 static void test_series_handles(void) {
     healbot_engine *engine = new_engine(NULL);
@@ -1010,6 +1078,7 @@ int main(int argc, char **argv) {
     test_topology(dir);
     test_engine_new();
     test_ingest();
+    test_impossible_arrays();
     test_series_handles();
     test_evaluate();
     test_log_text();
