@@ -874,7 +874,7 @@ healbot_result healbot_engine_snapshot(const struct healbot_engine *engine,
 // revision), with the given topology and settings (as for
 // `healbot_engine_new`). A corrupt snapshot, one of another format version
 // or of another library is `HEALBOT_RESULT_SNAPSHOT`. Series handles of the
-// old engine are not valid for the new one.
+// engine the snapshot was taken from name the same series in the new one.
 //
 // # Safety
 //

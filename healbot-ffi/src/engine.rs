@@ -1,6 +1,5 @@
 //! The engine handle: ingestion, health, stats.
 
-use std::collections::HashMap;
 use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard};
 
@@ -29,38 +28,29 @@ pub struct healbot_engine {
     inner: Mutex<Inner>,
 }
 
-/// An engine and the series handles given out for it.
+/// An engine behind its lock.
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) engine: Engine,
-    /// Handle `n` (as C sees it) is `series[n - 1]`; 0 is "no series".
-    series: Vec<SeriesHandle>,
-    numbers: HashMap<SeriesHandle, u64>,
 }
 
 impl Inner {
-    /// The C number of a core series handle (the same handle, the same number).
-    fn number(&mut self, h: SeriesHandle) -> u64 {
-        if let Some(n) = self.numbers.get(&h) {
-            return *n;
-        }
-        self.series.push(h);
-        let n = self.series.len() as u64;
-        self.numbers.insert(h, n);
-        n
+    /// The C number of a core series handle: its bits plus one, so that 0
+    /// stays "no series". Nothing is remembered per handle, so a host whose
+    /// series come and go holds no memory for the handles it was given.
+    /// (Bits of `u64::MAX` would need 2^32 series slots; they would read as 0.)
+    fn number(h: SeriesHandle) -> u64 {
+        h.to_bits().wrapping_add(1)
     }
 
     /// The core series handle of a C number; `None` for 0.
     fn handle(&self, n: u64) -> Result<Option<SeriesHandle>, Failure> {
-        if n == 0 {
-            return Ok(None);
+        let Some(bits) = n.checked_sub(1) else { return Ok(None) };
+        let h = SeriesHandle::from_bits(bits);
+        if !self.engine.issued(h) {
+            return Err(Failure::invalid(format!("series handle {n} was not issued by this engine")));
         }
-        usize::try_from(n - 1)
-            .ok()
-            .and_then(|i| self.series.get(i))
-            .copied()
-            .map(Some)
-            .ok_or_else(|| Failure::invalid(format!("series handle {n} was not issued by this engine")))
+        Ok(Some(h))
     }
 
     /// Ingests one sample by C series number; 0 does nothing.
@@ -74,7 +64,7 @@ impl Inner {
 
 impl healbot_engine {
     fn new(engine: Engine) -> healbot_engine {
-        let inner = Inner { engine, series: Vec::new(), numbers: HashMap::new() };
+        let inner = Inner { engine };
         healbot_engine { inner: Mutex::new(inner) }
     }
 
@@ -440,7 +430,7 @@ pub unsafe extern "C" fn healbot_engine_resolve_series(
             unsafe { (engine_ref(engine)?, string(name, "name")?, labels_arg(labels, labels_len, "labels")?) };
         let mut guard = e.lock()?;
         Ok(match guard.engine.resolve_series(name, &labels)? {
-            Some(h) => guard.number(h),
+            Some(h) => Inner::number(h),
             None => 0,
         })
     })
@@ -865,7 +855,7 @@ pub unsafe extern "C" fn healbot_engine_snapshot(
 /// revision), with the given topology and settings (as for
 /// `healbot_engine_new`). A corrupt snapshot, one of another format version
 /// or of another library is `HEALBOT_RESULT_SNAPSHOT`. Series handles of the
-/// old engine are not valid for the new one.
+/// engine the snapshot was taken from name the same series in the new one.
 ///
 /// # Safety
 ///

@@ -1057,6 +1057,12 @@ impl Engine {
         }
     }
 
+    /// Whether this engine gave out `series` (from [`Engine::resolve_series`]);
+    /// true too when its series has since been evicted.
+    pub fn issued(&self, series: SeriesHandle) -> bool {
+        self.state.series.was_issued(series.0)
+    }
+
     /// Ingests one sample into a resolved series: no hashing of names or
     /// labels, no allocation.
     pub fn ingest_by_handle(&mut self, series: SeriesHandle, value: f64, at: i64) {
@@ -1079,6 +1085,39 @@ impl Engine {
 /// dropped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SeriesHandle(SeriesId);
+
+impl SeriesHandle {
+    /// The handle as one number, for a host that keeps handles outside
+    /// Rust (the C binding passes them as integers): the same series gives
+    /// the same number, and nothing needs to be remembered to map it back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::engine::SeriesHandle;
+    /// # use healbot_core::{Engine, Library, Topology};
+    /// # use healbot_core::telemetry::Labels;
+    /// # let library = Library::from_text("l.yaml", "apiVersion: healbot.dev/v1\nkind: SignatureLibrary\nmetadata: {name: l}\nspec:\n  signatures:\n    - {id: cpu.hot, title: CPU hot, category: saturation, severity: warning, match: {metric: {name: cpu, agg: avg, window: 1m, op: '>', threshold: 0.9}}}\n").unwrap();
+    /// # let topology = Topology::from_text("t.yaml", "apiVersion: healbot.dev/v1\nkind: Topology\nmetadata: {name: t}\nspec: {nodes: [{id: api, kind: service}]}\n").unwrap();
+    /// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
+    /// let labels: Labels = [("service", "api")].into_iter().collect();
+    /// let handle = engine.resolve_series("cpu", &labels).unwrap().unwrap();
+    /// let again = SeriesHandle::from_bits(handle.to_bits());
+    /// assert_eq!(again, handle);
+    /// assert!(engine.issued(again));
+    /// assert!(!engine.issued(SeriesHandle::from_bits(u64::MAX)));
+    /// ```
+    pub const fn to_bits(self) -> u64 {
+        self.0.to_bits()
+    }
+
+    /// The handle [`SeriesHandle::to_bits`] gave. Any number is a handle;
+    /// [`Engine::issued`] tells whether the engine gave it out, and samples
+    /// for one it did not are counted as dropped.
+    pub const fn from_bits(bits: u64) -> SeriesHandle {
+        SeriesHandle(SeriesId::from_bits(bits))
+    }
+}
 
 /// Per-signature values that every diagnosis and decision of an evaluation
 /// would otherwise build again, by signature index.

@@ -96,6 +96,32 @@ pub struct SeriesId {
     generation: u32,
 }
 
+impl SeriesId {
+    /// The handle as one number, for a host that keeps handles outside
+    /// Rust (a C caller, a database row): the slot in the high 32 bits, the
+    /// generation in the low 32. [`SeriesId::from_bits`] gives it back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::window::{SeriesId, SeriesKey, SeriesStore, WindowConfig};
+    ///
+    /// let mut store = SeriesStore::new(WindowConfig::default());
+    /// let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
+    /// assert_eq!(SeriesId::from_bits(id.to_bits()), id);
+    /// ```
+    pub const fn to_bits(self) -> u64 {
+        (self.slot as u64) << 32 | self.generation as u64
+    }
+
+    /// The handle [`SeriesId::to_bits`] gave. Any number is a handle: one
+    /// the store never issued is treated as unknown by every method (see
+    /// [`SeriesStore::was_issued`]).
+    pub const fn from_bits(bits: u64) -> SeriesId {
+        SeriesId { slot: (bits >> 32) as u32, generation: bits as u32 }
+    }
+}
+
 /// The outcome of [`SeriesStore::push`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -466,6 +492,26 @@ impl SeriesStore {
         let slot = *self.index.get(key)?;
         let s = self.state.slots.get(slot as usize)?;
         Some(SeriesId { slot, generation: s.generation })
+    }
+
+    /// Whether this store issued `id`: its slot exists and its generation
+    /// is not newer than the slot's. The handle of a series since evicted
+    /// was issued (and is unknown to every other method). After 2^32
+    /// evictions from one slot its generations repeat.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::window::{SeriesId, SeriesKey, SeriesStore, WindowConfig};
+    ///
+    /// let mut store = SeriesStore::new(WindowConfig::default());
+    /// let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
+    /// assert!(store.was_issued(id));
+    /// assert!(!store.was_issued(SeriesId::from_bits(id.to_bits() + 1)));
+    /// assert!(!store.was_issued(SeriesId::from_bits(u64::MAX)));
+    /// ```
+    pub fn was_issued(&self, id: SeriesId) -> bool {
+        self.state.slots.get(id.slot as usize).is_some_and(|slot| id.generation <= slot.generation)
     }
 
     /// The key of a live series.

@@ -882,3 +882,31 @@ proptest! {
         }
     }
 }
+
+/// A handle kept as a number (as the C binding does, holding no table)
+/// comes back as the same handle; after its series is evicted it was still
+/// issued but names nothing, even when its slot serves another series, and
+/// a number the store never gave out was not issued.
+#[test]
+fn handles_as_numbers_tell_evicted_from_never_issued() {
+    let mut store = SeriesStore::new(WindowConfig {
+        retention: Duration::from_secs(60),
+        series_grace: Duration::from_secs(60),
+        ..WindowConfig::default()
+    });
+    let a = store.resolve(key(0)).unwrap();
+    assert_eq!(SeriesId::from_bits(a.to_bits()), a);
+    store.push(a, 1_000, 1.0);
+    store.evict(10_000_000);
+    assert_eq!(store.key(a), None, "evicted");
+    let b = store.resolve(key(1)).unwrap();
+    assert_eq!(b.to_bits() >> 32, a.to_bits() >> 32, "the slot is reused");
+    assert_ne!(b, a);
+    assert!(store.was_issued(a) && store.was_issued(b));
+    assert_eq!(store.push(SeriesId::from_bits(a.to_bits()), 10_000_500, 2.0), Push::UnknownSeries);
+    assert_eq!(store.push(b, 10_000_500, 2.0), Push::Accepted);
+    for forged in [b.to_bits() + 1, 1 << 32, u64::MAX] {
+        assert!(!store.was_issued(SeriesId::from_bits(forged)), "{forged:#x}");
+        assert_eq!(store.push(SeriesId::from_bits(forged), 10_000_600, 3.0), Push::UnknownSeries);
+    }
+}

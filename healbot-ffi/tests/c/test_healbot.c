@@ -984,6 +984,18 @@ static void test_snapshot_reload(void) {
     EXPECT(healbot_engine_evaluate(restored, 1060000, &ds, &err_), HEALBOT_RESULT_OK);
     CHECK(healbot_decisions_count(ds) == 1);
     healbot_decisions_free(ds);
+    /* A series handle of the snapshot's engine names the same series in the
+       restored one, which holds no table of handles. */
+    {
+        uint64_t h = 0, again = 0;
+        EXPECT(healbot_engine_resolve_series(engine, "cpu", API, sizeof API, &h, &err_), HEALBOT_RESULT_OK);
+        EXPECT(healbot_engine_resolve_series(restored, "cpu", API, sizeof API, &again, &err_), HEALBOT_RESULT_OK);
+        CHECK(h != 0 && again == h);
+        EXPECT(healbot_engine_ingest_by_handle(restored, h, 0.5, 1070000, &err_), HEALBOT_RESULT_OK);
+        s = stats(restored);
+        CHECK(strstr(s, "\"ingested_metrics\":8") != NULL);
+        free(s);
+    }
     healbot_engine_free(restored);
 
     restored = SENTINEL;
