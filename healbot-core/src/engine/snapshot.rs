@@ -100,12 +100,12 @@ impl Engine {
     /// topology, or are corrupt; [`ErrorKind::Library`] when the library
     /// cannot be compiled.
     pub fn restore(library: Library, topology: Topology, config: EngineConfig, bytes: &[u8]) -> Result<Engine, Error> {
-        let (Some(magic), Some(&[lo, hi])) = (bytes.get(..8), bytes.get(8..10)) else {
-            return Err(snapshot_error("not a HealBot snapshot (too short)"));
-        };
-        if magic != MAGIC {
+        if bytes.get(..8) != Some(&MAGIC[..]) {
             return Err(snapshot_error("not a HealBot snapshot (bad magic)"));
         }
+        let Some(&[lo, hi]) = bytes.get(8..10) else {
+            return Err(snapshot_error("corrupt snapshot: the header is cut short"));
+        };
         let version = u16::from_le_bytes([lo, hi]);
         if version != SNAPSHOT_FORMAT_VERSION {
             return Err(snapshot_error(format!(
