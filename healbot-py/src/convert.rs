@@ -20,6 +20,8 @@ const MAX_DEPTH: usize = 128;
 static DATETIME: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DATE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static UTC_EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static INTEGRAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static REAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// The current time in Unix milliseconds: the only clock HealBot reads, used
 /// when a Python caller passes `at=None`.
@@ -65,12 +67,7 @@ pub fn at_ms(at: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<i64> {
         return seconds_to_ms(f.value(), what);
     }
     if at.is_instance_of::<PyInt>() && !at.is_instance_of::<PyBool>() {
-        let secs: i64 = at
-            .extract()
-            .map_err(|_| err(ErrorKind::InvalidArgument, format!("{what}: {at} is not a representable time")))?;
-        return secs
-            .checked_mul(1000)
-            .ok_or_else(|| err(ErrorKind::InvalidArgument, format!("{what}: {secs} is not a representable time")));
+        return whole_seconds_to_ms(at, what);
     }
     let py = at.py();
     if at.is_instance(datetime_type(py)?)? {
@@ -97,8 +94,19 @@ pub fn at_ms(at: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<i64> {
             "{what}: a date is not a point in time; pass a timezone-aware datetime or epoch seconds"
         )));
     }
+    // Other numbers (numpy's scalars, fractions): an integral one is whole
+    // seconds, as an int is, and a real one seconds, as a float is. A bool
+    // is not a time.
+    if !at.is_instance_of::<PyBool>() {
+        if at.is_instance(INTEGRAL.import(py, "numbers", "Integral")?)? {
+            return whole_seconds_to_ms(&at.call_method0("__index__")?, what);
+        }
+        if at.is_instance(REAL.import(py, "numbers", "Real")?)? {
+            return seconds_to_ms(at.call_method0("__float__")?.extract()?, what);
+        }
+    }
     Err(PyTypeError::new_err(format!(
-        "{what}: expected a timezone-aware datetime, epoch seconds (float) or None, got {}",
+        "{what}: expected a timezone-aware datetime, epoch seconds (a number) or None, got {}",
         at.get_type().name()?
     )))
 }
@@ -110,6 +118,15 @@ pub fn ms_to_datetime(py: Python<'_>, ms: i64) -> PyResult<Bound<'_, PyAny>> {
 }
 
 /// `datetime(1970, 1, 1, tzinfo=timezone.utc)`.
+/// Whole epoch seconds (a Python int) to Unix milliseconds.
+fn whole_seconds_to_ms(at: &Bound<'_, PyAny>, what: &str) -> PyResult<i64> {
+    let secs: i64 = at
+        .extract()
+        .map_err(|_| err(ErrorKind::InvalidArgument, format!("{what}: {at} is not a representable time")))?;
+    secs.checked_mul(1000)
+        .ok_or_else(|| err(ErrorKind::InvalidArgument, format!("{what}: {secs} is not a representable time")))
+}
+
 fn utc_epoch(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
     Ok(UTC_EPOCH
         .get_or_try_init(py, || -> PyResult<Py<PyAny>> {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -78,6 +79,25 @@ def test_timestamps(cpu_engine: healbot.Engine) -> None:
     [diag] = cpu_engine.diagnose(at=plus_two + timedelta(seconds=3))
     assert diag.at == aware + timedelta(seconds=3)
     assert cpu_engine.stats()["ingested_metrics"] == 4
+
+
+def test_numbers_of_other_types_are_seconds(cpu_engine: healbot.Engine) -> None:
+    """numpy's scalars (as a column's items come out) and fractions are
+    seconds, as ints and floats are; a numpy bool is no more a time than a bool."""
+    whole = int(T0)
+    cpu_engine.ingest_metric("cpu", 1.0, {"service": "api"}, at=whole - 10)
+    for at, ms in [
+        (np.int64(whole), whole * 1000),
+        (np.uint32(whole), whole * 1000),
+        (np.float64(whole + 0.25), whole * 1000 + 250),
+        (Fraction(2 * whole + 1, 2), whole * 1000 + 500),
+    ]:
+        [d] = cpu_engine.diagnose(at=at)  # type: ignore[arg-type]
+        assert d.at == datetime.fromtimestamp(ms / 1000, UTC), (type(at), d.at)
+    with pytest.raises(TypeError, match="got bool"):
+        cpu_engine.diagnose(at=np.bool_(True))  # type: ignore[arg-type]
+    with pytest.raises(healbot.InvalidArgumentError, match="representable"):
+        cpu_engine.diagnose(at=np.uint64(2**63))  # type: ignore[arg-type]
 
 
 def test_naive_and_bad_timestamps(cpu_engine: healbot.Engine) -> None:
