@@ -1058,6 +1058,21 @@ impl Decision {
     fn to_json(&self) -> String {
         self.v().to_json()
     }
+    /// Decisions hash by their id (equal decisions have equal ids), so that
+    /// they can be set members and dict keys.
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        // Fixed keys: the same id hashes alike in every process.
+        let mut h = std::hash::DefaultHasher::new();
+        self.v().id.hash(&mut h);
+        h.finish()
+    }
+    /// Pickles as its decision document, so that decisions travel to
+    /// workers (Spark, Ray, multiprocessing) and back.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let from_json = slf.get_type().getattr("from_json")?;
+        Ok((from_json, (slf.get().v().to_json(),)))
+    }
     fn __repr__(&self) -> String {
         let what = self.v().signature.as_ref().map_or("suspect", |s| s.id.as_str());
         format!("<Decision {} {} on {}: {}>", self.v().id, what, self.v().node, self.v().verdict.as_str())

@@ -263,6 +263,21 @@ def test_decision_from_json_reads_like_an_evaluated_one(shop_engine: healbot.Eng
         assert back.signature == d.signature and back == d
 
 
+def test_decisions_hash_by_id_and_pickle_as_their_document(shop_engine: healbot.Engine) -> None:
+    """Decisions are set members and dict keys (by id) and travel through
+    pickle (to workers and back) as their decision document."""
+    decisions = redis_outage(shop_engine)
+    again = [healbot.Decision.from_json(d.to_json()) for d in decisions]
+    assert {hash(a) for a in again} == {hash(d) for d in decisions}
+    assert len(set(decisions) | set(again)) == len({d.id for d in decisions})
+    assert {d: d.verdict for d in decisions}[again[0]] == decisions[0].verdict
+    for d in decisions:
+        back = pickle.loads(pickle.dumps(d))
+        assert type(back) is healbot.Decision
+        assert back == d and back.to_json() == d.to_json() and back.root_cause.role == d.root_cause.role
+    assert copy.deepcopy(decisions[0]) == decisions[0]
+
+
 def test_decisions_are_not_tracked_by_the_cycle_collector(shop_engine: healbot.Engine) -> None:
     """Results hold no references that could lead back to themselves, so the
     collector need not visit them (a thousand per evaluation)."""

@@ -694,6 +694,10 @@ class Decision:
         """The decision document as a dict (times in Unix milliseconds)."""
     def to_json(self) -> str:
         """The stable, versioned decision document, one line of JSON."""
+    def __hash__(self) -> int:
+        """By the decision id: decisions can be set members and dict keys."""
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickles as the decision document (``from_json`` of ``to_json``)."""
 
 @final
 class SeriesHandle:
