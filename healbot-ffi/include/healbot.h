@@ -346,6 +346,14 @@ typedef struct healbot_diagnostic {
   const char *suggestion;
 } healbot_diagnostic;
 
+// How many nodes depend on a node, transitively, and their tier weight.
+typedef struct healbot_blast_radius {
+  // How many nodes depend on the node, transitively.
+  size_t nodes;
+  // The sum of those nodes' tier weights (8, 4, 2, 1 for tiers 1 to 4).
+  double tier_weighted;
+} healbot_blast_radius;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -441,6 +449,24 @@ healbot_result healbot_engine_evaluate(struct healbot_engine *engine,
 // `engine` is a live engine; `json_out` and `err_out` (nullable) are
 // writable.
 healbot_result healbot_engine_evaluate_json(struct healbot_engine *engine,
+                                            int64_t at_ms,
+                                            struct healbot_buffer **json_out,
+                                            struct healbot_error **err_out);
+
+// Diagnoses at `at_ms` (Unix ms) without deciding: every signature that
+// matches, on every node it applies to, as one JSON array of diagnosis
+// documents (`signature`, `node_id`, `category`, `severity`, `status`,
+// `onset`, `at`, `evidence`, `evidence_weight`, `coverage`, `forecast`, …)
+// sorted by node and signature, written to `json_out`; free it with
+// `healbot_buffer_free`. Like evaluating, it advances the engine's clock
+// and updates the health the next evaluation starts from, but makes no
+// decision and records nothing in the ledger.
+//
+// # Safety
+//
+// `engine` is a live engine; `json_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_engine_diagnose_json(struct healbot_engine *engine,
                                             int64_t at_ms,
                                             struct healbot_buffer **json_out,
                                             struct healbot_error **err_out);
@@ -933,6 +959,178 @@ size_t healbot_error_diagnostic_count(const struct healbot_error *err);
 // `err` is NULL or a live error; the diagnostic lives as long as the error.
 const struct healbot_diagnostic *healbot_error_diagnostic(const struct healbot_error *err,
                                                           size_t index);
+
+// Every node id, in the topology's node order, as a JSON array of strings
+// written to `json_out`; free it with `healbot_buffer_free`.
+//
+// # Safety
+//
+// `topology` is a live topology; `json_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_topology_nodes_json(const struct healbot_topology *topology,
+                                           struct healbot_buffer **json_out,
+                                           struct healbot_error **err_out);
+
+// Whether `node` names a node of the topology, by id or alias. False for
+// a NULL topology or node and for a node that is not UTF-8.
+//
+// # Safety
+//
+// `topology` is NULL or a live topology; `node` is NULL or a
+// NUL-terminated string.
+bool healbot_topology_contains(const struct healbot_topology *topology,
+                               const char *node);
+
+// A node as a JSON object: `id`, `kind`, `tier`, `replicas`, `labels` (an
+// object), `aliases` (an array) and `shard`, written to `json_out`; free
+// it with `healbot_buffer_free`. `node` is an id or alias; an unknown one
+// is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_node_json(const struct healbot_topology *topology,
+                                          const char *node,
+                                          struct healbot_buffer **json_out,
+                                          struct healbot_error **err_out);
+
+// A node's kind (`service`, `database`, `cache`, `queue`, `host`, `pod`,
+// `load_balancer` or `external`), a static NUL-terminated string (never
+// freed) written to `kind_out`. `node` is an id or alias; an unknown one
+// is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `kind_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_node_kind(const struct healbot_topology *topology,
+                                          const char *node,
+                                          const char **kind_out,
+                                          struct healbot_error **err_out);
+
+// A node's tier, 1 (most critical) to 4, written to `tier_out`. `node` is
+// an id or alias; an unknown one is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `tier_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_node_tier(const struct healbot_topology *topology,
+                                          const char *node,
+                                          uint8_t *tier_out,
+                                          struct healbot_error **err_out);
+
+// Everything `node` needs, transitively (`depends_on` and `runs_on`),
+// without `node` itself: breadth-first, nearest first, as a JSON array of
+// node ids written to `json_out`; free it with `healbot_buffer_free`.
+// `node` is an id or alias; an unknown one is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_dependencies_json(const struct healbot_topology *topology,
+                                                  const char *node,
+                                                  struct healbot_buffer **json_out,
+                                                  struct healbot_error **err_out);
+
+// Everything that needs `node`, transitively, without `node` itself: its
+// blast radius as a list, breadth-first, nearest first, as a JSON array
+// of node ids written to `json_out`; free it with `healbot_buffer_free`.
+// `node` is an id or alias; an unknown one is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_dependents_json(const struct healbot_topology *topology,
+                                                const char *node,
+                                                struct healbot_buffer **json_out,
+                                                struct healbot_error **err_out);
+
+// What `node` needs directly (`depends_on` and `runs_on`), in node order,
+// as a JSON array of node ids written to `json_out`; free it with
+// `healbot_buffer_free`. `node` is an id or alias; an unknown one is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_direct_dependencies_json(const struct healbot_topology *topology,
+                                                         const char *node,
+                                                         struct healbot_buffer **json_out,
+                                                         struct healbot_error **err_out);
+
+// What needs `node` directly, in node order, as a JSON array of node ids
+// written to `json_out`; free it with `healbot_buffer_free`. `node` is an
+// id or alias; an unknown one is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_direct_dependents_json(const struct healbot_topology *topology,
+                                                       const char *node,
+                                                       struct healbot_buffer **json_out,
+                                                       struct healbot_error **err_out);
+
+// How many nodes depend on `node`, transitively, and their tier weight,
+// written to `radius_out`. `node` is an id or alias; an unknown one is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `radius_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_blast_radius(const struct healbot_topology *topology,
+                                             const char *node,
+                                             struct healbot_blast_radius *radius_out,
+                                             struct healbot_error **err_out);
+
+// A shortest chain of dependencies from `source` to `target`, both
+// included (`[source]` when they are the same node), as a JSON array of
+// node ids; JSON `null` when `target` is not a dependency of `source`.
+// Written to `json_out`; free it with `healbot_buffer_free`. Each node is
+// an id or alias; an unknown one is `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `source` and `target` are NUL-terminated
+// strings; `json_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_path_to_dependency_json(const struct healbot_topology *topology,
+                                                        const char *source,
+                                                        const char *target,
+                                                        struct healbot_buffer **json_out,
+                                                        struct healbot_error **err_out);
+
+// The shard (connected part of the graph) `node` belongs to, written to
+// `shard_out`: an index into `healbot_topology_shards_json`'s array.
+// `node` is an id or alias; an unknown one is
+// `HEALBOT_RESULT_INVALID_INPUT`.
+//
+// # Safety
+//
+// `topology` is a live topology; `node` is a NUL-terminated string;
+// `shard_out` and `err_out` (nullable) are writable.
+healbot_result healbot_topology_shard_of(const struct healbot_topology *topology,
+                                         const char *node,
+                                         size_t *shard_out,
+                                         struct healbot_error **err_out);
+
+// Every shard's node ids, indexed by shard number, as a JSON array of
+// arrays written to `json_out`; free it with `healbot_buffer_free`.
+//
+// # Safety
+//
+// `topology` is a live topology; `json_out` and `err_out` (nullable) are
+// writable.
+healbot_result healbot_topology_shards_json(const struct healbot_topology *topology,
+                                            struct healbot_buffer **json_out,
+                                            struct healbot_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -237,3 +237,30 @@ pub unsafe extern "C" fn healbot_engine_evaluate_json(
         json_buffer(serde_json::to_vec(&decisions), "decisions")
     })
 }
+
+/// Diagnoses at `at_ms` (Unix ms) without deciding: every signature that
+/// matches, on every node it applies to, as one JSON array of diagnosis
+/// documents (`signature`, `node_id`, `category`, `severity`, `status`,
+/// `onset`, `at`, `evidence`, `evidence_weight`, `coverage`, `forecast`, …)
+/// sorted by node and signature, written to `json_out`; free it with
+/// `healbot_buffer_free`. Like evaluating, it advances the engine's clock
+/// and updates the health the next evaluation starts from, but makes no
+/// decision and records nothing in the ledger.
+///
+/// # Safety
+///
+/// `engine` is a live engine; `json_out` and `err_out` (nullable) are
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn healbot_engine_diagnose_json(
+    engine: *mut healbot_engine,
+    at_ms: i64,
+    json_out: *mut *mut healbot_buffer,
+    err_out: *mut *mut healbot_error,
+) -> healbot_result {
+    run_new(err_out, json_out, "json_out", || {
+        // SAFETY: per this function's contract.
+        let evaluation = unsafe { locked(engine) }?.engine.diagnose(at_ms);
+        json_buffer(serde_json::to_vec(&evaluation.diagnoses), "diagnoses")
+    })
+}

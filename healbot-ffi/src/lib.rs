@@ -32,12 +32,14 @@ mod decision;
 mod document;
 mod engine;
 mod error;
+mod graph;
 
 pub use buffer::*;
 pub use decision::*;
 pub use document::*;
 pub use engine::*;
 pub use error::*;
+pub use graph::*;
 
 use std::ffi::c_char;
 

@@ -832,6 +832,216 @@ static void test_evaluate(void) {
     healbot_engine_free(dry);
 }
 
+/* A graph for the topology queries: web -> api -> {db, cache}, api runs on
+   vm, and lone stands apart (a second shard). */
+static const char GRAPH[] =
+    "apiVersion: healbot.dev/v1\n"
+    "kind: Topology\n"
+    "metadata: {name: g}\n"
+    "spec:\n"
+    "  nodes:\n"
+    "    - {id: web, kind: load_balancer, tier: 1, depends_on: [api]}\n"
+    "    - {id: api, kind: service, tier: 2, aliases: [api-svc], depends_on: [db, cache], runs_on: [vm]}\n"
+    "    - {id: db, kind: database, tier: 1, replicas: 2, labels: {team: data}}\n"
+    "    - {id: cache, kind: cache, tier: 3}\n"
+    "    - {id: vm, kind: host, tier: 4}\n"
+    "    - {id: lone, kind: external, tier: 4}\n";
+
+/* Checks that a call wrote a JSON buffer equal to `want` to `buf` (a
+   variable of the macro), and frees it. */
+#define EXPECT_JSON(call, want)                                                          \
+    do {                                                                                 \
+        healbot_buffer *buf = NULL;                                                      \
+        EXPECT(call, HEALBOT_RESULT_OK);                                                 \
+        checks++;                                                                        \
+        if (!buf || strcmp((const char *)healbot_buffer_data(buf), (want)) != 0 ||       \
+            healbot_buffer_len(buf) != strlen(want)) {                                   \
+            failures++;                                                                  \
+            fprintf(stderr, "%s:%d: %s wrote %s, expected %s\n", __FILE__, __LINE__,     \
+                    #call, buf ? (const char *)healbot_buffer_data(buf) : "(nothing)",   \
+                    (want));                                                             \
+        }                                                                                \
+        healbot_buffer_free(buf);                                                        \
+    } while (0)
+
+static void test_graph(void) {
+    healbot_topology *g = NULL;
+    healbot_buffer *buf = SENTINEL;
+    healbot_blast_radius radius = {99, 99.0};
+    const char *kind = SENTINEL;
+    uint8_t tier = 99;
+    size_t shard = 99, lone = 99;
+    const char *s;
+
+    EXPECT(healbot_topology_new("g.yaml", u8(GRAPH), len(GRAPH), HEALBOT_FORMAT_AUTO, &g, &err_), HEALBOT_RESULT_OK);
+    if (!g) return;
+    CHECK(healbot_topology_node_count(g) == 6);
+
+    /* Nodes (in the core's node order, not the document's), membership, one node. */
+    EXPECT_JSON(healbot_topology_nodes_json(g, &buf, &err_), "[\"cache\",\"api\",\"web\",\"db\",\"lone\",\"vm\"]");
+    CHECK(healbot_topology_contains(g, "api"));
+    CHECK(healbot_topology_contains(g, "api-svc")); /* an alias */
+    CHECK(!healbot_topology_contains(g, "nope"));
+    CHECK(!healbot_topology_contains(g, "\xff"));
+    CHECK(!healbot_topology_contains(g, NULL));
+    CHECK(!healbot_topology_contains(NULL, "api"));
+    EXPECT_JSON(healbot_topology_node_json(g, "api-svc", &buf, &err_),
+                "{\"aliases\":[\"api-svc\"],\"id\":\"api\",\"kind\":\"service\",\"labels\":{},\"replicas\":1,"
+                "\"shard\":0,\"tier\":2}");
+    EXPECT_JSON(healbot_topology_node_json(g, "db", &buf, &err_),
+                "{\"aliases\":[],\"id\":\"db\",\"kind\":\"database\",\"labels\":{\"team\":\"data\"},\"replicas\":2,"
+                "\"shard\":0,\"tier\":1}");
+    EXPECT(healbot_topology_node_kind(g, "web", &kind, &err_), HEALBOT_RESULT_OK);
+    CHECK(kind && strcmp(kind, "load_balancer") == 0);
+    EXPECT(healbot_topology_node_kind(g, "vm", &kind, &err_), HEALBOT_RESULT_OK);
+    CHECK(kind && strcmp(kind, "host") == 0);
+    EXPECT(healbot_topology_node_tier(g, "cache", &tier, &err_), HEALBOT_RESULT_OK);
+    CHECK(tier == 3);
+    EXPECT(healbot_topology_node_tier(g, "api-svc", &tier, &err_), HEALBOT_RESULT_OK);
+    CHECK(tier == 2);
+
+    /* Dependencies and dependents, direct and transitive. */
+    EXPECT_JSON(healbot_topology_dependencies_json(g, "web", &buf, &err_), "[\"api\",\"cache\",\"db\",\"vm\"]");
+    EXPECT_JSON(healbot_topology_dependencies_json(g, "db", &buf, &err_), "[]");
+    EXPECT_JSON(healbot_topology_direct_dependencies_json(g, "web", &buf, &err_), "[\"api\"]");
+    EXPECT_JSON(healbot_topology_direct_dependencies_json(g, "api-svc", &buf, &err_), "[\"cache\",\"db\",\"vm\"]");
+    EXPECT_JSON(healbot_topology_dependents_json(g, "db", &buf, &err_), "[\"api\",\"web\"]");
+    EXPECT_JSON(healbot_topology_dependents_json(g, "web", &buf, &err_), "[]");
+    EXPECT_JSON(healbot_topology_direct_dependents_json(g, "db", &buf, &err_), "[\"api\"]");
+    EXPECT_JSON(healbot_topology_dependents_json(g, "lone", &buf, &err_), "[]");
+
+    /* Blast radius: api (tier 2, weight 4) and web (tier 1, weight 8). */
+    EXPECT(healbot_topology_blast_radius(g, "db", &radius, &err_), HEALBOT_RESULT_OK);
+    CHECK(radius.nodes == 2 && radius.tier_weighted == 12.0);
+    EXPECT(healbot_topology_blast_radius(g, "web", &radius, &err_), HEALBOT_RESULT_OK);
+    CHECK(radius.nodes == 0 && radius.tier_weighted == 0.0);
+
+    /* Paths. */
+    EXPECT_JSON(healbot_topology_path_to_dependency_json(g, "web", "vm", &buf, &err_), "[\"web\",\"api\",\"vm\"]");
+    EXPECT_JSON(healbot_topology_path_to_dependency_json(g, "web", "api-svc", &buf, &err_), "[\"web\",\"api\"]");
+    EXPECT_JSON(healbot_topology_path_to_dependency_json(g, "db", "db", &buf, &err_), "[\"db\"]");
+    EXPECT_JSON(healbot_topology_path_to_dependency_json(g, "vm", "web", &buf, &err_), "null");
+    EXPECT_JSON(healbot_topology_path_to_dependency_json(g, "web", "lone", &buf, &err_), "null");
+
+    /* Shards. */
+    EXPECT(healbot_topology_shard_of(g, "web", &shard, &err_), HEALBOT_RESULT_OK);
+    EXPECT(healbot_topology_shard_of(g, "lone", &lone, &err_), HEALBOT_RESULT_OK);
+    CHECK(shard == 0 && lone == 1);
+    EXPECT_JSON(healbot_topology_shards_json(g, &buf, &err_),
+                "[[\"cache\",\"api\",\"web\",\"db\",\"vm\"],[\"lone\"]]");
+
+    /* Unknown and non-UTF-8 nodes; outputs untouched on failure. */
+    buf = SENTINEL;
+    kind = SENTINEL;
+    tier = 99;
+    shard = 99;
+    radius.nodes = 99;
+    for (s = "nope"; s; s = (s[0] == 'n' ? "\xff" : NULL)) {
+        EXPECT(healbot_topology_node_json(g, s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_node_kind(g, s, &kind, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_node_tier(g, s, &tier, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_dependencies_json(g, s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_dependents_json(g, s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_direct_dependencies_json(g, s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_direct_dependents_json(g, s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_blast_radius(g, s, &radius, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_path_to_dependency_json(g, s, "db", &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_path_to_dependency_json(g, "db", s, &buf, &err_), HEALBOT_RESULT_INVALID_INPUT);
+        EXPECT(healbot_topology_shard_of(g, s, &shard, &err_), HEALBOT_RESULT_INVALID_INPUT);
+    }
+    {
+        /* The error names the node. */
+        healbot_error *err = NULL;
+        CHECK(healbot_topology_dependents_json(g, "nope", &buf, &err) == HEALBOT_RESULT_INVALID_INPUT);
+        CHECK(err && strstr(healbot_error_message(err), "unknown node `nope`") != NULL);
+        healbot_error_free(err);
+        /* Without an error out-parameter the code still comes back. */
+        CHECK(healbot_topology_shard_of(g, "nope", &shard, NULL) == HEALBOT_RESULT_INVALID_INPUT);
+    }
+
+    /* NULL parameters. */
+    EXPECT(healbot_topology_nodes_json(NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_nodes_json(g, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_shards_json(NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_shards_json(g, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_json(NULL, "api", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_json(g, NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_json(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_kind(NULL, "api", &kind, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_kind(g, NULL, &kind, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_kind(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_tier(NULL, "api", &tier, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_tier(g, NULL, &tier, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_node_tier(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependencies_json(NULL, "api", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependencies_json(g, NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependencies_json(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependents_json(NULL, "api", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependents_json(g, NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_dependents_json(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependencies_json(NULL, "api", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependencies_json(g, NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependencies_json(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependents_json(NULL, "api", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependents_json(g, NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_direct_dependents_json(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_blast_radius(NULL, "api", &radius, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_blast_radius(g, NULL, &radius, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_blast_radius(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_path_to_dependency_json(NULL, "web", "db", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_path_to_dependency_json(g, NULL, "db", &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_path_to_dependency_json(g, "web", NULL, &buf, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_path_to_dependency_json(g, "web", "db", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_shard_of(NULL, "api", &shard, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_shard_of(g, NULL, &shard, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_topology_shard_of(g, "api", NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(buf == SENTINEL && kind == SENTINEL && tier == 99 && shard == 99 && radius.nodes == 99);
+
+    healbot_topology_free(g);
+}
+
+/* How many times `what` occurs in `s`. */
+static int count(const char *s, const char *what) {
+    int n = 0;
+    for (s = strstr(s, what); s; s = strstr(s + 1, what)) n++;
+    return n;
+}
+
+static void test_diagnose(void) {
+    healbot_engine *engine = new_engine(NULL);
+    healbot_buffer *json = SENTINEL;
+    healbot_decisions *ds = NULL;
+    const char *s;
+
+    /* Nothing ingested yet: no diagnosis. */
+    EXPECT_JSON(healbot_engine_diagnose_json(engine, 1000, &buf, &err_), "[]");
+
+    feed_hot_cpu(engine);
+    json = NULL;
+    EXPECT(healbot_engine_diagnose_json(engine, 1060000, &json, &err_), HEALBOT_RESULT_OK);
+    s = json ? (const char *)healbot_buffer_data(json) : "";
+    CHECK(s[0] == '[' && healbot_buffer_len(json) > 2);
+    CHECK(strstr(s, "\"signature\":\"cpu.hot\"") != NULL);
+    CHECK(strstr(s, "\"node_id\":\"api\"") != NULL);
+    CHECK(strstr(s, "\"category\":\"saturation\"") != NULL);
+    CHECK(strstr(s, "\"at\":1060000") != NULL);
+    CHECK(strstr(s, "\"satisfied\":true") != NULL);
+    CHECK(strstr(s, "\"verdict\"") == NULL); /* diagnoses, not decisions */
+    CHECK(count(s, "\"signature\":") == 1); /* one diagnosis */
+    healbot_buffer_free(json);
+
+    /* Diagnosing decides nothing: the engine still decides afterwards. */
+    EXPECT(healbot_engine_evaluate(engine, 1060000, &ds, &err_), HEALBOT_RESULT_OK);
+    CHECK(healbot_decisions_count(ds) == 1);
+    healbot_decisions_free(ds);
+
+    json = SENTINEL;
+    EXPECT(healbot_engine_diagnose_json(NULL, 1, &json, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    EXPECT(healbot_engine_diagnose_json(engine, 1, NULL, &err_), HEALBOT_RESULT_NULL_PARAMETER);
+    CHECK(json == SENTINEL);
+    healbot_engine_free(engine);
+}
+
 /* A log signature: two lines ending in OutOfMemoryError within 5 minutes. */
 static const char LOG_SIGS[] =
     "apiVersion: healbot.dev/v1\n"
@@ -1093,6 +1303,8 @@ int main(int argc, char **argv) {
     test_impossible_arrays();
     test_series_handles();
     test_evaluate();
+    test_graph();
+    test_diagnose();
     test_log_text();
     test_snapshot_reload();
     test_decisions_null();
