@@ -9,6 +9,12 @@
 // anything: times are passed in, and the host runs what a decision approves
 // and reports back.
 //
+// A Topology answers questions about the graph, as the Python binding's
+// does: Nodes, Node (kind, tier, replicas, labels, aliases, shard),
+// Dependencies and Dependents (transitive, nearest first) and their Direct
+// forms, BlastRadius, PathToDependency, ShardOf and Shards. Engine.Diagnose
+// lists the signatures that match at a time without deciding anything.
+//
 // # Building
 //
 // The package links the static libhealbot.a of the repository it sits in
