@@ -767,19 +767,38 @@ impl Engine {
     /// Pickles through a snapshot: `(library, topology, config, snapshot)`.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let rebuild = py.import("healbot._native")?.getattr("_engine_from_state")?;
-        let (bytes, config) = self.run_detached(py, |e| (e.snapshot(), e.config().clone()))?;
-        let args = (self.library(py)?, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
-        Ok((rebuild, args.into_pyobject(py)?))
+        // The snapshot and the library object are read under different
+        // locks (taking a reference needs the interpreter, which the
+        // engine's lock is not held with): a reload between the two would
+        // pair a snapshot with a library that cannot restore it, so read
+        // again until they agree.
+        for _ in 0..64 {
+            let (bytes, config, revision) =
+                self.run_detached(py, |e| (e.snapshot(), e.config().clone(), e.library().revision().to_string()))?;
+            let library = self.library(py)?;
+            if library.get().inner.revision() == revision {
+                let args = (library, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
+                return Ok((rebuild, args.into_pyobject(py)?));
+            }
+        }
+        Err(err(ErrorKind::Snapshot, "the library was reloaded on every attempt to pickle the engine"))
     }
 
     /// Replaces the library; the new one is compiled fully first and the
     /// old one kept on error.
     fn reload_library(&self, py: Python<'_>, library: Bound<'_, Library>) -> PyResult<()> {
         let lib = library.get().inner.clone();
-        self.run_detached(py, |e| e.reload_library(lib))?.map_err(to_py_err)?;
-        let mut slot = self.library.lock().map_err(|_| poisoned())?;
-        *slot = library.unbind();
-        Ok(())
+        let (new, slot) = (library.unbind(), &self.library);
+        self.run_detached(py, move |e| {
+            e.reload_library(lib)?;
+            // Under the engine's lock, so that reloads racing from several
+            // threads leave `library` naming the one the engine runs.
+            // Moving a reference needs no interpreter; the old one is
+            // released when Python next runs here.
+            *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+            Ok(())
+        })?
+        .map_err(to_py_err)
     }
 
     /// Evaluates every signature at `at` (None: now) and decides what to do.

@@ -154,3 +154,36 @@ def test_threads_read_the_same_decisions(shop_engine: healbot.Engine) -> None:
     first = [(doc["node"], doc["verdict"], doc.get("signature", {}).get("id", ""), doc["root_cause"]["role"]) for doc in docs]
     assert all(r == first for rs in results for r in rs)
     assert all(d.root_cause is d.root_cause for d in fresh)
+
+
+def test_racing_reloads_leave_the_library_the_engine_runs(
+    shop_engine: healbot.Engine, shop_library: healbot.Library
+) -> None:
+    """Threads reloading two libraries in turn, and pickling, end with
+    `library` naming the library the engine runs (its snapshots say which),
+    and every pickle restores: a snapshot is never paired with the other
+    library."""
+    import pickle
+
+    from .conftest import SHOP
+
+    tuned = healbot.Library.load(SHOP / "signatures.yaml", SHOP / "actions.yaml")
+    libraries = [shop_library, tuned]
+
+    def reload(k: int) -> None:
+        for i in range(40):
+            shop_engine.reload_library(libraries[(i + k) % 2])
+
+    def pickle_round_trip(_: int) -> str:
+        clone: healbot.Engine = pickle.loads(pickle.dumps(shop_engine))
+        return clone.library.revision
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        reloads = [pool.submit(reload, k) for k in range(4)]
+        pickles = [pool.submit(pickle_round_trip, k) for k in range(40)]
+        for f in reloads:
+            f.result()
+        revisions = {f.result() for f in pickles}
+    assert revisions <= {shop_library.revision, tuned.revision}
+    running = shop_engine.snapshot()[10:26].decode()
+    assert shop_engine.library.revision == running
