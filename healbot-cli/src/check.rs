@@ -46,7 +46,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat) -> u8 {
                 "summary": summary,
                 "diagnostics": diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         OutputFormat::Text => {
             let sources: BTreeMap<String, String> = files.into_iter().map(|f| (f.name, f.text)).collect();
@@ -56,7 +56,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat) -> u8 {
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
             let warnings = diagnostics.len() - errors;
             match summary {
-                Some(s) => println!(
+                Some(s) => outln!(
                     "ok: {} documents, {} signatures, {} actions, {} nodes{}{}",
                     s.documents,
                     s.signatures,

@@ -75,9 +75,9 @@ pub fn run(cmd: EvalCommand) -> u8 {
             Ok(report) => {
                 match args.format {
                     crate::OutputFormat::Json => {
-                        println!("{}", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
+                        outln!("{}", serde_json::to_string_pretty(&report.to_json()).unwrap_or_default())
                     }
-                    crate::OutputFormat::Text => print!("{}", report.to_text(args.verbose)),
+                    crate::OutputFormat::Text => out!("{}", report.to_text(args.verbose)),
                 }
                 0
             }

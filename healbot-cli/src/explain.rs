@@ -63,6 +63,6 @@ pub fn run(path: &Path, id: Option<&str>, node: Option<&str>, json: bool) -> u8 
             out.push_str(&show::explain(d));
         }
     }
-    print!("{out}");
+    out!("{out}");
     0
 }

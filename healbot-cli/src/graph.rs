@@ -54,7 +54,7 @@ pub fn run(topology: &Path, highlight: Option<&str>, decisions: Option<&Path>, o
     let decisions: Vec<Decision> = latest.into_values().collect();
     let dot = render(&topo, highlight, &decisions);
     let Some(output) = output else {
-        print!("{dot}");
+        out!("{dot}");
         return 0;
     };
     let ext = output.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);

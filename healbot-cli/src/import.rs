@@ -150,7 +150,7 @@ fn run_prometheus(args: &PrometheusArgs) -> u8 {
                 return 2;
             }
         }
-        None => print!("{text}"),
+        None => out!("{text}"),
     }
     let r = &import.report;
     eprintln!(

@@ -4,6 +4,34 @@
 //! Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage or
 //! I/O errors.
 
+/// `println!` that ends the process quietly when standard output is gone
+/// (a pipe closed by `head`), as a Unix tool killed by `SIGPIPE` would,
+/// instead of panicking with "failed printing to stdout".
+macro_rules! outln {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!`, as [`outln!`] is `println!`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard output; exits with status 141 (128 + `SIGPIPE`, what a
+/// shell reports for a tool the signal ended) when it cannot.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if std::io::stdout().lock().write_fmt(args).is_err() {
+        std::process::exit(141);
+    }
+}
+
 mod calibrate;
 mod check;
 mod explain;
@@ -184,12 +212,12 @@ fn main() -> ExitCode {
 fn schema(kind: &str) -> u8 {
     use healbot_core::spec::{schema_for, DocumentKind};
     if kind == "Decision" {
-        print!("{}", healbot_core::decision::decision_schema());
+        out!("{}", healbot_core::decision::decision_schema());
         return 0;
     }
     match DocumentKind::parse(kind) {
         Some(k) => {
-            print!("{}", schema_for(k));
+            out!("{}", schema_for(k));
             0
         }
         None => {
@@ -209,8 +237,8 @@ fn calibrate_cmd(incidents: usize, seed: u64, png: Option<&std::path::Path>, for
         }
     };
     match format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
-        OutputFormat::Text => print!("{}", calibrate::render(&report)),
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        OutputFormat::Text => out!("{}", calibrate::render(&report)),
     }
     if let Some(path) = png {
         if let Err(e) = calibrate::write_png(&report, path) {

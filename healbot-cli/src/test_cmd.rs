@@ -116,7 +116,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
                 "cases": cases,
                 "failed": failed,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         OutputFormat::Text => {
             let mut out = String::new();
@@ -130,7 +130,7 @@ pub fn run(paths: &[PathBuf], format: OutputFormat, verbose: bool) -> u8 {
                 cases - failed,
                 if broken > 0 { format!(", {broken} files could not run") } else { String::new() }
             );
-            print!("{out}");
+            out!("{out}");
         }
     }
     if io_error {

@@ -265,3 +265,23 @@ cases:
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("  ok    a failover"), "{}", stdout(&out));
 }
+
+/// Standard output that cannot be written (a pipe `head` closed, a full
+/// disk) ends the command quietly with status 141, as `SIGPIPE` would, not
+/// with a panic. `/dev/full` fails every write, so the case is exact.
+#[cfg(target_os = "linux")]
+#[test]
+fn unwritable_stdout_ends_quietly() {
+    for args in
+        [&["test", "--format", "json", "library/tests/"][..], &["schema", "Topology"], &["check", "examples/shop/"]]
+    {
+        let out = healbot()
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+    }
+}
