@@ -690,8 +690,9 @@ healbot_result healbot_engine_ingest_packed(struct healbot_engine *engine,
 // ingesting many samples by handle (`healbot_engine_ingest_by_handle`,
 // `healbot_engine_ingest_handles`) without hashing names and labels again.
 //
-// Writes a handle to `series_out`: a number valid for this engine only (the
-// same series gives the same number), or 0 when no signature reads the
+// Writes a handle to `series_out`: a number valid for this engine and for
+// engines restored from its snapshots (the same series gives the same
+// number; no table is kept per handle), or 0 when no signature reads the
 // metric or the labels attach to no node (both counted in the stats);
 // samples for 0 need not be sent, and ingesting them does nothing. A
 // handle of an evicted series still works: its samples are counted as

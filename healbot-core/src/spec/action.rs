@@ -153,7 +153,7 @@ pub struct DependenciesHealthy {
     pub transitive: bool,
 }
 
-/// `max_blast_radius: {nodes: 20, tier_weighted: true}`.
+/// `max_blast_radius: {max: 20, tier_weighted: true}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MaxBlastRadius {
