@@ -1,5 +1,6 @@
 //! Reading the documents named on the command line.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// A document file read from disk.
@@ -15,18 +16,33 @@ fn is_document(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
-/// Appends the files below `dir` that `keep` accepts, depth first.
+/// Appends the files below `dir` that `keep` accepts, depth first. A
+/// directory reached again through a symbolic link (a link back up the
+/// tree, or two links to one place) is read once: a link loop would
+/// otherwise be walked without end.
 ///
 /// # Errors
 ///
 /// The first directory that could not be listed.
 pub fn walk(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    walk_once(dir, keep, out, &mut BTreeSet::new())
+}
+
+fn walk_once(
+    dir: &Path,
+    keep: &dyn Fn(&Path) -> bool,
+    out: &mut Vec<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     // Sorted, so diagnostics and load order never depend on the file system.
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, keep, out)?;
+            walk_once(&p, keep, out, seen)?;
         } else if keep(&p) {
             out.push(p);
         }

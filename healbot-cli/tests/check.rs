@@ -79,3 +79,25 @@ fn schema_prints_the_committed_schema() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), committed, "{kind}");
     }
 }
+
+/// A library folder with symbolic links back up the tree (two to itself,
+/// one to its parent) is read once, each document once: the walk used to
+/// follow the links without end (two links to `.` double the paths at every
+/// level).
+#[cfg(unix)]
+#[test]
+fn symbolic_link_loops_are_walked_once() {
+    let dir = std::env::temp_dir().join(format!("healbot-cli-loop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let lib = dir.join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::copy(repo().join("examples/shop/actions.yaml"), lib.join("actions.yaml")).unwrap();
+    for (link, to) in [("self", "."), ("again", "."), ("up", "..")] {
+        std::os::unix::fs::symlink(to, lib.join(link)).unwrap();
+    }
+    let out = healbot().arg("check").arg(&dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("ok: 1 document"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

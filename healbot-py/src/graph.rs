@@ -1,6 +1,7 @@
 //! `Library` and `Topology`: compiled, immutable documents, shareable
 //! between engines and threads, picklable through their source text.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use healbot_core::load::Format;
@@ -37,13 +38,19 @@ fn is_document(p: &Path) -> bool {
     matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The documents below `dir`, depth first. A directory reached again
+/// through a symbolic link (a link back up the tree) is read once: a link
+/// loop would otherwise be walked without end.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
     // Sorted, so diagnostics and load order never depend on the file system.
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, seen)?;
         } else if is_document(&p) {
             out.push(p);
         }
@@ -58,7 +65,7 @@ fn read_documents(paths: &[PathBuf]) -> std::io::Result<Vec<(String, String)>> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut files).map_err(|e| with_path(p, e))?;
+            walk(p, &mut files, &mut BTreeSet::new()).map_err(|e| with_path(p, e))?;
         } else {
             files.push(p.clone());
         }

@@ -42,6 +42,18 @@ def test_load_files_and_directory(shop_library: healbot.Library) -> None:
     assert shop_library.document_names == ["shop-signatures", "shop-actions", "shop-tuning"]
 
 
+def test_load_walks_symbolic_link_loops_once(tmp_path: Path) -> None:
+    """Links back up the tree (two to the folder itself, one to its parent)
+    are followed once: each document loads once and the walk ends."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "actions.yaml").write_text((SHOP / "actions.yaml").read_text())
+    for link, to in [("self", "."), ("again", "."), ("up", "..")]:
+        (lib / link).symlink_to(to)
+    loaded = healbot.Library.load(tmp_path)
+    assert loaded.document_names == ["shop-actions"]
+
+
 def test_load_accepts_pathlike_and_str(shop_library: healbot.Library) -> None:
     lib = healbot.Library.load(str(SHOP / "signatures.yaml"), SHOP / "actions.yaml", str(SHOP / "overrides.yaml"))
     assert lib.revision == shop_library.revision
