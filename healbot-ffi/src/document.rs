@@ -110,9 +110,11 @@ pub unsafe extern "C" fn healbot_library_new_from_sources(
         let (names, texts, lens) =
             unsafe { (array(names, count, "names")?, array(texts, count, "texts")?, array(lens, count, "lens")?) };
         let mut sources = Vec::with_capacity(count);
-        for ((n, t), l) in names.iter().zip(texts).zip(lens) {
+        for (i, ((n, t), l)) in names.iter().zip(texts).zip(lens).enumerate() {
+            // An error names the element, so a caller with many sources sees which.
+            let (name, text) = (format!("names[{i}]"), format!("texts[{i}]"));
             // SAFETY: per this function's contract.
-            sources.push(unsafe { (string(*n, "names[i]")?, text_arg(*t, *l, "texts[i]")?) });
+            sources.push(unsafe { (string(*n, &name)?, text_arg(*t, *l, &text)?) });
         }
         Ok(healbot_library::new(Library::from_sources(sources)?))
     })

@@ -298,10 +298,17 @@ static void test_library(const char *dir) {
     {
         const char *null_name[1] = {NULL};
         const uint8_t *null_text[1] = {NULL};
+        const uint8_t *second_null[2] = {texts[0], NULL};
         EXPECT(healbot_library_new_from_sources(null_name, texts, lens, 1, &lib, &err_),
                HEALBOT_RESULT_NULL_PARAMETER);
         EXPECT(healbot_library_new_from_sources(names, null_text, lens, 1, &lib, &err_),
                HEALBOT_RESULT_NULL_PARAMETER);
+        /* The error names the element. */
+        CHECK(healbot_library_new_from_sources(names, second_null, lens, 2, &lib, &err) ==
+              HEALBOT_RESULT_NULL_PARAMETER);
+        CHECK(err && strstr(healbot_error_message(err), "texts[1]") != NULL);
+        healbot_error_free(err);
+        err = NULL;
     }
     CHECK(lib == SENTINEL);
     for (i = 0; i < 3; i++) free(owned[i]);
