@@ -211,7 +211,7 @@ pub unsafe extern "C" fn healbot_engine_evaluate(
 ) -> healbot_result {
     run_new(err_out, decisions_out, "decisions_out", || {
         // SAFETY: per this function's contract.
-        let decisions = unsafe { locked(engine) }?.engine.evaluate(at_ms);
+        let decisions = unsafe { locked(engine) }?.evaluate(at_ms);
         Ok(healbot_decisions::new(&decisions))
     })
 }
@@ -233,7 +233,7 @@ pub unsafe extern "C" fn healbot_engine_evaluate_json(
 ) -> healbot_result {
     run_new(err_out, json_out, "json_out", || {
         // SAFETY: per this function's contract.
-        let decisions = unsafe { locked(engine) }?.engine.evaluate(at_ms);
+        let decisions = unsafe { locked(engine) }?.evaluate(at_ms);
         json_buffer(serde_json::to_vec(&decisions), "decisions")
     })
 }
@@ -260,7 +260,7 @@ pub unsafe extern "C" fn healbot_engine_diagnose_json(
 ) -> healbot_result {
     run_new(err_out, json_out, "json_out", || {
         // SAFETY: per this function's contract.
-        let evaluation = unsafe { locked(engine) }?.engine.diagnose(at_ms);
+        let evaluation = unsafe { locked(engine) }?.diagnose(at_ms);
         json_buffer(serde_json::to_vec(&evaluation.diagnoses), "diagnoses")
     })
 }

@@ -25,50 +25,41 @@ use crate::error::{healbot_error, healbot_result};
 /// `HEALBOT_RESULT_PANIC` to every call; free it.
 #[derive(Debug)]
 pub struct healbot_engine {
-    inner: Mutex<Inner>,
+    inner: Mutex<Engine>,
 }
 
-/// An engine behind its lock.
-#[derive(Debug)]
-pub(crate) struct Inner {
-    pub(crate) engine: Engine,
+/// The C number of a core series handle: its bits plus one, so that 0
+/// stays "no series". Nothing is remembered per handle, so a host whose
+/// series come and go holds no memory for the handles it was given.
+/// (Bits of `u64::MAX` would need 2^32 series slots; they would read as 0.)
+fn series_number(h: SeriesHandle) -> u64 {
+    h.to_bits().wrapping_add(1)
 }
 
-impl Inner {
-    /// The C number of a core series handle: its bits plus one, so that 0
-    /// stays "no series". Nothing is remembered per handle, so a host whose
-    /// series come and go holds no memory for the handles it was given.
-    /// (Bits of `u64::MAX` would need 2^32 series slots; they would read as 0.)
-    fn number(h: SeriesHandle) -> u64 {
-        h.to_bits().wrapping_add(1)
+/// The core series handle of a C number; `None` for 0.
+fn series_handle(engine: &Engine, n: u64) -> Result<Option<SeriesHandle>, Failure> {
+    let Some(bits) = n.checked_sub(1) else { return Ok(None) };
+    let h = SeriesHandle::from_bits(bits);
+    if !engine.issued(h) {
+        return Err(Failure::invalid(format!("series handle {n} was not issued by this engine")));
     }
+    Ok(Some(h))
+}
 
-    /// The core series handle of a C number; `None` for 0.
-    fn handle(&self, n: u64) -> Result<Option<SeriesHandle>, Failure> {
-        let Some(bits) = n.checked_sub(1) else { return Ok(None) };
-        let h = SeriesHandle::from_bits(bits);
-        if !self.engine.issued(h) {
-            return Err(Failure::invalid(format!("series handle {n} was not issued by this engine")));
-        }
-        Ok(Some(h))
+/// Ingests one sample by C series number; 0 does nothing.
+fn ingest_by_number(engine: &mut Engine, n: u64, value: f64, at: i64) -> Result<(), Failure> {
+    if let Some(h) = series_handle(engine, n)? {
+        engine.ingest_by_handle(h, value, at);
     }
-
-    /// Ingests one sample by C series number; 0 does nothing.
-    fn ingest_by_number(&mut self, n: u64, value: f64, at: i64) -> Result<(), Failure> {
-        if let Some(h) = self.handle(n)? {
-            self.engine.ingest_by_handle(h, value, at);
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 impl healbot_engine {
     fn new(engine: Engine) -> healbot_engine {
-        let inner = Inner { engine };
-        healbot_engine { inner: Mutex::new(inner) }
+        healbot_engine { inner: Mutex::new(engine) }
     }
 
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>, Failure> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Engine>, Failure> {
         self.inner.lock().map_err(|_| {
             Failure::new(
                 healbot_result::Panic,
@@ -93,7 +84,7 @@ pub(crate) unsafe fn engine_ref<'a>(p: *const healbot_engine) -> Result<&'a heal
 /// # Safety
 ///
 /// `p` is NULL or a live engine.
-pub(crate) unsafe fn locked<'a>(p: *const healbot_engine) -> Result<MutexGuard<'a, Inner>, Failure> {
+pub(crate) unsafe fn locked<'a>(p: *const healbot_engine) -> Result<MutexGuard<'a, Engine>, Failure> {
     // SAFETY: per this function's contract.
     unsafe { engine_ref(p) }?.lock()
 }
@@ -174,7 +165,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_metric(
         // SAFETY: per this function's contract.
         let (e, name, labels) =
             unsafe { (engine_ref(engine)?, string(name, "name")?, labels_arg(labels, labels_len, "labels")?) };
-        Ok(e.lock()?.engine.ingest_metric(name, &labels, value, at_ms)?)
+        Ok(e.lock()?.ingest_metric(name, &labels, value, at_ms)?)
     })
 }
 
@@ -241,7 +232,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_metrics(
         each_sample(count, |i| {
             // SAFETY: per this function's contract.
             let (name, l) = unsafe { (string(names[i], "names[i]")?, labels_arg(labels[i], lens[i], "labels[i]")?) };
-            Ok(guard.engine.ingest_metric(name, &l, values[i], ats[i])?)
+            Ok(guard.ingest_metric(name, &l, values[i], ats[i])?)
         })
     })
 }
@@ -311,7 +302,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_series(
         let labels = boundary::labels(labels)?;
         let mut guard = e.lock()?;
         let mut run = Run::default();
-        each_sample(count, |i| run.ingest(&mut guard.engine, name, &labels, values[i], ats[i]))
+        each_sample(count, |i| run.ingest(&mut guard, name, &labels, values[i], ats[i]))
     })
 }
 
@@ -383,7 +374,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_packed(
                 run = Run::default();
             }
             if let Some((_, _, n, l)) = &last {
-                run.ingest(&mut guard.engine, n, l, values[i], ats[i])?;
+                run.ingest(&mut guard, n, l, values[i], ats[i])?;
             }
             Ok(())
         })?;
@@ -430,8 +421,8 @@ pub unsafe extern "C" fn healbot_engine_resolve_series(
         let (e, name, labels) =
             unsafe { (engine_ref(engine)?, string(name, "name")?, labels_arg(labels, labels_len, "labels")?) };
         let mut guard = e.lock()?;
-        Ok(match guard.engine.resolve_series(name, &labels)? {
-            Some(h) => Inner::number(h),
+        Ok(match guard.resolve_series(name, &labels)? {
+            Some(h) => series_number(h),
             None => 0,
         })
     })
@@ -455,7 +446,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_by_handle(
 ) -> healbot_result {
     run(err_out, || {
         // SAFETY: per this function's contract.
-        unsafe { locked(engine) }?.ingest_by_number(series, value, at_ms)
+        ingest_by_number(&mut *unsafe { locked(engine) }?, series, value, at_ms)
     })
 }
 
@@ -487,7 +478,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_handles(
             )
         };
         let mut guard = e.lock()?;
-        each_sample(count, |i| guard.ingest_by_number(series[i], values[i], ats[i]))
+        each_sample(count, |i| ingest_by_number(&mut guard, series[i], values[i], ats[i]))
     })
 }
 
@@ -595,7 +586,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_payload(
         // SAFETY: per this function's contract.
         let (e, payload) = unsafe { (engine_ref(engine)?, bytes(payload, payload_len, "payload")?) };
         let format = payload_format(format)?;
-        let report = e.lock()?.engine.ingest_payload(format, payload, default_at_ms)?;
+        let report = e.lock()?.ingest_payload(format, payload, default_at_ms)?;
         Ok(healbot_ingest_report {
             observations: report.observations,
             malformed: report.errors.len(),
@@ -654,7 +645,7 @@ pub unsafe extern "C" fn healbot_engine_ingest_log_text(
         // SAFETY: per this function's contract.
         let (e, labels, text) =
             unsafe { (engine_ref(engine)?, labels_arg(labels, labels_len, "labels")?, bytes(text, text_len, "text")?) };
-        let report = e.lock()?.engine.ingest_log_text(&labels, None, text, at_ms);
+        let report = e.lock()?.ingest_log_text(&labels, None, text, at_ms);
         Ok(healbot_log_report {
             lines: report.lines,
             ingested: report.ingested,
@@ -700,7 +691,7 @@ pub unsafe extern "C" fn healbot_engine_set_node_health(
             2 => Some(HostHealth::Unhealthy),
             _ => return Err(Failure::invalid(format!("unknown health {health}; expected 0, 1 or 2"))),
         };
-        Ok(e.lock()?.engine.set_node_health(node, health)?)
+        Ok(e.lock()?.set_node_health(node, health)?)
     })
 }
 
@@ -720,7 +711,7 @@ pub unsafe extern "C" fn healbot_engine_stats_json(
 ) -> healbot_result {
     run_new(err_out, json_out, "json_out", || {
         // SAFETY: per this function's contract.
-        let stats = unsafe { locked(engine) }?.engine.stats();
+        let stats = unsafe { locked(engine) }?.stats();
         json_buffer(serde_json::to_vec(&stats), "stats")
     })
 }
@@ -782,7 +773,7 @@ pub unsafe extern "C" fn healbot_engine_record_execution(
                 string(target, "target")?,
             )
         };
-        Ok(e.lock()?.engine.record_execution(id, action, target, at_ms, unattended)?)
+        Ok(e.lock()?.record_execution(id, action, target, at_ms, unattended)?)
     })
 }
 
@@ -808,7 +799,7 @@ pub unsafe extern "C" fn healbot_engine_record_outcome(
     run_opt_out(err_out, recorded_out, || {
         // SAFETY: per this function's contract.
         let (e, id) = unsafe { (engine_ref(engine)?, string(decision_id, "decision_id")?) };
-        Ok(e.lock()?.engine.record_outcome(id, success, at_ms)?)
+        Ok(e.lock()?.record_outcome(id, success, at_ms)?)
     })
 }
 
@@ -828,7 +819,7 @@ pub unsafe extern "C" fn healbot_engine_reload_library(
     run(err_out, || {
         // SAFETY: per this function's contract.
         let (e, lib) = unsafe { (engine_ref(engine)?, self::library(library, "library")?) };
-        Ok(e.lock()?.engine.reload_library(lib.library.clone())?)
+        Ok(e.lock()?.reload_library(lib.library.clone())?)
     })
 }
 
@@ -848,7 +839,7 @@ pub unsafe extern "C" fn healbot_engine_snapshot(
 ) -> healbot_result {
     run_new(err_out, snapshot_out, "snapshot_out", || {
         // SAFETY: per this function's contract.
-        Ok(healbot_buffer::new(unsafe { locked(engine) }?.engine.snapshot()))
+        Ok(healbot_buffer::new(unsafe { locked(engine) }?.snapshot()))
     })
 }
 
