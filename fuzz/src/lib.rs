@@ -270,14 +270,20 @@ pub fn check_restore_body(data: &[u8]) {
         return;
     }
     let f = fixture();
-    let mut bytes = snapshot_header().to_vec();
-    bytes.extend_from_slice(&(data.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&healbot_core::engine::snapshot_checksum(data).to_le_bytes());
-    bytes.extend_from_slice(data);
     let small = data.first().is_some_and(|b| b & 1 == 1);
-    if let Ok(engine) = Engine::restore(f.library.clone(), f.topology.clone(), config(small), &bytes) {
+    if let Ok(engine) = Engine::restore(f.library.clone(), f.topology.clone(), config(small), &framed_snapshot(data)) {
         exercise(engine, small);
     }
+}
+
+/// `body` behind the header of a snapshot of the shop fixture, with its own
+/// length and checksum: a snapshot whose body is `body`.
+pub fn framed_snapshot(body: &[u8]) -> Vec<u8> {
+    let mut bytes = snapshot_header().to_vec();
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&healbot_core::engine::snapshot_checksum(body).to_le_bytes());
+    bytes.extend_from_slice(body);
+    bytes
 }
 
 /// The header of a snapshot of the shop fixture up to the body's length: the

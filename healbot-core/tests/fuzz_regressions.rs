@@ -114,10 +114,7 @@ fn snapshot_seeds_are_in_the_current_format() {
     let restored = healbot_core::Engine::restore(f.library.clone(), f.topology.clone(), Default::default(), &whole);
     assert!(restored.is_ok(), "{:?}", restored.err());
     let body = fs::read(dir.join("restore_snapshot_body/shop-after-incident.bin")).unwrap();
-    let mut framed = bodies::snapshot_header().to_vec();
-    framed.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    framed.extend_from_slice(&healbot_core::engine::snapshot_checksum(&body).to_le_bytes());
-    framed.extend_from_slice(&body);
+    let framed = bodies::framed_snapshot(&body);
     let restored = healbot_core::Engine::restore(f.library.clone(), f.topology.clone(), Default::default(), &framed);
     assert!(restored.is_ok(), "{:?}", restored.err());
 }
