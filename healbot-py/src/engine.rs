@@ -347,6 +347,29 @@ struct PerRow<T> {
     rows: Vec<u32>,
 }
 
+impl PerRow<String> {
+    /// Metric names: one `str` for every row, or one per item of `names`
+    /// (which must have `n` items when `n` is given).
+    fn names(names: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<PerRow<String>> {
+        match names.cast::<PyString>() {
+            Ok(s) => Ok(PerRow::one(s.to_cow()?.into_owned())),
+            Err(_) => PerRow::many(names, n, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string())),
+        }
+    }
+}
+
+impl PerRow<Labels> {
+    /// Label sets: none, one mapping for every row, or one per item of
+    /// `labels` (which must have `n` items when `n` is given).
+    fn labels(labels: Option<&Bound<'_, PyAny>>, n: Option<usize>) -> PyResult<PerRow<Labels>> {
+        match labels {
+            None => Ok(PerRow::one(Labels::new())),
+            Some(l) if l.is_none() || is_mapping(l) => Ok(PerRow::one(to_labels(Some(l), "labels")?)),
+            Some(l) => PerRow::many(l, n, "labels", |o| to_labels(Some(o), "labels")),
+        }
+    }
+}
+
 impl<T> PerRow<T> {
     fn one(value: T) -> PerRow<T> {
         PerRow { values: vec![value], rows: Vec::new() }
@@ -890,16 +913,8 @@ impl Engine {
         names: &Bound<'_, PyAny>,
         labels: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SeriesSet> {
-        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
-            PerRow::one(s.to_cow()?.into_owned())
-        } else {
-            PerRow::many(names, None, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
-        };
-        let labels: PerRow<Labels> = match labels {
-            None => PerRow::one(Labels::new()),
-            Some(l) if l.is_none() || is_mapping(l) => PerRow::one(to_labels(Some(l), "labels")?),
-            Some(l) => PerRow::many(l, None, "labels", |o| to_labels(Some(o), "labels"))?,
-        };
+        let names = PerRow::names(names, None)?;
+        let labels = PerRow::labels(labels, None)?;
         let len = match (names.positions(), labels.positions()) {
             (Some(a), Some(b)) if a != b => {
                 return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items")));
@@ -1028,16 +1043,8 @@ impl Engine {
         let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
         // Per row, or per series code when `series` is given.
         let items = if codes.is_some() { None } else { Some(n) };
-        let names: PerRow<String> = if let Ok(s) = names.cast::<PyString>() {
-            PerRow::one(s.to_cow()?.into_owned())
-        } else {
-            PerRow::many(names, items, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string()))?
-        };
-        let labels: PerRow<Labels> = match labels {
-            None => PerRow::one(Labels::new()),
-            Some(l) if l.is_none() || is_mapping(l) => PerRow::one(to_labels(Some(l), "labels")?),
-            Some(l) => PerRow::many(l, items, "labels", |o| to_labels(Some(o), "labels"))?,
-        };
+        let names = PerRow::names(names, items)?;
+        let labels = PerRow::labels(labels, items)?;
         let kinds = match (names.positions(), labels.positions()) {
             (Some(a), Some(b)) if a != b => {
                 return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items for the same series")))
