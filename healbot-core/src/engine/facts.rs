@@ -9,7 +9,7 @@ use crate::spec::signature::EventTypeFilter;
 use crate::spec::{Aggregation, Comparison, NodeKind};
 use crate::telemetry::Labels;
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::{BucketCounter, SeriesId};
+use crate::window::{BucketCounter, ReadCache, SeriesId};
 use crate::Duration;
 
 /// Node health at one evaluation: host overrides first, then diagnoses.
@@ -60,6 +60,8 @@ pub(crate) struct StateFacts<'a> {
     pub(crate) topo: &'a Topology,
     /// Reused traversal buffers for dependency predicates.
     pub(crate) scratch: &'a std::cell::RefCell<Traversal>,
+    /// Aggregates kept from earlier evaluations.
+    pub(crate) reads: &'a std::cell::RefCell<ReadCache>,
 }
 
 impl StateFacts<'_> {
@@ -104,11 +106,14 @@ impl Facts for StateFacts<'_> {
         op: Comparison,
     ) -> Option<f64> {
         let mut best: Option<f64> = None;
+        let mut reads = self.reads.borrow_mut();
         for (id, l) in self.series(n, metric) {
             if !series_matches(labels, l) {
                 continue;
             }
-            let Some(v) = self.engine.state.series.aggregate(*id, agg, q, window, self.at) else { continue };
+            let Some(v) = self.engine.state.series.aggregate_cached(&mut reads, *id, agg, q, window, self.at) else {
+                continue;
+            };
             best = Some(match (best, op) {
                 (None, _) => v,
                 (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),

@@ -35,7 +35,7 @@ use crate::telemetry::{
     PayloadFormat,
 };
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::{label_set_hash_iter, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
+use crate::window::{label_set_hash_iter, BucketCounter, ReadCache, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
 use facts::{Health, StateFacts};
 use series_index::SeriesIndex;
@@ -282,6 +282,9 @@ pub struct Engine {
     /// The last evaluation's root-cause localisation, reused while the
     /// findings stay the same.
     localized: crate::rootcause::Memo,
+    /// Metric aggregates of earlier evaluations, answered again while
+    /// their windows hold the same samples.
+    reads: ReadCache,
     log_scratch: crate::logmatch::Scratch,
 }
 
@@ -340,6 +343,7 @@ impl Engine {
             seen: Vec::new(),
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
+            reads: ReadCache::new(),
             log_scratch,
         }
     }
@@ -874,6 +878,7 @@ impl Engine {
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len(), std::mem::take(&mut self.health));
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
+        let reads = std::cell::RefCell::new(std::mem::take(&mut self.reads));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut seen = std::mem::take(&mut self.seen);
         for phase in [false, true] {
@@ -883,7 +888,8 @@ impl Engine {
                     if s.log_gate.is_some_and(|slot| self.state.logs.get(n.index() as u32, &slot).is_none()) {
                         continue;
                     }
-                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
+                    let facts =
+                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
                     if program.holds(s, n, &facts, &mut seen) {
@@ -935,7 +941,8 @@ impl Engine {
                 // Any two times may be given (or restored), so their distance saturates.
                 Timer::Since(since) if at.saturating_sub(since) < s.for_ms => continue,
                 Timer::Since(since) => {
-                    let facts = StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch };
+                    let facts =
+                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
                     let weight = program.eval_evidence(s, n, &facts, &mut ev);
                     (since, weight, facts.coverage(n, &s.reads), &mut diagnoses)
                 }
@@ -961,6 +968,8 @@ impl Engine {
         radix::sort_by_key(&mut diagnoses, place);
         radix::sort_by_key(&mut excepted, place);
         self.traversal = scratch.into_inner();
+        self.reads = reads.into_inner();
+        self.reads.sweep();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
     }

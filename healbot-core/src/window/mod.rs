@@ -178,6 +178,14 @@
 //! that much before and after the series gets a summary (or after a
 //! snapshot round trip, which does not keep summaries).
 
+//! **Between samples.** [`SeriesStore::aggregate_cached`] answers a read
+//! from a [`ReadCache`] while the window holds the samples it held when the
+//! cache computed that read: the series has not changed, and `at` has not
+//! moved the window's ends past a sample. An evaluation loop that runs more
+//! often than its series are scraped (every second over series scraped
+//! every 15 s) answers most reads so, for a hash lookup and a few
+//! comparisons; the engine does.
+
 //! ## Snapshots
 //!
 //! [`SeriesStore`] and [`BucketCounter`] implement `serde::Serialize` and
@@ -216,10 +224,12 @@
 
 mod aggregate;
 mod bucket;
+mod cache;
 pub(crate) mod hash;
 mod store;
 
 pub use bucket::{BucketCounter, MAX_BUCKETS};
+pub use cache::ReadCache;
 pub use hash::{label_set_hash, label_set_hash_iter, KeyHasher};
 pub use store::{LimitExceeded, Push, SeriesId, SeriesKey, SeriesStore, WindowConfig, WindowStats};
 

@@ -910,3 +910,120 @@ fn handles_as_numbers_tell_evicted_from_never_issued() {
         assert_eq!(store.push(SeriesId::from_bits(forged), 10_000_600, 3.0), Push::UnknownSeries);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A read through a [`ReadCache`] is the read, bit for bit: through
+    /// pushes in order, late and replacing, time moving by `advance` and
+    /// `evict`, series dropped and their slots reused, sweeps, and reads at
+    /// clocks that move by less than a sample's spacing (so most of them
+    /// are answered from the cache) or by more.
+    #[test]
+    fn cached_reads_are_reads(
+        ops in prop::collection::vec((0u8..10, 0u64..4, 0i64..40, -10.0f64..10.0), 0..300),
+        reads in prop::collection::vec((0usize..10, 0i64..120, 0.0f64..=1.0), 4),
+    ) {
+        let cfg = WindowConfig {
+            retention: Duration::from_secs(120),
+            max_series: 3,
+            max_samples_per_series: 24,
+            out_of_order_tolerance: Duration::from_secs(30),
+            series_grace: Duration::from_secs(60),
+        };
+        let mut store = SeriesStore::new(cfg);
+        let mut cache = ReadCache::new();
+        let mut ids: BTreeMap<u64, SeriesId> = BTreeMap::new();
+        let mut now = 1_767_225_600_000i64;
+        let (mut compared, mut hits_before) = (0u64, 0u64);
+        for (op, labels, dt, v) in ops {
+            // Whole seconds, so that clocks, window ends and samples meet.
+            let dt = dt * 1_000;
+            match op {
+                0 | 1 => {
+                    let Some(&id) = ids.get(&labels) else { continue };
+                    let t = if op == 0 { now + dt % 8_000 } else { now - dt };
+                    store.push(id, t, v);
+                }
+                2 => {
+                    now += dt;
+                    store.advance(now);
+                }
+                3 => {
+                    now += dt / 4;
+                    store.evict(now);
+                }
+                4 => {
+                    if let Ok(id) = store.resolve(key(labels)) {
+                        ids.insert(labels, id);
+                    }
+                }
+                5 => cache.sweep(),
+                _ => {
+                    // The clock of an evaluation loop: a little later each time.
+                    now += dt % 3_000;
+                    for (&labels, &id) in &ids {
+                        for &(agg, window, q) in &reads {
+                            let (agg, w) = (ALL[agg], Duration::from_secs(window as u64));
+                            for at in [now, now - dt % 4_000] {
+                                let want = store.aggregate(id, agg, q, w, at);
+                                let got = store.aggregate_cached(&mut cache, id, agg, q, w, at);
+                                prop_assert_eq!(got.map(f64::to_bits), want.map(f64::to_bits),
+                                    "{:?} over {} ms at {} of series {}", agg, window, at, labels);
+                                compared += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            prop_assert!(cache.hits() >= hits_before);
+            hits_before = cache.hits();
+        }
+        prop_assert!(cache.hits() <= compared);
+    }
+}
+
+/// Reads at a clock that moves less than the samples' spacing come from
+/// the cache; a new sample, a late one, a replaced value, a window end
+/// passing a sample, and the eviction horizon each make it compute again.
+#[test]
+fn the_read_cache_answers_until_the_window_changes() {
+    let mut store = SeriesStore::new(WindowConfig { retention: Duration::from_secs(60), ..WindowConfig::default() });
+    let id = store.resolve(key(0)).unwrap();
+    for t in [10_000, 20_000, 30_000] {
+        store.push(id, t, t as f64);
+    }
+    let mut cache = ReadCache::new();
+    let w = Duration::from_secs(15);
+    let mut read = |store: &SeriesStore, at: i64| {
+        let before = cache.hits();
+        let got = store.aggregate_cached(&mut cache, id, Aggregation::Sum, 0.0, w, at);
+        assert_eq!(got, store.aggregate(id, Aggregation::Sum, 0.0, w, at), "at {at}");
+        (got, cache.hits() > before)
+    };
+    assert_eq!(read(&store, 30_000), (Some(50_000.0), false)); // (15 s, 30 s]
+    assert_eq!(read(&store, 34_999), (Some(50_000.0), true)); // (19.999 s, 34.999 s]: same samples
+    assert_eq!(read(&store, 35_000), (Some(30_000.0), false)); // the start passed 20 s
+    assert_eq!(read(&store, 39_000), (Some(30_000.0), true));
+    store.push(id, 40_000, 1.0);
+    assert_eq!(read(&store, 39_000), (Some(30_000.0), false), "a push changes the series");
+    assert_eq!(read(&store, 39_500), (Some(30_000.0), true));
+    assert_eq!(read(&store, 40_000), (Some(30_001.0), false), "the end passed 40 s");
+    store.push(id, 40_000, 2.0);
+    assert_eq!(read(&store, 40_000), (Some(30_002.0), false), "a replaced value");
+    store.push(id, 35_000, 5.0);
+    assert_eq!(read(&store, 40_000), (Some(30_007.0), false), "a late sample");
+    assert_eq!(read(&store, 40_000), (Some(30_007.0), true));
+    // The horizon cuts the window short: (max(25 s, 34 s), 40 s].
+    store.advance(94_000);
+    assert_eq!(read(&store, 40_000), (Some(7.0), false), "the horizon passed 30 s");
+    // Another store's series with the same handle, version and times is
+    // not this one.
+    let (mut a, mut b) = (SeriesStore::new(WindowConfig::default()), SeriesStore::new(WindowConfig::default()));
+    let (ia, ib) = (a.resolve(key(0)).unwrap(), b.resolve(key(0)).unwrap());
+    assert_eq!(ia, ib);
+    a.push(ia, 1_000, 1.0);
+    b.push(ib, 1_000, 2.0);
+    assert_eq!(a.aggregate_cached(&mut cache, ia, Aggregation::Last, 0.0, w, 1_000), Some(1.0));
+    assert_eq!(b.aggregate_cached(&mut cache, ib, Aggregation::Last, 0.0, w, 1_000), Some(2.0));
+}
