@@ -283,6 +283,8 @@ pub struct Engine {
     /// findings stay the same.
     localized: crate::rootcause::Memo,
     log_scratch: crate::logmatch::Scratch,
+    /// Buffers for deciding, kept across evaluations.
+    decide_scratch: decide::Scratch,
 }
 
 impl Engine {
@@ -341,6 +343,7 @@ impl Engine {
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
             log_scratch,
+            decide_scratch: decide::Scratch::default(),
         }
     }
 
