@@ -18,7 +18,7 @@ use crate::ledger::{Execution, Ledger};
 use crate::radix;
 use crate::rootcause::{Candidate, Finding, Role};
 use crate::selection::{self, Selection};
-use crate::spec::action::Risk;
+use crate::spec::action::{Action, Risk};
 use crate::spec::signature::Status;
 use crate::topology::{NodeId, Topology, Traversal};
 use crate::{Error, Library, Name};
@@ -272,28 +272,18 @@ pub(super) fn signature_ref(sig: &crate::spec::Signature) -> SignatureRef {
 }
 
 /// Execute only when nothing stands in the way; otherwise escalate with the reasons.
-fn refine(
-    reasons: &mut Vec<String>,
-    confidence: &Confidence,
-    status: Status,
-    action: Option<&ChosenAction>,
-    library: &crate::Library,
-) -> Verdict {
+fn refine(reasons: &mut Vec<String>, confidence: &Confidence, status: Status, spec: &Action) -> Verdict {
     if status == Status::Experimental {
         reasons.push("the signature is experimental: a person must approve".into());
     }
-    if let Some(a) = action {
-        if let Some(spec) = library.action(&a.id) {
-            if spec.risk == Risk::Destructive {
-                reasons.push("destructive actions never run unattended".into());
-            }
-            if confidence.value < spec.min_confidence {
-                reasons.push(format!(
-                    "confidence {:.2} is below the {:.2} that `{}` needs to run unattended",
-                    confidence.value, spec.min_confidence, a.id
-                ));
-            }
-        }
+    if spec.risk == Risk::Destructive {
+        reasons.push("destructive actions never run unattended".into());
+    }
+    if confidence.value < spec.min_confidence {
+        reasons.push(format!(
+            "confidence {:.2} is below the {:.2} that `{}` needs to run unattended",
+            confidence.value, spec.min_confidence, spec.id
+        ));
     }
     if reasons.is_empty() {
         Verdict::Execute
@@ -454,7 +444,8 @@ impl Cx<'_> {
         let mut reasons = Vec::new();
         let mut action = None;
         let mut rejected = Vec::new();
-        let mut chosen_action_id: Option<String> = None;
+        // The chosen action's spec.
+        let mut chosen_spec: Option<&Action> = None;
         let verdict;
         if explained {
             // Concatenated, not formatted: most decisions of a cascade say this.
@@ -492,7 +483,7 @@ impl Cx<'_> {
                 }
                 Some(c) => {
                     let a = &library.actions()[c.action];
-                    chosen_action_id = Some(a.id.clone());
+                    chosen_spec = Some(a);
                     action = Some(ChosenAction {
                         id: a.id.clone(),
                         operation: a.operation.clone(),
@@ -509,8 +500,8 @@ impl Cx<'_> {
                 }
             }
         }
-        let (successes, failures) = chosen_action_id
-            .as_deref()
+        let (successes, failures) = chosen_spec
+            .map(|a| a.id.as_str())
             .or_else(|| sig.actions.first().map(String::as_str))
             .map_or((0, 0), |a| engine.state.ledger.posterior(&d.signature, a));
         let confidence = confidence::score(&Inputs {
@@ -522,10 +513,9 @@ impl Cx<'_> {
             successes,
             failures,
         });
-        let verdict = if verdict == Verdict::Execute {
-            refine(&mut reasons, &confidence, sig.status, action.as_ref(), library)
-        } else {
-            verdict
+        let verdict = match chosen_spec {
+            Some(spec) if verdict == Verdict::Execute => refine(&mut reasons, &confidence, sig.status, spec),
+            _ => verdict,
         };
         Decision {
             schema_version: DECISION_SCHEMA_VERSION,
