@@ -370,14 +370,27 @@ pub(crate) fn decision_hash(signature: &str, node: &str, onset: i64) -> u64 {
 pub(crate) fn spell_decision_id(hash: u64) -> String {
     // Bytes first, then one string, rather than 16 pushes of a char.
     let mut id = *b"d-0000000000000000";
-    for (k, digit) in id[2..].iter_mut().rev().enumerate() {
-        *digit = HEX[((hash >> (k * 4)) & 0xf) as usize];
-    }
+    id[2..10].copy_from_slice(&hex8((hash >> 32) as u32));
+    id[10..].copy_from_slice(&hex8(hash as u32));
     // ASCII by construction, so the check always passes.
     std::str::from_utf8(&id).map_or_else(|_| String::new(), String::from)
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// The 8 lowercase hex digits of `x`, all at once in one `u64` rather
+/// than a digit at a time: every decision spells an id.
+fn hex8(x: u32) -> [u8; 8] {
+    const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Spread the nibbles one to a byte, the most significant first.
+    let x = u64::from(x);
+    let x = (x | x << 16) & 0x0000_ffff_0000_ffff;
+    let x = (x | x << 8) & 0x00ff_00ff_00ff_00ff;
+    let x = (x | x << 4) & LOW_NIBBLES;
+    // A byte of 10 or more carries into its bit 4 when 6 is added: those
+    // digits are letters, `a` - `0` - 10 = 39 further on.
+    let letters = ((x + 6 * ONES) >> 4) & ONES;
+    (x + u64::from(b'0') * ONES + letters * 39).to_be_bytes()
+}
 
 /// The hash a [`decision_id`] spells (`d-` and 16 lowercase hex digits);
 /// `None` for any other string.
@@ -460,6 +473,20 @@ mod tests {
         }
         for r in [RootRole::Root, RootRole::Symptom, RootRole::InferredSuspect] {
             assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{}\"", r.as_str()));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn spell_decision_id_is_lower_hex(hash in any::<u64>()) {
+            prop_assert_eq!(spell_decision_id(hash), format!("d-{hash:016x}"));
+        }
+    }
+
+    #[test]
+    fn spell_decision_id_at_the_edges() {
+        for hash in [0, 9, 10, 15, 0x9a, u64::from(u32::MAX), 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(spell_decision_id(hash), format!("d-{hash:016x}"));
         }
     }
 

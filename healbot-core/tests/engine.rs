@@ -355,3 +355,29 @@ fn evaluations_at_the_ends_of_time_do_not_overflow_for_timers() {
     restored.evaluate(i64::MIN);
     assert_eq!(restored.stats().evaluations, 4);
 }
+
+#[test]
+fn buffers_kept_across_evaluations_change_no_decision() {
+    // Before every evaluation, a restored copy (with nothing kept from
+    // earlier evaluations) decides alongside the engine that has decided
+    // every step: through no diagnoses, a root with actions and its
+    // symptoms, and executions decided in the same evaluation.
+    let obs = cascade();
+    let mut sorted: Vec<&Observation> = obs.iter().collect();
+    sorted.sort_by_key(|o| o.at());
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let mut i = 0;
+    let mut executed = 0;
+    for at in times() {
+        while i < sorted.len() && sorted[i].at() <= at {
+            engine.ingest(sorted[i]).unwrap();
+            i += 1;
+        }
+        let mut fresh = Engine::restore(library(), topology(), EngineConfig::default(), &engine.snapshot()).unwrap();
+        let a: Vec<String> = engine.evaluate(at).iter().map(|d| d.to_json()).collect();
+        let b: Vec<String> = fresh.evaluate(at).iter().map(|d| d.to_json()).collect();
+        assert_eq!(a, b, "at {at}");
+        executed += a.iter().filter(|d| d.contains("\"verdict\":\"execute\"")).count();
+    }
+    assert!(executed > 0, "no evaluation ran guards");
+}

@@ -286,6 +286,8 @@ pub struct Engine {
     /// their windows hold the same samples.
     reads: ReadCache,
     log_scratch: crate::logmatch::Scratch,
+    /// Buffers for deciding, kept across evaluations.
+    decide_scratch: decide::Scratch,
 }
 
 impl Engine {
@@ -345,6 +347,7 @@ impl Engine {
             localized: crate::rootcause::Memo::default(),
             reads: ReadCache::new(),
             log_scratch,
+            decide_scratch: decide::Scratch::default(),
         }
     }
 
