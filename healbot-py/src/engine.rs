@@ -435,7 +435,7 @@ impl<T> PerRow<T> {
 struct LabelCache {
     entries: Vec<CachedLabels>,
     /// The entry of each address list.
-    index: HashMap<Box<[usize]>, usize>,
+    index: HashMap<Box<[usize]>, usize, BuildHasherDefault<AddressHasher>>,
     /// The entry a miss replaces next, round robin.
     next: usize,
     /// The entry hit last.
