@@ -2,6 +2,8 @@
 //! JSON-like values and payloads.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use healbot_core::telemetry::Labels;
@@ -10,6 +12,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple, PyType};
+use pyo3::Borrowed;
 
 use crate::errors::err;
 
@@ -145,14 +148,31 @@ fn type_name(ob: &Bound<'_, PyAny>) -> String {
 #[derive(Default)]
 pub struct AddressHasher(u64);
 
+impl AddressHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 impl std::hash::Hasher for AddressHasher {
+    /// Eight bytes at a time (a list of addresses hashes as its bytes).
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.add(<[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
         }
     }
+    /// One multiplication for a lone address (the state starts at zero).
+    #[inline]
     fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.add(n as u64);
     }
     fn finish(&self) -> u64 {
         // The high bits of the product are the well-mixed ones; the table
@@ -187,6 +207,142 @@ pub fn labels(ob: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Labels> {
         )));
     }
     Ok(pairs.into_iter().collect())
+}
+
+/// What a per-row argument's item converts to: a value already made for
+/// an earlier item (its index), or a new one.
+pub enum Value<T> {
+    Same(u32),
+    New(T),
+}
+
+/// The label sets made so far from the dicts of a per-row argument, by
+/// content: rows whose distinct dicts hold equal labels (the series of one
+/// target, each given a dict of its own) share one set instead of
+/// converting and copying it again. Only a `dict` of at most
+/// [`MAX_SHARED_PAIRS`] pairs of exact `str` keys and values takes part:
+/// hashing and comparing those runs no Python code, and a `str` keeps its
+/// hash once computed.
+pub struct LabelContents<'py> {
+    /// By hash: the index of the label set made from a dict, and where its
+    /// keys and values lie in `strings`.
+    made: HashMap<u64, Made, BuildHasherDefault<AddressHasher>>,
+    /// The keys and values of those dicts, pairwise in dict order, one
+    /// dict after the other (held, so they stay the strings each set was
+    /// made of, whatever becomes of the dicts).
+    strings: Vec<Bound<'py, PyAny>>,
+}
+
+#[derive(Clone, Copy)]
+struct Made {
+    index: u32,
+    start: usize,
+    len: usize,
+}
+
+/// Label pairs a dict may have to be shared by content.
+const MAX_SHARED_PAIRS: usize = 8;
+
+impl<'py> LabelContents<'py> {
+    /// Room for the label sets of `rows` dicts.
+    pub fn with_capacity(rows: usize) -> LabelContents<'py> {
+        LabelContents {
+            made: HashMap::with_capacity_and_hasher(rows, BuildHasherDefault::default()),
+            strings: Vec::new(),
+        }
+    }
+
+    /// The label set of `ob` when it is a dict that takes part (None
+    /// otherwise): the index of the set made from a dict with the same
+    /// strings, or a new set, recorded as the one at index `next`.
+    pub fn labels(&mut self, ob: &Bound<'py, PyAny>, next: usize) -> PyResult<Option<Value<Labels>>> {
+        let Ok(dict) = ob.cast_exact::<PyDict>() else { return Ok(None) };
+        let mut strings = [std::ptr::null_mut(); 2 * MAX_SHARED_PAIRS];
+        let Some(key) = dict_strings(dict, &mut strings) else { return Ok(None) };
+        let strings = &strings[..2 * dict.len()];
+        let py = ob.py();
+        match self.made.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                let m = *e.get();
+                if self.strings.get(m.start..m.start + m.len).is_some_and(|held| same_strings(strings, held)) {
+                    return Ok(Some(Value::Same(m.index)));
+                }
+                // Another dict of the same hash: a set of its own, not recorded.
+                Ok(Some(Value::New(strings_labels(py, strings)?)))
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let labels = strings_labels(py, strings)?;
+                if let Ok(index) = u32::try_from(next) {
+                    e.insert(Made { index, start: self.strings.len(), len: strings.len() });
+                    // SAFETY: each is a live `str` of the dict (unchanged
+                    // since `dict_strings`); the new reference keeps it alive.
+                    self.strings.extend(strings.iter().map(|&s| unsafe { Bound::from_borrowed_ptr(py, s) }));
+                }
+                Ok(Some(Value::New(labels)))
+            }
+        }
+    }
+}
+
+/// Writes the keys and values of `dict` (borrowed), pairwise in dict
+/// order, into `out`; returns a hash of them that does not depend on their
+/// order, from the strings' own hashes. None when the dict has more than
+/// [`MAX_SHARED_PAIRS`] pairs or a key or value that is not an exact `str`.
+fn dict_strings(dict: &Bound<'_, PyDict>, out: &mut [*mut pyo3::ffi::PyObject; 2 * MAX_SHARED_PAIRS]) -> Option<u64> {
+    let len = dict.len();
+    if len > MAX_SHARED_PAIRS {
+        return None;
+    }
+    let mut key = len as u64;
+    let (mut pos, mut k, mut v) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+    for pair in out.chunks_exact_mut(2).take(len) {
+        // SAFETY: `dict` is a live dict and the thread is attached; nothing
+        // here runs Python code (exact `str`s hash in C), so the dict cannot
+        // change while its borrowed references are read.
+        let (hk, hv) = unsafe {
+            if pyo3::ffi::PyDict_Next(dict.as_ptr(), &mut pos, &mut k, &mut v) == 0
+                || pyo3::ffi::PyUnicode_CheckExact(k) == 0
+                || pyo3::ffi::PyUnicode_CheckExact(v) == 0
+            {
+                return None;
+            }
+            (pyo3::ffi::PyObject_Hash(k), pyo3::ffi::PyObject_Hash(v))
+        };
+        if hk == -1 || hv == -1 {
+            // Only a failed allocation can leave a `str` without a hash.
+            let _ = PyErr::take(dict.py());
+            return None;
+        }
+        let h = (hk as u64) ^ (hv as u64).rotate_left(31);
+        key = key.wrapping_add((h ^ (h >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9));
+        pair[0] = k;
+        pair[1] = v;
+    }
+    Some(key)
+}
+
+/// Whether the borrowed strings `strings` equal `held`, one by one.
+fn same_strings(strings: &[*mut pyo3::ffi::PyObject], held: &[Bound<'_, PyAny>]) -> bool {
+    strings.len() == held.len()
+        && strings.iter().zip(held).all(|(&a, b)| {
+            // SAFETY: both are live exact `str`s; comparing them runs no
+            // Python code and cannot fail.
+            a == b.as_ptr() || unsafe { pyo3::ffi::PyObject_RichCompareBool(a, b.as_ptr(), pyo3::ffi::Py_EQ) } == 1
+        })
+}
+
+/// The label set of the borrowed key and value strings `strings`, as
+/// [`labels`] makes it of their dict.
+fn strings_labels(py: Python<'_>, strings: &[*mut pyo3::ffi::PyObject]) -> PyResult<Labels> {
+    strings
+        .chunks_exact(2)
+        .map(|pair| {
+            // SAFETY: live `str`s of a dict that has not changed since they
+            // were read; borrowed for this call only.
+            let (k, v) = unsafe { (Borrowed::from_ptr(py, pair[0]), Borrowed::from_ptr(py, pair[1])) };
+            Ok((label_text(&k, "labels", "key")?, label_text(&v, "labels", "value")?))
+        })
+        .collect()
 }
 
 fn label_text(ob: &Bound<'_, PyAny>, what: &str, part: &str) -> PyResult<String> {

@@ -20,6 +20,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, 
 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, is_mapping, labels as to_labels, payload, to_json, to_python, AddressHasher};
+use crate::convert::{LabelContents, Value};
 use crate::errors::{err, to_py_err, HealbotError};
 use crate::graph::{Library, Topology};
 use crate::results::{Decision, Diagnosis, IngestReport, Shared};
@@ -340,7 +341,8 @@ fn ingest_lines<'l>(
 
 /// Per-row values of an argument that is either one value for every row or
 /// a sequence of one value per row; rows that share a Python object share
-/// the converted value.
+/// the converted value, and so do rows whose label dicts hold the same
+/// strings (see [`LabelContents`]).
 struct PerRow<T> {
     values: Vec<T>,
     /// Index into `values` per row; empty when there is one value for all.
@@ -353,7 +355,7 @@ impl PerRow<String> {
     fn names(names: &Bound<'_, PyAny>, n: Option<usize>) -> PyResult<PerRow<String>> {
         match names.cast::<PyString>() {
             Ok(s) => Ok(PerRow::one(s.to_cow()?.into_owned())),
-            Err(_) => PerRow::many(names, n, "names", |o| Ok(o.extract::<PyBackedStr>()?.to_string())),
+            Err(_) => PerRow::many(names, n, "names", |o, _| Ok(Value::New(o.extract::<PyBackedStr>()?.to_string()))),
         }
     }
 }
@@ -365,7 +367,15 @@ impl PerRow<Labels> {
         match labels {
             None => Ok(PerRow::one(Labels::new())),
             Some(l) if l.is_none() || is_mapping(l) => Ok(PerRow::one(to_labels(Some(l), "labels")?)),
-            Some(l) => PerRow::many(l, n, "labels", |o| to_labels(Some(o), "labels")),
+            Some(l) => {
+                // Rows whose distinct dicts hold equal labels (a target's
+                // series, each with a dict of its own) share one label set.
+                let mut seen = LabelContents::with_capacity(n.or_else(|| l.len().ok()).unwrap_or(0));
+                PerRow::many(l, n, "labels", |o, made| match seen.labels(o, made.len())? {
+                    Some(value) => Ok(value),
+                    None => to_labels(Some(o), "labels").map(Value::New),
+                })
+            }
         }
     }
 }
@@ -376,11 +386,11 @@ impl<T> PerRow<T> {
     }
 
     /// One value per item of `seq`, which must have `n` items when `n` is given.
-    fn many(
-        seq: &Bound<'_, PyAny>,
+    fn many<'py>(
+        seq: &Bound<'py, PyAny>,
         n: Option<usize>,
         what: &str,
-        convert: impl Fn(&Bound<'_, PyAny>) -> PyResult<T>,
+        mut convert: impl FnMut(&Bound<'py, PyAny>, &[T]) -> PyResult<Value<T>>,
     ) -> PyResult<PerRow<T>> {
         let rows = n.or_else(|| seq.len().ok()).unwrap_or(0);
         let mut seen: HashMap<usize, u32, BuildHasherDefault<AddressHasher>> =
@@ -396,9 +406,15 @@ impl<T> PerRow<T> {
             let idx = match seen.get(&key) {
                 Some(&i) => i,
                 None => {
-                    let i = u32::try_from(out.values.len())
-                        .map_err(|_| PyValueError::new_err(format!("{what}: too many distinct values")))?;
-                    out.values.push(convert(&item)?);
+                    let i = match convert(&item, &out.values)? {
+                        Value::Same(i) => i,
+                        Value::New(value) => {
+                            let i = u32::try_from(out.values.len())
+                                .map_err(|_| PyValueError::new_err(format!("{what}: too many distinct values")))?;
+                            out.values.push(value);
+                            i
+                        }
+                    };
                     seen.insert(key, i);
                     alive.push(item);
                     i
@@ -435,7 +451,7 @@ impl<T> PerRow<T> {
 struct LabelCache {
     entries: Vec<CachedLabels>,
     /// The entry of each address list.
-    index: HashMap<Box<[usize]>, usize>,
+    index: HashMap<Box<[usize]>, usize, BuildHasherDefault<AddressHasher>>,
     /// The entry a miss replaces next, round robin.
     next: usize,
     /// The entry hit last.

@@ -272,3 +272,71 @@ def test_per_row_values_made_on_the_fly_are_not_confused(
     # Each unread series counted once when resolved, then once per sample.
     assert engine.stats()["dropped"] == {"not_read": 6}
     assert diagnosed(engine, T0) == [("cpu.hot", "api"), ("cpu.hot", "db"), ("cpu.hot", "web")]
+
+
+def test_rows_with_equal_label_dicts_share_their_labels(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    """Per-row dicts that are distinct objects but hold equal labels (strings
+    made anew per row, keys in any order) go to one series, as one shared dict
+    would; a key or a value that differs makes labels of its own; str and dict
+    subclasses and large dicts convert on their own, to the same series."""
+
+    class Labels(dict[str, str]):
+        pass
+
+    class Text(str):
+        pass
+
+    def row(service: str, instance: int, reverse: bool = False) -> dict[str, str]:
+        pairs = [("service", "".join(service)), ("instance", f"{service}:{instance}")]
+        return dict(reversed(pairs) if reverse else pairs)
+
+    rows: list[dict[str, str]] = [
+        row("api", 1),
+        row("api", 1, reverse=True),
+        row("web", 1),
+        row("api", 2),
+        Labels(row("api", 1)),
+        {Text("service"): Text("api"), "instance": Text("api:1")},
+        {"service": "api", "instance": "api:1", **{f"k{i}": "v" for i in range(9)}},
+        {"service": "api", "instance": "api:1", **{f"k{i}": "v" for i in range(9)}},
+        row("web", 1),
+    ]
+    n = len(rows)
+    values = np.array([0.99, 0.99, 0.5, 0.99, 0.99, 0.99, 0.99, 0.99, 0.5])
+    for per_row in (rows, list(reversed(rows))):
+        engine = healbot.Engine(cpu_library, small_topology)
+        series = engine.resolve_series_set(["cpu"] * n, per_row)
+        assert (len(series), series.resolved) == (n, n)
+        # api:1, web:1, api:2, and api:1 with nine more labels.
+        assert engine.stats()["series"] == 4
+        column = values if per_row is rows else values[::-1].copy()
+        engine.ingest_series_set(series, column, T0)
+        assert engine.stats()["ingested_metrics"] == n
+        assert diagnosed(engine, T0) == [("cpu.hot", "api")]
+        # The same rows through ingest_metrics: the same four series.
+        engine = healbot.Engine(cpu_library, small_topology)
+        engine.ingest_metrics("cpu", column, T0, per_row)
+        assert engine.stats()["series"] == 4 and diagnosed(engine, T0) == [("cpu.hot", "api")]
+
+
+def test_label_dicts_changed_after_their_row_keep_the_labels_of_their_row(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    """A row's labels are those its dict held when the row was read: a dict
+    changed by a generator after its row was read neither changes that row
+    nor lends its new contents to a later row's equal dict."""
+    first = {"service": "web"}
+
+    def rows() -> Any:
+        yield first
+        first["service"] = "api"
+        yield {"service": "".join(("we", "b"))}
+        yield {"service": "".join(("ap", "i"))}
+
+    engine = healbot.Engine(cpu_library, small_topology)
+    series = engine.resolve_series_set(["cpu"] * 3, rows())
+    engine.ingest_series_set(series, np.array([0.5, 0.5, 0.99]), T0)
+    assert engine.stats()["series"] == 2
+    assert diagnosed(engine, T0) == [("cpu.hot", "api")]
