@@ -9,7 +9,6 @@
 //! dropped from the series, or time moves far enough for the window's ends
 //! to pass a sample.
 
-use super::hash::FixedMap;
 use super::store::SeriesId;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -17,11 +16,11 @@ use crate::Duration;
 /// Aggregates kept for [`SeriesStore::aggregate_cached`](super::SeriesStore::aggregate_cached), each valid while
 /// its window holds the same samples.
 ///
-/// A cache remembers the [`SeriesStore`](super::SeriesStore) it was last used with and forgets
-/// everything when handed another one, so it can never answer for the wrong
-/// store. Its size is bounded by [`sweep`](Self::sweep), which a caller
-/// evaluating in rounds calls after each round: it keeps at most about
-/// twice what one round read.
+/// A cache remembers the [`SeriesStore`](super::SeriesStore) it was last
+/// used with and forgets everything when handed another one, so it can
+/// never answer for the wrong store. It is a table of at most 65,536
+/// entries (about 6 MiB), sized by [`sweep`](Self::sweep) for what a round
+/// of reads needs: a caller evaluating in rounds calls it after each one.
 ///
 /// # Example
 ///
@@ -36,18 +35,25 @@ use crate::Duration;
 /// store.push(id, 30_000, 5.0);
 /// let mut cache = ReadCache::new();
 /// let w = Duration::from_secs(60);
-/// assert_eq!(store.aggregate_cached(&mut cache, id, Aggregation::Avg, 0.0, w, 30_000), Some(4.0));
+/// let mut avg = |store: &SeriesStore, at| store.aggregate_cached(&mut cache, id, Aggregation::Avg, 0.0, w, at);
+/// // The first read after the series changed computes; the second
+/// // computes and keeps its answer.
+/// assert_eq!(avg(&store, 30_000), Some(4.0));
+/// assert_eq!(avg(&store, 30_000), Some(4.0));
 /// // One second later the window holds the same two samples: kept.
-/// assert_eq!(store.aggregate_cached(&mut cache, id, Aggregation::Avg, 0.0, w, 31_000), Some(4.0));
-/// assert_eq!(cache.hits(), 1);
+/// assert_eq!(avg(&store, 31_000), Some(4.0));
 /// // A new sample changes the series: computed again.
 /// store.push(id, 45_000, 7.0);
-/// assert_eq!(store.aggregate_cached(&mut cache, id, Aggregation::Avg, 0.0, w, 45_000), Some(5.0));
+/// assert_eq!(avg(&store, 45_000), Some(5.0));
 /// assert_eq!(cache.hits(), 1);
 /// ```
 #[derive(Debug, Default)]
 pub struct ReadCache {
-    entries: FixedMap<ReadKey, Entry>,
+    /// Two-way set associative by a hash of the read: a lookup is one
+    /// hash and at most two key comparisons, and a miss overwrites one of
+    /// the two (reads that collide just compute more often). Its length is
+    /// zero or a power of two.
+    slots: Vec<Option<Entry>>,
     /// The store the entries were read from (see `SeriesStore::instance`).
     store: u64,
     /// Incremented by every `sweep`; entries used since the last one carry it.
@@ -58,7 +64,7 @@ pub struct ReadCache {
 }
 
 /// What an entry answers: one aggregate of one series over one window length.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ReadKey {
     series: u64,
     window_ms: i64,
@@ -67,34 +73,45 @@ struct ReadKey {
     agg: Aggregation,
 }
 
+impl ReadKey {
+    /// A well-mixed hash: the slot comes from its high bits.
+    #[inline]
+    fn hash(&self) -> u64 {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut h = (self.series ^ K).wrapping_mul(K);
+        h = (h.rotate_left(29) ^ self.window_ms as u64).wrapping_mul(K);
+        h = (h.rotate_left(29) ^ self.q ^ self.agg as u64).wrapping_mul(K);
+        h ^ (h >> 32)
+    }
+}
+
 /// An aggregate, and the conditions under which it still holds.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Entry {
+    key: ReadKey,
     /// The series' version when it was computed.
-    pub(super) version: u64,
+    version: u64,
     /// It holds for a window start `s` (exclusive: `max(at - window,
     /// horizon)`) with `start.0 <= s < start.1`, and for an `at` with
     /// `end.0 <= at < end.1`: those are the times at which the first and
     /// the last sample in the window stay the same.
-    pub(super) start: (i64, i64),
-    pub(super) end: (i64, i64),
-    pub(super) value: Option<f64>,
+    start: (i64, i64),
+    end: (i64, i64),
+    value: Option<f64>,
     round: u32,
 }
 
-impl Entry {
-    /// An entry for `value`, over the samples its bounds describe.
-    pub(super) fn new(version: u64, start: (i64, i64), end: (i64, i64), value: Option<f64>) -> Entry {
-        Entry { version, start, end, value, round: 0 }
-    }
-
-    /// Whether it still answers for a series at `version`, the window
-    /// start `start` and the end `at`.
-    #[inline]
-    pub(super) fn holds(&self, version: u64, start: i64, at: i64) -> bool {
-        self.version == version && self.start.0 <= start && start < self.start.1 && self.end.0 <= at && at < self.end.1
-    }
+/// The bounds an entry holds within (see [`Entry`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Validity {
+    pub(super) version: u64,
+    pub(super) start: (i64, i64),
+    pub(super) end: (i64, i64),
 }
+
+/// The fewest and the most slots a cache keeps.
+const MIN_SLOTS: usize = 64;
+const MAX_SLOTS: usize = 1 << 16;
 
 impl ReadCache {
     /// An empty cache.
@@ -104,12 +121,12 @@ impl ReadCache {
 
     /// The number of aggregates kept.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.iter().filter(|e| e.is_some()).count()
     }
 
     /// Whether it keeps nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.iter().all(Option::is_none)
     }
 
     /// Reads answered from the cache since it was made.
@@ -119,14 +136,19 @@ impl ReadCache {
 
     /// Forget everything.
     pub fn clear(&mut self) {
-        self.entries.clear();
+        self.slots.iter_mut().for_each(|e| *e = None);
         self.used = 0;
     }
 
-    /// End a round of reads: when the cache keeps more than twice what the
-    /// round used (and more than a few hundred entries), drop what the
-    /// round did not use. Aggregates of series that were dropped, or that
-    /// nobody reads any more, go this way.
+    /// Approximate heap bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Option<Entry>>()
+    }
+
+    /// End a round of reads (an evaluation): size the table for about four
+    /// slots per read of the round, between 64 and 65,536 slots (about
+    /// 6 MiB), so that a round's reads rarely collide and memory follows
+    /// what is read. A table that grows keeps its entries.
     ///
     /// # Example
     ///
@@ -138,31 +160,44 @@ impl ReadCache {
     /// let mut store = SeriesStore::new(WindowConfig::default());
     /// let mut cache = ReadCache::new();
     /// let w = Duration::from_secs(60);
-    /// for node in 0..1_000 {
-    ///     let id = store.resolve(SeriesKey { node, metric: 0, labels: 0 }).unwrap();
+    /// let ids: Vec<_> = (0..1_000).map(|node| store.resolve(SeriesKey { node, metric: 0, labels: 0 }).unwrap()).collect();
+    /// for &id in &ids {
     ///     store.push(id, 1_000, 1.0);
-    ///     store.aggregate_cached(&mut cache, id, Aggregation::Last, 0.0, w, 1_000);
     /// }
-    /// cache.sweep();
-    /// assert_eq!(cache.len(), 1_000); // all of them used in the round
-    /// let id = store.resolve(SeriesKey { node: 0, metric: 0, labels: 0 }).unwrap();
-    /// store.aggregate_cached(&mut cache, id, Aggregation::Last, 0.0, w, 1_000);
-    /// cache.sweep();
-    /// assert_eq!(cache.len(), 1);
+    /// let mut round = |cache: &mut ReadCache| {
+    ///     let before = cache.hits();
+    ///     for &id in &ids {
+    ///         store.aggregate_cached(cache, id, Aggregation::Last, 0.0, w, 1_000);
+    ///     }
+    ///     cache.sweep();
+    ///     cache.hits() - before
+    /// };
+    /// round(&mut cache); // the series changed since their last read
+    /// round(&mut cache); // too small a table: it grows to fit 1,000 reads
+    /// round(&mut cache);
+    /// assert!(round(&mut cache) > 900); // the few that collide compute again
+    /// assert!(cache.heap_bytes() <= 4_096 * 128);
     /// ```
     pub fn sweep(&mut self) {
-        const SLACK: usize = 256;
-        if self.entries.len() > self.used.saturating_mul(2).max(SLACK) {
-            let round = self.round;
-            self.entries.retain(|_, e| e.round == round);
-            self.entries.shrink_to(self.entries.len().saturating_mul(2).max(SLACK));
+        let want = self.used.saturating_mul(4).clamp(MIN_SLOTS, MAX_SLOTS).next_power_of_two();
+        // Grow at once; shrink only when far too big, so that a round that
+        // reads a little less does not throw everything away.
+        if want > self.slots.len() || want.saturating_mul(4) < self.slots.len() {
+            let old = std::mem::replace(&mut self.slots, vec![None; want]);
+            for e in old.into_iter().flatten() {
+                let i = self.index(&e.key);
+                if let Some(slot) = self.slots.get_mut(i) {
+                    *slot = Some(e);
+                }
+            }
         }
         self.round = self.round.wrapping_add(1);
         self.used = 0;
     }
 
-    /// The entry for a read of `series` from the store `store`, if it
-    /// keeps one, marked as used in this round.
+    /// The slot of a read of `series` from the store `store`, and the
+    /// entry it holds if that entry is for this read.
+    #[inline]
     pub(super) fn get(
         &mut self,
         store: u64,
@@ -170,11 +205,13 @@ impl ReadCache {
         agg: Aggregation,
         q: f64,
         window: Duration,
-    ) -> (ReadSlot, Option<Entry>) {
+    ) -> (ReadSlot, Option<&Entry>) {
         if self.store != store {
-            self.entries.clear();
-            self.used = 0;
+            self.clear();
             self.store = store;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![None; MIN_SLOTS];
         }
         let key = ReadKey {
             series: series.to_bits(),
@@ -182,29 +219,82 @@ impl ReadCache {
             q: if agg == Aggregation::Quantile { q.to_bits() } else { 0 },
             agg,
         };
-        let found = self.entries.get_mut(&key).map(|e| {
-            if e.round != self.round {
-                e.round = self.round;
-                self.used += 1;
+        // Two ways: the read's slot and its neighbour.
+        let index = self.index(&key);
+        let round = self.round;
+        let way = [index, index ^ 1]
+            .into_iter()
+            .find(|&i| self.slots.get(i).is_some_and(|e| e.is_some_and(|e| e.key == key)));
+        let found = match way.and_then(|i| self.slots.get_mut(i)) {
+            Some(Some(e)) => {
+                if e.round != round {
+                    e.round = round;
+                    self.used += 1;
+                }
+                Some(&*e)
             }
-            *e
-        });
-        (ReadSlot(key), found)
+            _ => None,
+        };
+        (ReadSlot { key, index: way.unwrap_or(index) }, found)
+    }
+
+    /// The slot of `key` in a table of a power of two slots: its hash's
+    /// high bits.
+    #[inline]
+    fn index(&self, key: &ReadKey) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        if bits == 0 {
+            return 0;
+        }
+        (key.hash() >> (64 - bits)) as usize
     }
 
     /// Count a read answered by an entry.
+    #[inline]
     pub(super) fn hit(&mut self) {
         self.hits = self.hits.saturating_add(1);
     }
 
-    /// Keep `entry` for the read `slot` named.
-    pub(super) fn put(&mut self, slot: ReadSlot, mut entry: Entry) {
-        entry.round = self.round;
-        if self.entries.insert(slot.0, entry).is_none_or(|old| old.round != self.round) {
+    /// Keep `value` for the read `slot` names, valid within `valid`: in
+    /// the slot of its old entry, or an empty one of its two, or the one
+    /// not used in this round, or the first.
+    pub(super) fn put(&mut self, slot: ReadSlot, valid: Validity, value: Option<f64>) {
+        let round = self.round;
+        let (a, b) = (slot.index, slot.index ^ 1);
+        // The way to fill, and whether its entry was this read's in this round.
+        let (into, counted) = match (self.slots.get(a), self.slots.get(b)) {
+            (Some(Some(e)), _) if e.key == slot.key => (a, e.round == round),
+            (Some(None), _) => (a, false),
+            (Some(Some(_)), Some(None)) => (b, false),
+            (Some(Some(ea)), Some(Some(eb))) if ea.round == round && eb.round != round => (b, false),
+            _ => (a, false),
+        };
+        if !counted {
             self.used += 1;
+        }
+        if let Some(e) = self.slots.get_mut(into) {
+            *e =
+                Some(Entry { key: slot.key, version: valid.version, start: valid.start, end: valid.end, value, round });
         }
     }
 }
 
-/// Where [`ReadCache::put`] files an entry: the key `get` looked up.
-pub(super) struct ReadSlot(ReadKey);
+impl Entry {
+    /// Whether it still answers for a series at `version`, the window
+    /// start `start` and the end `at`.
+    #[inline]
+    pub(super) fn holds(&self, version: u64, start: i64, at: i64) -> Option<Option<f64>> {
+        let holds = self.version == version
+            && self.start.0 <= start
+            && start < self.start.1
+            && self.end.0 <= at
+            && at < self.end.1;
+        holds.then_some(self.value)
+    }
+}
+
+/// Where [`ReadCache::put`] files an entry: the read `get` looked up.
+pub(super) struct ReadSlot {
+    key: ReadKey,
+    index: usize,
+}

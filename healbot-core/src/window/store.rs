@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{self, Summary, SUMMARY_MIN_SAMPLES};
-use super::cache::{Entry, ReadCache};
+use super::cache::{ReadCache, Validity};
 use super::hash::KeyHasher;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -258,6 +258,13 @@ struct Series {
     /// that its window still holds the samples it was computed from.
     #[serde(skip)]
     version: Version,
+    /// The version of the last [`SeriesStore::aggregate_cached`] read: a
+    /// hint that keeps a series that changes between every two reads (a
+    /// host that evaluates once per scrape) out of the cache, where each
+    /// of its reads would miss. Set through `&self`, hence atomic; only a
+    /// hint, since the cache checks every entry it answers with.
+    #[serde(skip)]
+    cached_at: CachedAt,
 }
 
 impl Series {
@@ -270,6 +277,7 @@ impl Series {
             summary: None,
             read: ReadFlag::default(),
             version: Version::default(),
+            cached_at: CachedAt::default(),
         }
     }
 
@@ -714,6 +722,11 @@ impl SeriesStore {
     /// for a short window). An evaluation loop that runs more often than
     /// most series receive samples answers most of its reads this way.
     ///
+    /// A read is kept from the second read of a series after it last
+    /// changed: the first only notes that it was read. A series that
+    /// changes between every two reads (a host that evaluates once per
+    /// scrape) then never pays for keeping answers that could not be used.
+    ///
     /// # Example
     ///
     /// ```
@@ -732,6 +745,7 @@ impl SeriesStore {
     ///     store.aggregate_cached(cache, id, Aggregation::Max, 0.0, w, at)
     /// };
     /// assert_eq!(max(&store, &mut cache, 45_000), Some(45.0)); // (15 s, 45 s]
+    /// assert_eq!(max(&store, &mut cache, 45_000), Some(45.0)); // kept
     /// assert_eq!(max(&store, &mut cache, 50_000), Some(45.0)); // (20 s, 50 s]: the same samples
     /// assert_eq!(cache.hits(), 1);
     /// assert_eq!(max(&store, &mut cache, 76_000), None); // (46 s, 76 s]: none left
@@ -750,10 +764,16 @@ impl SeriesStore {
         // The exclusive start `window_range` uses.
         let start = at.saturating_sub(window.as_millis_i64()).max(self.state.horizon);
         let version = series.version.0;
+        if !series.cached_at.same(version) {
+            // Changed since its last read: a cache entry could not hold.
+            series.read.set();
+            let (lo, hi) = series.window(window, at, self.state.horizon);
+            return aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q);
+        }
         let (slot, entry) = cache.get(self.instance, id, agg, q, window);
-        if let Some(entry) = entry.filter(|e| e.holds(version, start, at)) {
+        if let Some(value) = entry.and_then(|e| e.holds(version, start, at)) {
             cache.hit();
-            return entry.value;
+            return value;
         }
         let (lo, hi) = series.window(window, at, self.state.horizon);
         series.read.set();
@@ -765,8 +785,8 @@ impl SeriesStore {
         let t = |i: Option<usize>| i.and_then(|i| series.samples.get(i)).map(|s| s.t);
         let end = (t(hi.checked_sub(1)).unwrap_or(i64::MIN), t(Some(hi)).unwrap_or(i64::MAX));
         let first = if lo < hi { t(Some(lo)) } else { None };
-        let begin = (t(lo.checked_sub(1)).unwrap_or(i64::MIN), first.unwrap_or(i64::MAX));
-        cache.put(slot, Entry::new(version, begin, end, value));
+        let start = (t(lo.checked_sub(1)).unwrap_or(i64::MIN), first.unwrap_or(i64::MAX));
+        cache.put(slot, Validity { version, start, end }, value);
         value
     }
 
@@ -1087,6 +1107,42 @@ impl Version {
 }
 
 impl PartialEq for Version {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// See `Series::cached_at`. Cloning copies it; it takes no part in
+/// equality.
+#[derive(Debug)]
+struct CachedAt(AtomicU64);
+
+impl Default for CachedAt {
+    fn default() -> Self {
+        // No version: a series' first cached read computes.
+        CachedAt(AtomicU64::new(u64::MAX))
+    }
+}
+
+impl CachedAt {
+    /// Whether the last cached read saw `version`; records it if not.
+    #[inline]
+    fn same(&self, version: u64) -> bool {
+        let same = self.0.load(Ordering::Relaxed) == version;
+        if !same {
+            self.0.store(version, Ordering::Relaxed);
+        }
+        same
+    }
+}
+
+impl Clone for CachedAt {
+    fn clone(&self) -> Self {
+        CachedAt(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+impl PartialEq for CachedAt {
     fn eq(&self, _: &Self) -> bool {
         true
     }
