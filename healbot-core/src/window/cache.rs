@@ -49,10 +49,10 @@ use crate::Duration;
 /// ```
 #[derive(Debug, Default)]
 pub struct ReadCache {
-    /// Two-way set associative by a hash of the read: a lookup is one
-    /// hash and at most two key comparisons, and a miss overwrites one of
-    /// the two (reads that collide just compute more often). Its length is
-    /// zero or a power of two.
+    /// Four-way set associative by a hash of the read: a lookup is one
+    /// hash and at most four key comparisons, and a miss overwrites one of
+    /// the four (reads that collide just compute more often). Its length
+    /// is zero or a power of two, at least 64.
     slots: Vec<Option<Entry>>,
     /// The store the entries were read from (see `SeriesStore::instance`).
     store: u64,
@@ -108,6 +108,9 @@ pub(super) struct Validity {
     pub(super) start: (i64, i64),
     pub(super) end: (i64, i64),
 }
+
+/// Slots a read may take: the aligned block of this many around its own.
+const WAYS: usize = 4;
 
 /// The fewest and the most slots a cache keeps.
 const MIN_SLOTS: usize = 64;
@@ -219,11 +222,10 @@ impl ReadCache {
             q: if agg == Aggregation::Quantile { q.to_bits() } else { 0 },
             agg,
         };
-        // Two ways: the read's slot and its neighbour.
+        // Four ways: the aligned block of four slots holding the read's own.
         let index = self.index(&key);
         let round = self.round;
-        let way = [index, index ^ 1]
-            .into_iter()
+        let way = (index & !(WAYS - 1)..(index | (WAYS - 1)) + 1)
             .find(|&i| self.slots.get(i).is_some_and(|e| e.is_some_and(|e| e.key == key)));
         let found = match way.and_then(|i| self.slots.get_mut(i)) {
             Some(Some(e)) => {
@@ -256,18 +258,20 @@ impl ReadCache {
     }
 
     /// Keep `value` for the read `slot` names, valid within `valid`: in
-    /// the slot of its old entry, or an empty one of its two, or the one
-    /// not used in this round, or the first.
+    /// the slot of its old entry, or the first of its block that is empty,
+    /// or else not used in this round, or its own slot.
     pub(super) fn put(&mut self, slot: ReadSlot, valid: Validity, value: Option<f64>) {
         let round = self.round;
-        let (a, b) = (slot.index, slot.index ^ 1);
-        // The way to fill, and whether its entry was this read's in this round.
-        let (into, counted) = match (self.slots.get(a), self.slots.get(b)) {
-            (Some(Some(e)), _) if e.key == slot.key => (a, e.round == round),
-            (Some(None), _) => (a, false),
-            (Some(Some(_)), Some(None)) => (b, false),
-            (Some(Some(ea)), Some(Some(eb))) if ea.round == round && eb.round != round => (b, false),
-            _ => (a, false),
+        let block = slot.index & !(WAYS - 1)..(slot.index | (WAYS - 1)) + 1;
+        let state = |i: usize| self.slots.get(i).map(|e| e.as_ref().map(|e| (e.key == slot.key, e.round == round)));
+        // The slot to fill, and whether it held this read, used in this round.
+        let (into, counted) = match state(slot.index) {
+            Some(Some((true, used))) => (slot.index, used),
+            _ => {
+                let free = block.clone().find(|&i| matches!(state(i), Some(None)));
+                let idle = || block.clone().find(|&i| matches!(state(i), Some(Some((_, false)))));
+                (free.or_else(idle).unwrap_or(slot.index), false)
+            }
         };
         if !counted {
             self.used += 1;
