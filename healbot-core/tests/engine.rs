@@ -275,6 +275,29 @@ fn unattached_observations_are_counted_not_dropped_silently() {
     assert_eq!(stats["dropped"]["not_read"], 1);
 }
 
+/// Counting a series' unstored samples in one call is counting them one by
+/// one, for every reason; samples that would be stored are not counted.
+#[test]
+fn unstored_samples_counted_at_once_are_counted_one_by_one() {
+    let cases: [(&str, Labels); 3] = [
+        ("redis_up", labels("no-such-service")),
+        ("redis_up", [("host", "x")].into_iter().collect()),
+        ("some_metric_nobody_reads", labels("frontend")),
+    ];
+    let mut one_by_one = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let mut at_once = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    for (name, l) in &cases {
+        for k in 0..5 {
+            one_by_one.ingest_metric(name, l, 1.0, T0 + k).unwrap();
+        }
+        assert!(at_once.count_unstored(name, l, 5), "{name}");
+    }
+    assert_eq!(serde_json::to_value(at_once.stats()).unwrap(), serde_json::to_value(one_by_one.stats()).unwrap());
+    let before = serde_json::to_value(at_once.stats()).unwrap();
+    assert!(!at_once.count_unstored("redis_up", &labels("redis-cart"), 5), "read and attached: stored");
+    assert_eq!(serde_json::to_value(at_once.stats()).unwrap(), before);
+}
+
 #[test]
 fn a_cardinality_flood_stays_within_the_series_limit() {
     let config = EngineConfig { max_series: 1_000, ..EngineConfig::default() };

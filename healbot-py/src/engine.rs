@@ -983,6 +983,9 @@ impl Engine {
         let kinds = set.entries.len();
         let report = self.run_detached(py, |e| {
             let (mut bad_time, mut bad_code) = (0u64, 0u64);
+            // Samples of the series resolved to none (not read, or attached
+            // to no node), by position: counted with one call per series.
+            let mut unstored: Vec<u64> = Vec::new();
             for row in 0..n {
                 let Some(at) = times.get(row) else {
                     bad_time += 1;
@@ -994,13 +997,33 @@ impl Engine {
                 };
                 match set.entries.get(pos) {
                     Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
-                    // Not read or not attached: the engine counts each sample.
                     Some(Slot::Resolved(None)) => {
-                        if let (Some(name), Some(l)) = set.pair(pos) {
-                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                        if unstored.is_empty() {
+                            unstored = vec![0; kinds];
+                        }
+                        if let Some(count) = unstored.get_mut(pos) {
+                            *count += 1;
                         }
                     }
                     _ => {}
+                }
+            }
+            // Positions whose samples are stored now (a reload made their
+            // metric read since the set was resolved): ingested one by one.
+            let stored: Vec<bool> = unstored
+                .iter()
+                .enumerate()
+                .map(|(pos, &count)| match set.pair(pos) {
+                    (Some(name), Some(l)) if count > 0 => !e.count_unstored(name, l, count),
+                    _ => false,
+                })
+                .collect();
+            if stored.contains(&true) {
+                for row in 0..n {
+                    let (Some(at), Some(pos)) = (times.get(row), position(codes, row, kinds)) else { continue };
+                    if let (true, (Some(name), Some(l))) = (stored.get(pos) == Some(&true), set.pair(pos)) {
+                        let _ = e.ingest_metric(name, l, view.f64(row), at);
+                    }
                 }
             }
             batch_report(n, 0, bad_time, bad_code)

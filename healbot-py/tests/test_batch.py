@@ -10,7 +10,7 @@ import pytest
 
 import healbot
 
-from .conftest import T0
+from .conftest import CPU_LIBRARY, T0
 
 
 def diagnosed(engine: healbot.Engine, at: float) -> list[tuple[str, str]]:
@@ -170,6 +170,27 @@ def test_series_codes(cpu_engine: healbot.Engine) -> None:
         cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(4))
     with pytest.raises(ValueError, match="series: 3 items for 4 values"):
         cpu_engine.ingest_metrics("cpu", np.ones(4), T0, services, series=np.zeros(3, dtype=np.int64))
+
+
+def test_series_set_after_a_reload_stores_what_the_new_library_reads(
+    cpu_library: healbot.Library, small_topology: healbot.Topology
+) -> None:
+    # Series resolved to none (not read) are counted in one go per series;
+    # once a reload makes their metric read, their samples are stored.
+    engine = healbot.Engine(cpu_library, small_topology)
+    series = engine.resolve_series_set(["mem", "mem"], [{"service": "api"}, {"service": "db"}])
+    assert series.resolved == 0
+    engine.ingest_series_set(series, np.array([0.99, 0.5]), T0)
+    assert engine.stats()["dropped"] == {"not_read": 4} and engine.stats()["ingested_metrics"] == 0
+    reads_mem = healbot.Library.from_text(
+        CPU_LIBRARY.replace("name: cpu, agg", "name: mem, agg"), name="mem.yaml"
+    )
+    engine.reload_library(reads_mem)
+    for r in range(4):
+        engine.ingest_series_set(series, np.array([0.99, 0.5]), T0 + 1 + 15 * r)
+    stats = engine.stats()
+    assert stats["dropped"] == {"not_read": 4} and stats["ingested_metrics"] == 8
+    assert diagnosed(engine, T0 + 50) == [("cpu.hot", "api")]
 
 
 def test_series_set(cpu_library: healbot.Library, small_topology: healbot.Topology) -> None:

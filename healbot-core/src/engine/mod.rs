@@ -447,6 +447,59 @@ impl Engine {
         self.ingest_sample(name, || labels.iter(), |key| labels.get(key), value, at)
     }
 
+    /// Counts `samples` samples of `name` with `labels` that the engine
+    /// does not store (no signature reads the metric, or the labels attach
+    /// to no node) as that many [`Engine::ingest_metric`] calls would, and
+    /// returns `true`; returns `false`, counting nothing, when such samples
+    /// are stored (ingest them one by one).
+    ///
+    /// For a host that resolved a batch's series once
+    /// ([`Engine::resolve_series`] gave `None` for some): it counts their
+    /// samples with one call instead of one per sample, and stays right
+    /// after a library reload that made the metric read (`false`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::telemetry::Labels;
+    /// use healbot_core::{Engine, Library, Topology};
+    ///
+    /// let library = Library::from_sources([("l.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: SignatureLibrary
+    /// metadata: {name: demo, version: 1.0.0}
+    /// spec:
+    ///   signatures:
+    ///     - id: cpu.hot
+    ///       title: CPU hot
+    ///       category: saturation
+    ///       severity: warning
+    ///       match: {metric: {name: cpu, agg: last, window: 1m, op: ">", threshold: 0.9}}
+    /// "#)]).unwrap();
+    /// let topology = Topology::from_text("t.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: Topology
+    /// metadata: {name: demo}
+    /// spec:
+    ///   nodes:
+    ///     - {id: api, kind: service}
+    /// "#).unwrap();
+    /// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
+    /// let api: Labels = [("service", "api")].into_iter().collect();
+    /// assert!(engine.count_unstored("disk", &api, 3)); // not read
+    /// assert!(!engine.count_unstored("cpu", &api, 3)); // read and attached: stored
+    /// let stats = engine.stats();
+    /// assert_eq!(stats.dropped.values().sum::<u64>(), 3);
+    /// ```
+    pub fn count_unstored(&mut self, name: &str, labels: &Labels, samples: u64) -> bool {
+        if !self.reads_metric(name) {
+            self.count_drop(Dropped::NotRead, samples);
+            return true;
+        }
+        let attached = self.attach(labels);
+        attached.is_err() && self.count_unattached(attached, samples).is_none()
+    }
+
     /// [`Engine::ingest_metric`] of a sample borrowed from an NDJSON
     /// payload: its labels are a sorted slice.
     fn ingest_metric_ref(&mut self, m: &telemetry::MetricRef<'_, '_>) -> Result<(), Error> {
