@@ -60,6 +60,12 @@ pub struct ReadCache {
     round: u32,
     /// Entries used since the last `sweep`.
     used: usize,
+    /// Sweeps in a row that found the table far too big, and the most
+    /// slots any of them wanted: it shrinks only after [`SHRINK_AFTER`] of
+    /// them. The round after every series changed (a scrape of them all)
+    /// reads nothing through the table, and shrinking then would lose what
+    /// the next round keeps for the ones after it.
+    small: (u32, usize),
     hits: u64,
 }
 
@@ -116,6 +122,11 @@ const WAYS: usize = 4;
 const MIN_SLOTS: usize = 64;
 const MAX_SLOTS: usize = 1 << 16;
 
+/// How many sweeps in a row must find the table far too big before it
+/// shrinks: more rounds than a host evaluates between two scrapes of all
+/// its series, in the usual setups.
+const SHRINK_AFTER: u32 = 8;
+
 impl ReadCache {
     /// An empty cache.
     pub fn new() -> Self {
@@ -151,7 +162,8 @@ impl ReadCache {
     /// End a round of reads (an evaluation): size the table for about four
     /// slots per read of the round, between 64 and 65,536 slots (about
     /// 6 MiB), so that a round's reads rarely collide and memory follows
-    /// what is read. A table that grows keeps its entries.
+    /// what is read. A table that grows keeps its entries; one shrinks
+    /// once eight rounds in a row read far less than it holds.
     ///
     /// # Example
     ///
@@ -183,9 +195,23 @@ impl ReadCache {
     /// ```
     pub fn sweep(&mut self) {
         let want = self.used.saturating_mul(4).clamp(MIN_SLOTS, MAX_SLOTS).next_power_of_two();
-        // Grow at once; shrink only when far too big, so that a round that
-        // reads a little less does not throw everything away.
-        if want > self.slots.len() || want.saturating_mul(4) < self.slots.len() {
+        // Grow at once; shrink only when far too big for several rounds, so
+        // that a round that reads less (or only series that changed) does
+        // not throw everything away.
+        let len = self.slots.len();
+        let resize = if want > len {
+            Some(want)
+        } else if want.saturating_mul(4) < len {
+            let (rounds, most) = (self.small.0.saturating_add(1), self.small.1.max(want));
+            self.small = (rounds, most);
+            (rounds >= SHRINK_AFTER).then_some(most)
+        } else {
+            None
+        };
+        if resize.is_some() || want.saturating_mul(4) >= len {
+            self.small = (0, 0);
+        }
+        if let Some(want) = resize {
             let old = std::mem::replace(&mut self.slots, vec![None; want]);
             for e in old.into_iter().flatten() {
                 let i = self.index(&e.key);

@@ -1037,3 +1037,45 @@ fn the_read_cache_answers_until_the_window_changes() {
         assert_eq!(b.aggregate_cached(&mut cache, ib, Aggregation::Last, 0.0, w, 1_000), Some(2.0));
     }
 }
+
+/// A host that scrapes every series at once every third evaluation: the
+/// round after a scrape reads nothing through the table (every series has
+/// changed), and must not shrink away what the next round keeps for the
+/// one after it. A host that scrapes before every evaluation still ends up
+/// with the smallest table.
+#[test]
+fn the_read_cache_keeps_its_table_through_a_round_of_changed_series() {
+    let mut store = SeriesStore::new(WindowConfig::default());
+    let ids: Vec<_> = (0..1_000).map(|labels| store.resolve(key(labels)).unwrap()).collect();
+    let mut cache = ReadCache::new();
+    let w = Duration::from_secs(60);
+    let mut at = 1_000_000;
+    let mut round = |cache: &mut ReadCache, scrape: bool| {
+        if scrape {
+            for &id in &ids {
+                store.push(id, at, 1.0);
+            }
+        }
+        let before = cache.hits();
+        for &id in &ids {
+            assert_eq!(store.aggregate_cached(cache, id, Aggregation::Last, 0.0, w, at), Some(1.0));
+        }
+        cache.sweep();
+        at += 1_000;
+        cache.hits() - before
+    };
+    let mut thirds = Vec::new();
+    for i in 0..15 {
+        let hits = round(&mut cache, i % 3 == 0);
+        if i % 3 == 2 {
+            thirds.push(hits);
+        }
+    }
+    // The first cycle grows the table; every later one finds it grown.
+    assert!(thirds[1..].iter().all(|&hits| hits > 900), "hits of the third rounds: {thirds:?}");
+    let grown = cache.heap_bytes();
+    for _ in 0..20 {
+        assert_eq!(round(&mut cache, true), 0);
+    }
+    assert!(cache.heap_bytes() * 16 <= grown, "{} bytes of {grown} kept", cache.heap_bytes());
+}
