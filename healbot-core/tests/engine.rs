@@ -276,7 +276,8 @@ fn unattached_observations_are_counted_not_dropped_silently() {
 }
 
 /// Counting a series' unstored samples in one call is counting them one by
-/// one, for every reason; samples that would be stored are not counted.
+/// one, for every reason; a series whose samples are stored has no token,
+/// and a token made before a reload (or by another engine) counts nothing.
 #[test]
 fn unstored_samples_counted_at_once_are_counted_one_by_one() {
     let cases: [(&str, Labels); 3] = [
@@ -290,12 +291,18 @@ fn unstored_samples_counted_at_once_are_counted_one_by_one() {
         for k in 0..5 {
             one_by_one.ingest_metric(name, l, 1.0, T0 + k).unwrap();
         }
-        assert!(at_once.count_unstored(name, l, 5), "{name}");
+        let token = at_once.unstored(name, l).expect("not stored");
+        assert!(at_once.count_unstored(token, 5), "{name}");
     }
-    assert_eq!(serde_json::to_value(at_once.stats()).unwrap(), serde_json::to_value(one_by_one.stats()).unwrap());
-    let before = serde_json::to_value(at_once.stats()).unwrap();
-    assert!(!at_once.count_unstored("redis_up", &labels("redis-cart"), 5), "read and attached: stored");
-    assert_eq!(serde_json::to_value(at_once.stats()).unwrap(), before);
+    let stats = |e: &Engine| serde_json::to_value(e.stats()).unwrap();
+    assert_eq!(stats(&at_once), stats(&one_by_one));
+    assert!(at_once.unstored("redis_up", &labels("redis-cart")).is_none(), "read and attached: stored");
+    let token = at_once.unstored("some_metric_nobody_reads", &labels("frontend")).unwrap();
+    let before = stats(&at_once);
+    assert!(!one_by_one.count_unstored(token, 5), "another engine's token");
+    at_once.reload_library(library()).unwrap();
+    assert!(!at_once.count_unstored(token, 5), "a token from before the reload");
+    assert_eq!(stats(&at_once), before);
 }
 
 #[test]

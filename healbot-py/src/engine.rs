@@ -10,7 +10,9 @@ use std::hash::BuildHasherDefault;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, TryLockError};
 
-use healbot_core::engine::{EngineConfig, HostHealth, IngestReport as CoreIngestReport, SeriesHandle as CoreHandle};
+use healbot_core::engine::{
+    EngineConfig, HostHealth, IngestReport as CoreIngestReport, SeriesHandle as CoreHandle, Unstored,
+};
 use healbot_core::telemetry::{split_lines, Labels, LogRecord, LogSeverity, PayloadFormat};
 use healbot_core::{Engine as CoreEngine, Error, ErrorKind};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -601,6 +603,8 @@ impl Slots {
 enum Slot {
     Unresolved,
     Resolved(Option<CoreHandle>),
+    /// Not stored (not read, or attached to no node): samples are counted.
+    Unstored(Unstored),
     Limited,
 }
 
@@ -625,6 +629,7 @@ impl<'a> Batch<'a> {
         };
         // `resolve_series` counts what it rejects.
         let resolved = match e.resolve_series(n, l) {
+            Ok(None) => e.unstored(n, l).map_or(Slot::Resolved(None), Slot::Unstored),
             Ok(h) => Slot::Resolved(h),
             Err(_) => Slot::Limited,
         };
@@ -641,7 +646,11 @@ impl<'a> Batch<'a> {
         match self.resolve(e, name, label) {
             Slot::Resolved(Some(h)) => e.ingest_by_handle(h, value, at),
             // Not read or not attached: the engine counts each sample
-            // (`resolve_series` counted the one that resolved it).
+            // (`resolve_series` counted the one that resolved it), one by
+            // one if a reload has made it stored since.
+            Slot::Unstored(token) if !unresolved && !e.count_unstored(token, 1) => {
+                let _ = e.ingest_metric(n, l, value, at);
+            }
             Slot::Resolved(None) if !unresolved => {
                 let _ = e.ingest_metric(n, l, value, at);
             }
@@ -983,9 +992,9 @@ impl Engine {
         let kinds = set.entries.len();
         let report = self.run_detached(py, |e| {
             let (mut bad_time, mut bad_code) = (0u64, 0u64);
-            // Samples of the series resolved to none (not read, or attached
-            // to no node), by position: counted with one call per series.
-            let mut unstored: Vec<u64> = Vec::new();
+            // Samples of the series not stored (not read, or attached to no
+            // node), by reason: counted with one call per reason.
+            let mut unstored: Vec<(Unstored, u64)> = Vec::new();
             for row in 0..n {
                 let Some(at) = times.get(row) else {
                     bad_time += 1;
@@ -997,32 +1006,29 @@ impl Engine {
                 };
                 match set.entries.get(pos) {
                     Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
+                    Some(Slot::Unstored(token)) => match unstored.iter_mut().find(|(t, _)| t == token) {
+                        Some((_, count)) => *count += 1,
+                        None => unstored.push((*token, 1)),
+                    },
                     Some(Slot::Resolved(None)) => {
-                        if unstored.is_empty() {
-                            unstored = vec![0; kinds];
-                        }
-                        if let Some(count) = unstored.get_mut(pos) {
-                            *count += 1;
+                        if let (Some(name), Some(l)) = set.pair(pos) {
+                            let _ = e.ingest_metric(name, l, view.f64(row), at);
                         }
                     }
                     _ => {}
                 }
             }
-            // Positions whose samples are stored now (a reload made their
-            // metric read since the set was resolved): ingested one by one.
-            let stored: Vec<bool> = unstored
-                .iter()
-                .enumerate()
-                .map(|(pos, &count)| match set.pair(pos) {
-                    (Some(name), Some(l)) if count > 0 => !e.count_unstored(name, l, count),
-                    _ => false,
-                })
-                .collect();
-            if stored.contains(&true) {
+            // A reload since the set was resolved may have made some of
+            // them stored: those are ingested one by one, in row order.
+            let stale: Vec<Unstored> =
+                unstored.into_iter().filter(|&(t, count)| !e.count_unstored(t, count)).map(|(t, _)| t).collect();
+            if !stale.is_empty() {
                 for row in 0..n {
                     let (Some(at), Some(pos)) = (times.get(row), position(codes, row, kinds)) else { continue };
-                    if let (true, (Some(name), Some(l))) = (stored.get(pos) == Some(&true), set.pair(pos)) {
-                        let _ = e.ingest_metric(name, l, view.f64(row), at);
+                    if let Some(Slot::Unstored(token)) = set.entries.get(pos) {
+                        if let (true, (Some(name), Some(l))) = (stale.contains(token), set.pair(pos)) {
+                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                        }
                     }
                 }
             }

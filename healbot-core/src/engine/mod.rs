@@ -122,6 +122,17 @@ pub enum Unattached {
     UnknownNode,
 }
 
+/// Why the engine does not store a series' samples, for one engine and
+/// library: made by [`Engine::unstored`], spent by
+/// [`Engine::count_unstored`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Unstored {
+    /// Attached to no node (`Ok`), or dropped (`Err`).
+    why: Result<Unattached, Dropped>,
+    /// The `Engine::library_instance` it was made under.
+    library: u64,
+}
+
 /// Why a sample or record was dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -285,9 +296,20 @@ pub struct Engine {
     /// Metric aggregates of earlier evaluations, answered again while
     /// their windows hold the same samples.
     reads: ReadCache,
+    /// Tells this engine's library from every other engine's and from its
+    /// own before a reload, for [`Unstored`] tokens.
+    pub(crate) library_instance: u64,
     log_scratch: crate::logmatch::Scratch,
     /// Buffers for deciding, kept across evaluations.
     decide_scratch: decide::Scratch,
+}
+
+/// Where `Engine::library_instance` numbers come from: a count, not a
+/// clock or a random source, and never part of an output.
+static NEXT_LIBRARY_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub(crate) fn next_library_instance() -> u64 {
+    NEXT_LIBRARY_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Engine {
@@ -346,6 +368,7 @@ impl Engine {
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
             reads: ReadCache::new(),
+            library_instance: next_library_instance(),
             log_scratch,
             decide_scratch: decide::Scratch::default(),
         }
@@ -447,16 +470,14 @@ impl Engine {
         self.ingest_sample(name, || labels.iter(), |key| labels.get(key), value, at)
     }
 
-    /// Counts `samples` samples of `name` with `labels` that the engine
-    /// does not store (no signature reads the metric, or the labels attach
-    /// to no node) as that many [`Engine::ingest_metric`] calls would, and
-    /// returns `true`; returns `false`, counting nothing, when such samples
-    /// are stored (ingest them one by one).
+    /// Why the engine does not store samples of `name` with `labels` (no
+    /// signature reads the metric, or the labels attach to no node), as a
+    /// token for [`Engine::count_unstored`]; `None` when it stores them.
+    /// Counts nothing.
     ///
-    /// For a host that resolved a batch's series once
-    /// ([`Engine::resolve_series`] gave `None` for some): it counts their
-    /// samples with one call instead of one per sample, and stays right
-    /// after a library reload that made the metric read (`false`).
+    /// For a host that resolves a batch's series once
+    /// ([`Engine::resolve_series`] gives `None` for these) and then counts
+    /// their samples in one call per reason, not one lookup per sample.
     ///
     /// # Example
     ///
@@ -486,18 +507,33 @@ impl Engine {
     /// "#).unwrap();
     /// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
     /// let api: Labels = [("service", "api")].into_iter().collect();
-    /// assert!(engine.count_unstored("disk", &api, 3)); // not read
-    /// assert!(!engine.count_unstored("cpu", &api, 3)); // read and attached: stored
-    /// let stats = engine.stats();
-    /// assert_eq!(stats.dropped.values().sum::<u64>(), 3);
+    /// assert!(engine.unstored("cpu", &api).is_none()); // read and attached: stored
+    /// let disk = engine.unstored("disk", &api).unwrap(); // not read
+    /// assert!(engine.count_unstored(disk, 3));
+    /// assert_eq!(engine.stats().dropped.values().sum::<u64>(), 3);
     /// ```
-    pub fn count_unstored(&mut self, name: &str, labels: &Labels, samples: u64) -> bool {
-        if !self.reads_metric(name) {
-            self.count_drop(Dropped::NotRead, samples);
-            return true;
+    pub fn unstored(&self, name: &str, labels: &Labels) -> Option<Unstored> {
+        let why = if !self.reads_metric(name) { Err(Dropped::NotRead) } else { Ok(self.attach(labels).err()?) };
+        Some(Unstored { why, library: self.library_instance })
+    }
+
+    /// Counts `samples` samples as [`Engine::ingest_metric`] would count
+    /// that many of the series `token` was made for, and returns `true`;
+    /// returns `false`, counting nothing, when the library has been
+    /// reloaded since [`Engine::unstored`] made it (the samples may be
+    /// stored now: ingest them one by one), or it was made by another
+    /// engine.
+    pub fn count_unstored(&mut self, token: Unstored, samples: u64) -> bool {
+        if token.library != self.library_instance {
+            return false;
         }
-        let attached = self.attach(labels);
-        attached.is_err() && self.count_unattached(attached, samples).is_none()
+        match token.why {
+            Err(dropped) => self.count_drop(dropped, samples),
+            Ok(unattached) => {
+                self.count_unattached(Err(unattached), samples);
+            }
+        }
+        true
     }
 
     /// [`Engine::ingest_metric`] of a sample borrowed from an NDJSON

@@ -204,6 +204,7 @@ impl Engine {
         self.program = program;
         self.guards = guards;
         self.library = library;
+        self.library_instance = super::next_library_instance();
         Ok(())
     }
 }

@@ -257,7 +257,7 @@ impl ReadCache {
             Some(Some(e)) => {
                 if e.round != round {
                     e.round = round;
-                    self.used += 1;
+                    self.used = self.used.saturating_add(1);
                 }
                 Some(&*e)
             }
@@ -300,7 +300,7 @@ impl ReadCache {
             }
         };
         if !counted {
-            self.used += 1;
+            self.used = self.used.saturating_add(1);
         }
         if let Some(e) = self.slots.get_mut(into) {
             *e =

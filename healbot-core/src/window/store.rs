@@ -712,9 +712,11 @@ impl SeriesStore {
 
     /// [`aggregate`](Self::aggregate), answered from `cache` when the window
     /// holds the samples it held when `cache` last computed this read (the
-    /// same aggregate, `q` and window length of the same series): the
-    /// series has not changed since, and moving `at` has not moved a
-    /// sample into or out of the window. The answer is the same, bit for
+    /// same aggregate and window length of the same series, and for a
+    /// quantile the same `q`): the series has not changed since, and
+    /// neither moving `at` nor the eviction horizon (see
+    /// [`advance`](Self::advance)) has moved a sample into or out of the
+    /// window. The answer is the same, bit for
     /// bit, as `aggregate`'s would be.
     ///
     /// A hit costs a hash lookup and a few comparisons, where a read
