@@ -37,6 +37,7 @@ pub mod engine;
 pub mod error;
 pub mod freeze;
 pub mod guard;
+mod instance;
 pub mod ledger;
 pub mod library;
 pub mod load;

@@ -304,14 +304,6 @@ pub struct Engine {
     decide_scratch: decide::Scratch,
 }
 
-/// Where `Engine::library_instance` numbers come from: a count, not a
-/// clock or a random source, and never part of an output.
-static NEXT_LIBRARY_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-pub(crate) fn next_library_instance() -> u64 {
-    NEXT_LIBRARY_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
 impl Engine {
     /// An engine over a library and a topology.
     ///
@@ -368,7 +360,7 @@ impl Engine {
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
             reads: ReadCache::new(),
-            library_instance: next_library_instance(),
+            library_instance: crate::instance::next(),
             log_scratch,
             decide_scratch: decide::Scratch::default(),
         }
@@ -513,8 +505,21 @@ impl Engine {
     /// assert_eq!(engine.stats().dropped.values().sum::<u64>(), 3);
     /// ```
     pub fn unstored(&self, name: &str, labels: &Labels) -> Option<Unstored> {
-        let why = if !self.reads_metric(name) { Err(Dropped::NotRead) } else { Ok(self.attach(labels).err()?) };
-        Some(Unstored { why, library: self.library_instance })
+        self.placement(name, labels).err()
+    }
+
+    /// The node samples of `name` with `labels` are stored on, or why they
+    /// are not.
+    fn placement(&self, name: &str, labels: &Labels) -> Result<NodeId, Unstored> {
+        let why = if !self.reads_metric(name) {
+            Err(Dropped::NotRead)
+        } else {
+            match self.attach(labels) {
+                Ok(node) => return Ok(node),
+                Err(unattached) => Ok(unattached),
+            }
+        };
+        Err(Unstored { why, library: self.library_instance })
     }
 
     /// Counts `samples` samples as [`Engine::ingest_metric`] would count
@@ -1115,14 +1120,13 @@ impl Engine {
     ///
     /// [`ErrorKind::Limit`] when the series limit rejects a new series.
     pub fn resolve_series(&mut self, name: &str, labels: &Labels) -> Result<Option<SeriesHandle>, Error> {
-        if !self.reads_metric(name) {
-            self.count_drop(Dropped::NotRead, 1);
-            return Ok(None);
+        match self.placement(name, labels) {
+            Ok(node) => self.series_for(node, name, labels).map(|id| Some(SeriesHandle(id))),
+            Err(token) => {
+                self.count_unstored(token, 1);
+                Ok(None)
+            }
         }
-        let Some(node) = self.attach_counted(labels) else {
-            return Ok(None);
-        };
-        self.series_for(node, name, labels).map(|id| Some(SeriesHandle(id)))
     }
 
     fn reads_metric(&self, name: &str) -> bool {

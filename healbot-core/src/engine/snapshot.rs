@@ -204,7 +204,7 @@ impl Engine {
         self.program = program;
         self.guards = guards;
         self.library = library;
-        self.library_instance = super::next_library_instance();
+        self.library_instance = crate::instance::next();
         Ok(())
     }
 }

@@ -9,6 +9,9 @@
 //! dropped from the series, or time moves far enough for the window's ends
 //! to pass a sample.
 
+use std::hash::Hasher;
+
+use super::hash::KeyHasher;
 use super::store::SeriesId;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -80,14 +83,16 @@ struct ReadKey {
 }
 
 impl ReadKey {
-    /// A well-mixed hash: the slot comes from its high bits.
+    /// Its hash by the crate's [`KeyHasher`], over two words: the series,
+    /// and the rest folded into one (the hash is on the path of every
+    /// cached read; a collision of the fold only shares a block of slots,
+    /// since the key is compared whole). The slot comes from the high bits.
     #[inline]
     fn hash(&self) -> u64 {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut h = (self.series ^ K).wrapping_mul(K);
-        h = (h.rotate_left(29) ^ self.window_ms as u64).wrapping_mul(K);
-        h = (h.rotate_left(29) ^ self.q ^ self.agg as u64).wrapping_mul(K);
-        h ^ (h >> 32)
+        let mut h = KeyHasher::default();
+        h.write_u64(self.series);
+        h.write_u64((self.window_ms as u64) ^ self.q.rotate_left(32) ^ ((self.agg as u64) << 56));
+        h.finish()
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasherDefault;
 use std::mem::size_of;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -248,23 +248,21 @@ struct Series {
     /// (so the snapshot format is unchanged).
     #[serde(skip)]
     summary: Option<Box<Summary>>,
-    /// Whether an aggregate or forecast has read the series: only then is
-    /// a summary kept. Keeping one costs a push about a hundred
-    /// instructions per sample, which most series (those no signature
-    /// reads) need not pay. Set through `&self` by reads, hence atomic.
-    #[serde(skip)]
-    read: ReadFlag,
     /// Changes whenever `samples` do, so a [`ReadCache`] entry can tell
     /// that its window still holds the samples it was computed from.
     #[serde(skip)]
     version: Version,
-    /// The version of the last [`SeriesStore::aggregate_cached`] read: a
-    /// hint that keeps a series that changes between every two reads (a
-    /// host that evaluates once per scrape) out of the cache, where each
-    /// of its reads would miss. Set through `&self`, hence atomic; only a
-    /// hint, since the cache checks every entry it answers with.
+    /// The version the series was last read at, by an aggregate or a
+    /// forecast. Whether it was read at all decides whether a summary is
+    /// kept (keeping one costs a push about a hundred instructions per
+    /// sample, which series no signature reads need not pay); whether it
+    /// changed since keeps a series that changes between every two reads
+    /// (a host that evaluates once per scrape) out of the [`ReadCache`],
+    /// where each of its reads would miss. Set through `&self` by reads,
+    /// hence atomic; for the cache only a hint, since the cache checks
+    /// every entry it answers with.
     #[serde(skip)]
-    cached_at: CachedAt,
+    read: LastRead,
 }
 
 impl Series {
@@ -275,15 +273,14 @@ impl Series {
             last_at: None,
             seen_at: None,
             summary: None,
-            read: ReadFlag::default(),
             version: Version::default(),
-            cached_at: CachedAt::default(),
+            read: LastRead::default(),
         }
     }
 
     /// Build the summary when the series has become long enough for one.
     fn maybe_summarise(&mut self) {
-        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES && self.read.get() {
+        if self.summary.is_none() && self.samples.len() >= SUMMARY_MIN_SAMPLES && self.read.was_read() {
             self.summary = Some(Box::new(Summary::build(&self.samples, stagger(&self.key))));
         }
     }
@@ -434,7 +431,7 @@ impl SeriesStore {
             live: 0,
             oldest_reference: i64::MAX,
             unseen: Vec::new(),
-            instance: next_instance(),
+            instance: crate::instance::next(),
         }
     }
 
@@ -705,9 +702,21 @@ impl SeriesStore {
     /// ```
     pub fn aggregate(&self, id: SeriesId, agg: Aggregation, q: f64, window: Duration, at: i64) -> Option<f64> {
         let series = self.series(id)?;
+        series.read.note(series.version.0);
+        self.read(series, agg, q, window, at).1
+    }
+
+    /// `agg` over the window of `series`, and the window's positions.
+    fn read(
+        &self,
+        series: &Series,
+        agg: Aggregation,
+        q: f64,
+        window: Duration,
+        at: i64,
+    ) -> ((usize, usize), Option<f64>) {
         let (lo, hi) = series.window(window, at, self.state.horizon);
-        series.read.set();
-        aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q)
+        ((lo, hi), aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q))
     }
 
     /// [`aggregate`](Self::aggregate), answered from `cache` when the window
@@ -766,20 +775,16 @@ impl SeriesStore {
         // The exclusive start `window_range` uses.
         let start = at.saturating_sub(window.as_millis_i64()).max(self.state.horizon);
         let version = series.version.0;
-        if !series.cached_at.same(version) {
+        if !series.read.note(version) {
             // Changed since its last read: a cache entry could not hold.
-            series.read.set();
-            let (lo, hi) = series.window(window, at, self.state.horizon);
-            return aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q);
+            return self.read(series, agg, q, window, at).1;
         }
         let (slot, entry) = cache.get(self.instance, id, agg, q, window);
         if let Some(value) = entry.and_then(|e| e.holds(version, start, at)) {
             cache.hit();
             return value;
         }
-        let (lo, hi) = series.window(window, at, self.state.horizon);
-        series.read.set();
-        let value = aggregate::read(&series.samples, series.summary.as_deref(), lo, hi, agg, q);
+        let ((lo, hi), value) = self.read(series, agg, q, window, at);
         // `hi` stays while `at` is at or after the sample before it and
         // before the one at it; `lo` while the start is at or after the
         // sample before it and before the one at it (an empty window stays
@@ -824,7 +829,7 @@ impl SeriesStore {
     pub fn forecast_crossing(&self, id: SeriesId, window: Duration, at: i64, threshold: f64) -> Option<f64> {
         let series = self.series(id)?;
         let (lo, hi) = series.window(window, at, self.state.horizon);
-        series.read.set();
+        series.read.note(series.version.0);
         let fit = aggregate::fit(&series.samples, series.summary.as_deref(), lo, hi)?;
         aggregate::crossing(&fit, at, threshold)
     }
@@ -1045,7 +1050,7 @@ impl SeriesStore {
                 None => unseen.push(SeriesId { slot: slot as u32, generation: entry.generation }),
             }
         }
-        Ok(SeriesStore { state, index, live, oldest_reference, unseen, instance: next_instance() })
+        Ok(SeriesStore { state, index, live, oldest_reference, unseen, instance: crate::instance::next() })
     }
 }
 
@@ -1078,7 +1083,7 @@ impl SeriesStore {
     /// pushes that follow keep a summary.
     pub(crate) fn mark_read(&self, id: SeriesId) {
         if let Some(s) = self.series(id) {
-            s.read.set();
+            s.read.note(s.version.0);
         }
     }
 
@@ -1086,14 +1091,6 @@ impl SeriesStore {
     pub(crate) fn has_summary(&self, id: SeriesId) -> bool {
         self.series(id).is_some_and(|s| s.summary.is_some())
     }
-}
-
-/// Where `SeriesStore::instance` numbers come from: a count, not a clock
-/// or a random source, and never part of an output.
-static NEXT_INSTANCE: AtomicU64 = AtomicU64::new(1);
-
-fn next_instance() -> u64 {
-    NEXT_INSTANCE.fetch_add(1, Ordering::Relaxed)
 }
 
 /// A series' version: bumped by every change to its samples. It takes no
@@ -1114,22 +1111,30 @@ impl PartialEq for Version {
     }
 }
 
-/// See `Series::cached_at`. Cloning copies it; it takes no part in
-/// equality.
+/// See `Series::read`. Cloning copies it; it takes no part in equality
+/// (it is not part of the contents).
 #[derive(Debug)]
-struct CachedAt(AtomicU64);
+struct LastRead(AtomicU64);
 
-impl Default for CachedAt {
+/// `LastRead` of a series never read: no version is this.
+const NEVER_READ: u64 = u64::MAX;
+
+impl Default for LastRead {
     fn default() -> Self {
-        // No version: a series' first cached read computes.
-        CachedAt(AtomicU64::new(u64::MAX))
+        LastRead(AtomicU64::new(NEVER_READ))
     }
 }
 
-impl CachedAt {
-    /// Whether the last cached read saw `version`; records it if not.
+impl LastRead {
     #[inline]
-    fn same(&self, version: u64) -> bool {
+    fn was_read(&self) -> bool {
+        self.0.load(Ordering::Relaxed) != NEVER_READ
+    }
+
+    /// Record a read at `version`, writing only when it differs from the
+    /// last one (reads stay read-only); whether it did not.
+    #[inline]
+    fn note(&self, version: u64) -> bool {
         let same = self.0.load(Ordering::Relaxed) == version;
         if !same {
             self.0.store(version, Ordering::Relaxed);
@@ -1138,45 +1143,13 @@ impl CachedAt {
     }
 }
 
-impl Clone for CachedAt {
+impl Clone for LastRead {
     fn clone(&self) -> Self {
-        CachedAt(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+        LastRead(AtomicU64::new(self.0.load(Ordering::Relaxed)))
     }
 }
 
-impl PartialEq for CachedAt {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-/// Whether a series has been read; see `Series::read`. Cloning copies the
-/// flag; it takes no part in equality (it is not part of the contents).
-#[derive(Debug, Default)]
-struct ReadFlag(AtomicBool);
-
-impl ReadFlag {
-    #[inline]
-    fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// Set it, writing only the first time (reads stay read-only).
-    #[inline]
-    fn set(&self) {
-        if !self.get() {
-            self.0.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-impl Clone for ReadFlag {
-    fn clone(&self) -> Self {
-        ReadFlag(AtomicBool::new(self.get()))
-    }
-}
-
-impl PartialEq for ReadFlag {
+impl PartialEq for LastRead {
     fn eq(&self, _: &Self) -> bool {
         true
     }
