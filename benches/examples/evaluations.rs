@@ -26,7 +26,24 @@ use healbot_core::telemetry::Labels;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: evaluations <cascade|rounds|decision|decision-logs> [N] [STEP_MS] [--json]";
+    let usage = "usage: evaluations <cascade|rounds|decision|decision-logs|sig20|sig20-no-node> [N] [STEP_MS] [--json]";
+    if let Some(which @ ("sig20" | "sig20-no-node")) = args.get(1).map(String::as_str) {
+        // The `evaluate` bench's `sig20/held` and `sig20/no_node`: `Engine::diagnose`
+        // of one 20-predicate signature on a 100-node topology, on the sick node
+        // or on no node (the fixed cost). The evaluation's cost is the difference.
+        let n: usize = args.get(2).map_or(5, |a| a.parse().expect(usage));
+        let (nodes, topology) = fx::topology(100);
+        let node = if which == "sig20" { "be-3" } else { "no-such-node" };
+        let mut engine = fx::engine(&fx::sig20_yaml(node), &topology);
+        fx::feed(&mut engine, &nodes, &["be-3"]);
+        fx::feed_incident(&mut engine, "be-3");
+        let mut diagnoses = 0;
+        for _ in 0..n {
+            diagnoses = std::hint::black_box(engine.diagnose(std::hint::black_box(AT))).diagnoses.len();
+        }
+        println!("{n} diagnoses, {diagnoses} diagnoses each");
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("rounds") {
         let mut decisions = Vec::new();
         healbot_benches::cascade::rounds(|engine, at| decisions.push(std::hint::black_box(engine.evaluate(at)).len()));

@@ -332,6 +332,34 @@ fn a_cardinality_flood_stays_within_the_series_limit() {
     assert!(engine.snapshot().len() < 8 << 20, "state grew past the limit");
 }
 
+/// Series come and go (pods replaced, request ids in labels): once the old
+/// ones are evicted, nothing of them stays behind, so state is bounded by
+/// the live series, not by every series ever seen.
+#[test]
+fn series_churn_leaves_nothing_behind() {
+    let config = EngineConfig { max_series: 1_000, ..EngineConfig::default() };
+    let mut engine = Engine::new(library(), topology(), config).unwrap();
+    let step = 24 * 3_600_000;
+    let mut sizes = Vec::new();
+    for round in 0..30u32 {
+        let t = T0 + i64::from(round) * step;
+        for i in 0..1_000u32 {
+            let pod = format!("frontend-{round}-{i}");
+            let l: Labels = [("service", "frontend"), ("pod", pod.as_str())].into_iter().collect();
+            engine
+                .ingest_metric("http_server_error_ratio", &l, 0.1, t)
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        }
+        // A day on, every series of this round is past retention and the
+        // hour of grace a series keeps after its last sample.
+        engine.evaluate(t + step - 1);
+        sizes.push(engine.snapshot().len());
+    }
+    assert_eq!(engine.stats().series, 0, "every round's series were evicted");
+    let (first, last) = (sizes[1], sizes[sizes.len() - 1]);
+    assert!(last <= first + first / 10, "state grew with churn: {first} -> {last} bytes ({sizes:?})");
+}
+
 fn feed(engine: &mut Engine, service: &str, values: &[f64]) -> i64 {
     let mut t = T0;
     for v in values {

@@ -59,6 +59,19 @@ impl<K: Ord + Copy, V> ByNode<K, V> {
     }
 
     /// Every entry as (node, key, value), by node then key.
+    /// Keeps the entries `keep` says to, dropping nodes' lists of what is
+    /// left empty.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        for list in &mut self.nodes {
+            list.retain_mut(|(k, v)| keep(k, v));
+        }
+        if let Some(last) = self.nodes.iter().rposition(|l| !l.is_empty()) {
+            self.nodes.truncate(last + 1);
+        } else {
+            self.nodes.clear();
+        }
+    }
+
     pub(crate) fn into_entries(self) -> impl Iterator<Item = (u32, K, V)> {
         self.nodes.into_iter().enumerate().flat_map(|(n, list)| list.into_iter().map(move |(k, v)| (n as u32, k, v)))
     }

@@ -967,7 +967,13 @@ impl Engine {
             // Neither moves time on by visiting every series or counter: a
             // counter is evicted when it next adds (`counter_at`) and read
             // as if it had been (`StateFacts::log_count`).
+            let live = self.state.series.len();
             self.state.series.advance(at);
+            if self.state.series.len() < live {
+                // Series were evicted: the index lets go of them too, or it
+                // would grow with every series ever seen (pods come and go).
+                self.state.series_by_node.retain_live(&self.state.series);
+            }
             self.state.last_evaluated = Some(at);
         }
         self.state.stats.evaluations = self.state.stats.evaluations.saturating_add(1);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::by_node::ByNode;
 use crate::telemetry::Labels;
-use crate::window::SeriesId;
+use crate::window::{SeriesId, SeriesStore};
 
 /// Node index → metric key ([`crate::matcher::name_key`]) → series with
 /// their labels, in the order they were added.
@@ -26,6 +26,16 @@ impl SeriesIndex {
     }
 
     /// One more than the highest node index with a series (0 when empty).
+    /// Drops the series `store` no longer holds (evicted ones), and the
+    /// (node, metric) entries left without series, so the index holds what
+    /// is live and not every series ever seen.
+    pub(crate) fn retain_live(&mut self, store: &SeriesStore) {
+        self.0.retain(|_, list| {
+            list.retain(|(id, _)| store.key(*id).is_some());
+            !list.is_empty()
+        });
+    }
+
     pub(crate) fn node_bound(&self) -> usize {
         self.0.node_bound()
     }
@@ -41,7 +51,7 @@ impl SeriesIndex {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
     use super::*;
-    use crate::window::{SeriesKey, SeriesStore, WindowConfig};
+    use crate::window::{SeriesKey, WindowConfig};
 
     #[test]
     fn finds_what_was_added_and_nothing_else() {
@@ -62,6 +72,36 @@ mod tests {
         assert!(index.get(3, 30).is_empty());
         assert!(index.get(99, 30).is_empty());
         assert_eq!(index.node_bound(), 6);
+        assert!(index.is_well_formed());
+    }
+
+    #[test]
+    fn evicted_series_leave_the_index() {
+        let config = WindowConfig {
+            retention: crate::Duration::from_secs(10),
+            series_grace: crate::Duration::ZERO,
+            ..WindowConfig::default()
+        };
+        let mut store = SeriesStore::new(config);
+        let mut index = SeriesIndex::default();
+        let mut ids = Vec::new();
+        for (labels, (node, metric, t)) in
+            [(3, 7, 0), (3, 7, 50_000), (3, 9, 0), (1, 7, 50_000)].into_iter().enumerate()
+        {
+            let id = store.resolve(SeriesKey { node, metric, labels: labels as u64 }).unwrap();
+            store.push(id, t, 1.0);
+            index.add(node, u64::from(metric), id, Labels::new());
+            ids.push(id);
+        }
+        store.evict(55_000); // keeps what had a sample after 45 s
+        index.retain_live(&store);
+        assert_eq!(index.get(3, 7).iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![ids[1]]);
+        assert!(index.get(3, 9).is_empty());
+        assert_eq!(index.get(1, 7).len(), 1);
+        assert_eq!(index.node_bound(), 4);
+        store.evict(200_000);
+        index.retain_live(&store);
+        assert_eq!(index.node_bound(), 0, "nothing left");
         assert!(index.is_well_formed());
     }
 }

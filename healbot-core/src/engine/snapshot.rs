@@ -166,6 +166,8 @@ impl Engine {
         engine.state = state;
         // Limits come from the configuration, not from the snapshot.
         engine.state.series.set_retention(window.retention);
+        // Snapshots of earlier versions may list evicted series.
+        engine.state.series_by_node.retain_live(&engine.state.series);
         Ok(engine)
     }
 
