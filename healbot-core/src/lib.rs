@@ -49,6 +49,7 @@ pub mod rootcause;
 pub mod selection;
 pub mod source;
 pub mod spec;
+mod table;
 pub mod telemetry;
 pub mod topology;
 pub mod window;

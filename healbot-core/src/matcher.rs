@@ -626,7 +626,7 @@ impl Program {
                 held >= need
             }
             Node::Leaf { pred, .. } => {
-                let (satisfied, observed, note) = self.eval_pred(&self.preds[*pred as usize], n, facts);
+                let (satisfied, observed, note) = self.eval_pred(*pred, n, facts);
                 seen.push(Seen { node, satisfied, observed, note });
                 satisfied
             }
@@ -710,10 +710,9 @@ impl Program {
                 held >= *need as usize
             }
             Node::Leaf { pred, about } => {
-                let p = &self.preds[*pred as usize];
                 let (satisfied, observed, note) = match seen.next_if(|k| k.node == node) {
                     Some(k) => (k.satisfied, k.observed, k.note),
-                    None => self.eval_pred(p, n, facts),
+                    None => self.eval_pred(*pred, n, facts),
                 };
                 out.push(EvidenceItem { about: Arc::clone(about), observed, satisfied, role, note: note.render() });
                 satisfied
@@ -721,10 +720,12 @@ impl Program {
         }
     }
 
-    fn eval_pred(&self, p: &Pred, n: NodeId, facts: &dyn Facts) -> (bool, Option<f64>, Note) {
+    /// Evaluates predicate `pred` (an index into `preds`) on `n`.
+    fn eval_pred(&self, pred: u32, n: NodeId, facts: &dyn Facts) -> (bool, Option<f64>, Note) {
+        let Some(p) = self.preds.get(pred as usize) else { return (false, None, Note::NoData) };
         match p {
             Pred::Metric { metric, labels, agg, q, window, op, threshold } => {
-                match facts.metric(n, *metric, labels, *agg, *q, *window, *op) {
+                match facts.metric(pred, n, *metric, labels, *agg, *q, *window, *op) {
                     Some(v) => (op.holds(v, *threshold), Some(v), Note::None),
                     None => (false, None, Note::NoData),
                 }
@@ -849,10 +850,13 @@ fn compile_exceptions(s: &Signature, library: &Library) -> Vec<CompiledException
 
 /// What the matcher reads from the engine's state at one evaluation time.
 pub(crate) trait Facts {
-    /// The aggregate over matching series, most extreme in the direction of `op`.
+    /// The aggregate over matching series, most extreme in the direction of
+    /// `op`, for predicate `pred` (its index in the program: what a value
+    /// kept between evaluations is filed by).
     #[allow(clippy::too_many_arguments)]
     fn metric(
         &self,
+        pred: u32,
         n: NodeId,
         metric: u32,
         labels: &[CompiledMatcher],
@@ -919,6 +923,7 @@ mod tests {
     impl Facts for Table {
         fn metric(
             &self,
+            _: u32,
             _: NodeId,
             metric: u32,
             _: &[CompiledMatcher],

@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use super::memo::{Reading, Recall};
 use super::{Engine, HostHealth};
 use crate::matcher::{series_matches, CompiledMatcher, Facts};
 use crate::spec::signature::EventTypeFilter;
 use crate::spec::{Aggregation, Comparison, NodeKind};
 use crate::telemetry::Labels;
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::{BucketCounter, ReadCache, SeriesId};
+use crate::window::{BucketCounter, SeriesId, Validity};
 use crate::Duration;
 
 /// Node health at one evaluation: host overrides first, then diagnoses.
@@ -60,8 +61,8 @@ pub(crate) struct StateFacts<'a> {
     pub(crate) topo: &'a Topology,
     /// Reused traversal buffers for dependency predicates.
     pub(crate) scratch: &'a std::cell::RefCell<Traversal>,
-    /// Aggregates kept from earlier evaluations.
-    pub(crate) reads: &'a std::cell::RefCell<ReadCache>,
+    /// Aggregates and predicate values kept from earlier evaluations.
+    pub(crate) recall: &'a std::cell::RefCell<Recall>,
 }
 
 impl StateFacts<'_> {
@@ -97,6 +98,7 @@ impl StateFacts<'_> {
 impl Facts for StateFacts<'_> {
     fn metric(
         &self,
+        pred: u32,
         n: NodeId,
         metric: u32,
         labels: &[CompiledMatcher],
@@ -105,21 +107,48 @@ impl Facts for StateFacts<'_> {
         window: Duration,
         op: Comparison,
     ) -> Option<f64> {
+        let listed = self.series(n, metric);
+        let &(first, _) = listed.first()?;
+        let store = &self.engine.state.series;
+        let mut recall = self.recall.borrow_mut();
+        let Recall { reads, metrics } = &mut *recall;
+        // A node's series of a metric are scraped together: when the first
+        // changed since its last read, so did the others, and a kept value
+        // could not hold (nor one kept now be used before they change again).
+        let probe = if store.changed_since_read(first) {
+            None
+        } else {
+            let bound = (store.instance(), self.engine.library_instance);
+            let start = store.window_start(window, self.at);
+            match metrics.get(bound, pred, n.index() as u32, listed, store, start, self.at) {
+                Ok(value) => return value,
+                Err(probe) => Some(probe),
+            }
+        };
         let mut best: Option<f64> = None;
-        let mut reads = self.reads.borrow_mut();
-        for (id, l) in self.series(n, metric) {
+        let mut reading = Reading::new(first);
+        for (id, l) in listed {
             if !series_matches(labels, l) {
+                reading.add(*id, None);
                 continue;
             }
-            let Some(v) = self.engine.state.series.aggregate_cached(&mut reads, *id, agg, q, window, self.at) else {
+            let Some((value, valid)) = store.aggregate_valid(reads, *id, agg, q, window, self.at) else {
+                // Listed but unknown to the store: it cannot be kept (the
+                // index drops evicted series as the store evicts them).
+                reading.add(*id, Some(Validity::NEVER));
                 continue;
             };
+            reading.add(*id, Some(valid));
+            let Some(v) = value else { continue };
             best = Some(match (best, op) {
                 (None, _) => v,
                 (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),
                 (Some(b), Comparison::Gt | Comparison::Ge) => b.max(v),
                 (Some(b), _) => b,
             });
+        }
+        if let Some(probe) = probe {
+            metrics.keep(probe, &reading, best);
         }
         best
     }

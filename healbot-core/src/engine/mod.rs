@@ -22,6 +22,7 @@ use crate::radix;
 mod by_node;
 mod decide;
 mod facts;
+mod memo;
 mod series_index;
 mod snapshot;
 
@@ -35,9 +36,10 @@ use crate::telemetry::{
     PayloadFormat,
 };
 use crate::topology::{NodeId, Topology, Traversal};
-use crate::window::{label_set_hash_iter, BucketCounter, ReadCache, SeriesId, SeriesKey, SeriesStore, WindowConfig};
+use crate::window::{label_set_hash_iter, BucketCounter, SeriesId, SeriesKey, SeriesStore, WindowConfig};
 use crate::{Duration, Error, ErrorKind};
 use facts::{Health, StateFacts};
+use memo::Recall;
 use series_index::SeriesIndex;
 
 /// Engine settings, with safe defaults.
@@ -293,9 +295,10 @@ pub struct Engine {
     /// The last evaluation's root-cause localisation, reused while the
     /// findings stay the same.
     localized: crate::rootcause::Memo,
-    /// Metric aggregates of earlier evaluations, answered again while
-    /// their windows hold the same samples.
-    reads: ReadCache,
+    /// Metric aggregates and metric predicate values of earlier
+    /// evaluations, answered again while their windows hold the same
+    /// samples.
+    recall: Recall,
     /// Tells this engine's library from every other engine's and from its
     /// own before a reload, for [`Unstored`] tokens.
     pub(crate) library_instance: u64,
@@ -359,7 +362,7 @@ impl Engine {
             seen: Vec::new(),
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
-            reads: ReadCache::new(),
+            recall: Recall::default(),
             library_instance: crate::instance::next(),
             log_scratch,
             decide_scratch: decide::Scratch::default(),
@@ -379,6 +382,48 @@ impl Engine {
     /// The configuration.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// Forgets every metric aggregate and metric predicate value kept
+    /// between evaluations (at most a few MiB). The next evaluations
+    /// compute them again, and keep them again; no decision changes. For a
+    /// host that wants the memory back after a burst, or that checks that
+    /// kept values change nothing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use healbot_core::telemetry::Labels;
+    /// use healbot_core::{Engine, Library, Topology};
+    ///
+    /// let library = Library::from_text("lib.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: SignatureLibrary
+    /// metadata: {name: lib}
+    /// spec:
+    ///   signatures:
+    ///     - id: slow
+    ///       title: Slow
+    ///       category: latency
+    ///       severity: warning
+    ///       match: {metric: {name: latency_seconds, agg: avg, window: 1m, op: ">", threshold: 1}}
+    /// "#).unwrap();
+    /// let topology = Topology::from_text("topo.yaml", r#"
+    /// apiVersion: healbot.dev/v1
+    /// kind: Topology
+    /// metadata: {name: t}
+    /// spec: {nodes: [{id: api, kind: service}]}
+    /// "#).unwrap();
+    /// let mut engine = Engine::new(library, topology, Default::default()).unwrap();
+    /// let labels: Labels = [("service", "api")].into_iter().collect();
+    /// engine.ingest_metric("latency_seconds", &labels, 2.5, 10_000).unwrap();
+    /// let first = engine.diagnose(20_000).diagnoses;
+    /// engine.clear_read_caches();
+    /// assert_eq!(engine.diagnose(20_000).diagnoses, first);
+    /// assert_eq!(first[0].evidence[0].observed, Some(2.5));
+    /// ```
+    pub fn clear_read_caches(&mut self) {
+        self.recall = Recall::default();
     }
 
     /// Counters: ingested, unattached by reason, dropped by reason, series.
@@ -981,7 +1026,7 @@ impl Engine {
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len(), std::mem::take(&mut self.health));
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
-        let reads = std::cell::RefCell::new(std::mem::take(&mut self.reads));
+        let recall = std::cell::RefCell::new(std::mem::take(&mut self.recall));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut seen = std::mem::take(&mut self.seen);
         for phase in [false, true] {
@@ -991,8 +1036,14 @@ impl Engine {
                     if s.log_gate.is_some_and(|slot| self.state.logs.get(n.index() as u32, &slot).is_none()) {
                         continue;
                     }
-                    let facts =
-                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
+                    let facts = StateFacts {
+                        engine: self,
+                        at,
+                        health: &health,
+                        topo: &topo,
+                        scratch: &scratch,
+                        recall: &recall,
+                    };
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
                     if program.holds(s, n, &facts, &mut seen) {
@@ -1044,8 +1095,14 @@ impl Engine {
                 // Any two times may be given (or restored), so their distance saturates.
                 Timer::Since(since) if at.saturating_sub(since) < s.for_ms => continue,
                 Timer::Since(since) => {
-                    let facts =
-                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
+                    let facts = StateFacts {
+                        engine: self,
+                        at,
+                        health: &health,
+                        topo: &topo,
+                        scratch: &scratch,
+                        recall: &recall,
+                    };
                     let weight = program.eval_evidence(s, n, &facts, &mut ev);
                     (since, weight, facts.coverage(n, &s.reads), &mut diagnoses)
                 }
@@ -1071,8 +1128,8 @@ impl Engine {
         radix::sort_by_key(&mut diagnoses, place);
         radix::sort_by_key(&mut excepted, place);
         self.traversal = scratch.into_inner();
-        self.reads = reads.into_inner();
-        self.reads.sweep();
+        self.recall = recall.into_inner();
+        self.recall.sweep();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
     }

@@ -771,19 +771,36 @@ impl SeriesStore {
         window: Duration,
         at: i64,
     ) -> Option<f64> {
+        self.aggregate_valid(cache, id, agg, q, window, at).and_then(|(value, _)| value)
+    }
+
+    /// [`aggregate_cached`](Self::aggregate_cached), with the conditions
+    /// under which the answer holds (the series' version and the bounds of
+    /// the window's start and end); `None` if the series is unknown.
+    pub(crate) fn aggregate_valid(
+        &self,
+        cache: &mut ReadCache,
+        id: SeriesId,
+        agg: Aggregation,
+        q: f64,
+        window: Duration,
+        at: i64,
+    ) -> Option<(Option<f64>, Validity)> {
         let series = self.series(id)?;
-        // The exclusive start `window_range` uses.
-        let start = at.saturating_sub(window.as_millis_i64()).max(self.state.horizon);
+        let start = self.window_start(window, at);
         let version = series.version.0;
-        if !series.read.note(version) {
+        let fresh = series.read.note(version);
+        let slot = if fresh {
+            let (slot, entry) = cache.get(self.instance, id, agg, q, window);
+            if let Some((value, valid)) = entry.and_then(|e| e.holds(version, start, at).map(|v| (v, e.validity()))) {
+                cache.hit();
+                return Some((value, valid));
+            }
+            Some(slot)
+        } else {
             // Changed since its last read: a cache entry could not hold.
-            return self.read(series, agg, q, window, at).1;
-        }
-        let (slot, entry) = cache.get(self.instance, id, agg, q, window);
-        if let Some(value) = entry.and_then(|e| e.holds(version, start, at)) {
-            cache.hit();
-            return value;
-        }
+            None
+        };
         let ((lo, hi), value) = self.read(series, agg, q, window, at);
         // `hi` stays while `at` is at or after the sample before it and
         // before the one at it; `lo` while the start is at or after the
@@ -793,8 +810,40 @@ impl SeriesStore {
         let end = (t(hi.checked_sub(1)).unwrap_or(i64::MIN), t(Some(hi)).unwrap_or(i64::MAX));
         let first = if lo < hi { t(Some(lo)) } else { None };
         let start = (t(lo.checked_sub(1)).unwrap_or(i64::MIN), first.unwrap_or(i64::MAX));
-        cache.put(slot, Validity { version, start, end }, value);
-        value
+        let valid = Validity { version, start, end };
+        if let Some(slot) = slot {
+            cache.put(slot, valid, value);
+        }
+        Some((value, valid))
+    }
+
+    /// The exclusive start of the window `(at - window, at]` as reads see
+    /// it: never before the eviction horizon.
+    #[inline]
+    pub(crate) fn window_start(&self, window: Duration, at: i64) -> i64 {
+        at.saturating_sub(window.as_millis_i64()).max(self.state.horizon)
+    }
+
+    /// The version of series `id` (changed by every change to its
+    /// samples); `None` if unknown.
+    #[inline]
+    pub(crate) fn version(&self, id: SeriesId) -> Option<u64> {
+        self.series(id).map(|s| s.version.0)
+    }
+
+    /// Whether series `id` changed since it was last read (or was never
+    /// read), so that nothing computed from it before can still hold; an
+    /// unknown series has not.
+    #[inline]
+    pub(crate) fn changed_since_read(&self, id: SeriesId) -> bool {
+        self.series(id).is_some_and(|s| !s.read.is(s.version.0))
+    }
+
+    /// The identity of this store among all stores of the process, for
+    /// caches that must never answer for another one.
+    #[inline]
+    pub(crate) fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// The timestamp of the newest sample ever accepted for `id`, even if it
@@ -1131,11 +1180,17 @@ impl LastRead {
         self.0.load(Ordering::Relaxed) != NEVER_READ
     }
 
+    /// Whether the last read was at `version`.
+    #[inline]
+    fn is(&self, version: u64) -> bool {
+        self.0.load(Ordering::Relaxed) == version
+    }
+
     /// Record a read at `version`, writing only when it differs from the
     /// last one (reads stay read-only); whether it did not.
     #[inline]
     fn note(&self, version: u64) -> bool {
-        let same = self.0.load(Ordering::Relaxed) == version;
+        let same = self.is(version);
         if !same {
             self.0.store(version, Ordering::Relaxed);
         }
