@@ -142,20 +142,25 @@ type GuardFailure struct {
 // EvaluateJSON evaluates at a time and returns the decisions as one JSON
 // array of decision documents, as libhealbot renders them.
 func (e *Engine) EvaluateJSON(at time.Time) ([]byte, error) {
-	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+	return e.evaluateJSON("EvaluateJSON", at)
+}
+
+func (e *Engine) evaluateJSON(op string, at time.Time) ([]byte, error) {
+	return e.buffer(op, func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_evaluate_json(p, C.int64_t(at.UnixMilli()), buf, cerr)
 	})
 }
 
 // Evaluate evaluates every signature at a time and returns the decisions.
 func (e *Engine) Evaluate(at time.Time) ([]Decision, error) {
-	b, err := e.EvaluateJSON(at)
+	const op = "Evaluate"
+	b, err := e.evaluateJSON(op, at)
 	if err != nil {
 		return nil, err
 	}
 	var ds []Decision
 	if err := json.Unmarshal(b, &ds); err != nil {
-		return nil, err
+		return nil, decodeError(op, err)
 	}
 	return ds, nil
 }
@@ -163,8 +168,9 @@ func (e *Engine) Evaluate(at time.Time) ([]Decision, error) {
 // RecordExecution records that the host ran action on target for a
 // decision. It reports whether anything was recorded (a repeat is not).
 func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time, unattended bool) (bool, error) {
+	const op = "RecordExecution"
 	for _, a := range [...]struct{ what, s string }{{"decision id", decisionID}, {"action id", action}, {"target", target}} {
-		if err := noNul(a.what, a.s); err != nil {
+		if err := noNul(op, a.what, a.s); err != nil {
 			return false, err
 		}
 	}
@@ -179,7 +185,7 @@ func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time
 		&recorded, &cerr)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return false, e.check(r, cerr)
+		return false, e.check(op, r, cerr)
 	}
 	return bool(recorded), nil
 }
@@ -187,7 +193,8 @@ func (e *Engine) RecordExecution(decisionID, action, target string, at time.Time
 // RecordOutcome records whether an executed action worked. It reports
 // whether anything was recorded (a repeat is not).
 func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (bool, error) {
-	cid, err := cString("decision id", decisionID)
+	const op = "RecordOutcome"
+	cid, err := cString(op, "decision id", decisionID)
 	if err != nil {
 		return false, err
 	}
@@ -198,7 +205,7 @@ func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (b
 	r := C.healbot_engine_record_outcome(e.ptr, cid, C.bool(success), C.int64_t(at.UnixMilli()), &recorded, &cerr)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return false, e.check(r, cerr)
+		return false, e.check(op, r, cerr)
 	}
 	return bool(recorded), nil
 }
@@ -206,24 +213,25 @@ func (e *Engine) RecordOutcome(decisionID string, success bool, at time.Time) (b
 // ReloadLibrary swaps the engine's library, keeping its state. On error the
 // old library stays in use.
 func (e *Engine) ReloadLibrary(lib *Library) error {
+	const op = "ReloadLibrary"
 	if lib == nil {
-		return &Error{Code: CodeNullParameter, Message: "library must not be nil"}
+		return &Error{Op: op, Code: CodeNullParameter, Message: "library must not be nil"}
 	}
 	lib.mu.RLock()
 	defer lib.mu.RUnlock()
 	if lib.ptr == nil {
-		return ErrClosed
+		return closedError(op)
 	}
 	var cerr *C.healbot_error
 	e.mu.RLock()
 	r := C.healbot_engine_reload_library(e.ptr, lib.ptr, &cerr)
 	e.mu.RUnlock()
-	return e.check(r, cerr)
+	return e.check(op, r, cerr)
 }
 
 // Snapshot returns the engine's state as bytes for RestoreEngine.
 func (e *Engine) Snapshot() ([]byte, error) {
-	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+	return e.buffer("Snapshot", func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_snapshot(p, buf, cerr)
 	})
 }
@@ -232,7 +240,7 @@ func (e *Engine) Snapshot() ([]byte, error) {
 // library, with settings as for NewEngineWithConfig ("" for defaults).
 func RestoreEngine(lib *Library, topo *Topology, configJSON string, snapshot []byte) (*Engine, error) {
 	defer runtime.KeepAlive(snapshot)
-	return createEngine(lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
+	return createEngine("RestoreEngine", lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
 		cfgLen C.size_t, p **C.healbot_engine, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_restore(l, t, cfg, cfgLen, bytesPtr(snapshot), C.size_t(len(snapshot)), p, cerr)
 	})
@@ -245,7 +253,8 @@ type Series uint64
 
 // ResolveSeries resolves the series of a metric and labels.
 func (e *Engine) ResolveSeries(name string, labels Labels) (Series, error) {
-	buf, nameLen, err := encodeSeries(nil, name, labels)
+	const op = "ResolveSeries"
+	buf, nameLen, err := encodeSeries(op, nil, name, labels)
 	if err != nil {
 		return 0, err
 	}
@@ -257,7 +266,7 @@ func (e *Engine) ResolveSeries(name string, labels Labels) (Series, error) {
 	e.mu.RUnlock()
 	runtime.KeepAlive(buf)
 	if r != C.HEALBOT_RESULT_OK {
-		return 0, e.check(r, cerr)
+		return 0, e.check(op, r, cerr)
 	}
 	return Series(s), nil
 }
@@ -268,7 +277,7 @@ func (e *Engine) IngestSample(s Series, value float64, atMs int64) error {
 	r := C.healbot_engine_ingest_by_handle(e.ptr, C.uint64_t(s), C.double(value), C.int64_t(atMs), nil)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return e.retry(r, func(cerr **C.healbot_error) C.healbot_result {
+		return e.retry("IngestSample", func(cerr **C.healbot_error) C.healbot_result {
 			return C.healbot_engine_ingest_by_handle(e.ptr, C.uint64_t(s), C.double(value), C.int64_t(atMs), cerr)
 		})
 	}
@@ -280,7 +289,7 @@ func (e *Engine) IngestSample(s Series, value float64, atMs int64) error {
 // same length.
 func (e *Engine) IngestSamples(series []Series, values []float64, atMs []int64) error {
 	if len(series) != len(values) || len(values) != len(atMs) {
-		return &Error{Code: CodeInvalidInput, Message: "series, values and atMs differ in length"}
+		return invalid("IngestSamples", "series, values and atMs differ in length")
 	}
 	if len(series) == 0 {
 		return nil
@@ -293,16 +302,16 @@ func (e *Engine) IngestSamples(series []Series, values []float64, atMs []int64) 
 	runtime.KeepAlive(series)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(atMs)
-	return e.check(r, cerr)
+	return e.check("IngestSamples", r, cerr)
 }
 
-// retry repeats a failed call with an error object, so the hot path passes
-// no out-parameter (which would escape to the heap) and a failure still
-// carries its message. Calls that failed had no effect.
-func (e *Engine) retry(_ C.healbot_result, call func(**C.healbot_error) C.healbot_result) error {
+// retry repeats a failed call of operation op with an error object, so the
+// hot path passes no out-parameter (which would escape to the heap) and a
+// failure still carries its message. Calls that failed had no effect.
+func (e *Engine) retry(op string, call func(**C.healbot_error) C.healbot_result) error {
 	var cerr *C.healbot_error
 	e.mu.RLock()
 	r := call(&cerr)
 	e.mu.RUnlock()
-	return e.check(r, cerr)
+	return e.check(op, r, cerr)
 }

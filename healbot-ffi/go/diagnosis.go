@@ -38,7 +38,11 @@ func (d *Diagnosis) OnsetTime() time.Time { return time.UnixMilli(d.Onset) }
 // diagnoses as one JSON array of diagnosis documents, as libhealbot renders
 // them.
 func (e *Engine) DiagnoseJSON(at time.Time) ([]byte, error) {
-	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+	return e.diagnoseJSON("DiagnoseJSON", at)
+}
+
+func (e *Engine) diagnoseJSON(op string, at time.Time) ([]byte, error) {
+	return e.buffer(op, func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_diagnose_json(p, C.int64_t(at.UnixMilli()), buf, cerr)
 	})
 }
@@ -47,13 +51,14 @@ func (e *Engine) DiagnoseJSON(at time.Time) ([]byte, error) {
 // applies to, sorted by node and signature, without making decisions. Like
 // Evaluate it moves the engine's clock on; it records nothing in the ledger.
 func (e *Engine) Diagnose(at time.Time) ([]Diagnosis, error) {
-	b, err := e.DiagnoseJSON(at)
+	const op = "Diagnose"
+	b, err := e.diagnoseJSON(op, at)
 	if err != nil {
 		return nil, err
 	}
 	var ds []Diagnosis
 	if err := json.Unmarshal(b, &ds); err != nil {
-		return nil, err
+		return nil, decodeError(op, err)
 	}
 	return ds, nil
 }

@@ -37,9 +37,16 @@
 //
 // # Errors
 //
-// Failures are *Error values with a Code, a message and, for documents, the
-// Diagnostics found (file, line, column, path, what was expected). Match
-// codes with errors.Is against ErrLibrary, ErrLimit, ErrTelemetry, …
+// Failures are *Error values with the operation that failed (Op: the
+// method or function, "IngestSample"), a Code, a message and, for
+// documents, the Diagnostics found (file, line, column, path, what was
+// expected). They read
+//
+//	healbot: IngestSample: invalid input: series handle 12345 was not issued by this engine
+//
+// Match codes with errors.Is against ErrLibrary, ErrLimit, ErrTelemetry, …
+// and read the fields with errors.As. A method of a closed handle fails
+// with an error that names it and wraps ErrClosed.
 //
 // # Example
 //

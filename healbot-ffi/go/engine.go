@@ -8,6 +8,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"sort"
@@ -40,14 +41,18 @@ type Sample struct {
 // NewEngine creates an engine with default settings. The engine keeps its
 // own references: lib and topo may be closed afterwards.
 func NewEngine(lib *Library, topo *Topology) (*Engine, error) {
-	return NewEngineWithConfig(lib, topo, "")
+	return newEngine("NewEngine", lib, topo, "")
 }
 
 // NewEngineWithConfig creates an engine with settings given as a JSON
 // object (max_series, max_samples_per_series, out_of_order_tolerance,
 // max_payload_bytes, dry_run, …; absent fields keep their defaults).
 func NewEngineWithConfig(lib *Library, topo *Topology, configJSON string) (*Engine, error) {
-	return createEngine(lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
+	return newEngine("NewEngineWithConfig", lib, topo, configJSON)
+}
+
+func newEngine(op string, lib *Library, topo *Topology, configJSON string) (*Engine, error) {
+	return createEngine(op, lib, topo, configJSON, func(l *C.healbot_library, t *C.healbot_topology, cfg *C.uint8_t,
 		cfgLen C.size_t, p **C.healbot_engine, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_new(l, t, cfg, cfgLen, p, cerr)
 	})
@@ -55,26 +60,26 @@ func NewEngineWithConfig(lib *Library, topo *Topology, configJSON string) (*Engi
 
 // createEngine holds lib and topo open across create, which makes an engine
 // from them and the settings configJSON (healbot_engine_new or _restore), and
-// wraps what it makes.
-func createEngine(lib *Library, topo *Topology, configJSON string, create func(*C.healbot_library,
+// wraps what it makes; op names the operation in errors.
+func createEngine(op string, lib *Library, topo *Topology, configJSON string, create func(*C.healbot_library,
 	*C.healbot_topology, *C.uint8_t, C.size_t, **C.healbot_engine, **C.healbot_error) C.healbot_result,
 ) (*Engine, error) {
 	if lib == nil || topo == nil {
-		return nil, &Error{Code: CodeNullParameter, Message: "library and topology must not be nil"}
+		return nil, &Error{Op: op, Code: CodeNullParameter, Message: "library and topology must not be nil"}
 	}
 	lib.mu.RLock()
 	defer lib.mu.RUnlock()
 	topo.mu.RLock()
 	defer topo.mu.RUnlock()
 	if lib.ptr == nil || topo.ptr == nil {
-		return nil, ErrClosed
+		return nil, closedError(op)
 	}
 	cfg := []byte(configJSON)
 	var p *C.healbot_engine
 	var cerr *C.healbot_error
 	r := create(lib.ptr, topo.ptr, bytesPtr(cfg), C.size_t(len(cfg)), &p, &cerr)
 	runtime.KeepAlive(cfg)
-	if err := takeError(r, cerr); err != nil {
+	if err := takeError(op, r, cerr); err != nil {
 		return nil, err
 	}
 	e := &Engine{ptr: p}
@@ -97,14 +102,14 @@ func (e *Engine) Close() error {
 }
 
 // encodeLabels appends the packed form of labels (key NUL value NUL …). A
-// key or value holding a NUL byte is an error (see noNul).
-func encodeLabels(buf []byte, labels Labels) ([]byte, error) {
+// key or value holding a NUL byte is an error of operation op (see noNul).
+func encodeLabels(op string, buf []byte, labels Labels) ([]byte, error) {
 	switch len(labels) {
 	case 0:
 		return buf, nil
 	case 1:
 		for k, v := range labels {
-			if err := labelNul(k, v); err != nil {
+			if err := labelNul(op, k, v); err != nil {
 				return buf, err
 			}
 			buf = append(append(append(append(buf, k...), 0), v...), 0)
@@ -118,7 +123,7 @@ func encodeLabels(buf []byte, labels Labels) ([]byte, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v := labels[k]
-		if err := labelNul(k, v); err != nil {
+		if err := labelNul(op, k, v); err != nil {
 			return buf, err
 		}
 		buf = append(append(append(append(buf, k...), 0), v...), 0)
@@ -126,23 +131,23 @@ func encodeLabels(buf []byte, labels Labels) ([]byte, error) {
 	return buf, nil
 }
 
-func labelNul(k, v string) error {
-	if err := noNul("label key", k); err != nil {
+func labelNul(op, k, v string) error {
+	if err := noNul(op, "label key", k); err != nil {
 		return err
 	}
-	return noNul("value of label "+k, v)
+	return noNul(op, "value of label "+k, v)
 }
 
 // encodeSeries is the metric name, a NUL, then the packed labels: the form
 // healbot_engine_ingest_metric and its kin read as (name, labels). It
 // returns where the labels start.
-func encodeSeries(buf []byte, name string, labels Labels) ([]byte, int, error) {
-	if err := noNul("metric name", name); err != nil {
+func encodeSeries(op string, buf []byte, name string, labels Labels) ([]byte, int, error) {
+	if err := noNul(op, "metric name", name); err != nil {
 		return buf, 0, err
 	}
 	buf = append(append(buf, name...), 0)
 	nameLen := len(buf)
-	buf, err := encodeLabels(buf, labels)
+	buf, err := encodeLabels(op, buf, labels)
 	return buf, nameLen, err
 }
 
@@ -162,7 +167,7 @@ var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }
 // in every other method that takes one (node and decision ids, source names).
 func (e *Engine) IngestMetric(name string, labels Labels, value float64, at time.Time) error {
 	bp := scratch.Get().(*[]byte)
-	buf, nameLen, err := encodeSeries((*bp)[:0], name, labels)
+	buf, nameLen, err := encodeSeries("IngestMetric", (*bp)[:0], name, labels)
 	if err != nil {
 		*bp = buf
 		scratch.Put(bp)
@@ -176,12 +181,12 @@ func (e *Engine) IngestMetric(name string, labels Labels, value float64, at time
 	runtime.KeepAlive(buf)
 	*bp = buf
 	scratch.Put(bp)
-	return e.check(r, cerr)
+	return e.check("IngestMetric", r, cerr)
 }
 
-// buffer makes call on the engine and returns the buffer it writes, copied
-// into Go memory (the library's copy is freed).
-func (e *Engine) buffer(call func(*C.healbot_engine, **C.healbot_buffer, **C.healbot_error) C.healbot_result) (
+// buffer makes call, operation op, on the engine and returns the buffer it
+// writes, copied into Go memory (the library's copy is freed).
+func (e *Engine) buffer(op string, call func(*C.healbot_engine, **C.healbot_buffer, **C.healbot_error) C.healbot_result) (
 	[]byte, error,
 ) {
 	var buf *C.healbot_buffer
@@ -190,21 +195,21 @@ func (e *Engine) buffer(call func(*C.healbot_engine, **C.healbot_buffer, **C.hea
 	r := call(e.ptr, &buf, &cerr)
 	e.mu.RUnlock()
 	if r != C.HEALBOT_RESULT_OK {
-		return nil, e.check(r, cerr)
+		return nil, e.check(op, r, cerr)
 	}
 	return takeBuffer(buf), nil
 }
 
-// check maps a call's result to an error, nil for success; a nil engine
-// pointer means Close ran.
-func (e *Engine) check(r C.healbot_result, cerr *C.healbot_error) error {
-	err := takeError(r, cerr)
+// check maps the result of operation op to an error, nil for success; a
+// nil engine pointer means Close ran.
+func (e *Engine) check(op string, r C.healbot_result, cerr *C.healbot_error) error {
+	err := takeError(op, r, cerr)
 	if r == C.HEALBOT_RESULT_NULL_PARAMETER {
 		e.mu.RLock()
 		closed := e.ptr == nil
 		e.mu.RUnlock()
 		if closed {
-			return ErrClosed
+			return closedError(op)
 		}
 	}
 	return err
@@ -233,8 +238,12 @@ func (e *Engine) IngestMetrics(samples []Sample) error {
 		} else {
 			start = len(records)
 			var err error
-			if records, _, err = encodeSeries(records, s.Name, s.Labels); err != nil {
-				return fmt.Errorf("sample %d: %w", i, err)
+			if records, _, err = encodeSeries("IngestMetrics", records, s.Name, s.Labels); err != nil {
+				var he *Error
+				if errors.As(err, &he) {
+					he.Message = fmt.Sprintf("sample %d: %s", i, he.Message)
+				}
+				return err
 			}
 			records = append(records, 0)
 			end, prevName, prevMap = len(records), s.Name, m
@@ -253,16 +262,16 @@ func (e *Engine) IngestMetrics(samples []Sample) error {
 	runtime.KeepAlive(records)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(ats)
-	return e.check(r, cerr)
+	return e.check("IngestMetrics", r, cerr)
 }
 
 // IngestSeries ingests many samples of one series: values[i] at atMs[i]
 // (Unix milliseconds). The two slices must have the same length.
 func (e *Engine) IngestSeries(name string, labels Labels, values []float64, atMs []int64) error {
 	if len(values) != len(atMs) {
-		return &Error{Code: CodeInvalidInput, Message: "values and atMs differ in length"}
+		return invalid("IngestSeries", "values and atMs differ in length")
 	}
-	buf, nameLen, err := encodeSeries(nil, name, labels)
+	buf, nameLen, err := encodeSeries("IngestSeries", nil, name, labels)
 	if err != nil {
 		return err
 	}
@@ -280,7 +289,7 @@ func (e *Engine) IngestSeries(name string, labels Labels, values []float64, atMs
 	runtime.KeepAlive(buf)
 	runtime.KeepAlive(values)
 	runtime.KeepAlive(atMs)
-	return e.check(r, cerr)
+	return e.check("IngestSeries", r, cerr)
 }
 
 // PayloadFormat is a telemetry payload format libhealbot reads natively.
@@ -300,14 +309,15 @@ const (
 // ParsePayloadFormat reads a format name ("alertmanager", "prometheus_text",
 // "otlp_logs", "otlp_metrics", "k8s_events", "pagerduty", "ndjson").
 func ParsePayloadFormat(name string) (PayloadFormat, error) {
-	cname, err := cString("payload format name", name)
+	const op = "ParsePayloadFormat"
+	cname, err := cString(op, "payload format name", name)
 	if err != nil {
 		return 0, err
 	}
 	defer C.free(unsafe.Pointer(cname))
 	var f C.healbot_payload_format
 	var cerr *C.healbot_error
-	if err := takeError(C.healbot_payload_format_from_name(cname, &f, &cerr), cerr); err != nil {
+	if err := takeError(op, C.healbot_payload_format_from_name(cname, &f, &cerr), cerr); err != nil {
 		return 0, err
 	}
 	return PayloadFormat(f), nil
@@ -323,6 +333,12 @@ type IngestReport struct {
 // IngestPayload parses a payload and ingests every good record. defaultAt
 // is the time of records that carry none (Prometheus text, PagerDuty).
 func (e *Engine) IngestPayload(format PayloadFormat, payload []byte, defaultAt time.Time) (IngestReport, error) {
+	return e.ingestPayload("IngestPayload", format, payload, defaultAt)
+}
+
+func (e *Engine) ingestPayload(op string, format PayloadFormat, payload []byte, defaultAt time.Time) (IngestReport,
+	error,
+) {
 	var rep C.healbot_ingest_report
 	var cerr *C.healbot_error
 	e.mu.RLock()
@@ -331,25 +347,25 @@ func (e *Engine) IngestPayload(format PayloadFormat, payload []byte, defaultAt t
 	e.mu.RUnlock()
 	runtime.KeepAlive(payload)
 	if r != C.HEALBOT_RESULT_OK {
-		return IngestReport{}, e.check(r, cerr)
+		return IngestReport{}, e.check(op, r, cerr)
 	}
 	return IngestReport{Observations: int(rep.observations), Malformed: int(rep.malformed), Dropped: uint64(rep.dropped)}, nil
 }
 
 // IngestAlertmanager ingests an Alertmanager webhook (v4) payload.
 func (e *Engine) IngestAlertmanager(payload []byte) (IngestReport, error) {
-	return e.IngestPayload(Alertmanager, payload, time.UnixMilli(0))
+	return e.ingestPayload("IngestAlertmanager", Alertmanager, payload, time.UnixMilli(0))
 }
 
 // IngestPrometheusText ingests a Prometheus text exposition; samples
 // without a timestamp are taken at at.
 func (e *Engine) IngestPrometheusText(payload []byte, at time.Time) (IngestReport, error) {
-	return e.IngestPayload(PrometheusText, payload, at)
+	return e.ingestPayload("IngestPrometheusText", PrometheusText, payload, at)
 }
 
 // IngestNDJSON ingests HealBot's newline-delimited JSON observations.
 func (e *Engine) IngestNDJSON(payload []byte) (IngestReport, error) {
-	return e.IngestPayload(NDJSON, payload, time.UnixMilli(0))
+	return e.ingestPayload("IngestNDJSON", NDJSON, payload, time.UnixMilli(0))
 }
 
 // LogReport says what a log text ingestion did, in lines; the engine's Stats
@@ -370,7 +386,7 @@ type LogReport struct {
 // in Stats, not errors.
 func (e *Engine) IngestLogText(labels Labels, text []byte, at time.Time) (LogReport, error) {
 	bp := scratch.Get().(*[]byte)
-	buf, err := encodeLabels((*bp)[:0], labels)
+	buf, err := encodeLabels("IngestLogText", (*bp)[:0], labels)
 	if err != nil {
 		*bp = buf
 		scratch.Put(bp)
@@ -387,7 +403,7 @@ func (e *Engine) IngestLogText(labels Labels, text []byte, at time.Time) (LogRep
 	*bp = buf
 	scratch.Put(bp)
 	if r != C.HEALBOT_RESULT_OK {
-		return LogReport{}, e.check(r, cerr)
+		return LogReport{}, e.check("IngestLogText", r, cerr)
 	}
 	return LogReport{Lines: uint64(rep.lines), Ingested: uint64(rep.ingested), Dropped: uint64(rep.dropped),
 		Unattached: uint64(rep.unattached)}, nil
@@ -406,7 +422,8 @@ const (
 // SetNodeHealth sets (or with HealthUnset clears) the host's view of a
 // node's health, which overrides what diagnoses say.
 func (e *Engine) SetNodeHealth(node string, h Health) error {
-	cnode, err := cString("node", node)
+	const op = "SetNodeHealth"
+	cnode, err := cString(op, "node", node)
 	if err != nil {
 		return err
 	}
@@ -415,7 +432,7 @@ func (e *Engine) SetNodeHealth(node string, h Health) error {
 	e.mu.RLock()
 	r := C.healbot_engine_set_node_health(e.ptr, cnode, C.uint32_t(h), &cerr)
 	e.mu.RUnlock()
-	return e.check(r, cerr)
+	return e.check(op, r, cerr)
 }
 
 // Stats are the engine's counters.
@@ -432,20 +449,27 @@ type Stats struct {
 
 // StatsJSON returns the engine's counters as libhealbot renders them.
 func (e *Engine) StatsJSON() ([]byte, error) {
-	return e.buffer(func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
+	return e.statsJSON("StatsJSON")
+}
+
+func (e *Engine) statsJSON(op string) ([]byte, error) {
+	return e.buffer(op, func(p *C.healbot_engine, buf **C.healbot_buffer, cerr **C.healbot_error) C.healbot_result {
 		return C.healbot_engine_stats_json(p, buf, cerr)
 	})
 }
 
 // Stats returns the engine's counters.
 func (e *Engine) Stats() (Stats, error) {
+	const op = "Stats"
 	var s Stats
-	b, err := e.StatsJSON()
+	b, err := e.statsJSON(op)
 	if err != nil {
 		return s, err
 	}
-	err = json.Unmarshal(b, &s)
-	return s, err
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, decodeError(op, err)
+	}
+	return s, nil
 }
 
 // testPanic makes libhealbot panic while holding the engine's lock
@@ -456,5 +480,5 @@ func (e *Engine) testPanic() error {
 	e.mu.RLock()
 	r := C.healbot_engine_test_panic(e.ptr, &cerr)
 	e.mu.RUnlock()
-	return takeError(r, cerr)
+	return e.check("testPanic", r, cerr)
 }

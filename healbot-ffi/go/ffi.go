@@ -86,19 +86,38 @@ func (d Diagnostic) String() string {
 	return b.String()
 }
 
-// Error is an error from libhealbot: its code, message and diagnostics.
-// Compare codes with errors.Is against ErrLimit, ErrLibrary, …
+// Error is a failure of an operation of this package: the operation, the
+// result code, the message and, for documents, the diagnostics. Failures
+// libhealbot reports and the checks this package makes before calling it
+// (a NUL byte in a name, slices of different lengths) are both *Error.
+// Match codes with errors.Is against ErrLimit, ErrLibrary, …; read the
+// fields with errors.As.
 type Error struct {
-	Code        Code
-	Message     string
+	// Op is the method or function that failed, as named in this package:
+	// "LoadLibrary", "IngestSample", "Dependencies", … It is empty in the
+	// sentinels.
+	Op      string
+	Code    Code
+	Message string // what went wrong; empty in the sentinels
+	// Diagnostics are the problems found in a document (file, line,
+	// column, path inside it), for CodeLibrary and CodeTopology.
 	Diagnostics []Diagnostic
 }
 
-// Error renders the message, then one diagnostic per line.
+// Error renders "healbot: Op: what the code means: message", then one
+// diagnostic per line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("healbot: ")
-	b.WriteString(e.Message)
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Code.String())
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
 	for _, d := range e.Diagnostics {
 		b.WriteString("\n  ")
 		b.WriteString(d.String())
@@ -106,8 +125,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is an *Error with the same code: errors.Is(err,
-// healbot.ErrLimit).
+// Is reports whether target is an *Error with the same code, whatever the
+// operation: errors.Is(err, healbot.ErrLimit).
 func (e *Error) Is(target error) bool {
 	var t *Error
 	return errors.As(target, &t) && t.Code == e.Code
@@ -115,15 +134,15 @@ func (e *Error) Is(target error) bool {
 
 // Sentinels for errors.Is, one per code.
 var (
-	ErrNullParameter = &Error{Code: CodeNullParameter, Message: CodeNullParameter.String()}
-	ErrInvalidInput  = &Error{Code: CodeInvalidInput, Message: CodeInvalidInput.String()}
-	ErrLibrary       = &Error{Code: CodeLibrary, Message: CodeLibrary.String()}
-	ErrTopology      = &Error{Code: CodeTopology, Message: CodeTopology.String()}
-	ErrTelemetry     = &Error{Code: CodeTelemetry, Message: CodeTelemetry.String()}
-	ErrLimit         = &Error{Code: CodeLimit, Message: CodeLimit.String()}
-	ErrSnapshot      = &Error{Code: CodeSnapshot, Message: CodeSnapshot.String()}
-	ErrPanic         = &Error{Code: CodePanic, Message: CodePanic.String()}
-	ErrOther         = &Error{Code: CodeOther, Message: CodeOther.String()}
+	ErrNullParameter = &Error{Code: CodeNullParameter}
+	ErrInvalidInput  = &Error{Code: CodeInvalidInput}
+	ErrLibrary       = &Error{Code: CodeLibrary}
+	ErrTopology      = &Error{Code: CodeTopology}
+	ErrTelemetry     = &Error{Code: CodeTelemetry}
+	ErrLimit         = &Error{Code: CodeLimit}
+	ErrSnapshot      = &Error{Code: CodeSnapshot}
+	ErrPanic         = &Error{Code: CodePanic}
+	ErrOther         = &Error{Code: CodeOther}
 )
 
 // liveHandles counts the libhealbot handles (libraries, topologies,
@@ -131,23 +150,43 @@ var (
 // of the finalizers.
 var liveHandles atomic.Int64
 
-// ErrClosed is returned by methods of a closed Library, Topology or Engine.
-var ErrClosed = errors.New("healbot: use of a closed handle")
+// ErrClosed is the cause of an error from a method of a closed Library,
+// Topology or Engine; the error names the method ("healbot: Evaluate: use
+// of a closed handle"). Match it with errors.Is.
+var ErrClosed = errors.New("use of a closed handle")
+
+// closedError is the error of operation op on a closed handle.
+func closedError(op string) error {
+	return fmt.Errorf("healbot: %s: %w", op, ErrClosed)
+}
+
+// decodeError is the error of operation op when libhealbot's JSON answer
+// does not decode (a libhealbot of another version than this package).
+func decodeError(op string, err error) error {
+	return fmt.Errorf("healbot: %s: cannot decode libhealbot's answer: %w", op, err)
+}
+
+// invalid is an error of operation op with CodeInvalidInput: an argument
+// this package rejects before calling libhealbot.
+func invalid(op, format string, args ...any) *Error {
+	return &Error{Op: op, Code: CodeInvalidInput, Message: fmt.Sprintf(format, args...)}
+}
 
 // noNul checks a string that crosses the ABI as a C string or inside a
 // packed label or record buffer, where a NUL byte ends or separates it: a
 // NUL inside would silently shorten a name, or move labels and samples to
-// another series or node. what names the argument in the error.
-func noNul(what, s string) error {
+// another series or node. what names the argument in the error of
+// operation op.
+func noNul(op, what, s string) error {
 	if strings.IndexByte(s, 0) < 0 {
 		return nil
 	}
-	return &Error{Code: CodeInvalidInput, Message: fmt.Sprintf("%s %q contains a NUL byte", what, s)}
+	return invalid(op, "%s %q contains a NUL byte", what, s)
 }
 
 // cString is C.CString of a string checked by noNul; free it with C.free.
-func cString(what, s string) (*C.char, error) {
-	if err := noNul(what, s); err != nil {
+func cString(op, what, s string) (*C.char, error) {
+	if err := noNul(op, what, s); err != nil {
 		return nil, err
 	}
 	return C.CString(s), nil
@@ -160,13 +199,14 @@ func goString(p *C.char) string {
 	return C.GoString(p)
 }
 
-// takeError turns a result and its error object into a Go error, freeing
-// the error object.
-func takeError(r C.healbot_result, cerr *C.healbot_error) error {
+// takeError turns the result of operation op and its error object into a
+// Go error, freeing the error object: the one place libhealbot's errors
+// become *Error.
+func takeError(op string, r C.healbot_result, cerr *C.healbot_error) error {
 	if r == C.HEALBOT_RESULT_OK {
 		return nil
 	}
-	e := &Error{Code: Code(r), Message: Code(r).String()}
+	e := &Error{Op: op, Code: Code(r)}
 	if cerr != nil {
 		defer C.healbot_error_free(cerr)
 		e.Message = goString(C.healbot_error_message(cerr))
@@ -231,7 +271,7 @@ func charPtr(b []byte) *C.char {
 func testPanic() error {
 	var cerr *C.healbot_error
 	r := C.healbot_test_panic(&cerr)
-	return takeError(r, cerr)
+	return takeError("testPanic", r, cerr)
 }
 
 // abiVersion is healbot_abi_version(), a call that does nothing else: the

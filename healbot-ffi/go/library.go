@@ -50,12 +50,16 @@ func newLibrary(p *C.healbot_library) *Library {
 // signature, action and overrides documents). The format comes from the
 // name. A failure is an *Error carrying every diagnostic found.
 func LoadLibrary(name string, text []byte) (*Library, error) {
-	return LoadLibraryFormat(name, text, FormatAuto)
+	return loadLibrary("LoadLibrary", name, text, FormatAuto)
 }
 
 // LoadLibraryFormat is LoadLibrary with an explicit format.
 func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error) {
-	cname, err := cString("source name", name)
+	return loadLibrary("LoadLibraryFormat", name, text, format)
+}
+
+func loadLibrary(op, name string, text []byte, format Format) (*Library, error) {
+	cname, err := cString(op, "source name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +68,7 @@ func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error
 	var cerr *C.healbot_error
 	r := C.healbot_library_new(cname, bytesPtr(text), C.size_t(len(text)), C.uint32_t(format), &p, &cerr)
 	runtime.KeepAlive(text)
-	if err := takeError(r, cerr); err != nil {
+	if err := takeError(op, r, cerr); err != nil {
 		return nil, err
 	}
 	return newLibrary(p), nil
@@ -73,8 +77,9 @@ func LoadLibraryFormat(name string, text []byte, format Format) (*Library, error
 // LoadLibrarySources compiles a library from several sources together
 // (signatures, actions and overrides in separate files).
 func LoadLibrarySources(sources ...Source) (*Library, error) {
+	const op = "LoadLibrarySources"
 	for _, s := range sources {
-		if err := noNul("source name", s.Name); err != nil {
+		if err := noNul(op, "source name", s.Name); err != nil {
 			return nil, err
 		}
 	}
@@ -101,7 +106,7 @@ func LoadLibrarySources(sources ...Source) (*Library, error) {
 	var p *C.healbot_library
 	var cerr *C.healbot_error
 	r := C.healbot_library_new_from_sources(namesBase, textsBase, lensBase, C.size_t(n), &p, &cerr)
-	if err := takeError(r, cerr); err != nil {
+	if err := takeError(op, r, cerr); err != nil {
 		return nil, err
 	}
 	return newLibrary(p), nil
@@ -153,12 +158,16 @@ type Topology struct {
 // LoadTopology compiles a topology from one Topology document. The format
 // comes from the name. A failure is an *Error carrying every diagnostic.
 func LoadTopology(name string, text []byte) (*Topology, error) {
-	return LoadTopologyFormat(name, text, FormatAuto)
+	return loadTopology("LoadTopology", name, text, FormatAuto)
 }
 
 // LoadTopologyFormat is LoadTopology with an explicit format.
 func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, error) {
-	cname, err := cString("source name", name)
+	return loadTopology("LoadTopologyFormat", name, text, format)
+}
+
+func loadTopology(op, name string, text []byte, format Format) (*Topology, error) {
+	cname, err := cString(op, "source name", name)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +176,7 @@ func LoadTopologyFormat(name string, text []byte, format Format) (*Topology, err
 	var cerr *C.healbot_error
 	r := C.healbot_topology_new(cname, bytesPtr(text), C.size_t(len(text)), C.uint32_t(format), &p, &cerr)
 	runtime.KeepAlive(text)
-	if err := takeError(r, cerr); err != nil {
+	if err := takeError(op, r, cerr); err != nil {
 		return nil, err
 	}
 	t := &Topology{ptr: p}

@@ -23,7 +23,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, 
 use crate::buffer::{Column, ColumnView};
 use crate::convert::{at_ms, is_mapping, labels as to_labels, payload, to_json, to_python, AddressHasher};
 use crate::convert::{LabelContents, Value};
-use crate::errors::{err, to_py_err, HealbotError};
+use crate::errors::{err, guard, internal, to_py_err};
 use crate::graph::{Library, Topology};
 use crate::results::{Decision, Diagnosis, IngestReport, Shared};
 
@@ -63,8 +63,10 @@ fn config_from(ob: Option<&Bound<'_, PyAny>>) -> PyResult<EngineConfig> {
     })
 }
 
+/// The error of every call on an engine after a call panicked while it
+/// held the engine's lock: the engine's state may be half-updated.
 fn poisoned() -> PyErr {
-    HealbotError::new_err("the engine is unusable: an earlier call failed inside the engine")
+    internal("the engine is unusable: an earlier call panicked inside it; create a new engine")
 }
 
 /// A decision engine for one topology shard: feed it telemetry, ask it what
@@ -781,10 +783,12 @@ impl Engine {
         topology: Bound<'_, Topology>,
         config: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Engine> {
-        let config = config_from(config)?;
-        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
-        let engine = py.detach(|| CoreEngine::new(lib, topo, config)).map_err(to_py_err)?;
-        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+        guard(|| {
+            let config = config_from(config)?;
+            let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+            let engine = py.detach(|| CoreEngine::new(lib, topo, config)).map_err(to_py_err)?;
+            Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+        })
     }
 
     /// An engine with the state of a snapshot taken by `snapshot()`.
@@ -800,64 +804,74 @@ impl Engine {
         snapshot: &[u8],
         config: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Engine> {
-        let config = config_from(config)?;
-        let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
-        let engine = py.detach(|| CoreEngine::restore(lib, topo, config, snapshot)).map_err(to_py_err)?;
-        Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+        guard(|| {
+            let config = config_from(config)?;
+            let (lib, topo) = (library.get().inner.clone(), topology.get().inner.clone());
+            let engine = py.detach(|| CoreEngine::restore(lib, topo, config, snapshot)).map_err(to_py_err)?;
+            Ok(Engine::wrap(engine, library.unbind(), topology.unbind()))
+        })
     }
 
     /// The engine's state (windows, alerts, counters, ledger, posteriors) as bytes.
     fn snapshot<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let bytes = self.run_detached(py, |e| e.snapshot())?;
-        Ok(PyBytes::new(py, &bytes))
+        guard(|| {
+            let bytes = self.run_detached(py, |e| e.snapshot())?;
+            Ok(PyBytes::new(py, &bytes))
+        })
     }
 
     /// Pickles through a snapshot: `(library, topology, config, snapshot)`.
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let rebuild = py.import("healbot._native")?.getattr("_engine_from_state")?;
-        // The snapshot and the library object are read under different
-        // locks (taking a reference needs the interpreter, which the
-        // engine's lock is not held with): a reload between the two would
-        // pair a snapshot with a library that cannot restore it, so read
-        // again until they agree.
-        for _ in 0..64 {
-            let (bytes, config, revision) =
-                self.run_detached(py, |e| (e.snapshot(), e.config().clone(), e.library().revision().to_string()))?;
-            let library = self.library(py)?;
-            if library.get().inner.revision() == revision {
-                let args = (library, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
-                return Ok((rebuild, args.into_pyobject(py)?));
+        guard(|| {
+            let rebuild = py.import("healbot._native")?.getattr("_engine_from_state")?;
+            // The snapshot and the library object are read under different
+            // locks (taking a reference needs the interpreter, which the
+            // engine's lock is not held with): a reload between the two would
+            // pair a snapshot with a library that cannot restore it, so read
+            // again until they agree.
+            for _ in 0..64 {
+                let (bytes, config, revision) =
+                    self.run_detached(py, |e| (e.snapshot(), e.config().clone(), e.library().revision().to_string()))?;
+                let library = self.library(py)?;
+                if library.get().inner.revision() == revision {
+                    let args = (library, self.topology(py), to_python(py, &config)?, PyBytes::new(py, &bytes));
+                    return Ok((rebuild, args.into_pyobject(py)?));
+                }
             }
-        }
-        Err(err(ErrorKind::Snapshot, "the library was reloaded on every attempt to pickle the engine"))
+            Err(err(ErrorKind::Snapshot, "the library was reloaded on every attempt to pickle the engine"))
+        })
     }
 
     /// Replaces the library; the new one is compiled fully first and the
     /// old one kept on error.
     fn reload_library(&self, py: Python<'_>, library: Bound<'_, Library>) -> PyResult<()> {
-        let lib = library.get().inner.clone();
-        let (new, slot) = (library.unbind(), &self.library);
-        self.run_detached(py, move |e| {
-            e.reload_library(lib)?;
-            // Under the engine's lock, so that reloads racing from several
-            // threads leave `library` naming the one the engine runs.
-            // Moving a reference needs no interpreter; the old one is
-            // released when Python next runs here.
-            *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = new;
-            Ok(())
-        })?
-        .map_err(to_py_err)
+        guard(|| {
+            let lib = library.get().inner.clone();
+            let (new, slot) = (library.unbind(), &self.library);
+            self.run_detached(py, move |e| {
+                e.reload_library(lib)?;
+                // Under the engine's lock, so that reloads racing from several
+                // threads leave `library` naming the one the engine runs.
+                // Moving a reference needs no interpreter; the old one is
+                // released when Python next runs here.
+                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = new;
+                Ok(())
+            })?
+            .map_err(to_py_err)
+        })
     }
 
     /// Evaluates every signature at `at` (None: now) and decides what to do.
     #[pyo3(signature = (at = None))]
     fn evaluate<'py>(&self, py: Python<'py>, at: Option<&Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyList>> {
-        let at = at_ms(at, "at")?;
-        let decisions = self.run_detached(py, |e| e.evaluate(at))?;
-        let mut shared = Shared::default();
-        let objects =
-            decisions.into_iter().map(|d| Decision::wrap(py, d, &mut shared)).collect::<PyResult<Vec<_>>>()?;
-        PyList::new(py, objects)
+        guard(|| {
+            let at = at_ms(at, "at")?;
+            let decisions = self.run_detached(py, |e| e.evaluate(at))?;
+            let mut shared = Shared::default();
+            let objects =
+                decisions.into_iter().map(|d| Decision::wrap(py, d, &mut shared)).collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, objects)
+        })
     }
 
     /// Records that the host executed an action for a decision. Returns
@@ -872,17 +886,19 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
         unattended: bool,
     ) -> PyResult<bool> {
-        let (id, chosen) = decision_arg(decision)?;
-        let missing = |what: &str| {
-            err(
-                ErrorKind::InvalidArgument,
-                format!("{what}: required unless `decision` is a Decision with a chosen action"),
-            )
-        };
-        let action = action.or_else(|| chosen.as_ref().map(|c| c.0.clone())).ok_or_else(|| missing("action"))?;
-        let target = target.or_else(|| chosen.as_ref().map(|c| c.1.clone())).ok_or_else(|| missing("target"))?;
-        let at = at_ms(at, "at")?;
-        self.run(py, |e| e.record_execution(&id, &action, &target, at, unattended))?.map_err(to_py_err)
+        guard(|| {
+            let (id, chosen) = decision_arg(decision)?;
+            let missing = |what: &str| {
+                err(
+                    ErrorKind::InvalidArgument,
+                    format!("{what}: required unless `decision` is a Decision with a chosen action"),
+                )
+            };
+            let action = action.or_else(|| chosen.as_ref().map(|c| c.0.clone())).ok_or_else(|| missing("action"))?;
+            let target = target.or_else(|| chosen.as_ref().map(|c| c.1.clone())).ok_or_else(|| missing("target"))?;
+            let at = at_ms(at, "at")?;
+            self.run(py, |e| e.record_execution(&id, &action, &target, at, unattended))?.map_err(to_py_err)
+        })
     }
 
     /// Records the outcome of an executed decision. Returns False when it
@@ -895,9 +911,11 @@ impl Engine {
         success: bool,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        let (id, _) = decision_arg(decision)?;
-        let at = at_ms(at, "at")?;
-        self.run(py, |e| e.record_outcome(&id, success, at))?.map_err(to_py_err)
+        guard(|| {
+            let (id, _) = decision_arg(decision)?;
+            let at = at_ms(at, "at")?;
+            self.run(py, |e| e.record_outcome(&id, success, at))?.map_err(to_py_err)
+        })
     }
 
     /// Resolves the series of `name` with `labels`, for repeated ingestion.
@@ -910,9 +928,11 @@ impl Engine {
         name: String,
         labels: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<SeriesHandle>> {
-        let labels = to_labels(labels, "labels")?;
-        let handle = self.run(py, |e| e.resolve_series(&name, &labels))?.map_err(to_py_err)?;
-        Ok(handle.map(|handle| SeriesHandle { handle, serial: self.serial, name }))
+        guard(|| {
+            let labels = to_labels(labels, "labels")?;
+            let handle = self.run(py, |e| e.resolve_series(&name, &labels))?.map_err(to_py_err)?;
+            Ok(handle.map(|handle| SeriesHandle { handle, serial: self.serial, name }))
+        })
     }
 
     /// Ingests one sample into a resolved series.
@@ -924,9 +944,11 @@ impl Engine {
         value: f64,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let handle = self.handle(series.get())?;
-        let at = at_ms(at, "at")?;
-        self.run(py, |e| e.ingest_by_handle(handle, value, at))
+        guard(|| {
+            let handle = self.handle(series.get())?;
+            let at = at_ms(at, "at")?;
+            self.run(py, |e| e.ingest_by_handle(handle, value, at))
+        })
     }
 
     /// Resolves many series at once (one per position of `names` and
@@ -938,31 +960,33 @@ impl Engine {
         names: &Bound<'_, PyAny>,
         labels: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<SeriesSet> {
-        let names = PerRow::names(names, None)?;
-        let labels = PerRow::labels(labels, None)?;
-        let len = match (names.positions(), labels.positions()) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items")));
+        guard(|| {
+            let names = PerRow::names(names, None)?;
+            let labels = PerRow::labels(labels, None)?;
+            let len = match (names.positions(), labels.positions()) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items")));
+                }
+                (a, b) => a.or(b).unwrap_or(1),
+            };
+            let entries = self.run_detached(py, |e| {
+                let mut batch = Batch::new(&names, &labels);
+                (0..len).map(|pos| batch.resolve(e, names.index(pos), labels.index(pos))).collect::<Vec<_>>()
+            })?;
+            let limited = entries.iter().filter(|s| matches!(s, Slot::Limited)).count();
+            if limited > 0 {
+                return Err(err(
+                    ErrorKind::Limit,
+                    format!("the series limit rejected {limited} of {len} series; the others were resolved"),
+                ));
             }
-            (a, b) => a.or(b).unwrap_or(1),
-        };
-        let entries = self.run_detached(py, |e| {
-            let mut batch = Batch::new(&names, &labels);
-            (0..len).map(|pos| batch.resolve(e, names.index(pos), labels.index(pos))).collect::<Vec<_>>()
-        })?;
-        let limited = entries.iter().filter(|s| matches!(s, Slot::Limited)).count();
-        if limited > 0 {
-            return Err(err(
-                ErrorKind::Limit,
-                format!("the series limit rejected {limited} of {len} series; the others were resolved"),
-            ));
-        }
-        Ok(SeriesSet {
-            entries,
-            names: names.values,
-            labels: labels.values,
-            rows: (names.rows, labels.rows),
-            serial: self.serial,
+            Ok(SeriesSet {
+                entries,
+                names: names.values,
+                labels: labels.values,
+                rows: (names.rows, labels.rows),
+                serial: self.serial,
+            })
         })
     }
 
@@ -977,72 +1001,76 @@ impl Engine {
         timestamps: Option<&Bound<'_, PyAny>>,
         codes: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let set = series.get();
-        if set.serial != self.serial {
-            return Err(err(ErrorKind::InvalidArgument, "the series set belongs to another engine"));
-        }
-        let columns = Columns::open(values, timestamps, codes, "codes")?;
-        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
-        if codes.is_none() && n != set.entries.len() {
-            return Err(PyValueError::new_err(format!(
-                "values: {n} items for a set of {} series (pass codes to map rows to series)",
-                set.entries.len()
-            )));
-        }
-        let kinds = set.entries.len();
-        let report = self.run_detached(py, |e| {
-            let (mut bad_time, mut bad_code) = (0u64, 0u64);
-            // Samples of the series not stored (not read, or attached to no
-            // node), by reason: counted with one call per reason.
-            let mut unstored: Vec<(Unstored, u64)> = Vec::new();
-            for row in 0..n {
-                let Some(at) = times.get(row) else {
-                    bad_time += 1;
-                    continue;
-                };
-                let Some(pos) = position(codes, row, kinds) else {
-                    bad_code += 1;
-                    continue;
-                };
-                match set.entries.get(pos) {
-                    Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
-                    Some(Slot::Unstored(token)) => match unstored.iter_mut().find(|(t, _)| t == token) {
-                        Some((_, count)) => *count += 1,
-                        None => unstored.push((*token, 1)),
-                    },
-                    Some(Slot::Resolved(None)) => {
-                        if let (Some(name), Some(l)) = set.pair(pos) {
-                            let _ = e.ingest_metric(name, l, view.f64(row), at);
-                        }
-                    }
-                    _ => {}
-                }
+        guard(|| {
+            let set = series.get();
+            if set.serial != self.serial {
+                return Err(err(ErrorKind::InvalidArgument, "the series set belongs to another engine"));
             }
-            // A reload since the set was resolved may have made some of
-            // them stored: those are ingested one by one, in row order.
-            let stale: Vec<Unstored> =
-                unstored.into_iter().filter(|&(t, count)| !e.count_unstored(t, count)).map(|(t, _)| t).collect();
-            if !stale.is_empty() {
+            let columns = Columns::open(values, timestamps, codes, "codes")?;
+            let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
+            if codes.is_none() && n != set.entries.len() {
+                return Err(PyValueError::new_err(format!(
+                    "values: {n} items for a set of {} series (pass codes to map rows to series)",
+                    set.entries.len()
+                )));
+            }
+            let kinds = set.entries.len();
+            let report = self.run_detached(py, |e| {
+                let (mut bad_time, mut bad_code) = (0u64, 0u64);
+                // Samples of the series not stored (not read, or attached to no
+                // node), by reason: counted with one call per reason.
+                let mut unstored: Vec<(Unstored, u64)> = Vec::new();
                 for row in 0..n {
-                    let (Some(at), Some(pos)) = (times.get(row), position(codes, row, kinds)) else { continue };
-                    if let Some(Slot::Unstored(token)) = set.entries.get(pos) {
-                        if let (true, (Some(name), Some(l))) = (stale.contains(token), set.pair(pos)) {
-                            let _ = e.ingest_metric(name, l, view.f64(row), at);
+                    let Some(at) = times.get(row) else {
+                        bad_time += 1;
+                        continue;
+                    };
+                    let Some(pos) = position(codes, row, kinds) else {
+                        bad_code += 1;
+                        continue;
+                    };
+                    match set.entries.get(pos) {
+                        Some(Slot::Resolved(Some(h))) => e.ingest_by_handle(*h, view.f64(row), at),
+                        Some(Slot::Unstored(token)) => match unstored.iter_mut().find(|(t, _)| t == token) {
+                            Some((_, count)) => *count += 1,
+                            None => unstored.push((*token, 1)),
+                        },
+                        Some(Slot::Resolved(None)) => {
+                            if let (Some(name), Some(l)) = set.pair(pos) {
+                                let _ = e.ingest_metric(name, l, view.f64(row), at);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                // A reload since the set was resolved may have made some of
+                // them stored: those are ingested one by one, in row order.
+                let stale: Vec<Unstored> =
+                    unstored.into_iter().filter(|&(t, count)| !e.count_unstored(t, count)).map(|(t, _)| t).collect();
+                if !stale.is_empty() {
+                    for row in 0..n {
+                        let (Some(at), Some(pos)) = (times.get(row), position(codes, row, kinds)) else { continue };
+                        if let Some(Slot::Unstored(token)) = set.entries.get(pos) {
+                            if let (true, (Some(name), Some(l))) = (stale.contains(token), set.pair(pos)) {
+                                let _ = e.ingest_metric(name, l, view.f64(row), at);
+                            }
                         }
                     }
                 }
-            }
-            batch_report(n, 0, bad_time, bad_code)
-        })?;
-        drop(columns);
-        Ok(IngestReport(report))
+                batch_report(n, 0, bad_time, bad_code)
+            })?;
+            drop(columns);
+            Ok(IngestReport(report))
+        })
     }
 
     /// The library in use.
     #[getter]
     fn library(&self, py: Python<'_>) -> PyResult<Py<Library>> {
-        let guard = self.library.lock().map_err(|_| poisoned())?;
-        Ok(guard.clone_ref(py))
+        guard(|| {
+            let guard = self.library.lock().map_err(|_| poisoned())?;
+            Ok(guard.clone_ref(py))
+        })
     }
 
     /// The topology in use.
@@ -1054,8 +1082,10 @@ impl Engine {
     /// The engine settings, as a dict.
     #[getter]
     fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let config = self.run(py, |e| e.config().clone())?;
-        to_python(py, &config)
+        guard(|| {
+            let config = self.run(py, |e| e.config().clone())?;
+            to_python(py, &config)
+        })
     }
 
     /// Ingests one metric sample.
@@ -1068,8 +1098,11 @@ impl Engine {
         labels: Option<&Bound<'_, PyAny>>,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let at = at_ms(at, "at")?;
-        self.run_labelled(py, labels, true, |e, labels| e.ingest_metric(&name, labels, value, at))?.map_err(to_py_err)
+        guard(|| {
+            let at = at_ms(at, "at")?;
+            self.run_labelled(py, labels, true, |e, labels| e.ingest_metric(&name, labels, value, at))?
+                .map_err(to_py_err)
+        })
     }
 
     /// Ingests a batch of samples given as columns, reading the numeric
@@ -1084,35 +1117,39 @@ impl Engine {
         labels: Option<&Bound<'_, PyAny>>,
         series: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let columns = Columns::open(values, timestamps, series, "series")?;
-        let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
-        // Per row, or per series code when `series` is given.
-        let items = if codes.is_some() { None } else { Some(n) };
-        let names = PerRow::names(names, items)?;
-        let labels = PerRow::labels(labels, items)?;
-        let kinds = match (names.positions(), labels.positions()) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(PyValueError::new_err(format!("names and labels: {a} and {b} items for the same series")))
-            }
-            (a, b) => a.or(b).unwrap_or(1),
-        };
-        let report = self.run_detached(py, |e| {
-            let mut batch = Batch::new(&names, &labels);
-            for row in 0..n {
-                let Some(at) = times.get(row) else {
-                    batch.bad_time += 1;
-                    continue;
-                };
-                let Some(pos) = position(codes, row, kinds) else {
-                    batch.bad_code += 1;
-                    continue;
-                };
-                batch.push(e, names.index(pos), labels.index(pos), view.f64(row), at);
-            }
-            batch.report(n)
-        })?;
-        drop(columns);
-        Ok(IngestReport(report))
+        guard(|| {
+            let columns = Columns::open(values, timestamps, series, "series")?;
+            let (n, view, times, codes) = (columns.len(), columns.values.view(), columns.times(), columns.codes());
+            // Per row, or per series code when `series` is given.
+            let items = if codes.is_some() { None } else { Some(n) };
+            let names = PerRow::names(names, items)?;
+            let labels = PerRow::labels(labels, items)?;
+            let kinds = match (names.positions(), labels.positions()) {
+                (Some(a), Some(b)) if a != b => {
+                    return Err(PyValueError::new_err(format!(
+                        "names and labels: {a} and {b} items for the same series"
+                    )))
+                }
+                (a, b) => a.or(b).unwrap_or(1),
+            };
+            let report = self.run_detached(py, |e| {
+                let mut batch = Batch::new(&names, &labels);
+                for row in 0..n {
+                    let Some(at) = times.get(row) else {
+                        batch.bad_time += 1;
+                        continue;
+                    };
+                    let Some(pos) = position(codes, row, kinds) else {
+                        batch.bad_code += 1;
+                        continue;
+                    };
+                    batch.push(e, names.index(pos), labels.index(pos), view.f64(row), at);
+                }
+                batch.report(n)
+            })?;
+            drop(columns);
+            Ok(IngestReport(report))
+        })
     }
 
     /// Ingests one log record: every log pattern of the library is matched
@@ -1126,11 +1163,13 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
         severity: Option<&str>,
     ) -> PyResult<()> {
-        let severity = severity
-            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
-            .transpose()?;
-        let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
-        self.run(py, |e| e.ingest_log(&record))
+        guard(|| {
+            let severity = severity
+                .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+                .transpose()?;
+            let record = LogRecord { body, attributes: to_labels(labels, "labels")?, severity, at: at_ms(at, "at")? };
+            self.run(py, |e| e.ingest_log(&record))
+        })
     }
 
     /// Ingests many log lines of one source in one call, with the GIL
@@ -1148,40 +1187,44 @@ impl Engine {
         at: Option<&Bound<'_, PyAny>>,
         severity: Option<&str>,
     ) -> PyResult<IngestReport> {
-        let severity = severity
-            .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
-            .transpose()?;
-        let lines = LogLines::from_python(lines)?;
-        let (column, one_time) = match at {
-            Some(t) if !t.is_none() && !is_scalar_time(t) => {
-                let c = Column::open(t, "at")?;
-                let n = lines.len();
-                if c.view().len() != n {
-                    return Err(PyValueError::new_err(format!("at: {} times for {n} lines", c.view().len())));
+        guard(|| {
+            let severity = severity
+                .map(|s| s.parse::<LogSeverity>().map_err(|m| to_py_err(Error::new(ErrorKind::InvalidArgument, m))))
+                .transpose()?;
+            let lines = LogLines::from_python(lines)?;
+            let (column, one_time) = match at {
+                Some(t) if !t.is_none() && !is_scalar_time(t) => {
+                    let c = Column::open(t, "at")?;
+                    let n = lines.len();
+                    if c.view().len() != n {
+                        return Err(PyValueError::new_err(format!("at: {} times for {n} lines", c.view().len())));
+                    }
+                    (Some(c), 0)
                 }
-                (Some(c), 0)
-            }
-            _ => (None, at_ms(at, "at")?),
-        };
-        let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
-        let ingest = |e: &mut CoreEngine, attributes: &Labels| match (&lines, &times) {
-            (LogLines::Blob(t), Times::One(at)) => {
-                let done = e.ingest_log_text(attributes, severity, t.bytes(), *at);
-                batch_report(usize::try_from(done.lines).unwrap_or(usize::MAX), done.dropped, 0, 0)
-            }
-            (LogLines::Blob(t), _) => ingest_lines(e, attributes, severity, &times, split_lines(t.bytes())),
-            (LogLines::Each(v), _) => ingest_lines(e, attributes, severity, &times, v.iter().map(Text::bytes)),
-        };
-        // A small batch takes about as long as releasing the GIL would.
-        let report = self.run_labelled(py, labels, lines.bytes() <= SMALL_LOG_BATCH, ingest)?;
-        drop(column);
-        Ok(IngestReport(report))
+                _ => (None, at_ms(at, "at")?),
+            };
+            let times = column.as_ref().map_or(Times::One(one_time), |c| Times::Column(c.view()));
+            let ingest = |e: &mut CoreEngine, attributes: &Labels| match (&lines, &times) {
+                (LogLines::Blob(t), Times::One(at)) => {
+                    let done = e.ingest_log_text(attributes, severity, t.bytes(), *at);
+                    batch_report(usize::try_from(done.lines).unwrap_or(usize::MAX), done.dropped, 0, 0)
+                }
+                (LogLines::Blob(t), _) => ingest_lines(e, attributes, severity, &times, split_lines(t.bytes())),
+                (LogLines::Each(v), _) => ingest_lines(e, attributes, severity, &times, v.iter().map(Text::bytes)),
+            };
+            // A small batch takes about as long as releasing the GIL would.
+            let report = self.run_labelled(py, labels, lines.bytes() <= SMALL_LOG_BATCH, ingest)?;
+            drop(column);
+            Ok(IngestReport(report))
+        })
     }
 
     /// Ingests an Alertmanager webhook payload (dict, str or bytes).
     fn ingest_alertmanager(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
-        let bytes = payload_arg(payload, true)?;
-        self.ingest_format(py, PayloadFormat::Alertmanager, &bytes, None)
+        guard(|| {
+            let bytes = payload_arg(payload, true)?;
+            self.ingest_format(py, PayloadFormat::Alertmanager, &bytes, None)
+        })
     }
 
     /// Ingests Prometheus text exposition; samples without a timestamp get `at`.
@@ -1192,8 +1235,10 @@ impl Engine {
         text: &Bound<'_, PyAny>,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let bytes = payload_arg(text, false)?;
-        self.ingest_format(py, PayloadFormat::PrometheusText, &bytes, at)
+        guard(|| {
+            let bytes = payload_arg(text, false)?;
+            self.ingest_format(py, PayloadFormat::PrometheusText, &bytes, at)
+        })
     }
 
     /// Ingests OTLP/JSON logs or metrics.
@@ -1204,38 +1249,42 @@ impl Engine {
         payload: &Bound<'_, PyAny>,
         signal: Option<&str>,
     ) -> PyResult<IngestReport> {
-        let bytes = payload_arg(payload, true)?;
-        let format = match signal {
-            Some("logs") => PayloadFormat::OtlpLogs,
-            Some("metrics") => PayloadFormat::OtlpMetrics,
-            Some(other) => {
-                return Err(err(
-                    ErrorKind::InvalidArgument,
-                    format!("signal: expected \"logs\", \"metrics\" or None, got {other:?}"),
-                ))
-            }
-            None => {
-                let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
-                match (has(b"\"resourceLogs\""), has(b"\"resourceMetrics\"")) {
-                    (true, false) => PayloadFormat::OtlpLogs,
-                    (false, true) => PayloadFormat::OtlpMetrics,
-                    _ => {
-                        return Err(err(
-                            ErrorKind::Telemetry,
-                            "OTLP payload: cannot tell logs from metrics (expected one of `resourceLogs` or \
-                             `resourceMetrics`); pass signal=\"logs\" or signal=\"metrics\"",
-                        ))
+        guard(|| {
+            let bytes = payload_arg(payload, true)?;
+            let format = match signal {
+                Some("logs") => PayloadFormat::OtlpLogs,
+                Some("metrics") => PayloadFormat::OtlpMetrics,
+                Some(other) => {
+                    return Err(err(
+                        ErrorKind::InvalidArgument,
+                        format!("signal: expected \"logs\", \"metrics\" or None, got {other:?}"),
+                    ))
+                }
+                None => {
+                    let has = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+                    match (has(b"\"resourceLogs\""), has(b"\"resourceMetrics\"")) {
+                        (true, false) => PayloadFormat::OtlpLogs,
+                        (false, true) => PayloadFormat::OtlpMetrics,
+                        _ => {
+                            return Err(err(
+                                ErrorKind::Telemetry,
+                                "OTLP payload: cannot tell logs from metrics (expected one of `resourceLogs` or \
+                                 `resourceMetrics`); pass signal=\"logs\" or signal=\"metrics\"",
+                            ))
+                        }
                     }
                 }
-            }
-        };
-        self.ingest_format(py, format, &bytes, None)
+            };
+            self.ingest_format(py, format, &bytes, None)
+        })
     }
 
     /// Ingests Kubernetes Events (an EventList, a list or one event).
     fn ingest_k8s_events(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
-        let bytes = payload_arg(payload, true)?;
-        self.ingest_format(py, PayloadFormat::K8sEvents, &bytes, None)
+        guard(|| {
+            let bytes = payload_arg(payload, true)?;
+            self.ingest_format(py, PayloadFormat::K8sEvents, &bytes, None)
+        })
     }
 
     /// Ingests PagerDuty Events API v2 events; events without a timestamp get `at`.
@@ -1246,14 +1295,18 @@ impl Engine {
         payload: &Bound<'_, PyAny>,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let bytes = payload_arg(payload, true)?;
-        self.ingest_format(py, PayloadFormat::PagerDuty, &bytes, at)
+        guard(|| {
+            let bytes = payload_arg(payload, true)?;
+            self.ingest_format(py, PayloadFormat::PagerDuty, &bytes, at)
+        })
     }
 
     /// Ingests HealBot's newline-delimited JSON observations.
     fn ingest_ndjson(&self, py: Python<'_>, payload: &Bound<'_, PyAny>) -> PyResult<IngestReport> {
-        let bytes = payload_arg(payload, false)?;
-        self.ingest_format(py, PayloadFormat::Ndjson, &bytes, None)
+        guard(|| {
+            let bytes = payload_arg(payload, false)?;
+            self.ingest_format(py, PayloadFormat::Ndjson, &bytes, None)
+        })
     }
 
     /// Ingests a payload in a format named at run time (`alertmanager`,
@@ -1267,53 +1320,79 @@ impl Engine {
         payload: &Bound<'_, PyAny>,
         at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<IngestReport> {
-        let format: PayloadFormat = format.parse().map_err(to_py_err)?;
-        let bytes = payload_arg(payload, true)?;
-        self.ingest_format(py, format, &bytes, at)
+        guard(|| {
+            let format: PayloadFormat = format.parse().map_err(to_py_err)?;
+            let bytes = payload_arg(payload, true)?;
+            self.ingest_format(py, format, &bytes, at)
+        })
     }
 
     /// Sets (or with None clears) the host's view of a node's health.
     #[pyo3(signature = (node, health))]
     fn set_node_health(&self, py: Python<'_>, node: &str, health: Option<&str>) -> PyResult<()> {
-        let health = match health {
-            None => None,
-            Some("healthy") => Some(HostHealth::Healthy),
-            Some("unhealthy") => Some(HostHealth::Unhealthy),
-            Some(other) => {
-                return Err(err(
-                    ErrorKind::InvalidArgument,
-                    format!("health: expected \"healthy\", \"unhealthy\" or None, got {other:?}"),
-                ))
-            }
-        };
-        self.run(py, |e| e.set_node_health(node, health))?.map_err(|e| {
-            // An unknown node is a topology question.
-            if e.kind() == ErrorKind::InvalidArgument {
-                to_py_err(Error::new(ErrorKind::Topology, e.message()))
-            } else {
-                to_py_err(e)
-            }
+        guard(|| {
+            let health = match health {
+                None => None,
+                Some("healthy") => Some(HostHealth::Healthy),
+                Some("unhealthy") => Some(HostHealth::Unhealthy),
+                Some(other) => {
+                    return Err(err(
+                        ErrorKind::InvalidArgument,
+                        format!("health: expected \"healthy\", \"unhealthy\" or None, got {other:?}"),
+                    ))
+                }
+            };
+            self.run(py, |e| e.set_node_health(node, health))?.map_err(|e| {
+                // An unknown node is a topology question.
+                if e.kind() == ErrorKind::InvalidArgument {
+                    to_py_err(Error::new(ErrorKind::Topology, e.message()))
+                } else {
+                    to_py_err(e)
+                }
+            })
         })
     }
 
     /// Every signature matched at `at` (None: now), without decisions.
     #[pyo3(signature = (at = None))]
     fn diagnose(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Diagnosis>> {
-        let at = at_ms(at, "at")?;
-        let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
-        Ok(evaluation.diagnoses.into_iter().map(Diagnosis::new).collect())
+        guard(|| {
+            let at = at_ms(at, "at")?;
+            let evaluation = self.run_detached(py, |e| e.diagnose(at))?;
+            Ok(evaluation.diagnoses.into_iter().map(Diagnosis::new).collect())
+        })
     }
 
     /// Counters: ingested by kind, unattached and dropped by reason, live
     /// series, firing alerts, exceptions, evaluations.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let stats = self.run(py, |e| e.stats())?;
-        to_python(py, &stats)
+        guard(|| {
+            let stats = self.run(py, |e| e.stats())?;
+            to_python(py, &stats)
+        })
     }
 
-    fn __repr__(&self, py: Python<'_>) -> String {
-        let topo = self.topology.bind(py).get().inner.len();
-        format!("<Engine nodes={topo}>")
+    /// Test support only, never call it: panics while holding the engine's
+    /// lock, as a bug in the core would. The call raises `InternalError`, and
+    /// so does every later call on the engine (its lock is poisoned). The
+    /// tests use it to check the panic boundary (`errors::guard`).
+    fn _test_panic(&self, py: Python<'_>) -> PyResult<()> {
+        guard(|| {
+            self.run(py, |_| {
+                // The deliberate panic of this test hook.
+                #[allow(clippy::panic)]
+                {
+                    panic!("Engine._test_panic was called")
+                }
+            })
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guard(|| {
+            let topo = self.topology.bind(py).get().inner.len();
+            Ok(format!("<Engine nodes={topo}>"))
+        })
     }
 }
 
@@ -1360,15 +1439,17 @@ pub fn _core_ingest_metric_loop(
 ) -> PyResult<u64> {
     let labels = to_labels(labels, "labels")?;
     let at = at_ms(at, "at")?;
-    engine.get().run_detached(py, |e| {
-        let mut failed = 0;
-        for i in 0..n {
-            let t = at.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
-            if e.ingest_metric(std::hint::black_box(&name), &labels, value, t).is_err() {
-                failed += 1;
+    guard(|| {
+        engine.get().run_detached(py, |e| {
+            let mut failed = 0;
+            for i in 0..n {
+                let t = at.saturating_add(i64::try_from(i).unwrap_or(i64::MAX));
+                if e.ingest_metric(std::hint::black_box(&name), &labels, value, t).is_err() {
+                    failed += 1;
+                }
             }
-        }
-        failed
+            failed
+        })
     })
 }
 

@@ -9,10 +9,19 @@
 //!     ├── TelemetryError
 //!     ├── LimitExceeded
 //!     ├── SnapshotError
-//!     └── InvalidArgumentError    (also a ValueError)
+//!     ├── InvalidArgumentError    (also a ValueError)
+//!     └── InternalError           (a bug in HealBot: it panicked)
 //! ```
+//!
+//! A Rust panic must never reach Python as PyO3's `PanicException`, which
+//! derives from `BaseException`: a runbook's `except healbot.HealbotError`
+//! would not catch it. Every method that calls into the core runs inside
+//! [`guard`], which turns a panic into [`InternalError`].
 
-use healbot_core::{Error, ErrorKind};
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use healbot_core::{Diagnostic as CoreDiagnostic, Error, ErrorKind};
 use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -44,6 +53,15 @@ pyo3::create_exception!(
     SnapshotError,
     HealbotError,
     "A snapshot is corrupt, of another format version or of another library."
+);
+
+pyo3::create_exception!(
+    healbot,
+    InternalError,
+    HealbotError,
+    "HealBot panicked: a bug in HealBot, not a problem with the input. The message says what \
+     failed; please report it. An engine that raised it stays unusable (every later call raises \
+     it again): create a new one, from a snapshot taken earlier if need be."
 );
 
 static LIBRARY_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -110,16 +128,67 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         // `ErrorKind` is non-exhaustive: a kind added later is still a HealbotError.
         _ => HealbotError::new_err(text),
     };
+    with_attributes(py, e, err.message(), err.diagnostics())
+}
+
+/// `e` with the attributes every HealBot exception carries.
+fn with_attributes(py: Python<'_>, e: PyErr, message: &str, diagnostics: &[CoreDiagnostic]) -> PyResult<PyErr> {
     let value = e.value(py);
-    value.setattr("message", err.message())?;
-    let diagnostics: Vec<Diagnostic> = err.diagnostics().iter().map(Diagnostic::from_core).collect();
+    value.setattr("message", message)?;
+    let diagnostics: Vec<Diagnostic> = diagnostics.iter().map(Diagnostic::from_core).collect();
     value.setattr("diagnostics", PyList::new(py, diagnostics)?)?;
     Ok(e)
+}
+
+/// An [`InternalError`]: HealBot broke one of its own rules. `what` says
+/// what went wrong; the message adds that it is a bug.
+pub fn internal(what: &str) -> PyErr {
+    let message = format!("{what} (a bug in HealBot; please report it)");
+    Python::attach(|py| match with_attributes(py, InternalError::new_err(message.clone()), &message, &[]) {
+        Ok(e) | Err(e) => e,
+    })
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic with no message")
+}
+
+/// Runs `f`, the body of a method that calls into the core, inside a panic
+/// boundary: a panic comes back as [`InternalError`] with the panic's
+/// message, instead of crossing into Python as PyO3's `PanicException`.
+///
+/// The boundary sits outside any lock the method takes, so a panic while
+/// the engine's lock is held still poisons it: the engine answers every
+/// later call with `InternalError` (see `engine::poisoned`), as the C ABI
+/// answers `HEALBOT_RESULT_PANIC`.
+#[inline]
+pub fn guard<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(internal(&format!("HealBot panicked: {}", panic_message(payload.as_ref())))))
 }
 
 /// A core error of `kind` with `message`, as a Python exception.
 pub fn err(kind: ErrorKind, message: impl Into<String>) -> PyErr {
     to_py_err(Error::new(kind, message))
+}
+
+/// Test support only, never call it: panics inside the native module, as a
+/// bug in HealBot would, so that the tests can check that the panic comes
+/// back as `InternalError` with its message.
+#[pyfunction]
+pub fn _test_panic() -> PyResult<()> {
+    guard::<()>(|| {
+        // The deliberate panic of this test hook.
+        #[allow(clippy::panic)]
+        {
+            panic!("healbot._native._test_panic was called")
+        }
+    })
 }
 
 /// Registers the exception classes on the module.
@@ -132,5 +201,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LimitExceeded", py.get_type::<LimitExceeded>())?;
     m.add("SnapshotError", py.get_type::<SnapshotError>())?;
     m.add("InvalidArgumentError", invalid_argument_error(py)?)?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
     Ok(())
 }

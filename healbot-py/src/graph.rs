@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::convert::to_python;
-use crate::errors::{err, to_py_err};
+use crate::errors::{err, guard, to_py_err};
 
 /// Where a compiled document came from, kept so that it can be pickled and
 /// rebuilt (the core compiles from text; it has no serialised form of its own).
@@ -106,75 +106,83 @@ impl Library {
     #[staticmethod]
     #[pyo3(signature = (*paths), text_signature = "(*paths)")]
     fn load(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<Library> {
-        let sources = py.detach(|| read_documents(&paths))?;
-        Library::build(py, Origin::Sources(sources))
+        guard(|| {
+            let sources = py.detach(|| read_documents(&paths))?;
+            Library::build(py, Origin::Sources(sources))
+        })
     }
 
     /// Loads a library from one text.
     #[staticmethod]
     #[pyo3(signature = (text, format = None, name = "<text>"), text_signature = "(text, format=None, name='<text>')")]
     fn from_text(py: Python<'_>, text: String, format: Option<&str>, name: &str) -> PyResult<Library> {
-        let json = format_arg(format, name)? == Format::Json;
-        Library::build(py, Origin::Text { name: name.to_string(), text, json })
+        guard(|| {
+            let json = format_arg(format, name)? == Format::Json;
+            Library::build(py, Origin::Text { name: name.to_string(), text, json })
+        })
     }
 
     /// Loads a library from several named texts (format from each name).
     #[staticmethod]
     #[pyo3(text_signature = "(sources)")]
     fn from_sources(py: Python<'_>, sources: Vec<(String, String)>) -> PyResult<Library> {
-        Library::build(py, Origin::Sources(sources))
+        guard(|| Library::build(py, Origin::Sources(sources)))
     }
 
     /// A stable content hash (16 hex digits), stamped on every decision.
     #[getter]
-    fn revision(&self) -> &str {
-        self.inner.revision()
+    fn revision(&self) -> PyResult<&str> {
+        guard(|| Ok(self.inner.revision()))
     }
 
     /// Signature ids, in load order.
     #[getter]
-    fn signatures(&self) -> Vec<String> {
-        self.inner.signatures().iter().map(|s| s.id.clone()).collect()
+    fn signatures(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.inner.signatures().iter().map(|s| s.id.clone()).collect()))
     }
 
     /// Action ids, in load order.
     #[getter]
-    fn actions(&self) -> Vec<String> {
-        self.inner.actions().iter().map(|a| a.id.clone()).collect()
+    fn actions(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.inner.actions().iter().map(|a| a.id.clone()).collect()))
     }
 
     /// The names of the documents, in load order.
     #[getter]
-    fn document_names(&self) -> Vec<String> {
-        self.inner.document_names().to_vec()
+    fn document_names(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.inner.document_names().to_vec()))
     }
 
     /// A signature, as its document (after overrides and macros), or None.
     fn signature<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.signature(id).map(|s| to_python(py, s)).transpose()
+        guard(|| self.inner.signature(id).map(|s| to_python(py, s)).transpose())
     }
 
     /// An action, as its document (after overrides), or None.
     fn action<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.action(id).map(|a| to_python(py, a)).transpose()
+        guard(|| self.inner.action(id).map(|a| to_python(py, a)).transpose())
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let rebuild = py.import("healbot._native")?.getattr("_library_from_state")?;
-        let state = match &self.origin {
-            Origin::Sources(s) => (s.clone(), None::<(String, String, bool)>),
-            Origin::Text { name, text, json } => (Vec::new(), Some((name.clone(), text.clone(), *json))),
-        };
-        Ok((rebuild, PyTuple::new(py, [state.into_pyobject(py)?])?))
+        guard(|| {
+            let rebuild = py.import("healbot._native")?.getattr("_library_from_state")?;
+            let state = match &self.origin {
+                Origin::Sources(s) => (s.clone(), None::<(String, String, bool)>),
+                Origin::Text { name, text, json } => (Vec::new(), Some((name.clone(), text.clone(), *json))),
+            };
+            Ok((rebuild, PyTuple::new(py, [state.into_pyobject(py)?])?))
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "<Library revision={} signatures={} actions={}>",
-            self.inner.revision(),
-            self.inner.signatures().len(),
-            self.inner.actions().len()
-        )
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            Ok(format!(
+                "<Library revision={} signatures={} actions={}>",
+                self.inner.revision(),
+                self.inner.signatures().len(),
+                self.inner.actions().len()
+            ))
+        })
     }
 }
 
@@ -189,7 +197,7 @@ pub fn _library_from_state(py: Python<'_>, state: LibraryState) -> PyResult<Libr
         (_, Some((name, text, json))) => Origin::Text { name, text, json },
         (sources, None) => Origin::Sources(sources),
     };
-    Library::build(py, origin)
+    guard(|| Library::build(py, origin))
 }
 
 /// One node of the topology.
@@ -204,42 +212,44 @@ pub struct Node {
 impl Node {
     /// The node id.
     #[getter]
-    fn id(&self) -> &str {
-        self.topology.node(self.id).id()
+    fn id(&self) -> PyResult<&str> {
+        guard(|| Ok(self.topology.node(self.id).id()))
     }
     /// `service`, `database`, `cache`, `queue`, `host`, `pod`, `load_balancer` or `external`.
     #[getter]
-    fn kind(&self) -> &'static str {
-        self.topology.node(self.id).kind().as_str()
+    fn kind(&self) -> PyResult<&'static str> {
+        guard(|| Ok(self.topology.node(self.id).kind().as_str()))
     }
     /// Tier, 1 (most critical) to 4.
     #[getter]
-    fn tier(&self) -> u8 {
-        self.topology.node(self.id).tier()
+    fn tier(&self) -> PyResult<u8> {
+        guard(|| Ok(self.topology.node(self.id).tier()))
     }
     /// Declared replicas.
     #[getter]
-    fn replicas(&self) -> u32 {
-        self.topology.node(self.id).replicas()
+    fn replicas(&self) -> PyResult<u32> {
+        guard(|| Ok(self.topology.node(self.id).replicas()))
     }
     /// Labels.
     #[getter]
     fn labels<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for (k, v) in self.topology.node(self.id).labels() {
-            d.set_item(k, v)?;
-        }
-        Ok(d)
+        guard(|| {
+            let d = PyDict::new(py);
+            for (k, v) in self.topology.node(self.id).labels() {
+                d.set_item(k, v)?;
+            }
+            Ok(d)
+        })
     }
     /// Other names telemetry may use for the node.
     #[getter]
-    fn aliases(&self) -> Vec<String> {
-        self.topology.node(self.id).aliases().to_vec()
+    fn aliases(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.topology.node(self.id).aliases().to_vec()))
     }
     /// The shard (connected part of the graph) the node belongs to.
     #[getter]
-    fn shard(&self) -> usize {
-        self.topology.shard_of(self.id).index()
+    fn shard(&self) -> PyResult<usize> {
+        guard(|| Ok(self.topology.shard_of(self.id).index()))
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other.cast::<Node>().is_ok_and(|o| {
@@ -250,9 +260,11 @@ impl Node {
     fn __hash__(&self) -> u64 {
         self.id.index() as u64
     }
-    fn __repr__(&self) -> String {
-        let n = self.topology.node(self.id);
-        format!("<Node {} ({}, tier {})>", n.id(), n.kind().as_str(), n.tier())
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            let n = self.topology.node(self.id);
+            Ok(format!("<Node {} ({}, tier {})>", n.id(), n.kind().as_str(), n.tier()))
+        })
     }
 }
 
@@ -306,94 +318,110 @@ impl Topology {
     #[staticmethod]
     #[pyo3(text_signature = "(path)")]
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Topology> {
-        let text = py.detach(|| {
-            std::fs::read_to_string(&path)
-                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
-        })?;
-        let name = path.display().to_string();
-        let json = Format::from_name(&name) == Format::Json;
-        Topology::build(py, name, text, json)
+        guard(|| {
+            let text = py.detach(|| {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+            })?;
+            let name = path.display().to_string();
+            let json = Format::from_name(&name) == Format::Json;
+            Topology::build(py, name, text, json)
+        })
     }
 
     /// Loads a topology from text.
     #[staticmethod]
     #[pyo3(signature = (text, format = None, name = "<text>"), text_signature = "(text, format=None, name='<text>')")]
     fn from_text(py: Python<'_>, text: String, format: Option<&str>, name: &str) -> PyResult<Topology> {
-        let json = format_arg(format, name)? == Format::Json;
-        Topology::build(py, name.to_string(), text, json)
+        guard(|| {
+            let json = format_arg(format, name)? == Format::Json;
+            Topology::build(py, name.to_string(), text, json)
+        })
     }
 
     /// Node ids, in the topology's node order.
     #[getter]
-    fn nodes(&self) -> Vec<String> {
-        self.inner.nodes().iter().map(|n| n.id().to_string()).collect()
+    fn nodes(&self) -> PyResult<Vec<String>> {
+        guard(|| Ok(self.inner.nodes().iter().map(|n| n.id().to_string()).collect()))
     }
 
     /// A node by id or alias.
     fn node(&self, node: &str) -> PyResult<Node> {
-        Ok(Node { topology: self.inner.clone(), id: self.lookup(node)? })
+        guard(|| Ok(Node { topology: self.inner.clone(), id: self.lookup(node)? }))
     }
 
     /// Everything `node` needs, transitively (breadth-first, nearest first).
     fn dependencies(&self, py: Python<'_>, node: &str) -> PyResult<Vec<String>> {
-        let n = self.lookup(node)?;
-        let found = py.detach(|| self.inner.dependencies(n, &mut self.inner.traversal()).to_vec());
-        Ok(self.ids(&found))
+        guard(|| {
+            let n = self.lookup(node)?;
+            let found = py.detach(|| self.inner.dependencies(n, &mut self.inner.traversal()).to_vec());
+            Ok(self.ids(&found))
+        })
     }
 
     /// Everything that needs `node`, transitively: its blast radius as a list.
     fn dependents(&self, py: Python<'_>, node: &str) -> PyResult<Vec<String>> {
-        let n = self.lookup(node)?;
-        let found = py.detach(|| self.inner.dependents(n, &mut self.inner.traversal()).to_vec());
-        Ok(self.ids(&found))
+        guard(|| {
+            let n = self.lookup(node)?;
+            let found = py.detach(|| self.inner.dependents(n, &mut self.inner.traversal()).to_vec());
+            Ok(self.ids(&found))
+        })
     }
 
     /// How many nodes depend on `node`, and their tier weight.
     fn blast_radius(&self, py: Python<'_>, node: &str) -> PyResult<BlastRadius> {
-        let n = self.lookup(node)?;
-        let r = py.detach(|| self.inner.blast_radius(n, &mut self.inner.traversal()));
-        Ok(BlastRadius { nodes: r.nodes, tier_weighted: r.tier_weighted })
+        guard(|| {
+            let n = self.lookup(node)?;
+            let r = py.detach(|| self.inner.blast_radius(n, &mut self.inner.traversal()));
+            Ok(BlastRadius { nodes: r.nodes, tier_weighted: r.tier_weighted })
+        })
     }
 
     /// A shortest chain of dependencies from `source` to `target` (both
     /// included), or None when `target` is not a dependency of `source`.
     fn path_to_dependency(&self, source: &str, target: &str) -> PyResult<Option<Vec<String>>> {
-        let (a, b) = (self.lookup(source)?, self.lookup(target)?);
-        Ok(self.inner.path_to_dependency(a, b, &mut self.inner.traversal()).map(|p| self.ids(&p)))
+        guard(|| {
+            let (a, b) = (self.lookup(source)?, self.lookup(target)?);
+            Ok(self.inner.path_to_dependency(a, b, &mut self.inner.traversal()).map(|p| self.ids(&p)))
+        })
     }
 
     /// The shard (connected part of the graph) `node` belongs to.
     fn shard_of(&self, node: &str) -> PyResult<usize> {
-        Ok(self.inner.shard_of(self.lookup(node)?).index())
+        guard(|| Ok(self.inner.shard_of(self.lookup(node)?).index()))
     }
 
     /// Every shard's node ids, indexed by shard number.
     #[getter]
-    fn shards(&self) -> Vec<Vec<String>> {
-        self.inner.shards().iter().map(|s| self.ids(s)).collect()
+    fn shards(&self) -> PyResult<Vec<Vec<String>>> {
+        guard(|| Ok(self.inner.shards().iter().map(|s| self.ids(s)).collect()))
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self) -> PyResult<usize> {
+        guard(|| Ok(self.inner.len()))
     }
 
-    fn __contains__(&self, node: &Bound<'_, PyAny>) -> bool {
-        node.extract::<String>().is_ok_and(|s| self.inner.lookup(&s).is_some())
+    fn __contains__(&self, node: &Bound<'_, PyAny>) -> PyResult<bool> {
+        guard(|| Ok(node.extract::<String>().is_ok_and(|s| self.inner.lookup(&s).is_some())))
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
-        let rebuild = py.import("healbot._native")?.getattr("_topology_from_state")?;
-        let state = (self.name.clone(), self.text.clone(), self.json).into_pyobject(py)?;
-        Ok((rebuild, PyTuple::new(py, [state])?))
+        guard(|| {
+            let rebuild = py.import("healbot._native")?.getattr("_topology_from_state")?;
+            let state = (self.name.clone(), self.text.clone(), self.json).into_pyobject(py)?;
+            Ok((rebuild, PyTuple::new(py, [state])?))
+        })
     }
 
-    fn __repr__(&self) -> String {
-        format!("<Topology {} nodes={} shards={}>", self.name, self.inner.len(), self.inner.shards().len())
+    fn __repr__(&self) -> PyResult<String> {
+        guard(|| {
+            Ok(format!("<Topology {} nodes={} shards={}>", self.name, self.inner.len(), self.inner.shards().len()))
+        })
     }
 }
 
 /// Rebuilds a pickled `Topology`.
 #[pyfunction]
 pub fn _topology_from_state(py: Python<'_>, state: (String, String, bool)) -> PyResult<Topology> {
-    Topology::build(py, state.0, state.1, state.2)
+    guard(|| Topology::build(py, state.0, state.1, state.2))
 }

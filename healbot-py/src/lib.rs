@@ -2,7 +2,9 @@
 //!
 //! The bindings translate between Python and the core and hold no logic of
 //! their own. Every core error becomes an exception in one place
-//! (`errors::to_py_err`); calls that can take time release the GIL; the
+//! (`errors::to_py_err`), and every method that calls into the core runs
+//! inside one panic boundary (`errors::guard`), so a panic comes back as
+//! `healbot.InternalError`; calls that can take time release the GIL; the
 //! engine sits behind a mutex so several Python threads can share it.
 
 mod buffer;
@@ -51,6 +53,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(graph::_topology_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(engine::_engine_from_state, m)?)?;
     m.add_function(wrap_pyfunction!(engine::_core_ingest_metric_loop, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_test_panic, m)?)?;
     m.add("ENGINE_VERSION", healbot_core::ENGINE_VERSION)?;
     m.add("DECISION_SCHEMA_VERSION", healbot_core::decision::DECISION_SCHEMA_VERSION)?;
     Ok(())

@@ -18,7 +18,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyString, PyType};
 
 use crate::convert::{enum_str, ms_to_datetime, to_python, AddressHasher};
-use crate::errors::{err, to_py_err};
+use crate::errors::{err, guard, internal, to_py_err};
 
 fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| err(ErrorKind::InvalidArgument, format!("cannot serialise: {e}")))
@@ -27,7 +27,7 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
 /// The error for a part missing from its shared result (cannot happen:
 /// parts are only made for what exists).
 fn gone(what: &str) -> PyErr {
-    err(ErrorKind::InvalidArgument, format!("internal: the {what} is missing from its result"))
+    internal(&format!("the {what} is missing from its result"))
 }
 
 /// The Python strings of a unit enum's spellings, made once per process
@@ -977,8 +977,10 @@ impl Decision {
     /// Raises InvalidArgumentError when the text is not a decision document.
     #[classmethod]
     fn from_json<'py>(cls: &Bound<'py, PyType>, text: &str) -> PyResult<Bound<'py, Decision>> {
-        let d = CoreDecision::from_json(text).map_err(to_py_err)?;
-        Decision::wrap(cls.py(), d, &mut Shared::default())
+        guard(|| {
+            let d = CoreDecision::from_json(text).map_err(to_py_err)?;
+            Decision::wrap(cls.py(), d, &mut Shared::default())
+        })
     }
     /// The version of the decision document.
     #[getter]
@@ -1047,16 +1049,16 @@ impl Decision {
     }
     /// One paragraph for a person.
     #[getter]
-    fn explanation(&self) -> String {
-        self.v().explain()
+    fn explanation(&self) -> PyResult<String> {
+        guard(|| Ok(self.v().explain()))
     }
     /// The decision document as a dict (times in Unix milliseconds).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_python(py, self.v())
     }
     /// The stable, versioned decision document (one line of JSON).
-    fn to_json(&self) -> String {
-        self.v().to_json()
+    fn to_json(&self) -> PyResult<String> {
+        guard(|| Ok(self.v().to_json()))
     }
     /// Decisions hash by their id (equal decisions have equal ids), so that
     /// they can be set members and dict keys.
@@ -1070,8 +1072,10 @@ impl Decision {
     /// Pickles as its decision document, so that decisions travel to
     /// workers (Spark, Ray, multiprocessing) and back.
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
-        let from_json = slf.get_type().getattr("from_json")?;
-        Ok((from_json, (slf.get().v().to_json(),)))
+        guard(|| {
+            let from_json = slf.get_type().getattr("from_json")?;
+            Ok((from_json, (slf.get().v().to_json(),)))
+        })
     }
     fn __repr__(&self) -> String {
         let what = self.v().signature.as_ref().map_or("suspect", |s| s.id.as_str());

@@ -28,12 +28,14 @@ def test_exception_hierarchy() -> None:
         healbot.LimitExceeded,
         healbot.SnapshotError,
         healbot.InvalidArgumentError,
+        healbot.InternalError,
     ):
         assert issubclass(exc, healbot.HealbotError)
         assert exc.__module__ == "healbot"
     assert issubclass(healbot.LibraryError, ValueError)
     assert issubclass(healbot.InvalidArgumentError, ValueError)
     assert not issubclass(healbot.TopologyError, ValueError)
+    assert not issubclass(healbot.InternalError, ValueError)
     assert issubclass(healbot.HealbotError, Exception)
 
 

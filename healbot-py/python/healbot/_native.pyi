@@ -56,6 +56,13 @@ def _library_from_state(state: tuple[list[tuple[str, str]], tuple[str, str, bool
 def _topology_from_state(state: tuple[str, str, bool]) -> Topology:
     """Rebuilds a pickled :class:`Topology` (used by ``pickle``)."""
 
+def _test_panic() -> None:
+    """Test support only, never call it: panics inside the native module.
+
+    Raises:
+        InternalError: always, with the panic's message.
+    """
+
 def _engine_from_state(library: Library, topology: Topology, config: Mapping[str, Any], snapshot: bytes) -> Engine:
     """Rebuilds a pickled :class:`Engine` from its snapshot (used by ``pickle``)."""
 
@@ -91,6 +98,14 @@ class SnapshotError(HealbotError):
 
 class InvalidArgumentError(HealbotError, ValueError):
     """An argument is out of its domain: a naive datetime, an unknown format name, a bad config key."""
+
+class InternalError(HealbotError):
+    """HealBot panicked: a bug in HealBot, not a problem with the input.
+
+    The message says what failed; please report it. An engine that raised
+    it stays unusable (every later call raises it again): create a new one,
+    from a snapshot taken earlier if need be.
+    """
 
 @final
 class Diagnostic:
@@ -733,6 +748,7 @@ class Engine:
     Thread-safe: calls from several threads are serialised on the engine,
     and calls that take time release the GIL. What attaches to no node, or
     is dropped by a limit, is counted in :meth:`stats`, never silently lost.
+    A call that raised :class:`InternalError` leaves the engine unusable.
     """
 
     def __new__(cls, library: Library, topology: Topology, config: Mapping[str, Any] | None = None) -> Engine:
@@ -1123,4 +1139,10 @@ class Engine:
         Returns:
             ``ingested`` by kind, ``unattached`` and ``dropped`` by reason,
             live ``series``, firing ``alerts``, ``exceptions``, ``evaluations``.
+        """
+    def _test_panic(self) -> None:
+        """Test support only, never call it: panics while holding the engine's lock.
+
+        Raises:
+            InternalError: always; every later call on the engine raises it too.
         """
