@@ -360,6 +360,33 @@ fn series_churn_leaves_nothing_behind() {
     assert!(last <= first + first / 10, "state grew with churn: {first} -> {last} bytes ({sizes:?})");
 }
 
+/// A host reports executions and outcomes for weeks: the ledger keeps what
+/// guards and late outcomes need (a day, or the longest guard window), not
+/// every execution ever reported. The posteriors it learnt stay.
+#[test]
+fn ledger_history_is_evicted_as_time_moves_on() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let day = 24 * 3_600_000;
+    let mut sizes = Vec::new();
+    for round in 0..30i64 {
+        let t = T0 + round * day;
+        for i in 0..500i64 {
+            let id = format!("d-{round}-{i}");
+            let at = t + i * 1_000;
+            assert!(engine.record_execution(&id, "flush_connection_pool", "cartservice", at, false).unwrap());
+            assert!(engine.record_outcome(&id, true, at + 500).unwrap());
+        }
+        engine.evaluate(t + day - 1);
+        sizes.push(engine.snapshot().len());
+    }
+    let (first, last) = (sizes[1], sizes[sizes.len() - 1]);
+    assert!(last <= first + first / 10, "the ledger grew with every execution: {first} -> {last} bytes ({sizes:?})");
+    // What was learnt stays.
+    let before = engine.snapshot();
+    let restored = Engine::restore(library(), topology(), EngineConfig::default(), &before).unwrap();
+    assert_eq!(restored.snapshot(), before);
+}
+
 fn feed(engine: &mut Engine, service: &str, values: &[f64]) -> i64 {
     let mut t = T0;
     for v in values {

@@ -75,6 +75,11 @@ pub struct EngineConfig {
     /// How much later a dependency's onset may be and still explain a
     /// dependent's failure (clock skew, scrape intervals).
     pub onset_tolerance: Duration,
+    /// How long executions stay in the ledger at least, for outcomes that
+    /// arrive late (longer if a guard reads further back). Evaluations drop
+    /// older ones, or the ledger would grow with every execution a host
+    /// ever reports; posteriors and what circuit breakers need are kept.
+    pub ledger_retention: Duration,
     /// Evaluate and report everything, record nothing (no pending `for`
     /// state, no ledger changes).
     pub dry_run: bool,
@@ -94,6 +99,7 @@ impl Default for EngineConfig {
             log_bucket: Duration::from_secs(10),
             staleness: Duration::from_secs(300),
             onset_tolerance: Duration::from_secs(60),
+            ledger_retention: Duration::from_secs(24 * 3600),
             dry_run: false,
         }
     }
@@ -286,6 +292,8 @@ pub struct Engine {
     signatures: SignatureTables,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
+    /// How far back any guard of the library reads the ledger (ms).
+    guard_horizon: i64,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
     seen: Vec<crate::matcher::Seen>,
     /// The last evaluation's node health, whose buffers the next one reuses.
@@ -338,6 +346,7 @@ impl Engine {
             applicable: program.applicable(&topology),
             signatures: SignatureTables::of(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
+            guard_horizon: guard_horizon(&guards),
             state: State {
                 series: SeriesStore::new(window),
                 series_by_node: SeriesIndex::default(),
@@ -975,6 +984,9 @@ impl Engine {
                 self.state.series_by_node.retain_live(&self.state.series);
             }
             self.state.last_evaluated = Some(at);
+            if !self.config.dry_run {
+                self.evict_ledger(at);
+            }
         }
         self.state.stats.evaluations = self.state.stats.evaluations.saturating_add(1);
         let program = Arc::clone(&self.program);
@@ -1075,6 +1087,20 @@ impl Engine {
         self.reads.sweep();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
+    }
+
+    /// Drops ledger history older than the retention (and every guard's
+    /// window) before `at`. Eviction walks each action's trailing failures,
+    /// which it keeps: so it runs only once the oldest execution is past the
+    /// cut-off, and then at most once per sixteenth of the retention.
+    fn evict_ledger(&mut self, at: i64) {
+        let keep = self.config.ledger_retention.as_millis_i64().max(self.guard_horizon);
+        let before = at.saturating_sub(keep);
+        let ledger = &mut self.state.ledger;
+        let stale = ledger.entries().next().is_some_and(|e| e.execution.at < before);
+        if stale && ledger.evicted_before().is_none_or(|b| before.saturating_sub(b) >= keep / 16) {
+            ledger.evict(before);
+        }
     }
 
     /// For each match of an evaluation (in the order `diagnose` finds
@@ -1258,6 +1284,11 @@ impl SignatureTables {
             rank,
         }
     }
+}
+
+/// The longest ledger window any of `guards` reads, in ms.
+fn guard_horizon(guards: &[ActionGuards]) -> i64 {
+    guards.iter().map(|g| g.horizon().as_millis_i64()).max().unwrap_or(0)
 }
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {

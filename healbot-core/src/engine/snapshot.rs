@@ -204,6 +204,7 @@ impl Engine {
         self.applicable = program.applicable(&self.topology);
         self.signatures = super::SignatureTables::of(&library);
         self.program = program;
+        self.guard_horizon = super::guard_horizon(&guards);
         self.guards = guards;
         self.library = library;
         self.library_instance = crate::instance::next();
