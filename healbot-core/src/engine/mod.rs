@@ -186,6 +186,10 @@ pub(crate) struct ActiveAlert {
     pub(crate) name: String,
     pub(crate) labels: Labels,
     pub(crate) starts_at: i64,
+    /// When its source said it ends unless sent again (Prometheus gives
+    /// firing alerts one): evaluations drop it then, so alerts whose
+    /// resolve never arrives do not stay, and fill the node's set, forever.
+    pub(crate) ends_at: Option<i64>,
 }
 
 /// Health set by the host for a node, overriding what diagnoses say.
@@ -806,6 +810,12 @@ impl Engine {
         };
         let set = self.state.alerts.entry(node.index() as u32).or_default();
         match alert.status {
+            // Already over, as far as evaluations have gone: as if resolved.
+            AlertStatus::Firing
+                if alert.ends_at.is_some_and(|end| self.state.last_evaluated.is_some_and(|t| end <= t)) =>
+            {
+                set.remove(&alert.fingerprint);
+            }
             AlertStatus::Firing => {
                 if !set.contains_key(&alert.fingerprint) && set.len() >= self.config.max_alerts_per_node {
                     self.count_drop(Dropped::AlertLimit, 1);
@@ -813,7 +823,12 @@ impl Engine {
                 }
                 set.insert(
                     alert.fingerprint.clone(),
-                    ActiveAlert { name: alert.name.clone(), labels: alert.labels.clone(), starts_at: alert.starts_at },
+                    ActiveAlert {
+                        name: alert.name.clone(),
+                        labels: alert.labels.clone(),
+                        starts_at: alert.starts_at,
+                        ends_at: alert.ends_at,
+                    },
                 );
             }
             AlertStatus::Resolved => {
@@ -984,6 +999,11 @@ impl Engine {
                 self.state.series_by_node.retain_live(&self.state.series);
             }
             self.state.last_evaluated = Some(at);
+            // Alerts past their end have stopped firing.
+            self.state.alerts.retain(|_, set| {
+                set.retain(|_, a| a.ends_at.is_none_or(|end| end > at));
+                !set.is_empty()
+            });
             if !self.config.dry_run {
                 self.evict_ledger(at);
             }

@@ -29,7 +29,7 @@ use crate::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
 /// The snapshot format version this engine writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 5;
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 6;
 /// Where the body's length starts: after the magic, the version, the
 /// library revision and the topology hash.
 const LENGTH_AT: usize = 8 + 2 + 16 + 16;
