@@ -23,9 +23,10 @@
 //!
 //! [`Ledger::evict`] drops executions older than a time, except the
 //! trailing run of failed outcomes of each action (at most
-//! [`MAX_TRACKED_FAILURES`]), which a circuit breaker still needs. The
-//! success counts behind [`Ledger::posterior`] are kept: they are small (one
-//! pair per signature and action) and are what the engine learns. After an
+//! [`MAX_TRACKED_FAILURES`]) and the success that ends it, which a circuit
+//! breaker still needs. The success counts behind [`Ledger::posterior`] are
+//! kept: they are small (one pair per signature and action) and are what the
+//! engine learns. After an
 //! eviction, an execution older than the eviction time is refused, so a late
 //! replay cannot count an outcome twice.
 //!
@@ -270,8 +271,8 @@ impl Ledger {
 
     /// Drops executions older than `before` (bounded memory), keeping the
     /// trailing run of failed outcomes of each action that circuit breakers
-    /// read (at most [`MAX_TRACKED_FAILURES`] per action) and the success
-    /// counts. Afterwards executions older than `before` are refused.
+    /// read (at most [`MAX_TRACKED_FAILURES`] per action), the success that
+    /// ends that run, and the success counts. Afterwards executions older than `before` are refused.
     ///
     /// Choose `before` no later than `at` minus the longest window any guard
     /// reads (see [`crate::guard::ActionGuards::horizon`]).
@@ -289,22 +290,29 @@ impl Ledger {
     ///     ledger.record_outcome(&format!("d-{i}"), ok, i * 1_000 + 10).unwrap();
     /// }
     /// ledger.evict(10_000);
-    /// assert!(ledger.is_empty());
+    /// // Only the newest outcome is left, a success: a breaker counts none.
+    /// assert_eq!(ledger.len(), 1);
+    /// assert_eq!(ledger.consecutive_failures("restart", 5), (0, None));
     /// assert_eq!(ledger.posterior("s", "restart"), (2, 1));
     /// ```
     pub fn evict(&mut self, before: i64) {
         self.evicted_before = Some(self.evicted_before.map_or(before, |b| b.max(before)));
-        // The trailing failures of each action, newest first, up to the cap.
+        // The trailing failures of each action, newest first, up to the cap,
+        // and the success that ends them: outcomes are ordered by their own
+        // time, so that success may belong to an execution older than
+        // `before`, and without it older failures would seem to trail.
         let mut keep: Vec<&str> = Vec::new();
         for per_action in self.outcomes.values() {
-            keep.extend(
-                per_action
-                    .iter()
-                    .rev()
-                    .take_while(|(_, success)| !**success)
-                    .take(MAX_TRACKED_FAILURES)
-                    .map(|((_, id), _)| id.as_str()),
-            );
+            // Up to the first success, the index counts the failures passed.
+            for (failures, ((_, id), success)) in per_action.iter().rev().enumerate() {
+                if !*success && failures == MAX_TRACKED_FAILURES {
+                    break;
+                }
+                keep.push(id.as_str());
+                if *success {
+                    break;
+                }
+            }
         }
         keep.sort_unstable();
         let mut dropped: Vec<(i64, String)> = Vec::new();
@@ -530,19 +538,20 @@ mod tests {
     #[test]
     fn eviction_keeps_trailing_failures_and_refuses_late_replays() {
         let mut l = Ledger::new();
-        for (i, ok) in [(1, true), (2, false), (3, false)] {
+        for (i, ok) in [(0, true), (1, true), (2, false), (3, false)] {
             let id = format!("d{i}");
             l.record_execution(exec(&id, "restart", "api", i));
             l.record_outcome(&id, ok, i + 100).unwrap();
         }
         l.record_execution(exec("inflight", "restart", "api", 4));
         l.evict(1_000);
+        // The two failures, and the success before them that ends their run.
         let ids: Vec<&str> = l.entries().map(|e| e.execution.decision_id.as_str()).collect();
-        assert_eq!(ids, ["d2", "d3"]);
+        assert_eq!(ids, ["d1", "d2", "d3"]);
         assert_eq!(l.consecutive_failures("restart", 5), (2, Some(103)));
-        assert!(!l.record_execution(exec("d1", "restart", "api", 1)));
-        assert!(l.record_outcome("d1", true, 5).is_err());
-        assert_eq!(l.posterior("sig", "restart"), (1, 2));
+        assert!(!l.record_execution(exec("d0", "restart", "api", 0)));
+        assert!(l.record_outcome("d0", true, 5).is_err());
+        assert_eq!(l.posterior("sig", "restart"), (2, 2));
         // Once a success follows, the failures may go.
         l.record_execution(exec("d5", "restart", "api", 2_000));
         l.record_outcome("d5", true, 2_001).unwrap();
@@ -550,6 +559,22 @@ mod tests {
         let ids: Vec<&str> = l.entries().map(|e| e.execution.decision_id.as_str()).collect();
         assert_eq!(ids, ["d5"]);
         assert_eq!(l.evicted_before(), Some(1_500));
+    }
+
+    #[test]
+    fn eviction_keeps_the_success_that_ends_the_trailing_failures() {
+        // A success executed long ago but known late, and a failure of a
+        // younger execution known before it: the success is the newest
+        // outcome, so no failure counts. Evicting its old execution must not
+        // make the failure trail.
+        let mut l = Ledger::new();
+        l.record_execution(exec("old", "restart", "api", 50));
+        l.record_execution(exec("young", "restart", "api", 80));
+        l.record_outcome("young", false, 85).unwrap();
+        l.record_outcome("old", true, 90).unwrap();
+        assert_eq!(l.consecutive_failures("restart", 5), (0, None));
+        l.evict(70);
+        assert_eq!(l.consecutive_failures("restart", 5), (0, None));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
 
 use healbot_core::decision::{RootRole, Verdict};
-use healbot_core::telemetry::{Labels, MetricSample, Observation};
+use healbot_core::telemetry::{Alert, AlertStatus, Labels, MetricSample, Observation};
 use healbot_core::{Engine, EngineConfig, ErrorKind, Library, Topology};
 
 const SIGNATURES: &str = include_str!("../../examples/shop/signatures.yaml");
@@ -358,6 +358,67 @@ fn series_churn_leaves_nothing_behind() {
     assert_eq!(engine.stats().series, 0, "every round's series were evicted");
     let (first, last) = (sizes[1], sizes[sizes.len() - 1]);
     assert!(last <= first + first / 10, "state grew with churn: {first} -> {last} bytes ({sizes:?})");
+}
+
+/// A host reports executions and outcomes for weeks: the ledger keeps what
+/// guards and late outcomes need (a day, or the longest guard window), not
+/// every execution ever reported. The posteriors it learnt stay.
+#[test]
+fn ledger_history_is_evicted_as_time_moves_on() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let day = 24 * 3_600_000;
+    let mut sizes = Vec::new();
+    for round in 0..30i64 {
+        let t = T0 + round * day;
+        for i in 0..500i64 {
+            let id = format!("d-{round}-{i}");
+            let at = t + i * 1_000;
+            assert!(engine.record_execution(&id, "flush_connection_pool", "cartservice", at, false).unwrap());
+            assert!(engine.record_outcome(&id, true, at + 500).unwrap());
+        }
+        engine.evaluate(t + day - 1);
+        sizes.push(engine.snapshot().len());
+    }
+    let (first, last) = (sizes[1], sizes[sizes.len() - 1]);
+    assert!(last <= first + first / 10, "the ledger grew with every execution: {first} -> {last} bytes ({sizes:?})");
+    // What was learnt stays.
+    let before = engine.snapshot();
+    let restored = Engine::restore(library(), topology(), EngineConfig::default(), &before).unwrap();
+    assert_eq!(restored.snapshot(), before);
+}
+
+/// Alerts come and go with ever-new fingerprints (a pod in their labels),
+/// and their resolve messages can be lost: an alert whose source gave it an
+/// end stops firing then and leaves, so a node's alert set does not fill up
+/// with the dead (after which every new alert on it was dropped).
+#[test]
+fn ended_alerts_leave_even_when_never_resolved() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let day = 24 * 3_600_000;
+    for round in 0..30i64 {
+        let t = T0 + round * day;
+        for i in 0..500i64 {
+            let pod = format!("frontend-{round}-{i}");
+            let labels: Labels = [("service", "frontend"), ("alertname", "PodCrashLooping"), ("pod", pod.as_str())]
+                .into_iter()
+                .collect();
+            engine.ingest_alert(&Alert {
+                name: "PodCrashLooping".into(),
+                labels,
+                annotations: Labels::new(),
+                status: AlertStatus::Firing,
+                starts_at: t,
+                // As Prometheus sends firing alerts: valid for a while unless sent again.
+                ends_at: Some(t + 3_600_000),
+                fingerprint: pod.clone(),
+                generator_url: None,
+            });
+        }
+        engine.evaluate(t + day - 1);
+        assert_eq!(engine.stats().alerts, 0, "round {round}: ended alerts are still held");
+    }
+    assert_eq!(engine.stats().dropped.values().sum::<u64>(), 0, "{:?}", engine.stats().dropped);
+    assert_eq!(engine.stats().ingested["alert"], 15_000);
 }
 
 fn feed(engine: &mut Engine, service: &str, values: &[f64]) -> i64 {

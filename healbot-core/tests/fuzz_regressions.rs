@@ -117,4 +117,6 @@ fn snapshot_seeds_are_in_the_current_format() {
     let framed = bodies::framed_snapshot(&body);
     let restored = healbot_core::Engine::restore(f.library.clone(), f.topology.clone(), Default::default(), &framed);
     assert!(restored.is_ok(), "{:?}", restored.err());
+    // Its firing alert (a field of which was added in format 6) is read back.
+    assert_eq!(restored.map(|e| e.stats().alerts).ok(), Some(1));
 }

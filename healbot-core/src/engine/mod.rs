@@ -77,6 +77,11 @@ pub struct EngineConfig {
     /// How much later a dependency's onset may be and still explain a
     /// dependent's failure (clock skew, scrape intervals).
     pub onset_tolerance: Duration,
+    /// How long executions stay in the ledger at least, for outcomes that
+    /// arrive late (longer if a guard reads further back). Evaluations drop
+    /// older ones, or the ledger would grow with every execution a host
+    /// ever reports; posteriors and what circuit breakers need are kept.
+    pub ledger_retention: Duration,
     /// Evaluate and report everything, record nothing (no pending `for`
     /// state, no ledger changes).
     pub dry_run: bool,
@@ -96,6 +101,7 @@ impl Default for EngineConfig {
             log_bucket: Duration::from_secs(10),
             staleness: Duration::from_secs(300),
             onset_tolerance: Duration::from_secs(60),
+            ledger_retention: Duration::from_secs(24 * 3600),
             dry_run: false,
         }
     }
@@ -182,6 +188,10 @@ pub(crate) struct ActiveAlert {
     pub(crate) name: String,
     pub(crate) labels: Labels,
     pub(crate) starts_at: i64,
+    /// When its source said it ends unless sent again (Prometheus gives
+    /// firing alerts one): evaluations drop it then, so alerts whose
+    /// resolve never arrives do not stay, and fill the node's set, forever.
+    pub(crate) ends_at: Option<i64>,
 }
 
 /// Health set by the host for a node, overriding what diagnoses say.
@@ -288,6 +298,8 @@ pub struct Engine {
     signatures: SignatureTables,
     /// [`name_key`] of the topology's replicas metric.
     pub(crate) replicas_key: Option<u64>,
+    /// How far back any guard of the library reads the ledger (ms).
+    guard_horizon: i64,
     /// Leaves the quiet pass evaluated, reused by the recording pass.
     seen: Vec<crate::matcher::Seen>,
     /// The last evaluation's node health, whose buffers the next one reuses.
@@ -341,6 +353,7 @@ impl Engine {
             applicable: program.applicable(&topology),
             signatures: SignatureTables::of(&library),
             replicas_key: topology.spec().replicas_metric.as_deref().map(name_key),
+            guard_horizon: guard_horizon(&guards),
             state: State {
                 series: SeriesStore::new(window),
                 series_by_node: SeriesIndex::default(),
@@ -842,6 +855,12 @@ impl Engine {
         };
         let set = self.state.alerts.entry(node.index() as u32).or_default();
         match alert.status {
+            // Already over, as far as evaluations have gone: as if resolved.
+            AlertStatus::Firing
+                if alert.ends_at.is_some_and(|end| self.state.last_evaluated.is_some_and(|t| end <= t)) =>
+            {
+                set.remove(&alert.fingerprint);
+            }
             AlertStatus::Firing => {
                 if !set.contains_key(&alert.fingerprint) && set.len() >= self.config.max_alerts_per_node {
                     self.count_drop(Dropped::AlertLimit, 1);
@@ -849,7 +868,12 @@ impl Engine {
                 }
                 set.insert(
                     alert.fingerprint.clone(),
-                    ActiveAlert { name: alert.name.clone(), labels: alert.labels.clone(), starts_at: alert.starts_at },
+                    ActiveAlert {
+                        name: alert.name.clone(),
+                        labels: alert.labels.clone(),
+                        starts_at: alert.starts_at,
+                        ends_at: alert.ends_at,
+                    },
                 );
             }
             AlertStatus::Resolved => {
@@ -1020,6 +1044,14 @@ impl Engine {
                 self.state.series_by_node.retain_live(&self.state.series);
             }
             self.state.last_evaluated = Some(at);
+            // Alerts past their end have stopped firing.
+            self.state.alerts.retain(|_, set| {
+                set.retain(|_, a| a.ends_at.is_none_or(|end| end > at));
+                !set.is_empty()
+            });
+            if !self.config.dry_run {
+                self.evict_ledger(at);
+            }
         }
         self.state.stats.evaluations = self.state.stats.evaluations.saturating_add(1);
         let program = Arc::clone(&self.program);
@@ -1132,6 +1164,20 @@ impl Engine {
         self.recall.sweep();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
+    }
+
+    /// Drops ledger history older than the retention (and every guard's
+    /// window) before `at`. Eviction walks each action's trailing failures,
+    /// which it keeps: so it runs only once the oldest execution is past the
+    /// cut-off, and then at most once per sixteenth of the retention.
+    fn evict_ledger(&mut self, at: i64) {
+        let keep = self.config.ledger_retention.as_millis_i64().max(self.guard_horizon);
+        let before = at.saturating_sub(keep);
+        let ledger = &mut self.state.ledger;
+        let stale = ledger.entries().next().is_some_and(|e| e.execution.at < before);
+        if stale && ledger.evicted_before().is_none_or(|b| before.saturating_sub(b) >= keep / 16) {
+            ledger.evict(before);
+        }
     }
 
     /// For each match of an evaluation (in the order `diagnose` finds
@@ -1315,6 +1361,11 @@ impl SignatureTables {
             rank,
         }
     }
+}
+
+/// The longest ledger window any of `guards` reads, in ms.
+fn guard_horizon(guards: &[ActionGuards]) -> i64 {
+    guards.iter().map(|g| g.horizon().as_millis_i64()).max().unwrap_or(0)
 }
 
 fn compile_guards(library: &Library) -> Result<Vec<ActionGuards>, Error> {

@@ -29,7 +29,7 @@ use crate::{Error, ErrorKind};
 
 const MAGIC: &[u8; 8] = b"HBSNAP\0\x01";
 /// The snapshot format version this engine writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 5;
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 6;
 /// Where the body's length starts: after the magic, the version, the
 /// library revision and the topology hash.
 const LENGTH_AT: usize = 8 + 2 + 16 + 16;
@@ -204,6 +204,7 @@ impl Engine {
         self.applicable = program.applicable(&self.topology);
         self.signatures = super::SignatureTables::of(&library);
         self.program = program;
+        self.guard_horizon = super::guard_horizon(&guards);
         self.guards = guards;
         self.library = library;
         self.library_instance = crate::instance::next();
