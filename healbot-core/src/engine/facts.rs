@@ -126,19 +126,22 @@ impl Facts for StateFacts<'_> {
             }
         };
         let mut best: Option<f64> = None;
-        let mut reading = Reading::new(first);
+        // What a kept value is kept under, when it will be kept.
+        let mut reading = probe.as_ref().map(|_| Reading::new(first));
         for (id, l) in listed {
             if !series_matches(labels, l) {
-                reading.add(*id, None);
+                if let Some(r) = &mut reading {
+                    r.add(*id, None);
+                }
                 continue;
             }
-            let Some((value, valid)) = store.aggregate_valid(reads, *id, agg, q, window, self.at) else {
-                // Listed but unknown to the store: it cannot be kept (the
-                // index drops evicted series as the store evicts them).
-                reading.add(*id, Some(Validity::NEVER));
-                continue;
-            };
-            reading.add(*id, Some(valid));
+            // Listed but unknown to the store (the index drops evicted
+            // series as the store evicts them): nothing to keep.
+            let (value, valid) =
+                store.aggregate_valid(reads, *id, agg, q, window, self.at).unwrap_or((None, Validity::NEVER));
+            if let Some(r) = &mut reading {
+                r.add(*id, Some(valid));
+            }
             let Some(v) = value else { continue };
             best = Some(match (best, op) {
                 (None, _) => v,
@@ -147,7 +150,7 @@ impl Facts for StateFacts<'_> {
                 (Some(b), _) => b,
             });
         }
-        if let Some(probe) = probe {
+        if let (Some(probe), Some(reading)) = (probe, reading) {
             metrics.keep(probe, &reading, best);
         }
         best

@@ -776,7 +776,10 @@ impl SeriesStore {
 
     /// [`aggregate_cached`](Self::aggregate_cached), with the conditions
     /// under which the answer holds (the series' version and the bounds of
-    /// the window's start and end); `None` if the series is unknown.
+    /// the window's start and end); `None` if the series is unknown. A
+    /// series that changed since its last read is not worth keeping
+    /// anything of (it changes between reads): its answer comes with
+    /// [`Validity::NEVER`], without the cost of finding its bounds.
     pub(crate) fn aggregate_valid(
         &self,
         cache: &mut ReadCache,
@@ -790,17 +793,15 @@ impl SeriesStore {
         let start = self.window_start(window, at);
         let version = series.version.0;
         let fresh = series.read.note(version);
-        let slot = if fresh {
-            let (slot, entry) = cache.get(self.instance, id, agg, q, window);
-            if let Some((value, valid)) = entry.and_then(|e| e.holds(version, start, at).map(|v| (v, e.validity()))) {
-                cache.hit();
-                return Some((value, valid));
-            }
-            Some(slot)
-        } else {
+        if !fresh {
             // Changed since its last read: a cache entry could not hold.
-            None
-        };
+            return Some((self.read(series, agg, q, window, at).1, Validity::NEVER));
+        }
+        let (slot, entry) = cache.get(self.instance, id, agg, q, window);
+        if let Some((value, valid)) = entry.and_then(|e| e.holds(version, start, at).map(|v| (v, e.validity()))) {
+            cache.hit();
+            return Some((value, valid));
+        }
         let ((lo, hi), value) = self.read(series, agg, q, window, at);
         // `hi` stays while `at` is at or after the sample before it and
         // before the one at it; `lo` while the start is at or after the
@@ -811,9 +812,7 @@ impl SeriesStore {
         let first = if lo < hi { t(Some(lo)) } else { None };
         let start = (t(lo.checked_sub(1)).unwrap_or(i64::MIN), first.unwrap_or(i64::MAX));
         let valid = Validity { version, start, end };
-        if let Some(slot) = slot {
-            cache.put(slot, valid, value);
-        }
+        cache.put(slot, valid, value);
         Some((value, valid))
     }
 
