@@ -61,8 +61,8 @@ pub(crate) struct StateFacts<'a> {
     pub(crate) topo: &'a Topology,
     /// Reused traversal buffers for dependency predicates.
     pub(crate) scratch: &'a std::cell::RefCell<Traversal>,
-    /// Aggregates and predicate values kept from earlier evaluations.
-    pub(crate) recall: &'a std::cell::RefCell<Recall>,
+    /// Aggregates and predicate values kept from earlier reads.
+    pub(crate) reads: &'a std::cell::RefCell<Recall>,
 }
 
 impl StateFacts<'_> {
@@ -110,7 +110,7 @@ impl Facts for StateFacts<'_> {
         let listed = self.series(n, metric);
         let &(first, _) = listed.first()?;
         let store = &self.engine.state.series;
-        let mut recall = self.recall.borrow_mut();
+        let mut recall = self.reads.borrow_mut();
         let Recall { reads, metrics } = &mut *recall;
         // A node's series of a metric are scraped together: when the first
         // changed since its last read, so did the others, and a kept value

@@ -1058,7 +1058,7 @@ impl Engine {
         let topo = self.topology.clone();
         let mut health = Health::from_host(&self.state.host_health, topo.len(), std::mem::take(&mut self.health));
         let scratch = std::cell::RefCell::new(std::mem::replace(&mut self.traversal, Traversal::new()));
-        let recall = std::cell::RefCell::new(std::mem::take(&mut self.recall));
+        let reads = std::cell::RefCell::new(std::mem::take(&mut self.recall));
         let mut matched: Vec<(usize, NodeId, Vec<EvidenceItem>)> = Vec::new();
         let mut seen = std::mem::take(&mut self.seen);
         for phase in [false, true] {
@@ -1068,14 +1068,8 @@ impl Engine {
                     if s.log_gate.is_some_and(|slot| self.state.logs.get(n.index() as u32, &slot).is_none()) {
                         continue;
                     }
-                    let facts = StateFacts {
-                        engine: self,
-                        at,
-                        health: &health,
-                        topo: &topo,
-                        scratch: &scratch,
-                        recall: &recall,
-                    };
+                    let facts =
+                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
                     // Quiet first: most pairs do not match, and only a
                     // match needs its evidence recorded.
                     if program.holds(s, n, &facts, &mut seen) {
@@ -1127,14 +1121,8 @@ impl Engine {
                 // Any two times may be given (or restored), so their distance saturates.
                 Timer::Since(since) if at.saturating_sub(since) < s.for_ms => continue,
                 Timer::Since(since) => {
-                    let facts = StateFacts {
-                        engine: self,
-                        at,
-                        health: &health,
-                        topo: &topo,
-                        scratch: &scratch,
-                        recall: &recall,
-                    };
+                    let facts =
+                        StateFacts { engine: self, at, health: &health, topo: &topo, scratch: &scratch, reads: &reads };
                     let weight = program.eval_evidence(s, n, &facts, &mut ev);
                     (since, weight, facts.coverage(n, &s.reads), &mut diagnoses)
                 }
@@ -1160,7 +1148,7 @@ impl Engine {
         radix::sort_by_key(&mut diagnoses, place);
         radix::sort_by_key(&mut excepted, place);
         self.traversal = scratch.into_inner();
-        self.recall = recall.into_inner();
+        self.recall = reads.into_inner();
         self.recall.sweep();
         self.seen = seen;
         (Evaluation { diagnoses, excepted }, health)
