@@ -463,12 +463,32 @@ fn node_name(r: &mut Reader<'_>) -> String {
 /// every format, evaluate and diagnose at any time, report executions and
 /// outcomes of the decisions it made, set node health, reload the library,
 /// snapshot and restore. Nothing may panic, and a snapshot must restore to
-/// an engine with the same snapshot.
+/// an engine with the same snapshot. The program runs twice, the second
+/// time with the engine's kept reads cleared before every evaluation: what
+/// an engine keeps between evaluations must change no decision and no
+/// diagnosis.
 pub fn check_engine_ops(data: &[u8]) {
     if data.len() > MAX_INPUT {
         return;
     }
+    let kept = run_engine_ops(data, false);
+    let fresh = run_engine_ops(data, true);
+    if kept != fresh {
+        let at = kept.iter().zip(&fresh).position(|(a, b)| a != b).unwrap_or(kept.len().min(fresh.len()));
+        panic!(
+            "evaluation {at} differs with kept reads cleared:\nkept:  {:?}\nfresh: {:?}",
+            kept.get(at),
+            fresh.get(at)
+        );
+    }
+}
+
+/// Runs the program of [`check_engine_ops`]; returns every evaluation's and
+/// diagnosis' output as JSON. With `forget`, clears the engine's kept reads
+/// before each.
+fn run_engine_ops(data: &[u8], forget: bool) -> Vec<String> {
     let f = fixture();
+    let mut outputs = Vec::new();
     let mut r = Reader { data };
     let small = r.byte() & 1 == 1;
     let mut engine = match Engine::new(f.library.clone(), f.topology.clone(), config(small)) {
@@ -524,7 +544,12 @@ pub fn check_engine_ops(data: &[u8]) {
             }
             6 | 7 => {
                 let at = r.time(&mut now);
-                for d in engine.evaluate(at) {
+                if forget {
+                    engine.clear_read_caches();
+                }
+                let made = engine.evaluate(at);
+                outputs.push(made.iter().map(|d| d.to_json()).collect::<Vec<_>>().join("\n"));
+                for d in made {
                     if decisions.len() < 16 && !decisions.contains(&d.id) {
                         decisions.push(d.id);
                     }
@@ -532,7 +557,11 @@ pub fn check_engine_ops(data: &[u8]) {
             }
             8 => {
                 let at = r.time(&mut now);
-                engine.diagnose(at);
+                if forget {
+                    engine.clear_read_caches();
+                }
+                let found = engine.diagnose(at);
+                outputs.push(format!("{:?}", found.diagnoses));
             }
             9 => {
                 let id = match r.byte() {
@@ -577,7 +606,11 @@ pub fn check_engine_ops(data: &[u8]) {
     }
     // Whatever the program did, the state must still snapshot and restore.
     round_trip(&mut engine, small);
-    engine.evaluate(now);
+    if forget {
+        engine.clear_read_caches();
+    }
+    outputs.extend(engine.evaluate(now).iter().map(|d| d.to_json()));
+    outputs
 }
 
 /// Runs a body and reports a panic as an error instead of unwinding, for

@@ -421,6 +421,42 @@ fn ended_alerts_leave_even_when_never_resolved() {
     assert_eq!(engine.stats().ingested["alert"], 15_000);
 }
 
+/// Alerts ending at different times leave one by one as evaluations pass
+/// their ends, also across a snapshot and restore and with an alert that
+/// ends earlier than every other arriving late.
+#[test]
+fn alerts_leave_as_each_one_ends() {
+    let mut engine = Engine::new(library(), topology(), EngineConfig::default()).unwrap();
+    let alert = |k: i64, ends_at: i64| Alert {
+        name: "PodCrashLooping".into(),
+        labels: [("service", "frontend"), ("alertname", "PodCrashLooping")].into_iter().collect(),
+        annotations: Labels::new(),
+        status: AlertStatus::Firing,
+        starts_at: T0,
+        ends_at: Some(ends_at),
+        fingerprint: format!("a{k}"),
+        generator_url: None,
+    };
+    // Alert k ends k minutes after T0.
+    for k in 1..=10 {
+        engine.ingest_alert(&alert(k, T0 + k * 60_000));
+    }
+    for step in 0..=24i64 {
+        let at = T0 + step * 30_000;
+        if step == 7 {
+            engine = Engine::restore(library(), topology(), EngineConfig::default(), &engine.snapshot()).unwrap();
+        }
+        if step == 9 {
+            // Ends at 5.5 minutes: before every alert still held.
+            engine.ingest_alert(&alert(99, T0 + 330_000));
+        }
+        engine.evaluate(at);
+        let ended = (at - T0) / 60_000;
+        let late = usize::from(step == 9 || step == 10);
+        assert_eq!(engine.stats().alerts, (10 - ended.min(10)) as usize + late, "at step {step}");
+    }
+}
+
 fn feed(engine: &mut Engine, service: &str, values: &[f64]) -> i64 {
     let mut t = T0;
     for v in values {

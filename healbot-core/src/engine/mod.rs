@@ -311,6 +311,10 @@ pub struct Engine {
     /// evaluations, answered again while their windows hold the same
     /// samples.
     recall: Recall,
+    /// No stored alert ends before this (Unix ms): evaluations walk the
+    /// alerts for ended ones only once it has passed, not every time they
+    /// move time on. `i64::MIN` when unknown (after a restore).
+    alerts_end: i64,
     /// Tells this engine's library from every other engine's and from its
     /// own before a reload, for [`Unstored`] tokens.
     pub(crate) library_instance: u64,
@@ -376,6 +380,7 @@ impl Engine {
             health: Health::default(),
             localized: crate::rootcause::Memo::default(),
             recall: Recall::default(),
+            alerts_end: i64::MAX,
             library_instance: crate::instance::next(),
             log_scratch,
             decide_scratch: decide::Scratch::default(),
@@ -866,6 +871,9 @@ impl Engine {
                     self.count_drop(Dropped::AlertLimit, 1);
                     return;
                 }
+                if let Some(end) = alert.ends_at {
+                    self.alerts_end = self.alerts_end.min(end);
+                }
                 set.insert(
                     alert.fingerprint.clone(),
                     ActiveAlert {
@@ -1045,10 +1053,15 @@ impl Engine {
             }
             self.state.last_evaluated = Some(at);
             // Alerts past their end have stopped firing.
-            self.state.alerts.retain(|_, set| {
-                set.retain(|_, a| a.ends_at.is_none_or(|end| end > at));
-                !set.is_empty()
-            });
+            if at >= self.alerts_end {
+                let mut next = i64::MAX;
+                self.state.alerts.retain(|_, set| {
+                    set.retain(|_, a| a.ends_at.is_none_or(|end| end > at));
+                    next = set.values().filter_map(|a| a.ends_at).fold(next, i64::min);
+                    !set.is_empty()
+                });
+                self.alerts_end = next;
+            }
             if !self.config.dry_run {
                 self.evict_ledger(at);
             }

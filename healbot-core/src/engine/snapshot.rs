@@ -166,6 +166,9 @@ impl Engine {
         engine.state = state;
         // Limits come from the configuration, not from the snapshot.
         engine.state.series.set_retention(window.retention);
+        // When restored alerts end is not known yet: the first evaluation
+        // that moves time on looks.
+        engine.alerts_end = i64::MIN;
         // Snapshots of earlier versions may list evicted series.
         engine.state.series_by_node.retain_live(&engine.state.series);
         Ok(engine)
