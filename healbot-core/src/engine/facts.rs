@@ -115,44 +115,45 @@ impl Facts for StateFacts<'_> {
         // A node's series of a metric are scraped together: when the first
         // changed since its last read, so did the others, and a kept value
         // could not hold (nor one kept now be used before they change again).
-        let probe = if store.changed_since_read(first) {
-            None
-        } else {
-            let bound = (store.instance(), self.engine.library_instance);
-            let start = store.window_start(window, self.at);
-            match metrics.get(bound, pred, n.index() as u32, listed, store, start, self.at) {
-                Ok(value) => return value,
-                Err(probe) => Some(probe),
-            }
+        let fold = |best: Option<f64>, v: f64| {
+            Some(match (best, op) {
+                (None, _) => v,
+                (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),
+                (Some(b), Comparison::Gt | Comparison::Ge) => b.max(v),
+                (Some(b), _) => b,
+            })
+        };
+        if store.changed_since_read(first) {
+            return listed
+                .iter()
+                .filter(|(_, l)| series_matches(labels, l))
+                .filter_map(|(id, _)| store.aggregate_cached(reads, *id, agg, q, window, self.at))
+                .fold(None, fold);
+        }
+        let bound = (store.instance(), self.engine.library_instance);
+        let start = store.window_start(window, self.at);
+        let probe = match metrics.get(bound, pred, n.index() as u32, listed, store, start, self.at) {
+            Ok(value) => return value,
+            Err(probe) => probe,
         };
         let mut best: Option<f64> = None;
-        // What a kept value is kept under, when it will be kept.
-        let mut reading = probe.as_ref().map(|_| Reading::new(first));
+        // What the value is kept under.
+        let mut reading = Reading::new(first);
         for (id, l) in listed {
             if !series_matches(labels, l) {
-                if let Some(r) = &mut reading {
-                    r.add(*id, None);
-                }
+                reading.add(*id, None);
                 continue;
             }
             // Listed but unknown to the store (the index drops evicted
             // series as the store evicts them): nothing to keep.
             let (value, valid) =
                 store.aggregate_valid(reads, *id, agg, q, window, self.at).unwrap_or((None, Validity::NEVER));
-            if let Some(r) = &mut reading {
-                r.add(*id, Some(valid));
+            reading.add(*id, Some(valid));
+            if let Some(v) = value {
+                best = fold(best, v);
             }
-            let Some(v) = value else { continue };
-            best = Some(match (best, op) {
-                (None, _) => v,
-                (Some(b), Comparison::Lt | Comparison::Le) => b.min(v),
-                (Some(b), Comparison::Gt | Comparison::Ge) => b.max(v),
-                (Some(b), _) => b,
-            });
         }
-        if let (Some(probe), Some(reading)) = (probe, reading) {
-            metrics.keep(probe, &reading, best);
-        }
+        metrics.keep(probe, &reading, best);
         best
     }
 
