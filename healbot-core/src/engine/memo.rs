@@ -68,6 +68,29 @@ pub(crate) struct Kept {
     value: Option<f64>,
 }
 
+impl Kept {
+    /// Whether it holds for the node's series `listed` in `store`, the
+    /// window start `start` and the end `at`.
+    #[inline]
+    fn holds(&self, listed: &[(SeriesId, Labels)], store: &SeriesStore, start: i64, at: i64) -> bool {
+        let n = usize::from(self.listed);
+        if n != listed.len() || n > MAX_SERIES || !self.valid.covers(start, at) {
+            return false;
+        }
+        for (&(id, version), (now, _)) in self.series.iter().zip(listed) {
+            if *now != id {
+                return false;
+            }
+            if let Some(v) = version {
+                if store.version(id) != Some(v) {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
 /// What a predicate's computation gathers for [`MetricMemo::keep`]: the
 /// listed series in order, and the bounds its reads hold within.
 #[derive(Clone, Copy, Debug)]
@@ -120,15 +143,7 @@ impl MetricMemo {
         }
         let (probe, kept) = self.table.get(MemoKey { pred, node });
         match kept {
-            Some(k)
-                if usize::from(k.listed) == listed.len()
-                    && k.valid.covers(start, at)
-                    && k.series.iter().zip(listed).all(|(&(id, version), (now, _))| {
-                        id == *now && version.is_none_or(|v| store.version(id) == Some(v))
-                    }) =>
-            {
-                Ok(k.value)
-            }
+            Some(k) if k.holds(listed, store, start, at) => Ok(k.value),
             _ => Err(probe),
         }
     }
