@@ -50,11 +50,13 @@ pub(crate) struct Table<K, V> {
     /// looks nothing up, and shrinking then would lose what the next round
     /// keeps for the ones after it.
     small: (u32, usize),
+    /// What the values were computed from (see [`Table::bind`]).
+    owner: (u64, u64),
 }
 
 impl<K, V> Default for Table<K, V> {
     fn default() -> Self {
-        Table { slots: Vec::new(), round: 0, used: 0, small: (0, 0) }
+        Table { slots: Vec::new(), round: 0, used: 0, small: (0, 0), owner: (0, 0) }
     }
 }
 
@@ -69,6 +71,18 @@ impl<K: TableKey, V: Copy> Table<K, V> {
     /// The number of values kept.
     pub(crate) fn len(&self) -> usize {
         self.slots.iter().filter(|e| e.is_some()).count()
+    }
+
+    /// Binds the table to what its values are computed from (a store, a
+    /// compiled library: instance numbers, never reused in a process),
+    /// forgetting everything when that changes, so that it never answers
+    /// for another owner.
+    #[inline]
+    pub(crate) fn bind(&mut self, owner: (u64, u64)) {
+        if self.owner != owner {
+            self.clear();
+            self.owner = owner;
+        }
     }
 
     /// Forget everything.

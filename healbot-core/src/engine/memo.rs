@@ -23,7 +23,7 @@ use std::hash::Hasher;
 
 use crate::table::{Table, TableKey};
 use crate::telemetry::Labels;
-use crate::window::{KeyHasher, ReadCache, SeriesId, SeriesStore, Validity};
+use crate::window::{Bounds, KeyHasher, ReadCache, SeriesId, SeriesStore, Validity};
 
 /// The most series a node may list for a kept value; a predicate over a
 /// metric with more series on the node is computed each time (through the
@@ -34,9 +34,8 @@ const MAX_SERIES: usize = 4;
 /// one compiled library: handed another, it forgets everything first.
 #[derive(Debug, Default)]
 pub(crate) struct MetricMemo {
+    /// Bound to the store and library instance the values were computed from.
     table: Table<MemoKey, Kept>,
-    /// The store and library instance the values were computed from.
-    bound: (u64, u64),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,8 +62,8 @@ pub(crate) struct Kept {
     /// The series listed, in order, with the version read of those whose
     /// labels matched.
     series: [(SeriesId, Option<u64>); MAX_SERIES],
-    /// The bounds every read holds within (its `version` unused).
-    valid: Validity,
+    /// The windows every read holds for.
+    bounds: Bounds,
     value: Option<f64>,
 }
 
@@ -74,7 +73,7 @@ impl Kept {
     #[inline]
     fn holds(&self, listed: &[(SeriesId, Labels)], store: &SeriesStore, start: i64, at: i64) -> bool {
         let n = usize::from(self.listed);
-        if n != listed.len() || n > MAX_SERIES || !self.valid.covers(start, at) {
+        if n != listed.len() || !self.bounds.covers(start, at) {
             return false;
         }
         for (&(id, version), (now, _)) in self.series.iter().zip(listed) {
@@ -97,14 +96,13 @@ impl Kept {
 pub(crate) struct Reading {
     listed: usize,
     series: [(SeriesId, Option<u64>); MAX_SERIES],
-    valid: Validity,
+    bounds: Bounds,
 }
 
 impl Reading {
     /// Starts a reading of a metric whose first listed series is `first`.
     pub(crate) fn new(first: SeriesId) -> Reading {
-        let always = Validity { version: 0, start: (i64::MIN, i64::MAX), end: (i64::MIN, i64::MAX) };
-        Reading { listed: 0, series: [(first, None); MAX_SERIES], valid: always }
+        Reading { listed: 0, series: [(first, None); MAX_SERIES], bounds: Bounds::ALWAYS }
     }
 
     /// Notes the next listed series, `id`, and its read if its labels
@@ -116,7 +114,7 @@ impl Reading {
         }
         self.listed = self.listed.saturating_add(1);
         if let Some(valid) = read {
-            self.valid = self.valid.meet(valid);
+            self.bounds = self.bounds.meet(valid.bounds);
         }
     }
 }
@@ -137,10 +135,7 @@ impl MetricMemo {
         start: i64,
         at: i64,
     ) -> Result<Option<f64>, crate::table::Probe<MemoKey>> {
-        if self.bound != bound {
-            self.table.clear();
-            self.bound = bound;
-        }
+        self.table.bind(bound);
         let (probe, kept) = self.table.get(MemoKey { pred, node });
         match kept {
             Some(k) if k.holds(listed, store, start, at) => Ok(k.value),
@@ -151,11 +146,10 @@ impl MetricMemo {
     /// Keeps `value`, computed as `reading` says, for the lookup `probe`
     /// missed (unless it read too many series to keep).
     pub(crate) fn keep(&mut self, probe: crate::table::Probe<MemoKey>, reading: &Reading, value: Option<f64>) {
-        if reading.listed > MAX_SERIES {
+        let Some(listed) = u8::try_from(reading.listed).ok().filter(|&n| usize::from(n) <= MAX_SERIES) else {
             return;
-        }
-        let Ok(listed) = u8::try_from(reading.listed) else { return };
-        let kept = Kept { listed, series: reading.series, valid: reading.valid, value };
+        };
+        let kept = Kept { listed, series: reading.series, bounds: reading.bounds, value };
         self.table.put(probe, kept);
     }
 

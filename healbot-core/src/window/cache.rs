@@ -53,9 +53,8 @@ use crate::Duration;
 /// ```
 #[derive(Debug, Default)]
 pub struct ReadCache {
+    /// Bound to the store the entries were read from (see `SeriesStore::instance`).
     table: Table<ReadKey, Entry>,
-    /// The store the entries were read from (see `SeriesStore::instance`).
-    store: u64,
     hits: u64,
 }
 
@@ -91,33 +90,45 @@ pub(super) struct Entry {
 }
 
 /// The conditions under which an aggregate still holds: the series'
-/// `version` when it was computed; a window start `s` (exclusive:
-/// `max(at - window, horizon)`) with `start.0 <= s < start.1`; and an `at`
-/// with `end.0 <= at < end.1`. Those are the times at which the first and
-/// the last sample in the window stay the same.
+/// `version` when it was computed, and the `bounds` of the window's ends.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Validity {
     pub(crate) version: u64,
+    pub(crate) bounds: Bounds,
+}
+
+impl Validity {
+    /// Holds for no version and no window: what a read of an unknown series
+    /// is kept under.
+    pub(crate) const NEVER: Validity = Validity { version: u64::MAX, bounds: Bounds::NONE };
+}
+
+/// The windows a read holds for: a window start `s` (exclusive:
+/// `max(at - window, horizon)`) with `start.0 <= s < start.1`, and an `at`
+/// with `end.0 <= at < end.1`. Those are the times at which the first and
+/// the last sample in the window stay the same.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
     pub(crate) start: (i64, i64),
     pub(crate) end: (i64, i64),
 }
 
-impl Validity {
-    /// Holds for no window: what a read of an unknown series is kept under.
-    pub(crate) const NEVER: Validity = Validity { version: u64::MAX, start: (0, 0), end: (0, 0) };
+impl Bounds {
+    /// Every window.
+    pub(crate) const ALWAYS: Bounds = Bounds { start: (i64::MIN, i64::MAX), end: (i64::MIN, i64::MAX) };
+    /// No window.
+    pub(crate) const NONE: Bounds = Bounds { start: (0, 0), end: (0, 0) };
 
-    /// Whether the window with exclusive start `start` and end `at` holds
-    /// the same samples (the version is the caller's to check).
+    /// Whether it holds for the window with exclusive start `start` and end `at`.
     #[inline]
     pub(crate) fn covers(&self, start: i64, at: i64) -> bool {
         self.start.0 <= start && start < self.start.1 && self.end.0 <= at && at < self.end.1
     }
 
-    /// The times both hold within (the version is the caller's).
+    /// The windows both hold for.
     #[inline]
-    pub(crate) fn meet(self, other: Validity) -> Validity {
-        Validity {
-            version: self.version,
+    pub(crate) fn meet(self, other: Bounds) -> Bounds {
+        Bounds {
             start: (self.start.0.max(other.start.0), self.start.1.min(other.start.1)),
             end: (self.end.0.max(other.end.0), self.end.1.min(other.end.1)),
         }
@@ -204,10 +215,7 @@ impl ReadCache {
         q: f64,
         window: Duration,
     ) -> (Probe<ReadKey>, Option<&Entry>) {
-        if self.store != store {
-            self.table.clear();
-            self.store = store;
-        }
+        self.table.bind((store, 0));
         self.table.get(ReadKey {
             series: series.to_bits(),
             window_ms: window.as_millis_i64(),
@@ -233,7 +241,7 @@ impl Entry {
     /// start `start` and the end `at`.
     #[inline]
     pub(super) fn holds(&self, version: u64, start: i64, at: i64) -> Option<Option<f64>> {
-        (self.valid.version == version && self.valid.covers(start, at)).then_some(self.value)
+        (self.valid.version == version && self.valid.bounds.covers(start, at)).then_some(self.value)
     }
 
     /// The conditions it holds under.

@@ -230,7 +230,7 @@ mod store;
 
 pub use bucket::{BucketCounter, MAX_BUCKETS};
 pub use cache::ReadCache;
-pub(crate) use cache::Validity;
+pub(crate) use cache::{Bounds, Validity};
 pub use hash::{label_set_hash, label_set_hash_iter, KeyHasher};
 pub use store::{LimitExceeded, Push, SeriesId, SeriesKey, SeriesStore, WindowConfig, WindowStats};
 

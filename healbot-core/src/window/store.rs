@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{self, Summary, SUMMARY_MIN_SAMPLES};
-use super::cache::{ReadCache, Validity};
+use super::cache::{Bounds, ReadCache, Validity};
 use super::hash::KeyHasher;
 use crate::spec::Aggregation;
 use crate::Duration;
@@ -790,13 +790,12 @@ impl SeriesStore {
         at: i64,
     ) -> Option<(Option<f64>, Validity)> {
         let series = self.series(id)?;
-        let start = self.window_start(window, at);
         let version = series.version.0;
-        let fresh = series.read.note(version);
-        if !fresh {
+        if !series.read.note(version) {
             // Changed since its last read: a cache entry could not hold.
             return Some((self.read(series, agg, q, window, at).1, Validity::NEVER));
         }
+        let start = self.window_start(window, at);
         let (slot, entry) = cache.get(self.instance, id, agg, q, window);
         if let Some((value, valid)) = entry.and_then(|e| e.holds(version, start, at).map(|v| (v, e.validity()))) {
             cache.hit();
@@ -811,7 +810,7 @@ impl SeriesStore {
         let end = (t(hi.checked_sub(1)).unwrap_or(i64::MIN), t(Some(hi)).unwrap_or(i64::MAX));
         let first = if lo < hi { t(Some(lo)) } else { None };
         let start = (t(lo.checked_sub(1)).unwrap_or(i64::MIN), first.unwrap_or(i64::MAX));
-        let valid = Validity { version, start, end };
+        let valid = Validity { version, bounds: Bounds { start, end } };
         cache.put(slot, valid, value);
         Some((value, valid))
     }
